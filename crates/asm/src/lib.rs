@@ -1,0 +1,1 @@
+//! bpfbox-asm (work in progress).

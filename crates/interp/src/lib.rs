@@ -1,0 +1,1 @@
+//! bpfbox-interp (work in progress).

@@ -1,0 +1,1 @@
+//! Pseudo-C disassembly (as `llvm-objdump -d` and the verifier log print it).

@@ -1,0 +1,1 @@
+//! bpfbox-kernel (work in progress).

@@ -1,0 +1,1 @@
+//! bpfbox-maps (work in progress).

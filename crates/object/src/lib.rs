@@ -1,0 +1,1 @@
+//! bpfbox-object (work in progress).

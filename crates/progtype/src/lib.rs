@@ -1,0 +1,1 @@
+//! bpfbox-progtype (work in progress).
