@@ -411,7 +411,11 @@ fn decode_atomic(r: RawInsn, size: Size) -> Result<Insn> {
             0x40 => AtomicOp::Or { fetch },
             0x50 => AtomicOp::And { fetch },
             0xa0 => AtomicOp::Xor { fetch },
-            _ => return Err(DecodeErrorKind::BadOperand("unknown atomic operation in `imm`")),
+            _ => {
+                return Err(DecodeErrorKind::BadOperand(
+                    "unknown atomic operation in `imm`",
+                ))
+            }
         },
     };
     let rmw = !matches!(aop, AtomicOp::LoadAcquire | AtomicOp::StoreRelease);

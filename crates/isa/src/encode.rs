@@ -88,11 +88,9 @@ pub fn encode_one(insn: &Insn, pc: usize) -> Result<Vec<RawInsn>, EncodeError> {
         what: what.to_string(),
     };
     let rel = |t: usize| t as i64 - pc as i64 - 1;
-    let off16 = |t: usize| {
-        i16::try_from(rel(t)).map_err(|_| err("jump offset does not fit in 16 bits"))
-    };
-    let imm32 =
-        |t: usize| i32::try_from(rel(t)).map_err(|_| err("offset does not fit in 32 bits"));
+    let off16 =
+        |t: usize| i16::try_from(rel(t)).map_err(|_| err("jump offset does not fit in 16 bits"));
+    let imm32 = |t: usize| i32::try_from(rel(t)).map_err(|_| err("offset does not fit in 32 bits"));
     let one = |r: RawInsn| Ok(vec![r]);
     match *insn {
         Insn::Alu {
@@ -101,13 +99,21 @@ pub fn encode_one(insn: &Insn, pc: usize) -> Result<Vec<RawInsn>, EncodeError> {
             dst,
             src,
         } => {
-            let class = if width == Width::W64 { op::ALU64 } else { op::ALU };
+            let class = if width == Width::W64 {
+                op::ALU64
+            } else {
+                op::ALU
+            };
             let (bits, off) = alu_bits(o);
             let (x, s, imm) = src_fields(src);
             one(RawInsn::new(class | bits | x, dst, s, off, imm))
         }
         Insn::Neg { width, dst } => {
-            let class = if width == Width::W64 { op::ALU64 } else { op::ALU };
+            let class = if width == Width::W64 {
+                op::ALU64
+            } else {
+                op::ALU
+            };
             one(RawInsn::new(class | op::NEG, dst, 0, 0, 0))
         }
         Insn::End { kind, bits, dst } => {
@@ -132,7 +138,11 @@ pub fn encode_one(insn: &Insn, pc: usize) -> Result<Vec<RawInsn>, EncodeError> {
             src,
             target,
         } => {
-            let class = if width == Width::W64 { op::JMP } else { op::JMP32 };
+            let class = if width == Width::W64 {
+                op::JMP
+            } else {
+                op::JMP32
+            };
             let (x, s, imm) = src_fields(src);
             one(RawInsn::new(
                 class | cond_bits(cond) | x,
@@ -157,11 +167,34 @@ pub fn encode_one(insn: &Insn, pc: usize) -> Result<Vec<RawInsn>, EncodeError> {
             off,
         } => {
             let mode = if signed { op::MEMSX } else { op::MEM };
-            one(RawInsn::new(op::LDX | mode | size_bits(size), dst, src, off, 0))
+            one(RawInsn::new(
+                op::LDX | mode | size_bits(size),
+                dst,
+                src,
+                off,
+                0,
+            ))
         }
-        Insn::Store { size, dst, off, src } => match src {
-            Src::Reg(s) => one(RawInsn::new(op::STX | op::MEM | size_bits(size), dst, s, off, 0)),
-            Src::Imm(i) => one(RawInsn::new(op::ST | op::MEM | size_bits(size), dst, 0, off, i)),
+        Insn::Store {
+            size,
+            dst,
+            off,
+            src,
+        } => match src {
+            Src::Reg(s) => one(RawInsn::new(
+                op::STX | op::MEM | size_bits(size),
+                dst,
+                s,
+                off,
+                0,
+            )),
+            Src::Imm(i) => one(RawInsn::new(
+                op::ST | op::MEM | size_bits(size),
+                dst,
+                0,
+                off,
+                i,
+            )),
         },
         Insn::Atomic {
             size,
@@ -192,12 +225,20 @@ pub fn encode_one(insn: &Insn, pc: usize) -> Result<Vec<RawInsn>, EncodeError> {
             ])
         }
         Insn::LdImm64Hi => Ok(vec![]),
-        Insn::LdAbs { size, imm } => {
-            one(RawInsn::new(op::LD | op::ABS | size_bits(size), 0, 0, 0, imm))
-        }
-        Insn::LdInd { size, src, imm } => {
-            one(RawInsn::new(op::LD | op::IND | size_bits(size), 0, src, 0, imm))
-        }
+        Insn::LdAbs { size, imm } => one(RawInsn::new(
+            op::LD | op::ABS | size_bits(size),
+            0,
+            0,
+            0,
+            imm,
+        )),
+        Insn::LdInd { size, src, imm } => one(RawInsn::new(
+            op::LD | op::IND | size_bits(size),
+            0,
+            src,
+            0,
+            imm,
+        )),
         Insn::Call { helper } => one(RawInsn::new(op::JMP | op::CALL, 0, 0, 0, helper)),
         Insn::CallLocal { target } => one(RawInsn::new(
             op::JMP | op::CALL,

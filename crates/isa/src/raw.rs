@@ -23,7 +23,13 @@ pub struct RawInsn {
 impl RawInsn {
     /// Builds a slot from its fields.
     pub const fn new(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Self {
-        RawInsn { code, dst, src, off, imm }
+        RawInsn {
+            code,
+            dst,
+            src,
+            off,
+            imm,
+        }
     }
 
     /// Decodes one little-endian slot.
@@ -73,7 +79,7 @@ impl RawInsn {
 /// Splits a byte buffer into raw slots. Returns `None` when the length is not
 /// a multiple of [`INSN_SIZE`].
 pub fn slots_from_bytes(bytes: &[u8]) -> Option<Vec<RawInsn>> {
-    if bytes.len() % INSN_SIZE != 0 {
+    if !bytes.len().is_multiple_of(INSN_SIZE) {
         return None;
     }
     Some(

@@ -166,10 +166,16 @@ mod tests {
         assert_eq!(alu64(AluOp::Div, 7, 0), 0);
         assert_eq!(alu64(AluOp::Mod, 7, 0), 7);
         assert_eq!(alu(Width::W32, AluOp::Mod, 0x1_0000_0007, 0), 7);
-        assert_eq!(alu64(AluOp::Sdiv, i64::MIN as u64, -1i64 as u64), i64::MIN as u64);
+        assert_eq!(
+            alu64(AluOp::Sdiv, i64::MIN as u64, -1i64 as u64),
+            i64::MIN as u64
+        );
         assert_eq!(alu64(AluOp::Smod, i64::MIN as u64, -1i64 as u64), 0);
         assert_eq!(alu64(AluOp::Smod, -7i64 as u64, 2), -1i64 as u64);
-        assert_eq!(alu32(AluOp::Sdiv, i32::MIN as u32, u32::MAX), i32::MIN as u32);
+        assert_eq!(
+            alu32(AluOp::Sdiv, i32::MIN as u32, u32::MAX),
+            i32::MIN as u32
+        );
     }
 
     #[test]
@@ -187,7 +193,10 @@ mod tests {
         assert_eq!(alu(Width::W32, AluOp::Movsx(16), 0, 0x8000), 0xffff_8000);
         assert_eq!(endian(Endian::ToBe, 16, 0x1234_5678), 0x7856);
         assert_eq!(endian(Endian::ToLe, 32, 0x1_2345_6789), 0x2345_6789);
-        assert_eq!(endian(Endian::Swap, 64, 0x0102_0304_0506_0708), 0x0807_0605_0403_0201);
+        assert_eq!(
+            endian(Endian::Swap, 64, 0x0102_0304_0506_0708),
+            0x0807_0605_0403_0201
+        );
     }
 
     #[test]
