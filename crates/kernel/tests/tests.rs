@@ -1,0 +1,527 @@
+//! Integration tests against the running kernel. Each test first checks
+//! `availability()` and prints `skipped: <reason>` when bpf() is unusable.
+
+use bpfbox_isa::RawInsn;
+use bpfbox_kernel::*;
+
+/// Returns early (skipping the test) when the kernel engine is unavailable.
+macro_rules! require_kernel {
+    () => {
+        if let Err(u) = availability() {
+            eprintln!("skipped: {u}");
+            return;
+        }
+    };
+}
+
+/// `rD = imm` (BPF_ALU64 | BPF_MOV | BPF_K).
+fn mov(dst: u8, imm: i32) -> RawInsn {
+    RawInsn::new(0xb7, dst, 0, 0, imm)
+}
+
+fn exit() -> RawInsn {
+    RawInsn::new(0x95, 0, 0, 0, 0)
+}
+
+fn errno_of(e: &Error) -> i32 {
+    e.errno().map_or(0, |n| n.raw())
+}
+
+mod prog {
+    use super::*;
+    use bpfbox_kernel::consts::prog_type;
+
+    #[test]
+    fn socket_filter_returns_42() {
+        require_kernel!();
+        let insns = [mov(0, 42), exit()];
+        let p = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
+            .name("ret42")
+            .load()
+            .unwrap();
+        let pkt = [0u8; 64];
+        let out = p.test_run(&TestRun::packet(&pkt)).unwrap();
+        assert_eq!(out.retval, 42);
+        assert_eq!(out.errno, None);
+        assert_eq!(out.data_size_out, 64);
+        assert_eq!(out.data_out, pkt);
+        let info = p.info().unwrap();
+        assert_eq!(info.prog_type, prog_type::SOCKET_FILTER);
+        assert_eq!(info.name, "ret42");
+        assert!(info.gpl_compatible);
+        assert!(info.xlated_prog_len >= 16);
+        let x = p.xlated_insns().unwrap();
+        assert_eq!(x.len() * 8, info.xlated_prog_len as usize);
+    }
+
+    #[test]
+    fn rejection_carries_the_verifier_log() {
+        require_kernel!();
+        // r0 = r2; exit  -- r2 is never initialised.
+        let insns = [RawInsn::new(0xbf, 0, 2, 0, 0), exit()];
+        let e = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
+            .load()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Rejected);
+        assert_eq!(errno_of(&e), libc::EACCES);
+        let log = e.log().unwrap();
+        assert!(log.contains("R2 !read_ok"), "log: {log}");
+        assert!(e.to_string().contains("R2 !read_ok"), "{e}");
+    }
+
+    #[test]
+    fn log_on_success_when_asked() {
+        require_kernel!();
+        let insns = [mov(0, 1), exit()];
+        let p = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
+            .log_level(2)
+            .load()
+            .unwrap();
+        assert!(p.log().contains("processed 2 insns"), "log: {}", p.log());
+    }
+
+    #[test]
+    fn tiny_log_buffer_is_grown() {
+        require_kernel!();
+        let insns = [mov(0, 1), exit()];
+        let mut l = ProgLoad::new(prog_type::SOCKET_FILTER, &insns).log_level(2);
+        l.log_size = 8; // clamped to 256, still too small for level 2? then grown
+        let p = l.load().unwrap();
+        assert!(p.log().contains("processed"), "log: {}", p.log());
+    }
+
+    #[test]
+    fn license_with_nul_is_invalid_input() {
+        require_kernel!();
+        let insns = [mov(0, 1), exit()];
+        let e = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
+            .license("G\0PL")
+            .load()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn gpl_only_helper_needs_gpl() {
+        require_kernel!();
+        // call bpf_ktime_get_ns (5, not GPL-only) is fine under any license;
+        // bpf_trace_printk (6) is GPL-only.
+        let insns = [mov(1, 0), mov(2, 0), RawInsn::new(0x85, 0, 0, 0, 6), exit()];
+        let e = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
+            .license("Proprietary")
+            .load()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Rejected);
+        assert!(e.log().unwrap().contains("GPL"), "{:?}", e.log());
+    }
+}
+
+mod test_run {
+    use super::*;
+    use bpfbox_kernel::consts::prog_type;
+
+    #[test]
+    fn enospc_still_reports_retval_and_truncated_data() {
+        require_kernel!();
+        let insns = [mov(0, 7), exit()];
+        let p = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
+            .load()
+            .unwrap();
+        let pkt: Vec<u8> = (0..64u8).collect();
+        let out = p
+            .test_run(&TestRun {
+                data_in: Some(&pkt),
+                data_size_out: 20,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(out.errno.map(|e| e.raw()), Some(libc::ENOSPC));
+        assert_eq!(out.retval, 7);
+        assert_eq!(out.data_size_out, 64);
+        // Not an L2 type: the runner hands back a zeroed Ethernet header
+        // (bpf_prog_test_run_skb re-pushes it with memset 0).
+        let mut want = vec![0u8; 14];
+        want.extend_from_slice(&pkt[14..20]);
+        assert_eq!(out.data_out, want);
+    }
+
+    #[test]
+    fn sched_cls_keeps_the_ethernet_header() {
+        require_kernel!();
+        let insns = [mov(0, 0), exit()];
+        let p = ProgLoad::new(prog_type::SCHED_CLS, &insns).load().unwrap();
+        let pkt: Vec<u8> = (0..64u8).collect();
+        let out = p.test_run(&TestRun::packet(&pkt)).unwrap();
+        assert_eq!(out.data_out, pkt);
+    }
+
+    #[test]
+    fn no_output_buffer_still_reports_size() {
+        require_kernel!();
+        let insns = [mov(0, 3), exit()];
+        let p = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
+            .load()
+            .unwrap();
+        let pkt = [0u8; 64];
+        let out = p
+            .test_run(&TestRun {
+                data_in: Some(&pkt),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!((out.retval, out.data_size_out, out.errno), (3, 64, None));
+        assert!(out.data_out.is_empty());
+    }
+
+    #[test]
+    fn xdp_minimum_packet_is_14_bytes() {
+        require_kernel!();
+        let insns = [mov(0, 2), exit()];
+        let p = ProgLoad::new(prog_type::XDP, &insns)
+            .expected_attach_type(consts::attach_type::XDP)
+            .load()
+            .unwrap();
+        let ok = p.test_run(&TestRun::packet(&[0u8; 14])).unwrap();
+        assert_eq!(
+            (ok.retval, ok.data_size_out, ok.data_out.len()),
+            (2, 14, 14)
+        );
+        let e = p.test_run(&TestRun::packet(&[0u8; 10])).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Syscall);
+        assert_eq!(errno_of(&e), libc::EINVAL);
+        assert_eq!(e.errno().unwrap().name(), Some("EINVAL"));
+    }
+
+    #[test]
+    fn xdp_ctx_round_trip() {
+        require_kernel!();
+        let insns = [mov(0, 1), exit()];
+        let p = ProgLoad::new(prog_type::XDP, &insns).load().unwrap();
+        let pkt = [0u8; 64];
+        // xdp_md.data_end = 64: the whole packet is linear.
+        let mut ctx = [0u8; 24];
+        ctx[4..8].copy_from_slice(&64u32.to_le_bytes());
+        let out = p
+            .test_run(&TestRun {
+                ctx_in: Some(&ctx),
+                ctx_size_out: 24,
+                ..TestRun::packet(&pkt)
+            })
+            .unwrap();
+        assert_eq!((out.ctx_size_out, out.data_size_out), (24, 64));
+        assert_eq!(
+            u32::from_le_bytes(out.ctx_out[4..8].try_into().unwrap()),
+            64
+        );
+        // A smaller ctx_out capacity truncates the context and reports ENOSPC.
+        let out = p
+            .test_run(&TestRun {
+                ctx_in: Some(&ctx),
+                ctx_size_out: 8,
+                ..TestRun::packet(&pkt)
+            })
+            .unwrap();
+        assert_eq!(out.errno.map(|e| e.raw()), Some(libc::ENOSPC));
+        assert_eq!(out.ctx_size_out, 24);
+        assert_eq!(out.ctx_out.len(), 8);
+        assert_eq!(out.retval, 1);
+    }
+
+    #[test]
+    fn types_without_runner_give_enotsupp() {
+        require_kernel!();
+        let insns = [mov(0, 1), exit()];
+        let p = ProgLoad::new(prog_type::CGROUP_DEVICE, &insns)
+            .expected_attach_type(6)
+            .load()
+            .unwrap();
+        let e = p.test_run(&TestRun::packet(&[0u8; 64])).unwrap_err();
+        assert_eq!(errno_of(&e), ENOTSUPP);
+        assert_eq!(e.errno().unwrap().name(), Some("ENOTSUPP"));
+    }
+
+    #[test]
+    fn nonzero_ctx_tail_is_e2big() {
+        require_kernel!();
+        let insns = [mov(0, 1), exit()];
+        let p = ProgLoad::new(prog_type::XDP, &insns).load().unwrap();
+        let mut ctx = [0u8; 32];
+        ctx[30] = 1;
+        let e = p
+            .test_run(&TestRun {
+                ctx_in: Some(&ctx),
+                ..TestRun::packet(&[0u8; 64])
+            })
+            .unwrap_err();
+        assert_eq!(errno_of(&e), libc::E2BIG);
+    }
+}
+
+mod maps {
+    use super::*;
+    use bpfbox_kernel::consts::{map_flags, map_type};
+
+    fn k(i: u32) -> [u8; 4] {
+        i.to_le_bytes()
+    }
+
+    #[test]
+    fn array_round_trip() {
+        require_kernel!();
+        let m = create_map(&MapCreate {
+            name: "arr",
+            ..MapCreate::new(map_type::ARRAY, 4, 8, 4)
+        })
+        .unwrap();
+        assert_eq!(m.lookup(&k(1)).unwrap(), Some(vec![0; 8]));
+        assert_eq!(m.lookup(&k(4)).unwrap(), None);
+        m.update(&k(1), &7u64.to_le_bytes(), map_flags::ANY)
+            .unwrap();
+        assert_eq!(m.lookup(&k(1)).unwrap(), Some(7u64.to_le_bytes().to_vec()));
+        // Arrays cannot delete, cannot insert new keys.
+        assert_eq!(errno_of(&m.delete(&k(1)).unwrap_err()), libc::EINVAL);
+        let e = m.update(&k(1), &[0; 8], map_flags::NOEXIST).unwrap_err();
+        assert_eq!(errno_of(&e), libc::EEXIST);
+        let e = m.update(&k(9), &[0; 8], map_flags::ANY).unwrap_err();
+        assert_eq!(errno_of(&e), libc::E2BIG);
+        assert_eq!(m.get_next_key(None).unwrap(), Some(k(0).to_vec()));
+        assert_eq!(m.get_next_key(Some(&k(2))).unwrap(), Some(k(3).to_vec()));
+        assert_eq!(m.get_next_key(Some(&k(3))).unwrap(), None);
+        assert_eq!(m.entries().unwrap().len(), 4);
+        let info = m.info().unwrap();
+        assert_eq!(
+            (
+                info.map_type,
+                info.key_size,
+                info.value_size,
+                info.max_entries
+            ),
+            (2, 4, 8, 4)
+        );
+        assert_eq!(info.name, "arr");
+    }
+
+    #[test]
+    fn hash_round_trip() {
+        require_kernel!();
+        let m = MapCreate::new(map_type::HASH, 4, 4, 8).create().unwrap();
+        assert_eq!(m.get_next_key(None).unwrap(), None);
+        for i in 0..5 {
+            m.update(&k(i), &k(i * 10), map_flags::NOEXIST).unwrap();
+        }
+        let e = m.update(&k(0), &k(1), map_flags::NOEXIST).unwrap_err();
+        assert_eq!(errno_of(&e), libc::EEXIST);
+        let e = m.update(&k(99), &k(1), map_flags::EXIST).unwrap_err();
+        assert_eq!(errno_of(&e), libc::ENOENT);
+        assert_eq!(m.lookup(&k(3)).unwrap(), Some(k(30).to_vec()));
+        m.delete(&k(3)).unwrap();
+        assert_eq!(m.lookup(&k(3)).unwrap(), None);
+        assert_eq!(errno_of(&m.delete(&k(3)).unwrap_err()), libc::ENOENT);
+        let mut all = m.entries().unwrap();
+        all.sort();
+        let want: Vec<_> = [0, 1, 2, 4]
+            .iter()
+            .map(|&i| (k(i).to_vec(), k(i * 10).to_vec()))
+            .collect();
+        assert_eq!(all, want);
+        // Walk with get_next_key by hand: 4 keys, then the end.
+        let mut n = 0;
+        let mut key = m.get_next_key(None).unwrap();
+        while let Some(kk) = key {
+            n += 1;
+            key = m.get_next_key(Some(&kk)).unwrap();
+        }
+        assert_eq!(n, 4);
+        assert_eq!(
+            m.lookup_and_delete(Some(&k(4))).unwrap(),
+            Some(k(40).to_vec())
+        );
+        assert_eq!(m.lookup(&k(4)).unwrap(), None);
+    }
+
+    #[test]
+    fn wrong_lengths_are_refused_before_the_kernel() {
+        require_kernel!();
+        let m = MapCreate::new(map_type::HASH, 4, 4, 8).create().unwrap();
+        assert_eq!(
+            m.lookup(&[0; 3]).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            m.update(&k(0), &[0; 5], 0).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn percpu_value_size() {
+        require_kernel!();
+        let cpus = possible_cpus().unwrap();
+        let m = MapCreate::new(map_type::PERCPU_ARRAY, 4, 4, 2)
+            .create()
+            .unwrap();
+        assert_eq!(m.value_buf_len(), 8 * cpus);
+        let v = m.lookup(&k(0)).unwrap().unwrap();
+        assert_eq!(v.len(), 8 * cpus);
+        let mut nv = vec![0u8; 8 * cpus];
+        for c in 0..cpus {
+            nv[c * 8..c * 8 + 4].copy_from_slice(&k(c as u32 + 100));
+        }
+        m.update(&k(1), &nv, 0).unwrap();
+        assert_eq!(m.lookup(&k(1)).unwrap().unwrap(), nv);
+        let e = m.update(&k(1), &[0; 4], 0).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let h = MapCreate::new(map_type::PERCPU_HASH, 4, 12, 2)
+            .create()
+            .unwrap();
+        assert_eq!(h.value_buf_len(), 16 * cpus);
+    }
+
+    #[test]
+    fn queue_push_peek_pop() {
+        require_kernel!();
+        let q = MapCreate::new(map_type::QUEUE, 0, 4, 2).create().unwrap();
+        assert_eq!(q.lookup_and_delete(None).unwrap(), None);
+        q.update(&[], &k(1), 0).unwrap();
+        q.update(&[], &k(2), 0).unwrap();
+        assert_eq!(errno_of(&q.update(&[], &k(3), 0).unwrap_err()), libc::E2BIG);
+        assert_eq!(q.lookup(&[]).unwrap(), Some(k(1).to_vec()));
+        assert_eq!(q.lookup_and_delete(None).unwrap(), Some(k(1).to_vec()));
+        assert_eq!(q.lookup_and_delete(None).unwrap(), Some(k(2).to_vec()));
+        let s = MapCreate::new(map_type::STACK, 0, 4, 2).create().unwrap();
+        s.update(&[], &k(1), 0).unwrap();
+        s.update(&[], &k(2), 0).unwrap();
+        assert_eq!(s.lookup_and_delete(None).unwrap(), Some(k(2).to_vec()));
+    }
+
+    #[test]
+    fn freeze_blocks_user_updates() {
+        require_kernel!();
+        let m = MapCreate::new(map_type::ARRAY, 4, 4, 1).create().unwrap();
+        m.freeze().unwrap();
+        assert_eq!(
+            errno_of(&m.update(&k(0), &k(1), 0).unwrap_err()),
+            libc::EPERM
+        );
+    }
+
+    #[test]
+    fn bad_create_reports_errno() {
+        require_kernel!();
+        let e = MapCreate::new(map_type::ARRAY, 3, 4, 1)
+            .create()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Syscall);
+        assert_eq!(errno_of(&e), libc::EINVAL);
+    }
+
+    #[test]
+    fn program_reads_a_map_via_fd_array() {
+        require_kernel!();
+        let m = MapCreate::new(map_type::ARRAY, 4, 8, 1).create().unwrap();
+        m.update(&k(0), &1234u64.to_le_bytes(), 0).unwrap();
+        use std::os::fd::AsRawFd;
+        let fds = [m.as_raw_fd()];
+        // r1 = map (idx 0); *(u32*)(r10-4) = 0; r2 = r10 - 4;
+        // call map_lookup_elem; if r0 == 0 goto out; r0 = *(u64*)(r0); exit
+        let insns = [
+            RawInsn::new(0x18, 1, 5, 0, 0),
+            RawInsn::new(0, 0, 0, 0, 0),
+            RawInsn::new(0x62, 10, 0, -4, 0),
+            RawInsn::new(0xbf, 2, 10, 0, 0),
+            RawInsn::new(0x07, 2, 0, 0, -4),
+            RawInsn::new(0x85, 0, 0, 0, 1),
+            RawInsn::new(0x15, 0, 0, 1, 0),
+            RawInsn::new(0x79, 0, 0, 0, 0),
+            exit(),
+        ];
+        let p = ProgLoad::new(consts::prog_type::SOCKET_FILTER, &insns)
+            .fd_array(&fds)
+            .load()
+            .unwrap();
+        assert_eq!(
+            p.test_run(&TestRun::packet(&[0u8; 64])).unwrap().retval,
+            1234
+        );
+    }
+}
+
+mod btf {
+    use super::*;
+
+    /// Raw BTF with one type: `int` (4 bytes, signed).
+    fn int_btf() -> Vec<u8> {
+        let mut types = Vec::new();
+        types.extend_from_slice(&1u32.to_le_bytes()); // name_off "int"
+        types.extend_from_slice(&(1u32 << 24).to_le_bytes()); // kind INT
+        types.extend_from_slice(&4u32.to_le_bytes()); // size
+        types.extend_from_slice(&((1u32 << 24) | 32).to_le_bytes()); // signed, 32 bits
+        let strs = b"\0int\0";
+        let mut b = Vec::new();
+        b.extend_from_slice(&0xeb9fu16.to_le_bytes());
+        b.push(1); // version
+        b.push(0); // flags
+        b.extend_from_slice(&24u32.to_le_bytes()); // hdr_len
+        b.extend_from_slice(&0u32.to_le_bytes()); // type_off
+        b.extend_from_slice(&(types.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(types.len() as u32).to_le_bytes()); // str_off
+        b.extend_from_slice(&(strs.len() as u32).to_le_bytes());
+        b.extend_from_slice(&types);
+        b.extend_from_slice(strs);
+        b
+    }
+
+    #[test]
+    fn load_and_reject() {
+        require_kernel!();
+        let btf = load_btf(&int_btf()).unwrap();
+        // A map typed with the BTF: key and value are `int` (id 1).
+        use std::os::fd::AsRawFd;
+        let m = MapCreate {
+            btf_fd: Some(btf.as_raw_fd()),
+            btf_key_type_id: 1,
+            btf_value_type_id: 1,
+            ..MapCreate::new(consts::map_type::HASH, 4, 4, 1)
+        }
+        .create()
+        .unwrap();
+        drop(m);
+        let mut bad = int_btf();
+        bad[0] = 0; // wrong magic
+        let e = load_btf(&bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BtfRejected);
+        assert_eq!(errno_of(&e), libc::EINVAL);
+    }
+}
+
+mod fuzz {
+    use super::*;
+    use bpfbox_kernel::fuzzgen::random_program;
+
+    #[test]
+    fn two_hundred_random_programs_load_and_run() {
+        require_kernel!();
+        let mut max_verified = 0;
+        for seed in 0..200u64 {
+            let len = 20 + (seed as usize * 7) % 300;
+            let insns = random_program(seed, len);
+            let raw = bpfbox_isa::encode(&insns).unwrap();
+            let p = match ProgLoad::new(consts::prog_type::SOCKET_FILTER, &raw).load() {
+                Ok(p) => p,
+                Err(e) => panic!("seed {seed} len {len}: {e}\n{}", e.log().unwrap_or("")),
+            };
+            max_verified = max_verified.max(p.info().unwrap().verified_insns);
+            let out = p.test_run(&TestRun::packet(&[0u8; 64])).unwrap();
+            assert_eq!(run_in_kernel(&insns).unwrap(), out.retval, "seed {seed}");
+        }
+        eprintln!("most instructions verified for one program: {max_verified}");
+    }
+
+    #[test]
+    fn run_in_kernel_reports_rejection() {
+        require_kernel!();
+        let e = run_in_kernel(&[bpfbox_isa::Insn::Exit]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Rejected);
+        assert!(e.log().unwrap().contains("R0 !read_ok"), "{:?}", e.log());
+    }
+}
