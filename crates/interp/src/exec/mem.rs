@@ -1,0 +1,123 @@
+//! Loads, stores, `lddw` and the legacy packet loads `LD_ABS`/`LD_IND`.
+
+use crate::program::func_addr;
+use crate::trap::Trap;
+use crate::vm::Vm;
+use bpfbox_isa::{sem, Endian, LdImm64, Reg, Size, Src};
+
+/// Sign-extends the low `bytes` bytes of `v`.
+#[inline(always)]
+fn sign_extend(v: u64, bytes: usize) -> u64 {
+    let shift = 64 - 8 * bytes as u32;
+    (((v << shift) as i64) >> shift) as u64
+}
+
+/// The value `lddw` loads: a constant or a sub-program's address. Pseudo
+/// sources naming maps or BTF objects must have been linked by the loader.
+#[inline(always)]
+pub(super) fn ld_imm64(pc: usize, value: LdImm64) -> Result<u64, Trap> {
+    match value {
+        LdImm64::Imm(v) => Ok(v),
+        LdImm64::Func(slot) => Ok(func_addr(slot)),
+        _ => Err(Trap::unlinked(pc)),
+    }
+}
+
+impl<H> Vm<'_, H> {
+    /// `dst = *(size *)(src + off)`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(super) fn load(
+        &self,
+        regs: &mut [u64; 11],
+        pc: usize,
+        size: Size,
+        signed: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    ) -> Result<(), Trap> {
+        let addr = regs[src as usize].wrapping_add(off as i64 as u64);
+        let n = size.bytes();
+        match self.mem.load(addr, n) {
+            Some(v) => {
+                regs[dst as usize] = if signed { sign_extend(v, n) } else { v };
+                Ok(())
+            }
+            None => Err(Trap::oob(pc, addr, n, false)),
+        }
+    }
+
+    /// `*(size *)(dst + off) = src`.
+    #[inline(always)]
+    pub(super) fn store(
+        &mut self,
+        regs: &[u64; 11],
+        pc: usize,
+        size: Size,
+        dst: Reg,
+        off: i16,
+        src: Src,
+    ) -> Result<(), Trap> {
+        let addr = regs[dst as usize].wrapping_add(off as i64 as u64);
+        let n = size.bytes();
+        let v = sem::operand(src, regs);
+        match self.mem.store(addr, n, v) {
+            Some(()) => Ok(()),
+            None => Err(Trap::oob(pc, addr, n, true)),
+        }
+    }
+
+    /// `r0 = ntoh(*(size *)(data + off))` with the kernel's
+    /// `bpf_skb_load_helper_*` rules: `off` is the low 32 bits as a signed
+    /// int; a negative offset or one past the end returns `false` (the
+    /// caller ends the function with `r0 = 0`). Negative `SKF_*_OFF`
+    /// offsets are not supported and behave like a miss.
+    #[inline(never)]
+    pub(super) fn ld_abs(
+        &self,
+        regs: &mut [u64; 11],
+        pc: usize,
+        size: Size,
+        off: u64,
+    ) -> Result<bool, Trap> {
+        let off = off as u32 as i32;
+        let (data, len) = self.ld_abs;
+        let n = size.bytes();
+        if off < 0 || (off as u64).saturating_add(n as u64) > len {
+            return Ok(false);
+        }
+        let addr = data.wrapping_add(off as u64);
+        let Some(v) = self.mem.load(addr, n) else {
+            return Err(Trap::oob(pc, addr, n, false));
+        };
+        regs[0] = match size {
+            Size::B => v,
+            s => sem::endian(Endian::ToBe, s.bits() as u8, v),
+        };
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_extension() {
+        assert_eq!(sign_extend(0x80, 1), 0xffff_ffff_ffff_ff80);
+        assert_eq!(sign_extend(0x7fff, 2), 0x7fff);
+        assert_eq!(sign_extend(0x8000_0000, 4), 0xffff_ffff_8000_0000);
+        assert_eq!(sign_extend(5, 8), 5);
+    }
+
+    #[test]
+    fn lddw_values() {
+        assert_eq!(ld_imm64(0, LdImm64::Imm(7)), Ok(7));
+        assert_eq!(ld_imm64(0, LdImm64::Func(3)), Ok(func_addr(3)));
+        assert_eq!(
+            ld_imm64(4, LdImm64::MapFd(3)),
+            Err(Trap::Unlinked { pc: 4 })
+        );
+    }
+}
