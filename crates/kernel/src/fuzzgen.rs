@@ -14,7 +14,9 @@
 //!    xchg, cmpxchg; 32 and 64 bit) on aligned slots, forward conditional
 //!    jumps (all 11 conditions, JMP and JMP32, register and immediate) and
 //!    `goto`/`gotol` inside if/else shapes, so every instruction stays
-//!    reachable;
+//!    reachable. At most [`MAX_COND_JUMPS`] conditional jumps, spread over
+//!    the body, keep the verifier's path exploration far below its
+//!    1M-instruction limit even for bodies of thousands of instructions;
 //! 4. a fold that mixes every register and every stack slot into `r0`
 //!    (`r0 = r0 * 0x01000193 ^ x`, then `r0 ^= r0 >> 32`), so the 32-bit
 //!    return value depends on all 64 bits of all state; `exit`.
@@ -61,6 +63,13 @@ impl Rng {
         xs[self.below(xs.len())]
     }
 }
+
+/// Upper bound on conditional jumps per program. The verifier explores
+/// both sides of every branch whose outcome it cannot decide, so the work
+/// grows exponentially with the number of such branches; past this many,
+/// long programs continue straight-line.
+pub const MAX_COND_JUMPS: usize = JUMP_BUDGET;
+const JUMP_BUDGET: usize = 40;
 
 /// Bytes of stack the programs use, below `r10`.
 pub const STACK_BYTES: i16 = 64;
@@ -155,6 +164,11 @@ struct Gen {
     labels: usize,
     /// Labels to place after `n` more emitted instructions.
     pending: Vec<(usize, usize)>,
+    /// Conditional jumps still allowed (see [`MAX_COND_JUMPS`]).
+    jumps_left: usize,
+    /// Chance of a conditional jump per instruction, in 1/1000: 15%, less
+    /// for long programs so the budget spreads over the whole body.
+    jump_permille: usize,
 }
 
 impl Gen {
@@ -344,13 +358,18 @@ impl Gen {
     fn block(&mut self, budget: usize, depth: usize) {
         let mut left = budget;
         while left > 0 {
-            let r = self.rng.below(100);
-            if r < 5 && left >= 6 && depth < 4 {
+            let r = if self.jumps_left == 0 {
+                1000
+            } else {
+                self.rng.below(1000)
+            };
+            if r < self.jump_permille / 3 && left >= 6 && depth < 4 {
                 // if (c) goto ELSE; A; goto END; ELSE: B; END:
                 let inner = left - 2;
                 let a = 1 + self.rng.below(inner / 2);
                 let b = 1 + self.rng.below(inner - a);
                 let (else_l, end_l) = (self.new_label(), self.new_label());
+                self.jumps_left -= 1;
                 let j = self.cond_jump();
                 self.emit(Item::Jump(j, else_l));
                 self.block(a, depth + 1);
@@ -360,14 +379,15 @@ impl Gen {
                 self.block(b, depth + 1);
                 self.place(end_l);
                 left -= a + b + 2;
-            } else if r < 15 {
+            } else if r < self.jump_permille {
                 // A conditional jump over the next 1..=12 instructions.
                 let l = self.new_label();
+                self.jumps_left -= 1;
                 let j = self.cond_jump();
                 self.emit(Item::Jump(j, l));
                 self.pending.push((l, 1 + self.rng.below(12)));
                 left -= 1;
-            } else if r < 17 {
+            } else if self.rng.chance(2) {
                 // goto +0 / gotol +0
                 let l = self.new_label();
                 let long = self.rng.chance(50);
@@ -496,6 +516,8 @@ pub fn random_program(rng_seed: u64, len: usize) -> Vec<Insn> {
         items: Vec::new(),
         labels: 0,
         pending: Vec::new(),
+        jumps_left: JUMP_BUDGET,
+        jump_permille: (JUMP_BUDGET * 1000 / len.max(1)).clamp(10, 150),
     };
     g.prologue();
     g.block(len, 0);

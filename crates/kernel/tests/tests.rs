@@ -518,10 +518,316 @@ mod fuzz {
     }
 
     #[test]
+    fn long_programs_stay_within_the_verifier_budget() {
+        require_kernel!();
+        for (seed, len) in [(1, 1000), (2, 3000), (3, 8000)] {
+            let insns = random_program(seed, len);
+            let raw = bpfbox_isa::encode(&insns).unwrap();
+            let p = ProgLoad::new(consts::prog_type::SOCKET_FILTER, &raw).load();
+            let p = p.unwrap_or_else(|e| panic!("seed {seed} len {len}: {e}"));
+            // Far below the 1M-instruction complexity limit.
+            assert!(p.info().unwrap().verified_insns < 200_000);
+        }
+    }
+
+    #[test]
     fn run_in_kernel_reports_rejection() {
         require_kernel!();
         let e = run_in_kernel(&[bpfbox_isa::Insn::Exit]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Rejected);
         assert!(e.log().unwrap().contains("R0 !read_ok"), "{:?}", e.log());
+    }
+}
+
+/// `bpfbox_isa::sem` checked against the kernel: each XDP program computes
+/// 64 cases and writes the full 64-bit results into the packet.
+mod sem {
+    use super::*;
+    use bpfbox_isa::{sem, AluOp, Cond, Endian, Insn, LdImm64, Size, Src, Width};
+    use bpfbox_kernel::fuzzgen::Rng;
+
+    const CASES: usize = 64;
+
+    /// Wraps case bodies (each leaves its result in r0) into an XDP
+    /// program that stores result i at packet offset 8*i.
+    fn run(cases: &[Vec<Insn>]) -> Vec<u64> {
+        let mut p: Vec<Insn> = Vec::new();
+        let ld = |dst, off| Insn::Load {
+            size: Size::W,
+            signed: false,
+            dst,
+            src: 1,
+            off,
+        };
+        p.push(ld(6, 0)); // r6 = data
+        p.push(ld(7, 4)); // r7 = data_end
+        p.push(Insn::Alu {
+            width: Width::W64,
+            op: AluOp::Mov,
+            dst: 8,
+            src: Src::Reg(6),
+        });
+        let n = 8 * cases.len() as i32;
+        p.push(Insn::Alu {
+            width: Width::W64,
+            op: AluOp::Add,
+            dst: 8,
+            src: Src::Imm(n),
+        });
+        let bounds_check = p.len();
+        p.push(Insn::Exit); // placeholder for `if r8 > r7 goto out`
+        for (i, c) in cases.iter().enumerate() {
+            // Relocate the case's jump targets to its position.
+            let base = p.len();
+            for insn in c {
+                let mut insn = *insn;
+                if let Insn::Ja { target, .. } | Insn::Jmp { target, .. } = &mut insn {
+                    *target += base;
+                }
+                p.push(insn);
+            }
+            let off = 8 * i as i16;
+            p.push(Insn::Store {
+                size: Size::DW,
+                dst: 6,
+                off,
+                src: Src::Reg(0),
+            });
+        }
+        let out = p.len();
+        p[bounds_check] = Insn::Jmp {
+            width: Width::W64,
+            cond: Cond::Gt,
+            dst: 8,
+            src: Src::Reg(7),
+            target: out,
+        };
+        p.push(Insn::Alu {
+            width: Width::W64,
+            op: AluOp::Mov,
+            dst: 0,
+            src: Src::Imm(2),
+        });
+        p.push(Insn::Exit);
+        let raw = bpfbox_isa::encode(&p).unwrap();
+        let prog = ProgLoad::new(consts::prog_type::XDP, &raw).load();
+        let prog = prog.unwrap_or_else(|e| panic!("{e}\n{}", e.log().unwrap_or("")));
+        let pkt = vec![0u8; 8 * cases.len()];
+        let o = prog.test_run(&TestRun::packet(&pkt)).unwrap();
+        assert_eq!(o.retval, 2);
+        o.data_out
+            .chunks(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+
+    fn lddw(dst: u8, v: u64) -> [Insn; 2] {
+        [
+            Insn::LdImm64 {
+                dst,
+                value: LdImm64::Imm(v),
+            },
+            Insn::LdImm64Hi,
+        ]
+    }
+
+    fn value(rng: &mut Rng) -> u64 {
+        const EDGE: [u64; 10] = [
+            0,
+            1,
+            u64::MAX,
+            0x7fff_ffff,
+            0x8000_0000,
+            0xffff_ffff,
+            i64::MAX as u64,
+            i64::MIN as u64,
+            0xffff_ffff_8000_0000,
+            0x80,
+        ];
+        match rng.below(3) {
+            0 => EDGE[rng.below(EDGE.len())],
+            1 => (rng.below(33) as i64 - 16) as u64,
+            _ => rng.next_u64(),
+        }
+    }
+
+    #[test]
+    fn alu_matches_the_kernel() {
+        require_kernel!();
+        const OPS: [AluOp; 17] = [
+            AluOp::Add,
+            AluOp::Sub,
+            AluOp::Mul,
+            AluOp::Div,
+            AluOp::Sdiv,
+            AluOp::Or,
+            AluOp::And,
+            AluOp::Lsh,
+            AluOp::Rsh,
+            AluOp::Mod,
+            AluOp::Smod,
+            AluOp::Xor,
+            AluOp::Mov,
+            AluOp::Arsh,
+            AluOp::Movsx(8),
+            AluOp::Movsx(16),
+            AluOp::Movsx(32),
+        ];
+        let mut rng = Rng::new(7);
+        for round in 0..40 {
+            let mut cases = Vec::new();
+            let mut want = Vec::new();
+            while cases.len() < CASES {
+                let op = OPS[rng.below(OPS.len())];
+                let width = if rng.chance(50) {
+                    Width::W64
+                } else {
+                    Width::W32
+                };
+                if width == Width::W32 && op == AluOp::Movsx(32) {
+                    continue;
+                }
+                let (a, b) = (value(&mut rng), value(&mut rng));
+                let imm_ok = !matches!(op, AluOp::Movsx(_));
+                let src = if imm_ok && rng.chance(50) {
+                    let mut i = b as i32;
+                    let bits = if width == Width::W64 { 64 } else { 32 };
+                    match op {
+                        AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => i = i.rem_euclid(bits),
+                        AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod if i == 0 => i = -1,
+                        _ => {}
+                    }
+                    Src::Imm(i)
+                } else {
+                    Src::Reg(1)
+                };
+                let bv = sem::operand(src, &[0, b, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+                want.push((sem::alu(width, op, a, bv), op, width, a, src, b));
+                let mut c = lddw(0, a).to_vec();
+                c.extend(lddw(1, b));
+                c.push(Insn::Alu {
+                    width,
+                    op,
+                    dst: 0,
+                    src,
+                });
+                cases.push(c);
+            }
+            let got = run(&cases);
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(*g, w.0, "round {round}: {:?}", w);
+            }
+        }
+    }
+
+    #[test]
+    fn neg_and_byte_swaps_match_the_kernel() {
+        require_kernel!();
+        let mut rng = Rng::new(11);
+        for _ in 0..10 {
+            let mut cases = Vec::new();
+            let mut want = Vec::new();
+            while cases.len() < CASES {
+                let a = value(&mut rng);
+                let (insn, w) = match rng.below(4) {
+                    0 => {
+                        let width = if rng.chance(50) {
+                            Width::W64
+                        } else {
+                            Width::W32
+                        };
+                        (Insn::Neg { width, dst: 0 }, sem::neg(width, a))
+                    }
+                    k => {
+                        let kind = [Endian::ToLe, Endian::ToBe, Endian::Swap][k - 1];
+                        let bits = [16u8, 32, 64][rng.below(3)];
+                        (Insn::End { kind, bits, dst: 0 }, sem::endian(kind, bits, a))
+                    }
+                };
+                want.push((w, insn, a));
+                let mut c = lddw(0, a).to_vec();
+                c.push(insn);
+                cases.push(c);
+            }
+            for (g, w) in run(&cases).iter().zip(&want) {
+                assert_eq!(*g, w.0, "{:?}", w);
+            }
+        }
+    }
+
+    #[test]
+    fn jump_conditions_match_the_kernel() {
+        require_kernel!();
+        const CONDS: [Cond; 11] = [
+            Cond::Eq,
+            Cond::Gt,
+            Cond::Ge,
+            Cond::Set,
+            Cond::Ne,
+            Cond::Sgt,
+            Cond::Sge,
+            Cond::Lt,
+            Cond::Le,
+            Cond::Slt,
+            Cond::Sle,
+        ];
+        let mut rng = Rng::new(13);
+        for _ in 0..20 {
+            let mut cases = Vec::new();
+            let mut want = Vec::new();
+            while cases.len() < CASES {
+                let cond = CONDS[rng.below(CONDS.len())];
+                let width = if rng.chance(50) {
+                    Width::W64
+                } else {
+                    Width::W32
+                };
+                let a = value(&mut rng);
+                // Equal operands half of the time in the low or all bits.
+                let b = match rng.below(3) {
+                    0 => a,
+                    1 => a ^ 0xffff_ffff_0000_0000,
+                    _ => value(&mut rng),
+                };
+                let src = if rng.chance(50) {
+                    Src::Imm(b as i32)
+                } else {
+                    Src::Reg(1)
+                };
+                let bv = sem::operand(src, &[0, b, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+                want.push((sem::cond(width, cond, a, bv) as u64, cond, width, a, src, b));
+                // r2 = a; r1 = b; r0 = 0; if r2 cond src goto T; goto E; T: r0 = 1; E:
+                let mut c = lddw(2, a).to_vec();
+                c.extend(lddw(1, b));
+                c.push(Insn::Alu {
+                    width: Width::W64,
+                    op: AluOp::Mov,
+                    dst: 0,
+                    src: Src::Imm(0),
+                });
+                let j = c.len();
+                c.push(Insn::Jmp {
+                    width,
+                    cond,
+                    dst: 2,
+                    src,
+                    target: j + 2,
+                });
+                c.push(Insn::Ja {
+                    target: j + 3,
+                    long: false,
+                });
+                c.push(Insn::Alu {
+                    width: Width::W64,
+                    op: AluOp::Mov,
+                    dst: 0,
+                    src: Src::Imm(1),
+                });
+                cases.push(c);
+            }
+            for (g, w) in run(&cases).iter().zip(&want) {
+                assert_eq!(*g, w.0, "{:?}", w);
+            }
+        }
     }
 }
