@@ -1,0 +1,6 @@
+# Repository-level convenience targets.
+
+.PHONY: progs
+# Rebuild the committed eBPF test objects (needs clang-19 and libbpf-dev).
+progs:
+	$(MAKE) -C tests/progs progs
