@@ -83,11 +83,13 @@ mod prog {
     #[test]
     fn tiny_log_buffer_is_grown() {
         require_kernel!();
-        let insns = [mov(0, 1), exit()];
+        let mut insns: Vec<RawInsn> = (0..100).map(|i| mov(0, i)).collect();
+        insns.push(exit());
         let mut l = ProgLoad::new(prog_type::SOCKET_FILTER, &insns).log_level(2);
-        l.log_size = 8; // clamped to 256, still too small for level 2? then grown
+        l.log_size = 8; // raised to the kernel's minimum, still far too small
         let p = l.load().unwrap();
-        assert!(p.log().contains("processed"), "log: {}", p.log());
+        assert!(p.log().len() > 1000);
+        assert!(p.log().contains("processed 101 insns"), "log: {}", p.log());
     }
 
     #[test]
@@ -449,14 +451,20 @@ mod maps {
 mod btf {
     use super::*;
 
-    /// Raw BTF with one type: `int` (4 bytes, signed).
+    /// Raw BTF: [1] `int`, [2] `int (void)`, [3] global func `main` of
+    /// type 2. Strings: "int" at 1, "main" at 5, "a.c" at 10, "return 0;"
+    /// at 14.
     fn int_btf() -> Vec<u8> {
         let mut types = Vec::new();
-        types.extend_from_slice(&1u32.to_le_bytes()); // name_off "int"
-        types.extend_from_slice(&(1u32 << 24).to_le_bytes()); // kind INT
-        types.extend_from_slice(&4u32.to_le_bytes()); // size
-        types.extend_from_slice(&((1u32 << 24) | 32).to_le_bytes()); // signed, 32 bits
-        let strs = b"\0int\0";
+        let mut t = |words: &[u32]| {
+            for w in words {
+                types.extend_from_slice(&w.to_le_bytes());
+            }
+        };
+        t(&[1, 1 << 24, 4, (1 << 24) | 32]); // INT "int", signed, 32 bits
+        t(&[0, 13 << 24, 1]); // FUNC_PROTO returning type 1, no params
+        t(&[5, (12 << 24) | 1, 2]); // FUNC "main", global linkage, proto 2
+        let strs = b"\0int\0main\0a.c\0return 0;\0";
         let mut b = Vec::new();
         b.extend_from_slice(&0xeb9fu16.to_le_bytes());
         b.push(1); // version
@@ -469,6 +477,51 @@ mod btf {
         b.extend_from_slice(&types);
         b.extend_from_slice(strs);
         b
+    }
+
+    #[test]
+    fn program_with_func_and_line_info() {
+        require_kernel!();
+        use std::os::fd::AsRawFd;
+        let btf = load_btf(&int_btf()).unwrap();
+        let insns = [mov(0, 0), exit()];
+        let func_info: Vec<u8> = [0u32, 3].iter().flat_map(|w| w.to_le_bytes()).collect();
+        // insn 0, file "a.c", line "return 0;", line 3 col 5
+        let line_info: Vec<u8> = [0u32, 10, 14, (3 << 10) | 5]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        let p = ProgLoad {
+            prog_btf_fd: Some(btf.as_raw_fd()),
+            func_info: Some(InfoRecords {
+                rec_size: 8,
+                data: &func_info,
+            }),
+            line_info: Some(InfoRecords {
+                rec_size: 16,
+                data: &line_info,
+            }),
+            ..ProgLoad::new(consts::prog_type::SOCKET_FILTER, &insns)
+        }
+        .load()
+        .unwrap();
+        let info = p.info().unwrap();
+        assert_ne!(info.btf_id, 0);
+        assert_eq!((info.nr_func_info, info.nr_line_info), (1, 1));
+        // A func_info pointing at a non-FUNC type is refused with a log.
+        let bad: Vec<u8> = [0u32, 1].iter().flat_map(|w| w.to_le_bytes()).collect();
+        let e = ProgLoad {
+            prog_btf_fd: Some(btf.as_raw_fd()),
+            func_info: Some(InfoRecords {
+                rec_size: 8,
+                data: &bad,
+            }),
+            ..ProgLoad::new(consts::prog_type::SOCKET_FILTER, &insns)
+        }
+        .load()
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Rejected);
+        assert!(!e.log().unwrap().is_empty());
     }
 
     #[test]
