@@ -47,7 +47,7 @@ fn probe() -> Result<(), Unavailable> {
 /// A one-line explanation of a failed probe.
 fn reason(e: Errno) -> String {
     let seccomp = seccomp_mode().filter(|&m| m != 0);
-    let base = match e.0 {
+    match e.0 {
         libc::ENOSYS if seccomp.is_some() => {
             "bpf() blocked by a seccomp filter (ENOSYS)".to_string()
         }
@@ -69,8 +69,7 @@ fn reason(e: Errno) -> String {
             }
         }
         _ => format!("probe load of a trivial socket filter failed: {e}"),
-    };
-    base
+    }
 }
 
 /// The `Seccomp:` mode of this process (0 none, 1 strict, 2 filter).
