@@ -1,0 +1,298 @@
+//! Program-side (helper) operations on [`Map`]: what `bpf_map_*_elem`,
+//! `bpf_tail_call`, `bpf_perf_event_output` and the ring buffer helpers do
+//! with a map. Results are host pointers or `0`/`-errno` as the helpers
+//! return them. Helper paths ignore syscall-side permissions and freezing
+//! (the verifier enforces `BPF_F_RDONLY_PROG`/`BPF_F_WRONLY_PROG`).
+
+use crate::array::index_of;
+use crate::error::{err, errno::*, MapError};
+use crate::fdarray::PerfRecord;
+use crate::hash::Src;
+use crate::map::{Map, Store};
+
+fn neg(r: Result<(), MapError>) -> i64 {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.neg(),
+    }
+}
+
+impl Map {
+    /// Set the CPU that later helper calls act on.
+    pub fn set_current_cpu(&mut self, cpu: u32) -> Result<(), MapError> {
+        if cpu >= self.cfg.ncpus {
+            return Err(err(
+                EINVAL,
+                format!("cpu {cpu} >= ncpus {}", self.cfg.ncpus),
+            ));
+        }
+        self.cfg.current_cpu = cpu;
+        Ok(())
+    }
+
+    /// `bpf_map_lookup_elem` / `bpf_map_lookup_percpu_elem`: address of the
+    /// value (for per-CPU maps, CPU `cpu`'s slot; other maps ignore `cpu`).
+    /// `None` is the helper's NULL. The address stays valid until the element
+    /// is deleted or replaced *and* [`Map::end_of_run`] is called.
+    ///
+    /// For map-in-map the address holds the inner map's `u32` id (the kernel
+    /// returns the inner map pointer; the caller translates the id).
+    /// LRU maps count this as a use. Queue, stack, bloom filter, ring buffer,
+    /// prog_array and perf_event_array return `None`.
+    pub fn lookup_ptr(&mut self, key: &[u8], cpu: u32) -> Option<*mut u8> {
+        if key.len() != self.def.key_size as usize {
+            return None;
+        }
+        match &mut self.store {
+            Store::Array(a) => a.slot_ptr(index_of(key).ok()?, cpu),
+            Store::Hash(h) => h.lookup_ptr(key, cpu),
+            Store::Lpm(l) => l.lookup_ptr(key),
+            Store::Fd(f) if self.def.map_type == crate::MapType::ArrayOfMaps => {
+                f.cell_ptr(index_of(key).ok()?)
+            }
+            _ => None,
+        }
+    }
+
+    /// `bpf_map_update_elem` from a program on the current CPU: `value` is
+    /// `value_size` bytes (per-CPU maps: only this CPU's slot changes; a new
+    /// element's other slots are zero).
+    pub fn update_elem(&mut self, key: &[u8], value: &[u8], flags: u64) -> i64 {
+        if key.len() != self.def.key_size as usize || value.len() < self.def.value_size as usize {
+            return -i64::from(EINVAL);
+        }
+        let cpu = self.cfg.current_cpu;
+        let r = match &mut self.store {
+            Store::Array(a) => match index_of(key) {
+                Ok(i) => a.update(i, value, flags, false, cpu),
+                Err(e) => Err(e),
+            },
+            Store::Hash(h) => {
+                if self.def.map_type == crate::MapType::HashOfMaps {
+                    return -i64::from(EINVAL);
+                }
+                h.update(key, Src::Prog(value, cpu), flags, &mut self.grave)
+            }
+            Store::Lpm(l) => l.update(key, value, flags, &mut self.grave),
+            Store::Queue(_) | Store::Fd(_) => return -i64::from(EINVAL),
+            Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
+            Store::Ring(_) => return -i64::from(ENOTSUPP),
+        };
+        neg(r)
+    }
+
+    /// `bpf_map_delete_elem` from a program.
+    pub fn delete_elem(&mut self, key: &[u8]) -> i64 {
+        if key.len() != self.def.key_size as usize {
+            return -i64::from(EINVAL);
+        }
+        let r = match &mut self.store {
+            Store::Hash(h) => h.delete(key, &mut self.grave),
+            Store::Lpm(l) => l.delete(key, &mut self.grave),
+            Store::Array(_) | Store::Queue(_) | Store::Fd(_) => return -i64::from(EINVAL),
+            Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
+            Store::Ring(_) => return -i64::from(ENOTSUPP),
+        };
+        neg(r)
+    }
+
+    /// `bpf_map_push_elem`: queue, stack (`BPF_EXIST` overwrites the oldest
+    /// when full) and bloom filter (only `BPF_ANY`).
+    pub fn push_elem(&mut self, value: &[u8], flags: u64) -> i64 {
+        match &mut self.store {
+            Store::Queue(q) => neg(q.push(value, flags)),
+            Store::Bloom(b) => neg(b.push(value, flags)),
+            _ => -i64::from(EINVAL),
+        }
+    }
+
+    /// `bpf_map_pop_elem`: writes the value into `out`; when empty `out` is
+    /// zeroed and the result is `-ENOENT`.
+    pub fn pop_elem(&mut self, out: &mut [u8]) -> i64 {
+        self.get_elem(out, true)
+    }
+
+    /// `bpf_map_peek_elem`: queue/stack write the next value into `value`;
+    /// a bloom filter reads `value` and answers `0` (maybe present) or `-ENOENT`.
+    pub fn peek_elem(&mut self, value: &mut [u8]) -> i64 {
+        if let Store::Bloom(b) = &self.store {
+            return neg(b.peek(value));
+        }
+        self.get_elem(value, false)
+    }
+
+    fn get_elem(&mut self, out: &mut [u8], delete: bool) -> i64 {
+        let vs = self.def.value_size as usize;
+        let Store::Queue(q) = &mut self.store else {
+            return -i64::from(EINVAL);
+        };
+        if out.len() < vs {
+            return -i64::from(EINVAL);
+        }
+        match q.get(delete) {
+            Ok(v) => {
+                out[..vs].copy_from_slice(&v);
+                0
+            }
+            Err(e) => {
+                out[..vs].fill(0);
+                e.neg()
+            }
+        }
+    }
+
+    /// Tail-call target: the program handle in prog_array slot `index`.
+    pub fn prog_at(&self, index: u32) -> Option<u32> {
+        match &self.store {
+            Store::Fd(f) if self.def.map_type == crate::MapType::ProgArray => f.get(index),
+            _ => None,
+        }
+    }
+
+    /// Inner map id stored under `key` of a map-in-map (program view).
+    pub fn inner_at(&self, key: &[u8]) -> Option<u32> {
+        match &self.store {
+            Store::Fd(f) if self.def.map_type == crate::MapType::ArrayOfMaps => {
+                f.get(index_of(key).ok()?)
+            }
+            Store::Hash(_) if self.def.map_type == crate::MapType::HashOfMaps => {
+                let v = self.lookup(key).ok()?;
+                Some(u32::from_ne_bytes([v[0], v[1], v[2], v[3]]))
+            }
+            _ => None,
+        }
+    }
+
+    /// perf_event_array: open one event per CPU (slot `i` gets handle `i`,
+    /// bound to CPU `i`), as libbpf's perf buffer does.
+    pub fn perf_open_all(&mut self) -> Result<(), MapError> {
+        let n = self.def.max_entries.min(self.cfg.ncpus);
+        match &mut self.store {
+            Store::Fd(f) if self.def.map_type == crate::MapType::PerfEventArray => {
+                for i in 0..n {
+                    f.set(i, i);
+                }
+                Ok(())
+            }
+            _ => Err(err(EINVAL, "not a perf_event_array")),
+        }
+    }
+
+    /// `bpf_perf_event_output` on the current CPU. `flags` holds the index
+    /// (`BPF_F_CURRENT_CPU` for this CPU) and no other bits (callers strip
+    /// `BPF_F_CTXLEN_MASK` after appending ctx bytes to `data`). Returns 0,
+    /// `-EINVAL` (bad flags or map type), `-E2BIG` (index), `-ENOENT` (empty
+    /// slot) or `-EOPNOTSUPP` (slot bound to another CPU).
+    pub fn perf_output(&mut self, flags: u64, data: &[u8]) -> i64 {
+        let cpu = self.cfg.current_cpu;
+        match &mut self.store {
+            Store::Fd(f) if self.def.map_type == crate::MapType::PerfEventArray => {
+                f.perf_output(flags, cpu, data)
+            }
+            _ => -i64::from(EINVAL),
+        }
+    }
+
+    /// Records captured by `perf_output`, oldest first.
+    pub fn perf_records(&self) -> &[PerfRecord] {
+        match &self.store {
+            Store::Fd(f) => &f.records,
+            _ => &[],
+        }
+    }
+
+    /// Take (and clear) the captured perf records.
+    pub fn take_perf_records(&mut self) -> Vec<PerfRecord> {
+        match &mut self.store {
+            Store::Fd(f) => std::mem::take(&mut f.records),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `bpf_ringbuf_reserve`: address of `size` writable bytes, or `None`
+    /// (NULL) when `flags != 0`, the record is too big or the ring is full.
+    pub fn ringbuf_reserve(&mut self, size: u64, flags: u64) -> Option<*mut u8> {
+        match &mut self.store {
+            Store::Ring(r) if flags == 0 => r.reserve(size),
+            _ => None,
+        }
+    }
+
+    /// `bpf_ringbuf_submit`: commit a reservation (flags are wake-up hints).
+    /// Returns `-EINVAL` if `ptr` is not an open reservation of this map.
+    pub fn ringbuf_submit(&mut self, ptr: *mut u8, _flags: u64) -> i64 {
+        match &mut self.store {
+            Store::Ring(r) => neg(r.commit(ptr, false)),
+            _ => -i64::from(EINVAL),
+        }
+    }
+
+    /// `bpf_ringbuf_discard`: commit a reservation as discarded.
+    pub fn ringbuf_discard(&mut self, ptr: *mut u8, _flags: u64) -> i64 {
+        match &mut self.store {
+            Store::Ring(r) => neg(r.commit(ptr, true)),
+            _ => -i64::from(EINVAL),
+        }
+    }
+
+    /// Is `ptr` an open reservation of this ring buffer? (Lets a caller find
+    /// the map for `bpf_ringbuf_submit(ptr)`, which names no map.)
+    pub fn ringbuf_owns(&self, ptr: *mut u8) -> bool {
+        matches!(&self.store, Store::Ring(r) if r.owns(ptr))
+    }
+
+    /// `bpf_ringbuf_output`: 0, `-EINVAL` (flags) or `-EAGAIN` (no room).
+    pub fn ringbuf_output(&mut self, data: &[u8], flags: u64) -> i64 {
+        match &mut self.store {
+            Store::Ring(r) => r.output(data, flags),
+            _ => -i64::from(EINVAL),
+        }
+    }
+
+    /// `bpf_ringbuf_query`.
+    pub fn ringbuf_query(&self, flags: u64) -> u64 {
+        match &self.store {
+            Store::Ring(r) => r.query(flags),
+            _ => 0,
+        }
+    }
+
+    /// Consume the committed ring buffer records in order (user-space side);
+    /// discarded records are skipped, consumption stops at a busy record.
+    pub fn ringbuf_consume(&mut self) -> Vec<Vec<u8>> {
+        match &mut self.store {
+            Store::Ring(r) => r.consume(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Host memory a program may access through this map's pointers: the
+    /// whole block for arrays (so `.data`/`.bss`/`.rodata` register once), each
+    /// live or not-yet-freed element value for hash maps and LPM tries, the
+    /// (doubled) data area for ring buffers, the handle cells of array_of_maps.
+    pub fn value_regions(&self) -> impl Iterator<Item = (*mut u8, usize)> {
+        let mut out = Vec::new();
+        match &self.store {
+            Store::Array(a) => out.push(a.region()),
+            Store::Hash(h) => h.regions(&mut out),
+            Store::Lpm(l) => l.regions(&mut out),
+            Store::Ring(r) => out.push(r.region()),
+            Store::Fd(_) | Store::Queue(_) | Store::Bloom(_) => {}
+        }
+        for g in &self.grave {
+            out.push((g.ptr(), g.len()));
+        }
+        out.into_iter()
+    }
+
+    /// End of a program run: free the memory of elements deleted or replaced
+    /// during the run (the RCU grace period ends).
+    pub fn end_of_run(&mut self) {
+        self.grave.clear();
+    }
+
+    /// Number of blocks waiting for `end_of_run`.
+    pub fn deferred_frees(&self) -> usize {
+        self.grave.len()
+    }
+}
