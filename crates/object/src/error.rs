@@ -1,6 +1,5 @@
 //! The crate's one error type.
 
-use std::fmt;
 use std::path::PathBuf;
 
 /// What went wrong while loading an object, coarsely.
@@ -27,7 +26,8 @@ pub enum ErrorKind {
 
 /// An error from [`crate::load`] or [`crate::load_file`]. `Display` prints
 /// one line: the file (when known) and the cause.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}{}", .file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default(), .msg)]
 pub struct Error {
     kind: ErrorKind,
     msg: String,
@@ -63,17 +63,6 @@ impl Error {
         self.file.as_deref()
     }
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.file {
-            Some(p) => write!(f, "{}: {}", p.display(), self.msg),
-            None => f.write_str(&self.msg),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
 
 /// Shorthand constructors used across the crate.
 pub(crate) fn err<T>(kind: ErrorKind, msg: impl Into<String>) -> Result<T, Error> {

@@ -280,7 +280,7 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
     if let Some(idx) = btf_maps_sec {
         maps.extend(maps::btf_maps(&elf, btf.as_ref(), idx)?);
     }
-    maps.extend(maps::data_maps(&elf, btf.as_ref(), obj_name));
+    maps.extend(maps::data_maps(&elf, btf.as_ref(), obj_name)?);
     let maps_secs: Vec<usize> = legacy_sec.into_iter().chain(btf_maps_sec).collect();
 
     let mut code = prog::collect_code(&elf)?;

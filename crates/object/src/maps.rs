@@ -17,6 +17,9 @@ pub const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
 pub const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
 /// Highest `BPF_MAP_TYPE_*` Linux 6.18 knows (`BPF_MAP_TYPE_ARENA`).
 pub const MAX_MAP_TYPE: u32 = 33;
+/// Largest global-data section accepted (a `.bss` size is only a header
+/// field, so it is bounded before zeros are allocated for it).
+pub const MAX_DATA_SIZE: u64 = 1 << 28;
 /// `BPF_F_RDONLY_PROG` map flag.
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 /// `BPF_F_MMAPABLE` map flag.
@@ -492,7 +495,11 @@ pub(crate) fn data_kind(name: &str, sh_type: u32, exec: bool) -> Option<DataKind
 }
 
 /// Builds the data maps (libbpf `bpf_object__init_global_data_maps`).
-pub(crate) fn data_maps(elf: &Elf, btf: Option<&Btf>, obj_name: &str) -> Vec<MapSpec> {
+pub(crate) fn data_maps(
+    elf: &Elf,
+    btf: Option<&Btf>,
+    obj_name: &str,
+) -> Result<Vec<MapSpec>, Error> {
     let mut out = Vec::new();
     for (idx, sec) in elf.sections.iter().enumerate() {
         let Some(dk) = data_kind(&sec.name, sec.sh_type, sec.is_exec()) else {
@@ -500,6 +507,12 @@ pub(crate) fn data_maps(elf: &Elf, btf: Option<&Btf>, obj_name: &str) -> Vec<Map
         };
         if sec.size == 0 {
             continue;
+        }
+        if sec.size > MAX_DATA_SIZE {
+            return map_err(format!(
+                "section '{}': {} bytes of global data is too large",
+                sec.name, sec.size
+            ));
         }
         let mut m = MapSpec::blank(&sec.name, MapKind::Data(dk), &sec.name, idx, 0);
         m.kernel_name = internal_map_name(obj_name, &sec.name);
@@ -524,7 +537,7 @@ pub(crate) fn data_maps(elf: &Elf, btf: Option<&Btf>, obj_name: &str) -> Vec<Map
         }
         out.push(m);
     }
-    out
+    Ok(out)
 }
 
 /// libbpf `map_is_mmapable`: some variable of the DATASEC is global and

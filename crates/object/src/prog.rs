@@ -177,6 +177,15 @@ pub(crate) fn collect_relocs(
             f.relos.push((slot - f.start, r));
         }
     }
+    for f in &mut code.funcs {
+        f.relos.sort_by_key(|&(s, _)| s);
+        if let Some(w) = f.relos.windows(2).find(|w| w[0].0 == w[1].0) {
+            return rel_err(format!(
+                "function '{}': two relocations at insn {}",
+                f.name, w[0].0
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -254,7 +263,11 @@ fn record(
             )),
         };
     }
-    let tsec = &elf.sections[shndx];
+    let Some(tsec) = elf.sections.get(shndx) else {
+        return rel_err(format!(
+            "section '{sec_name}': symbol '{sym_name}' is in missing section {shndx}"
+        ));
+    };
     if data_kind(&tsec.name, tsec.sh_type, tsec.is_exec()).is_some() {
         if let Some(i) = maps
             .iter()
@@ -295,7 +308,11 @@ pub(crate) fn link_entry(code: &Code, main: usize) -> Result<Linked, Error> {
         while i < func.len {
             let at = base + i;
             let insn = insns[at];
-            let relo = func.relos.iter().find(|(s, _)| *s == i).map(|(_, r)| *r);
+            let relo = func
+                .relos
+                .binary_search_by_key(&i, |&(s, _)| s)
+                .ok()
+                .map(|k| func.relos[k].1);
             let target = match relo {
                 Some(Reloc::Call(t)) | Some(Reloc::SubprogAddr(t)) => Some(t),
                 None if insn.code == CALL && insn.src == op::PSEUDO_CALL => {

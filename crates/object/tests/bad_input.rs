@@ -1,0 +1,153 @@
+//! Malformed or unsupported input gives a clean error, never a panic.
+
+use bpfbox_object::{load, load_file, ErrorKind};
+use object::read::elf::ElfFile64;
+use object::{Object as _, ObjectSection as _};
+
+use crate::prog_path;
+
+fn bytes(name: &str) -> Vec<u8> {
+    std::fs::read(prog_path(name)).unwrap()
+}
+
+/// File offset of section `name`.
+fn section_offset(data: &[u8], name: &str) -> usize {
+    let f = ElfFile64::<object::Endianness>::parse(data).unwrap();
+    let s = f
+        .section_by_name(name)
+        .unwrap_or_else(|| panic!("no section {name}"));
+    s.file_range().unwrap().0 as usize
+}
+
+/// A tiny deterministic generator (xorshift), so failures reproduce.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    for name in ["xdp_globals.o", "map_in_map.o"] {
+        let full = bytes(name);
+        for n in 0..full.len() {
+            // section data at the end may be cut without breaking headers
+            // the loader reads; what matters is no panic, and the empty
+            // and header-only prefixes are errors
+            let r = load(&full[..n]);
+            if n < 64 {
+                assert_eq!(r.unwrap_err().kind(), ErrorKind::Elf, "{name} cut at {n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn corrupted_bytes_never_panic() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let iters: usize = std::env::var("BPFBOX_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1500);
+    for name in crate::LOADABLE {
+        let full = bytes(name);
+        for _ in 0..iters {
+            let mut b = full.clone();
+            for _ in 0..1 + xorshift(&mut seed) % 8 {
+                let at = (xorshift(&mut seed) % b.len() as u64) as usize;
+                b[at] = xorshift(&mut seed) as u8;
+            }
+            let _ = load(&b);
+        }
+    }
+}
+
+#[test]
+fn random_bytes_and_foreign_elf() {
+    let mut seed = 42u64;
+    let junk: Vec<u8> = (0..4096).map(|_| xorshift(&mut seed) as u8).collect();
+    assert_eq!(load(&junk).unwrap_err().kind(), ErrorKind::Elf);
+    let mut elfish = junk.clone();
+    elfish[..4].copy_from_slice(b"\x7fELF");
+    elfish[4] = 2;
+    assert_eq!(load(&elfish).unwrap_err().kind(), ErrorKind::Elf);
+    assert!(load(&[]).is_err());
+
+    let e = load_file("/bin/true").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Elf);
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("/bin/true: ") && msg.contains("not an eBPF object"),
+        "{msg}"
+    );
+    assert!(!msg.contains('\n'));
+
+    let e = load_file("/nonexistent/x.o").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+    assert!(
+        e.to_string().starts_with("/nonexistent/x.o: cannot read"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_code_section_is_named() {
+    // rename section "xdp" to "xdq" in the section-name string table
+    let mut b = bytes("xdp_globals.o");
+    let strtab = section_offset(&b, ".strtab");
+    let pos = b[strtab..]
+        .windows(5)
+        .position(|w| w == b"\0xdp\0")
+        .map(|p| strtab + p + 1);
+    let pos = pos.or_else(|| {
+        b[strtab..]
+            .windows(8)
+            .position(|w| w == b".relxdp\0")
+            .map(|p| strtab + p + 4)
+    });
+    let pos = pos.expect("section name xdp");
+    b[pos + 2] = b'q';
+    let e = load(&b).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Section);
+    assert!(e.to_string().contains("'xdq'"), "{e}");
+}
+
+#[test]
+fn unknown_relocation_type_is_named() {
+    let mut b = bytes("xdp_globals.o");
+    let rel = section_offset(&b, ".relxdp");
+    b[rel + 8] = 77; // r_info low byte = type
+    let e = load(&b).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Relocation);
+    assert!(
+        e.to_string().contains("unknown relocation type 77") && e.to_string().contains("'xdp'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_map_type_is_named() {
+    let mut b = bytes("legacy_maps.o");
+    let maps = section_offset(&b, "maps");
+    b[maps..maps + 4].copy_from_slice(&99u32.to_le_bytes());
+    let e = load(&b).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Map);
+    assert!(
+        e.to_string()
+            .contains("map 'legacy_hash': unknown map type 99"),
+        "{e}"
+    );
+}
+
+#[test]
+fn co_re_is_refused_clearly() {
+    let e = load_file(prog_path("core_reloc.o")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+    assert!(
+        e.to_string()
+            .contains("CO-RE relocations not supported yet"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("core_reloc.o: "), "{e}");
+}
