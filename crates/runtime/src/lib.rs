@@ -16,8 +16,21 @@
 //! (helper availability) come from `bpfbox-progtype` data.
 #![deny(missing_docs)]
 
+pub mod avail;
 pub mod csum;
+pub mod ctx;
+pub mod drivers;
+mod error;
+pub mod helpers;
+pub mod host;
+pub mod lowmem;
 pub mod packet;
 pub mod printf;
 pub mod skb;
 pub mod testrun;
+
+pub use avail::ProgType;
+pub use drivers::{test_run, LoadedProgram};
+pub use error::{Error, ErrorKind};
+pub use host::HostState;
+pub use testrun::{TestRunError, TestRunInput, TestRunOutput};

@@ -4,9 +4,11 @@
 //!
 //! Offsets are indices into [`Packet::buf`]. The buffer is allocated once
 //! with enough head- and tailroom for every change the helpers allow, so it
-//! never moves while a program runs: a VM memory region registered over it
+//! never moves while a program runs (it is a [`LowBuf`] below 2 GiB): a VM memory region registered over it
 //! stays valid, only its accessible window changes (see
 //! [`Packet::window`]).
+
+use crate::lowmem::LowBuf;
 
 /// `ETH_HLEN`.
 pub const ETH_HLEN: usize = 14;
@@ -17,7 +19,7 @@ pub const VLAN_HLEN: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
     /// The whole buffer, `data_hard_start` at index 0.
-    pub buf: Vec<u8>,
+    pub buf: LowBuf,
     /// Start of the metadata area (`data_meta`); equals `data` without
     /// metadata.
     pub meta: usize,
@@ -37,11 +39,12 @@ pub struct Packet {
 impl Packet {
     /// A packet of `bytes` placed at offset `headroom` in a zeroed buffer of
     /// `headroom + bytes.len() + tailroom` bytes.
-    pub fn new(bytes: &[u8], headroom: usize, tailroom: usize) -> Self {
-        let mut buf = vec![0u8; headroom + bytes.len() + tailroom];
+    /// `None` when no address space below 2 GiB is left.
+    pub fn new(bytes: &[u8], headroom: usize, tailroom: usize) -> Option<Self> {
+        let mut buf = LowBuf::zeroed(headroom + bytes.len() + tailroom)?;
         buf[headroom..headroom + bytes.len()].copy_from_slice(bytes);
         let total = buf.len();
-        Packet {
+        Some(Packet {
             buf,
             meta: headroom,
             data: headroom,
@@ -49,7 +52,7 @@ impl Packet {
             head_limit: 0,
             tail_limit: total,
             frags: Vec::new(),
-        }
+        })
     }
 
     /// Linear packet length (`data_end - data`).
@@ -219,7 +222,7 @@ mod tests {
 
     #[test]
     fn read_write_span_frags() {
-        let mut p = Packet::new(&[1, 2, 3, 4], 8, 8);
+        let mut p = Packet::new(&[1, 2, 3, 4], 8, 8).unwrap();
         p.frags.push(vec![5, 6, 7]);
         assert_eq!(p.read(2, 4).unwrap(), vec![3, 4, 5, 6]);
         assert!(p.read(5, 3).is_none());
@@ -230,7 +233,7 @@ mod tests {
 
     #[test]
     fn insert_and_remove_front() {
-        let mut p = Packet::new(&[1, 2, 3, 4], 4, 0);
+        let mut p = Packet::new(&[1, 2, 3, 4], 4, 0).unwrap();
         assert!(p.insert_front(2, 2));
         assert_eq!(p.bytes(), &[1, 2, 0, 0, 3, 4]);
         assert!(!p.insert_front(0, 3));
@@ -240,7 +243,7 @@ mod tests {
 
     #[test]
     fn move_data_carries_meta() {
-        let mut p = Packet::new(&[0, 0, 1, 2, 3, 4], 8, 0);
+        let mut p = Packet::new(&[0, 0, 1, 2, 3, 4], 8, 0).unwrap();
         p.data += 2; // two bytes of metadata
         p.buf[p.meta] = 0xaa;
         assert!(p.move_data(-4));

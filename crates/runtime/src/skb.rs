@@ -833,7 +833,7 @@ mod tests {
     use super::*;
 
     fn tc_skb(frame: &[u8]) -> Skb {
-        let pkt = Packet::new(frame, 64, 64);
+        let pkt = Packet::new(frame, 64, 64).unwrap();
         let mut s = Skb::new(pkt);
         s.network_header = s.pkt.data + ETH_HLEN;
         s.protocol = u16::from_be_bytes([frame[12], frame[13]]);

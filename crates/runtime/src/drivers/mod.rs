@@ -1,0 +1,148 @@
+//! Test-run drivers (the kernel's `bpf_prog_ops.test_run`) and the loaded
+//! program they run.
+//!
+//! [`test_run`] dispatches on the program type: SOCKET_FILTER, SCHED_CLS,
+//! SCHED_ACT, CGROUP_SKB, LWT_IN/OUT/XMIT go to the skb runner
+//! ([`skb`], `bpf_prog_test_run_skb`), XDP to [`xdp`]
+//! (`bpf_prog_test_run_xdp`). Other types answer `ENOTSUPP` (524) like the
+//! kernel does for types without a runner, or `EOPNOTSUPP` for types whose
+//! runner bpfbox does not implement yet.
+
+pub mod skb;
+pub mod xdp;
+
+use crate::helpers;
+use crate::host::HostState;
+use crate::testrun::{TestRunError, TestRunInput, TestRunOutput};
+use crate::Error;
+use bpfbox_interp::{Config, Helpers, Memory, Program, RegionKind, Trap, Vm};
+use bpfbox_isa::{Insn, RawInsn};
+use crate::avail::ProgType;
+use std::sync::Arc;
+
+/// A program ready to run: decoded instructions, type, expected attach
+/// type and the helper table of its type.
+pub struct LoadedProgram {
+    /// The validated instructions.
+    pub prog: Arc<Program>,
+    /// Program type.
+    pub prog_type: ProgType,
+    /// `expected_attach_type` as given at load.
+    pub expected_attach_type: u32,
+    helpers: Helpers<HostState>,
+}
+
+impl std::fmt::Debug for LoadedProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedProgram")
+            .field("prog_type", &self.prog_type)
+            .field("expected_attach_type", &self.expected_attach_type)
+            .field("insns", &self.prog.len())
+            .finish()
+    }
+}
+
+impl LoadedProgram {
+    /// Loads decoded (and already linked) instructions. Fails when the
+    /// program calls a helper its type may not use (the kernel's verifier
+    /// would reject it: `program of this type cannot use helper`) or one
+    /// bpfbox does not implement.
+    pub fn new(insns: Vec<Insn>, prog_type: ProgType, expected_attach_type: u32) -> Result<Self, Error> {
+        let prog = Program::new(insns).map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
+        let helpers = helpers::table_for(&prog, prog_type, expected_attach_type)?;
+        Ok(LoadedProgram {
+            prog: Arc::new(prog),
+            prog_type,
+            expected_attach_type,
+            helpers,
+        })
+    }
+
+    /// Decodes raw slots, then [`LoadedProgram::new`].
+    pub fn from_raw(slots: &[RawInsn], prog_type: ProgType, expected_attach_type: u32) -> Result<Self, Error> {
+        let insns = bpfbox_isa::decode(slots).map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
+        Self::new(insns, prog_type, expected_attach_type)
+    }
+
+    /// The helper table the program runs with.
+    pub fn helpers(&self) -> &Helpers<HostState> {
+        &self.helpers
+    }
+}
+
+/// Runs `BPF_PROG_TEST_RUN` for `prog` against `host` with the kernel's
+/// semantics for the program's type.
+pub fn test_run(prog: &LoadedProgram, host: &mut HostState, input: &TestRunInput) -> Result<TestRunOutput, TestRunError> {
+    match prog.prog_type {
+        ProgType::SocketFilter
+        | ProgType::SchedCls
+        | ProgType::SchedAct
+        | ProgType::CgroupSkb
+        | ProgType::LwtIn
+        | ProgType::LwtOut
+        | ProgType::LwtXmit => skb::test_run(prog, host, input),
+        ProgType::Xdp => xdp::test_run(prog, host, input),
+    }
+}
+
+/// A trap while running: the kernel's verifier would have rejected the
+/// program, so there is no kernel errno; reported as `EFAULT`.
+fn trap_error(t: Trap) -> TestRunError {
+    TestRunError::new(crate::skb::errno::EFAULT, format!("program trapped: {t}"))
+}
+
+/// Runs the program `repeat` times (0 = 1) on the state in `host` (packet,
+/// ctx image) and returns the last retval and the mean instructions per
+/// run. `host.ctx_buf` must hold the ctx image; the packet region is the
+/// current packet's buffer.
+pub(crate) fn run_repeat(prog: &LoadedProgram, host: &mut HostState, repeat: u32) -> Result<(u32, u32), TestRunError> {
+    let repeat = repeat.max(1);
+    let mut h = std::mem::take(host);
+    let mut mem = Memory::new();
+    let ctx_len = h.ctx_buf.len() * 8;
+    let ctx_ptr = h.ctx_buf.as_mut_ptr().cast::<u8>();
+    // SAFETY: ctx_buf, sk_buf and the packet buffer are heap storage owned
+    // by `h`, which moves into the Vm and outlives `mem`; nothing resizes
+    // them while the Vm lives, and helpers reach them only through `mem`
+    // or through the LowBuf's raw pointer.
+    let (ctx_id, ctx_addr) = unsafe { mem.add_raw(ctx_ptr, ctx_len, true, RegionKind::Ctx) };
+    if !h.sk_buf.is_empty() {
+        let sk_len = h.sk_buf.len() * 8;
+        let sk_ptr = h.sk_buf.as_mut_ptr().cast::<u8>();
+        // SAFETY: as above.
+        let (_, sk_addr) = unsafe { mem.add_raw(sk_ptr, sk_len, false, RegionKind::ReadOnly) };
+        h.map.sk = Some(sk_addr);
+    }
+    h.map.ctx = Some((ctx_id, ctx_addr));
+    if let Some(buf) = helpers::packet_buf(&mut h) {
+        let (ptr, len) = buf;
+        // SAFETY: as above (the LowBuf mapping never moves).
+        let (pid, _) = unsafe { mem.add_raw(ptr, len, true, RegionKind::Packet) };
+        h.map.pkt = Some(pid);
+    }
+    let mut vm = Vm::new(mem, h, &prog.helpers, Config::default());
+    let mut result = Ok((0u32, 0u32));
+    let mut insns: u64 = 0;
+    for _ in 0..repeat {
+        if let Err(t) = helpers::refresh_packet(&mut vm) {
+            result = Err(trap_error(t));
+            break;
+        }
+        match vm.run(&prog.prog, [ctx_addr, 0, 0, 0, 0]) {
+            Ok(r0) => {
+                insns += vm.insns_executed();
+                result = Ok((r0 as u32, 0));
+            }
+            Err(t) => {
+                result = Err(trap_error(t));
+                break;
+            }
+        }
+        // absorb ctx stores made after the last helper call
+        helpers::absorb_ctx(&mut vm);
+    }
+    let mut h = vm.host;
+    h.map = Default::default();
+    *host = h;
+    result.map(|(r, _)| (r, (insns / u64::from(repeat)).min(u64::from(u32::MAX)) as u32))
+}

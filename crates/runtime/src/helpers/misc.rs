@@ -1,0 +1,70 @@
+//! `bpf_csum_diff`, `bpf_loop`, `bpf_redirect`.
+
+use super::{neg, read_guest, HostVm};
+use crate::host::{HostState, Redirect};
+use bpfbox_interp::{func_slot, HelperFn, Trap};
+
+/// `bpf_csum_diff(from, from_size, to, to_size, seed)`.
+fn csum_diff(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (fs, ts) = (a[1] as usize, a[3] as usize);
+    let from = if fs > 0 { read_guest(vm, a[0], fs)? } else { Vec::new() };
+    let to = if ts > 0 { read_guest(vm, a[2], ts)? } else { Vec::new() };
+    Ok(u64::from(crate::csum::diff(&from, &to, a[4] as u32)))
+}
+
+/// `BPF_MAX_LOOPS`.
+const BPF_MAX_LOOPS: u64 = 8 * 1024 * 1024;
+
+/// `bpf_loop(nr_loops, callback, ctx, flags)`: stops when the callback
+/// returns 1; returns the number of iterations run.
+fn bpf_loop(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (nr, cb, ctx, flags) = (a[0] as u32, a[1], a[2], a[3]);
+    if flags != 0 {
+        return Ok(neg(22));
+    }
+    if u64::from(nr) > BPF_MAX_LOOPS {
+        return Ok(neg(7)); // E2BIG
+    }
+    let Some(slot) = func_slot(cb) else {
+        return Err(vm.helper_error(22));
+    };
+    let mut i: u64 = 0;
+    while i < u64::from(nr) {
+        let r = vm.call_function(slot, [i, ctx, 0, 0, 0])?;
+        i += 1;
+        if r != 0 {
+            break;
+        }
+    }
+    Ok(i)
+}
+
+/// `BPF_F_INGRESS`.
+const F_INGRESS: u64 = 1;
+
+/// `bpf_redirect(ifindex, flags)`: records the target; returns
+/// `TC_ACT_REDIRECT` (= `XDP_REDIRECT` semantics for XDP: 7 vs 4).
+fn redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (ifindex, flags) = (a[0] as u32, a[1]);
+    let xdp = vm.host.map.prog_type == 6;
+    if xdp {
+        // bpf_xdp_redirect: any flag is invalid -> XDP_ABORTED
+        if flags != 0 {
+            return Ok(0);
+        }
+        vm.host.redirect = Some(Redirect { ifindex, flags, map: None, clone: false });
+        return Ok(4);
+    }
+    if flags & !F_INGRESS != 0 {
+        return Ok(2); // TC_ACT_SHOT
+    }
+    vm.host.redirect = Some(Redirect { ifindex, flags, map: None, clone: false });
+    Ok(7)
+}
+
+/// (id, name, implementation).
+pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
+    (23, "redirect", redirect),
+    (28, "csum_diff", csum_diff),
+    (181, "loop", bpf_loop),
+];

@@ -1,0 +1,160 @@
+//! Helper implementations (`bpfbox_interp::HelperFn<HostState>`) and the
+//! per-type helper table.
+//!
+//! A program's table holds exactly the implemented helpers its type may
+//! call according to `bpfbox-progtype`'s availability data; loading a
+//! program that calls any other helper fails, naming the helper and the
+//! type (the kernel's verifier: `program of this type cannot use helper`).
+//!
+//! Packet helpers keep the guest view in sync: before they run, stores the
+//! program made to writable ctx fields are applied to the skb
+//! ([`absorb_ctx`]); afterwards the ctx image (`data`, `data_end`, `len`,
+//! ...) and the packet region's window are refreshed ([`refresh_packet`]),
+//! which is what the kernel's packet-pointer invalidation amounts to.
+
+mod misc;
+mod skb;
+mod time;
+mod trace;
+mod xdp;
+
+use crate::ctx::{skb_absorb, skb_image, xdp_image};
+use crate::host::{HostState, PacketState};
+use crate::Error;
+use bpfbox_interp::{HelperFn, Helpers, Program, Trap, Vm};
+use bpfbox_isa::Insn;
+use crate::avail::ProgType;
+
+/// The VM type helpers run in.
+pub type HostVm<'a> = Vm<'a, HostState>;
+
+/// Every helper bpfbox implements: (id, name, function).
+pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
+    let mut v: Vec<(u32, &'static str, HelperFn<HostState>)> = Vec::new();
+    v.extend_from_slice(time::HELPERS);
+    v.extend_from_slice(trace::HELPERS);
+    v.extend_from_slice(misc::HELPERS);
+    v.extend_from_slice(skb::HELPERS);
+    v.extend_from_slice(xdp::HELPERS);
+    v
+}
+
+fn helper_name(id: u32) -> String {
+    implemented()
+        .iter()
+        .find(|h| h.0 == id)
+        .map_or_else(|| format!("#{id}"), |h| format!("bpf_{}#{id}", h.1))
+}
+
+/// The helper table for a program of `prog_type`: checks every call in
+/// `prog` against the type's availability data and bpfbox's
+/// implementations.
+pub fn table_for(prog: &Program, prog_type: ProgType, expected_attach_type: u32) -> Result<Helpers<HostState>, Error> {
+    let _ = expected_attach_type; // no attach-dependent helper among the implemented ones
+    let all = implemented();
+    for insn in prog.insns() {
+        if let Insn::Call { helper } = *insn {
+            let id = helper as u32;
+            if helper < 0 || (crate::avail::known(id) && !crate::avail::allowed(prog_type, id)) {
+                return Err(Error::helper_not_allowed(format!(
+                    "program of type {} cannot use helper {}",
+                    prog_type.name(),
+                    helper_name(id)
+                )));
+            }
+            if !all.iter().any(|h| h.0 == id) {
+                return Err(Error::unsupported(format!(
+                    "helper {} is not implemented by bpfbox",
+                    helper_name(id)
+                )));
+            }
+        }
+    }
+    let mut t = Helpers::new();
+    for (id, _, f) in all {
+        if id < 256 && crate::avail::allowed(prog_type, id) {
+            t.set(id as u8, f);
+        }
+    }
+    Ok(t)
+}
+
+/// Raw pointer and length of the current packet's whole buffer.
+pub(crate) fn packet_buf(h: &mut HostState) -> Option<(*mut u8, usize)> {
+    match &mut h.packet {
+        PacketState::Skb(s) => Some((s.pkt.buf.as_mut_ptr(), s.pkt.buf.len())),
+        PacketState::Xdp(p) => Some((p.buf.as_mut_ptr(), p.buf.len())),
+        PacketState::None => None,
+    }
+}
+
+/// Applies program stores to writable ctx fields to the skb.
+pub(crate) fn absorb_ctx(vm: &mut HostVm<'_>) {
+    let Some((_, addr)) = vm.host.map.ctx else { return };
+    if !matches!(vm.host.packet, PacketState::Skb(_)) {
+        return;
+    }
+    let Ok(img) = vm.mem.read(addr, crate::ctx::SKB_CTX_SIZE).map(<[u8]>::to_vec) else {
+        return;
+    };
+    if let Some(s) = vm.host.skb_mut() {
+        skb_absorb(s, &img);
+    }
+}
+
+/// Refreshes the packet window, the ctx image and the LD_ABS source after
+/// the packet (or skb metadata) changed.
+pub(crate) fn refresh_packet(vm: &mut HostVm<'_>) -> Result<(), Trap> {
+    let Some((_, ctx_addr)) = vm.host.map.ctx else {
+        return Ok(());
+    };
+    let Some(pid) = vm.host.map.pkt else { return Ok(()) };
+    let (base, _) = vm.mem.backing(pid);
+    let sk = vm.host.map.sk.unwrap_or(0);
+    let rxq = vm.host.xdp_rxq;
+    let (img, win, data): (Vec<u8>, (usize, usize), (usize, usize)) = match &vm.host.packet {
+        PacketState::Skb(s) => (
+            skb_image(s, base, sk).to_vec(),
+            s.pkt.window(),
+            (s.pkt.data, s.pkt.end),
+        ),
+        PacketState::Xdp(p) => (xdp_image(p, base, rxq).to_vec(), p.window(), (p.data, p.end)),
+        PacketState::None => return Ok(()),
+    };
+    vm.mem.set_window(pid, base + win.0 as u64, (win.1 - win.0) as u64)?;
+    vm.mem.write(ctx_addr, &img).map_err(|f| vm.mem_trap(f))?;
+    if vm.host.map.ld_abs {
+        vm.set_ld_abs_source(base + data.0 as u64, (data.1 - data.0) as u64);
+    }
+    Ok(())
+}
+
+/// Copies `len` bytes of guest memory at `addr`.
+pub(crate) fn read_guest(vm: &HostVm<'_>, addr: u64, len: usize) -> Result<Vec<u8>, Trap> {
+    vm.mem
+        .read(addr, len)
+        .map(<[u8]>::to_vec)
+        .map_err(|f| vm.mem_trap(f))
+}
+
+/// Writes guest memory.
+pub(crate) fn write_guest(vm: &mut HostVm<'_>, addr: u64, bytes: &[u8]) -> Result<(), Trap> {
+    vm.mem.write(addr, bytes).map_err(|f| vm.mem_trap(f))
+}
+
+/// A negative errno as the helper's u64 return value.
+pub(crate) fn neg(e: i32) -> u64 {
+    (-i64::from(e)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_implemented_helper_has_availability() {
+        for (id, name, _) in implemented() {
+            assert!(crate::avail::known(id), "{name}#{id} has no availability row");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Clock, PRNG and CPU helpers: deterministic by design (see
+//! [`crate::host::Clock`] and [`crate::host::Prng`]).
+
+use super::HostVm;
+use bpfbox_interp::{HelperFn, Trap};
+use crate::host::HostState;
+
+fn ktime_get_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    Ok(vm.host.clock.next())
+}
+
+fn ktime_get_boot_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    let off = vm.host.clock.boot_offset_ns;
+    Ok(vm.host.clock.next().wrapping_add(off))
+}
+
+fn ktime_get_coarse_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    let g = vm.host.clock.coarse_ns.max(1);
+    let v = vm.host.clock.next();
+    Ok(v - v % g)
+}
+
+fn ktime_get_tai_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    let off = vm.host.clock.tai_offset_ns;
+    Ok(vm.host.clock.next().wrapping_add(off))
+}
+
+fn get_prandom_u32(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    Ok(u64::from(vm.host.prng.next_u32()))
+}
+
+fn get_smp_processor_id(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    Ok(u64::from(vm.host.cpu))
+}
+
+fn get_numa_node_id(_: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    Ok(0)
+}
+
+/// (id, name, implementation).
+pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
+    (5, "ktime_get_ns", ktime_get_ns),
+    (7, "get_prandom_u32", get_prandom_u32),
+    (8, "get_smp_processor_id", get_smp_processor_id),
+    (42, "get_numa_node_id", get_numa_node_id),
+    (125, "ktime_get_boot_ns", ktime_get_boot_ns),
+    (160, "ktime_get_coarse_ns", ktime_get_coarse_ns),
+    (208, "ktime_get_tai_ns", ktime_get_tai_ns),
+];

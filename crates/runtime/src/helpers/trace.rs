@@ -1,0 +1,79 @@
+//! `bpf_trace_printk` and `bpf_snprintf` over [`crate::printf`].
+
+use super::{neg, read_guest, write_guest, HostVm};
+use crate::host::HostState;
+use crate::printf::{format, ArgMemory};
+use bpfbox_interp::{HelperFn, Trap};
+
+/// `MAX_BPRINTF_BUF`: the formatted line is cut at 1023 bytes + NUL.
+const MAX_BPRINTF_BUF: usize = 1024;
+/// `MAX_BPRINTF_VARARGS` for `bpf_snprintf`.
+const MAX_SNPRINTF_VARARGS: u64 = 12;
+
+struct GuestMem<'m, 'a>(&'m HostVm<'a>);
+
+impl ArgMemory for GuestMem<'_, '_> {
+    fn string(&mut self, addr: u64, max: usize) -> Option<Vec<u8>> {
+        self.0.mem.read_cstr(addr, max).ok().map(<[u8]>::to_vec)
+    }
+    fn bytes(&mut self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        self.0.mem.read(addr, len).ok().map(<[u8]>::to_vec)
+    }
+}
+
+/// `bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3)`: returns the
+/// formatted length (as `bstr_printf` does) and captures the line.
+fn trace_printk(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let fmt = read_guest(vm, a[0], a[1] as usize)?;
+    let out = match format(&fmt, &a[2..5], &mut GuestMem(vm)) {
+        Ok(o) => o,
+        Err(e) => return Ok(e as u64),
+    };
+    let n = out.len();
+    let shown = &out[..n.min(MAX_BPRINTF_BUF - 1)];
+    vm.host.trace.push(String::from_utf8_lossy(shown).into_owned());
+    Ok(n as u64)
+}
+
+/// `bpf_snprintf(str, str_size, fmt, data, data_len)`: returns the length
+/// including the NUL (like the kernel: `err + 1`).
+fn snprintf(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (out_addr, out_size, fmt_addr, data, data_len) = (a[0], a[1] as usize, a[2], a[3], a[4]);
+    if data_len % 8 != 0 || data_len / 8 > MAX_SNPRINTF_VARARGS || (data_len != 0 && data == 0) {
+        return Ok(neg(22));
+    }
+    let fmt = vm
+        .mem
+        .read_cstr(fmt_addr, 4096)
+        .map(|s| {
+            let mut v = s.to_vec();
+            v.push(0);
+            v
+        })
+        .map_err(|f| vm.mem_trap(f))?;
+    let mut args = Vec::new();
+    if data_len > 0 {
+        let raw = read_guest(vm, data, data_len as usize)?;
+        args = raw
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect();
+    }
+    let out = match format(&fmt, &args, &mut GuestMem(vm)) {
+        Ok(o) => o,
+        Err(e) => return Ok(e as u64),
+    };
+    if out_size > 0 {
+        let n = out.len().min(out_size - 1);
+        let mut buf = out[..n].to_vec();
+        buf.push(0);
+        write_guest(vm, out_addr, &buf)?;
+    }
+    Ok(out.len().min(MAX_BPRINTF_BUF - 1) as u64 + 1)
+}
+
+/// (id, name, implementation).
+pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
+    (6, "trace_printk", trace_printk),
+    (165, "snprintf", snprintf),
+];

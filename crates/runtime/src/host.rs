@@ -1,0 +1,279 @@
+//! [`HostState`]: everything outside the program that helpers read or
+//! change — clock, PRNG, CPU, devices, routes, redirect target, captured
+//! trace lines, and the packet of the current test run.
+
+use crate::skb::Skb;
+use crate::packet::Packet;
+use bpfbox_interp::RegionId;
+
+/// Deterministic clock for `bpf_ktime_get_ns` and friends: the n-th call
+/// (counting every clock helper of the run, from 0) returns
+/// `start_ns + n * step_ns`. `ktime_get_coarse_ns` returns the same
+/// sequence rounded down to `coarse_ns`; `boot_ns` and `tai_ns` add their
+/// fixed offsets. The kernel's clocks are real time (documented
+/// difference).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clock {
+    /// Value of the first reading.
+    pub start_ns: u64,
+    /// Advance per reading.
+    pub step_ns: u64,
+    /// Granularity of the coarse clock (the kernel's jiffy, 4 ms at HZ=250).
+    pub coarse_ns: u64,
+    /// `CLOCK_BOOTTIME - CLOCK_MONOTONIC` (time spent suspended).
+    pub boot_offset_ns: u64,
+    /// `CLOCK_TAI - CLOCK_MONOTONIC`.
+    pub tai_offset_ns: u64,
+    /// Readings taken so far.
+    pub readings: u64,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            start_ns: 1_000_000_000,
+            step_ns: 1000,
+            coarse_ns: 4_000_000,
+            boot_offset_ns: 0,
+            tai_offset_ns: 1_700_000_000_000_000_000,
+            readings: 0,
+        }
+    }
+}
+
+impl Clock {
+    /// The next monotonic reading.
+    pub fn next(&mut self) -> u64 {
+        let v = self
+            .start_ns
+            .wrapping_add(self.readings.wrapping_mul(self.step_ns));
+        self.readings += 1;
+        v
+    }
+}
+
+/// Seeded PRNG for `bpf_get_prandom_u32` (xorshift64*; the kernel's is a
+/// per-CPU random state, so values differ from the kernel's by design).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prng {
+    state: u64,
+}
+
+/// Default PRNG seed.
+pub const DEFAULT_SEED: u64 = 0x5eed_b0f_b0c5;
+
+impl Prng {
+    /// A generator with this seed (0 is replaced by [`DEFAULT_SEED`]).
+    pub fn new(seed: u64) -> Self {
+        Prng {
+            state: if seed == 0 { DEFAULT_SEED } else { seed },
+        }
+    }
+
+    /// Next 32-bit value.
+    pub fn next_u32(&mut self) -> u32 {
+        let mut x = self.state;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.state = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
+    }
+}
+
+impl Default for Prng {
+    fn default() -> Self {
+        Prng::new(DEFAULT_SEED)
+    }
+}
+
+/// A network device the test run can name (`ifindex` in ctx_in, redirect
+/// targets, `eth_type_trans`'s address checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Interface index.
+    pub ifindex: u32,
+    /// Name.
+    pub name: String,
+    /// Hardware address.
+    pub mac: [u8; 6],
+    /// Broadcast address.
+    pub broadcast: [u8; 6],
+    /// MTU.
+    pub mtu: u32,
+    /// Real RX queues (XDP `rx_queue_index` must be below).
+    pub rx_queues: u32,
+}
+
+impl Device {
+    /// The loopback device as every network namespace has it.
+    pub fn loopback() -> Self {
+        Device {
+            ifindex: 1,
+            name: "lo".into(),
+            mac: [0; 6],
+            broadcast: [0; 6],
+            mtu: 65536,
+            rx_queues: 1,
+        }
+    }
+}
+
+/// A route for `bpf_fib_lookup`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Destination prefix (4 or 16 bytes).
+    pub dst: Vec<u8>,
+    /// Prefix length.
+    pub prefix_len: u8,
+    /// Output device.
+    pub ifindex: u32,
+    /// Gateway (empty = directly connected).
+    pub gateway: Vec<u8>,
+    /// Source MAC written into the lookup result.
+    pub smac: [u8; 6],
+    /// Destination (neighbour) MAC; `None` = no neighbour entry.
+    pub dmac: Option<[u8; 6]>,
+}
+
+/// What `bpf_redirect`/`bpf_redirect_map`/`bpf_clone_redirect` recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redirect {
+    /// Target ifindex (or map key for `redirect_map`).
+    pub ifindex: u32,
+    /// Flags (`BPF_F_INGRESS`, ...).
+    pub flags: u64,
+    /// Whether the target came from a map, and which map index.
+    pub map: Option<usize>,
+    /// `bpf_clone_redirect` (the packet was cloned and sent at once).
+    pub clone: bool,
+}
+
+/// The packet a run works on and where it is mapped in guest memory.
+#[derive(Debug, Default)]
+pub enum PacketState {
+    /// No packet (non-packet program types).
+    #[default]
+    None,
+    /// An `sk_buff`.
+    Skb(Box<Skb>),
+    /// An `xdp_buff`.
+    Xdp(Box<Packet>),
+}
+
+/// Guest-memory bookkeeping of the current run (set by the driver).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Mapping {
+    /// ctx region and its guest address.
+    pub ctx: Option<(RegionId, u64)>,
+    /// packet region.
+    pub pkt: Option<RegionId>,
+    /// `struct bpf_sock` region for `skb->sk`.
+    pub sk: Option<u64>,
+    /// Program type id of the run.
+    pub prog_type: u32,
+    /// Whether LD_ABS is allowed (its source is refreshed after resizes).
+    pub ld_abs: bool,
+}
+
+/// Host state shared by all helpers of a run. Create with
+/// [`HostState::default`] and adjust the public fields.
+#[derive(Debug)]
+pub struct HostState {
+    /// Lines `bpf_trace_printk` produced (the message part of the
+    /// trace_pipe line, without the task/CPU/timestamp prefix).
+    pub trace: Vec<String>,
+    /// Clock for the `ktime_*` helpers.
+    pub clock: Clock,
+    /// PRNG for `bpf_get_prandom_u32`.
+    pub prng: Prng,
+    /// `bpf_get_smp_processor_id` (and the CPU per-CPU maps use).
+    pub cpu: u32,
+    /// Number of possible CPUs.
+    pub nr_cpus: u32,
+    /// Devices (index 0 should be loopback, ifindex 1).
+    pub devices: Vec<Device>,
+    /// Routing table for `bpf_fib_lookup`.
+    pub routes: Vec<Route>,
+    /// Last redirect decision of the run.
+    pub redirect: Option<Redirect>,
+    /// The run's packet.
+    pub packet: PacketState,
+    /// Socket cookie `bpf_get_socket_cookie` returns for the test socket.
+    pub socket_cookie: u64,
+    pub(crate) map: Mapping,
+    /// ctx image the program reads (kept at a stable address).
+    pub(crate) ctx_buf: Vec<u64>,
+    /// `struct bpf_sock` image for `skb->sk`.
+    pub(crate) sk_buf: Vec<u64>,
+    /// Receive queue the XDP ctx reports.
+    pub(crate) xdp_rxq: crate::ctx::XdpRxq,
+}
+
+impl Default for HostState {
+    fn default() -> Self {
+        HostState {
+            trace: Vec::new(),
+            clock: Clock::default(),
+            prng: Prng::default(),
+            cpu: 0,
+            nr_cpus: 1,
+            devices: vec![Device::loopback()],
+            routes: Vec::new(),
+            redirect: None,
+            packet: PacketState::None,
+            socket_cookie: 0x1000,
+            map: Mapping::default(),
+            ctx_buf: Vec::new(),
+            sk_buf: Vec::new(),
+            xdp_rxq: crate::ctx::XdpRxq { ifindex: 1, queue: 0 },
+        }
+    }
+}
+
+impl HostState {
+    /// The device with this ifindex.
+    pub fn device(&self, ifindex: u32) -> Option<&Device> {
+        self.devices.iter().find(|d| d.ifindex == ifindex)
+    }
+
+    /// The skb of the current run.
+    pub fn skb(&self) -> Option<&Skb> {
+        match &self.packet {
+            PacketState::Skb(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The skb of the current run, mutably.
+    pub fn skb_mut(&mut self) -> Option<&mut Skb> {
+        match &mut self.packet {
+            PacketState::Skb(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The XDP buffer of the current run, mutably.
+    pub fn xdp_mut(&mut self) -> Option<&mut Packet> {
+        match &mut self.packet {
+            PacketState::Xdp(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_and_prng_are_deterministic() {
+        let mut c = Clock::default();
+        assert_eq!(c.next(), 1_000_000_000);
+        assert_eq!(c.next(), 1_000_001_000);
+        let a: Vec<u32> = (0..4).map(|_| Prng::new(7).next_u32()).collect();
+        assert!(a.windows(2).all(|w| w[0] == w[1]));
+        let mut p = Prng::new(7);
+        assert_ne!(p.next_u32(), p.next_u32());
+    }
+}
