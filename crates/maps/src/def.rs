@@ -250,8 +250,8 @@ pub const KMALLOC_MAX_SIZE: u64 = 1 << 22;
 pub const PCPU_MIN_UNIT_SIZE: u64 = 32 << 10;
 /// `sizeof(struct htab_elem)`, which counts against `KMALLOC_MAX_SIZE`.
 const HTAB_ELEM_SIZE: u64 = 48;
-/// `sizeof(struct lpm_trie_node)`.
-const LPM_NODE_SIZE: u64 = 40;
+/// `sizeof(struct lpm_trie_node)` (6.18: two child pointers, prefixlen, flags).
+const LPM_NODE_SIZE: u64 = 24;
 /// Page size.
 pub const PAGE_SIZE: u32 = 4096;
 /// bpfbox's own allocation limit per map: bigger maps fail with `ENOMEM`
