@@ -1,0 +1,14 @@
+//! Integration tests of bpfbox-interp, one module per instruction class or
+//! topic.
+
+mod common;
+
+mod alu;
+mod atomic;
+mod call;
+mod conformance;
+mod fuzz;
+mod jmp;
+mod ldabs;
+mod limits;
+mod mem;
