@@ -157,7 +157,7 @@ pub struct Object {
     pub license: String,
     /// Contents of the `version` section, if any.
     pub kern_version: Option<u32>,
-    /// Entry programs, in libbpf order (by section name, then offset).
+    /// Entry programs, in libbpf order (by ELF section index, then offset).
     pub programs: Vec<ProgramDef>,
     /// Maps: legacy, then BTF-defined, then global data.
     pub maps: Vec<MapSpec>,
@@ -286,17 +286,12 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
     let mut code = prog::collect_code(&elf)?;
     prog::collect_relocs(&elf, &mut code, &maps, &maps_secs)?;
 
-    // entry programs: functions outside .text, sorted like libbpf's cmp_progs
+    // entry programs: functions outside .text, in libbpf's cmp_progs order
+    // (section index, then offset)
     let mut entries: Vec<usize> = (0..code.funcs.len())
         .filter(|&i| Some(code.funcs[i].sec_idx) != code.text_idx)
         .collect();
-    entries.sort_by(|&a, &b| {
-        let (fa, fb) = (&code.funcs[a], &code.funcs[b]);
-        elf.sections[fa.sec_idx]
-            .name
-            .cmp(&elf.sections[fb.sec_idx].name)
-            .then(fa.start.cmp(&fb.start))
-    });
+    entries.sort_by_key(|&i| (code.funcs[i].sec_idx, code.funcs[i].start));
     let mut programs = Vec::new();
     for fid in entries {
         let f = &code.funcs[fid];

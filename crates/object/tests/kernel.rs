@@ -58,7 +58,7 @@ fn fd(raw: i32) -> OwnedFd {
 }
 
 /// Why bpf() cannot be used here, if it cannot.
-fn unusable() -> Option<String> {
+pub fn unusable() -> Option<String> {
     let mut a = Attr::new();
     a.u32(0, 2).u32(4, 4).u32(8, 4).u32(12, 1);
     match a.sys(BPF_MAP_CREATE) {

@@ -209,30 +209,29 @@ fn xdp_globals() {
 #[test]
 fn skb_multi() {
     let o = load("skb_multi.o");
-    assert_eq!(
-        progs(&o),
-        [
-            (
-                "cg_egress",
-                "cgroup_skb/egress",
-                pt::CGROUP_SKB,
-                at::CGROUP_INET_EGRESS
-            ),
-            (
-                "cg_ingress",
-                "cgroup_skb/ingress",
-                pt::CGROUP_SKB,
-                at::CGROUP_INET_INGRESS
-            ),
-            ("cls_prog", "classifier", pt::SCHED_CLS, 0),
-            ("lwt_in_prog", "lwt_in", pt::LWT_IN, 0),
-            ("lwt_out_prog", "lwt_out", pt::LWT_OUT, 0),
-            ("lwt_xmit_prog", "lwt_xmit", pt::LWT_XMIT, 0),
-            ("sock_prog", "socket", pt::SOCKET_FILTER, 0),
-            ("tc_prog", "tc", pt::SCHED_CLS, 0),
-            ("tc_second", "tc", pt::SCHED_CLS, 0),
-        ]
-    );
+    // libbpf order: ELF section index, then offset inside the section
+    let want = [
+        ("tc_prog", "tc", pt::SCHED_CLS, 0),
+        ("tc_second", "tc", pt::SCHED_CLS, 0),
+        ("cls_prog", "classifier", pt::SCHED_CLS, 0),
+        ("sock_prog", "socket", pt::SOCKET_FILTER, 0),
+        (
+            "cg_ingress",
+            "cgroup_skb/ingress",
+            pt::CGROUP_SKB,
+            at::CGROUP_INET_INGRESS,
+        ),
+        (
+            "cg_egress",
+            "cgroup_skb/egress",
+            pt::CGROUP_SKB,
+            at::CGROUP_INET_EGRESS,
+        ),
+        ("lwt_in_prog", "lwt_in", pt::LWT_IN, 0),
+        ("lwt_out_prog", "lwt_out", pt::LWT_OUT, 0),
+        ("lwt_xmit_prog", "lwt_xmit", pt::LWT_XMIT, 0),
+    ];
+    assert_eq!(progs(&o), want);
     assert_eq!(
         maps(&o),
         [

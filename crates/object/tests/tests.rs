@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod kernel;
+mod libbpf;
 mod lists;
 
 use std::path::PathBuf;
