@@ -108,7 +108,13 @@ fn same_result_as_libbpf() {
         }
     };
     // legacy_maps.o: libbpf >= 1.0 refuses the legacy `maps` section
-    for name in ["xdp_globals.o", "skb_multi.o", "map_in_map.o", "loop.o"] {
+    for name in [
+        "xdp_globals.o",
+        "skb_multi.o",
+        "map_in_map.o",
+        "loop.o",
+        "global_func.o",
+    ] {
         let d = match run(&harness, name) {
             Ok(d) => d,
             Err(why) if crate::kernel::unusable().is_some() => {

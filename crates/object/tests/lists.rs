@@ -402,3 +402,40 @@ fn bpf_loop_callback() {
         .any(|&(slot, r)| r == MapRef::MapValue { map: 0, off: 0 }
             && slot > func_start(p, "add_one")));
 }
+
+#[test]
+fn global_function_and_flagged_sections() {
+    let o = load("global_func.o");
+    assert_eq!(
+        progs(&o),
+        [
+            ("xdp_frags_prog", "xdp.frags", pt::XDP, at::XDP),
+            ("devmap_prog", "xdp/devmap", pt::XDP, at::XDP_DEVMAP),
+            (
+                "verdict_prog",
+                "sk_skb/stream_verdict",
+                pt::SK_SKB,
+                at::SK_SKB_STREAM_VERDICT
+            ),
+        ]
+    );
+    assert!(o.maps.is_empty());
+    let xdp = &o.programs[0];
+    assert_eq!(xdp.prog_flags, bpfbox_object::secdef::BPF_F_XDP_HAS_FRAGS);
+    assert_eq!(xdp.sec_def.pattern, "xdp.frags");
+    assert_eq!(o.programs[1].prog_flags, 0);
+    // call relocated against the global symbol itself (imm = -1 in the ELF)
+    for p in &o.programs[..2] {
+        let g = func_start(p, "global_add");
+        let calls: Vec<usize> = (0..p.insns.len())
+            .filter(|&i| p.insns[i].code == 0x85 && p.insns[i].src == 1)
+            .collect();
+        assert_eq!(
+            calls.iter().map(|&c| call_target(p, c)).collect::<Vec<_>>(),
+            [g],
+            "{}",
+            p.name
+        );
+    }
+    assert_eq!(o.programs[2].func_info.len(), 1);
+}

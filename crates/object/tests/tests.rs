@@ -22,6 +22,7 @@ pub const LOADABLE: &[&str] = &[
     "map_in_map.o",
     "legacy_maps.o",
     "loop.o",
+    "global_func.o",
 ];
 
 /// Loads a committed object, panicking with the error's text.
