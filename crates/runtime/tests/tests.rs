@@ -1,0 +1,5 @@
+//! bpfbox-runtime against the kernel's BPF_PROG_TEST_RUN: every program of
+//! tests/progs/runtime runs on both with the same inputs; retval, errno,
+//! data_out, data_size_out and ctx_out must be identical.
+
+mod kernel_compare;
