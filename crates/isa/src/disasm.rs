@@ -184,7 +184,12 @@ pub fn disasm_insn(insn: &Insn, pc: usize) -> String {
             op,
             dst,
             src,
-        } => format!("{} {} {}", reg(width, dst), alu_op(op), src_text(width, src)),
+        } => format!(
+            "{} {} {}",
+            reg(width, dst),
+            alu_op(op),
+            src_text(width, src)
+        ),
         Insn::Neg { width, dst } => format!("{0} = -{0}", reg(width, dst)),
         Insn::End { kind, bits, dst } => {
             let name = match kind {
@@ -219,7 +224,12 @@ pub fn disasm_insn(insn: &Insn, pc: usize) -> String {
             src,
             off,
         } => format!("r{dst} = *({} *){}", ty(size, signed), addr(src, off)),
-        Insn::Store { size, dst, off, src } => format!(
+        Insn::Store {
+            size,
+            dst,
+            off,
+            src,
+        } => format!(
             "*({} *){} = {}",
             ty(size, false),
             addr(dst, off),
@@ -349,8 +359,14 @@ mod tests {
     fn memory_forms() {
         assert_eq!(dis(&[raw(0x61, 0, 1, 4, 0)]), "r0 = *(u32 *)(r1 + 0x4)");
         assert_eq!(dis(&[raw(0x89, 0, 1, 2, 0)]), "r0 = *(s16 *)(r1 + 0x2)");
-        assert_eq!(dis(&[raw(0x7a, 1, 0, -0x7fff, -7)]), "*(u64 *)(r1 - 0x7fff) = -0x7");
-        assert_eq!(dis(&[raw(0x72, 1, 0, i16::MIN, 0x80)]), "*(u8 *)(r1 - 0x8000) = 0x80");
+        assert_eq!(
+            dis(&[raw(0x7a, 1, 0, -0x7fff, -7)]),
+            "*(u64 *)(r1 - 0x7fff) = -0x7"
+        );
+        assert_eq!(
+            dis(&[raw(0x72, 1, 0, i16::MIN, 0x80)]),
+            "*(u8 *)(r1 - 0x8000) = 0x80"
+        );
         assert_eq!(dis(&[raw(0x63, 10, 1, -8, 0)]), "*(u32 *)(r10 - 0x8) = r1");
         assert_eq!(dis(&[raw(0x30, 0, 0, 0, 0x17)]), "r0 = *(u8 *)skb[0x17]");
         assert_eq!(dis(&[raw(0x48, 0, 1, 0, 0)]), "r0 = *(u16 *)skb[r1]");
@@ -359,9 +375,18 @@ mod tests {
 
     #[test]
     fn atomic_forms() {
-        assert_eq!(dis(&[raw(0xdb, 10, 1, -8, 0)]), "lock *(u64 *)(r10 - 0x8) += r1");
-        assert_eq!(dis(&[raw(0xc3, 10, 1, -8, 0)]), "lock *(u32 *)(r10 - 0x8) += r1");
-        assert_eq!(dis(&[raw(0xc3, 10, 1, -8, 0x40)]), "lock *(u32 *)(r10 - 0x8) |= w1");
+        assert_eq!(
+            dis(&[raw(0xdb, 10, 1, -8, 0)]),
+            "lock *(u64 *)(r10 - 0x8) += r1"
+        );
+        assert_eq!(
+            dis(&[raw(0xc3, 10, 1, -8, 0)]),
+            "lock *(u32 *)(r10 - 0x8) += r1"
+        );
+        assert_eq!(
+            dis(&[raw(0xc3, 10, 1, -8, 0x40)]),
+            "lock *(u32 *)(r10 - 0x8) |= w1"
+        );
         assert_eq!(
             dis(&[raw(0xdb, 10, 0, -8, 1)]),
             "r0 = atomic_fetch_add((u64 *)(r10 - 0x8), r0)"
@@ -370,7 +395,10 @@ mod tests {
             dis(&[raw(0xc3, 10, 0, -8, 0x51)]),
             "w0 = atomic_fetch_and((u32 *)(r10 - 0x8), w0)"
         );
-        assert_eq!(dis(&[raw(0xdb, 1, 7, 0, 0xe1)]), "r7 = xchg_64(r1 + 0x0, r7)");
+        assert_eq!(
+            dis(&[raw(0xdb, 1, 7, 0, 0xe1)]),
+            "r7 = xchg_64(r1 + 0x0, r7)"
+        );
         assert_eq!(
             dis(&[raw(0xc3, 10, 1, -8, 0xf1)]),
             "w0 = cmpxchg32_32(r10 - 0x8, w0, w1)"
@@ -391,7 +419,10 @@ mod tests {
         let hi = |imm: i32| raw(0, 0, 0, 0, imm);
         assert_eq!(dis(&[lo(0, 0x1234), hi(0)]), "r1 = 0x1234 ll");
         assert_eq!(dis(&[lo(0, -1), hi(-1)]), "r1 = -0x1 ll");
-        assert_eq!(dis(&[lo(0, 0), hi(i32::MIN)]), "r1 = -0x8000000000000000 ll");
+        assert_eq!(
+            dis(&[lo(0, 0), hi(i32::MIN)]),
+            "r1 = -0x8000000000000000 ll"
+        );
         assert_eq!(dis(&[lo(1, 5), hi(0)]), "ld_pseudo\tr1, 0x1, 0x5");
         assert_eq!(dis(&[lo(2, 5), hi(16)]), "ld_pseudo\tr1, 0x2, 0x5, 0x10");
     }
