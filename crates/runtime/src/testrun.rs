@@ -115,10 +115,12 @@ pub fn finish(input: &TestRunInput, linear: &[u8], frags: &[Vec<u8>], retval: u3
     let mut out = Vec::new();
     if input.data_size_out.is_some() {
         if copy < frags_len {
-            // `len` would be negative: nothing copied, data_size_out etc.
-            // are not written back either.
+            // `len` would be negative: nothing copied, and retval,
+            // data_size_out and duration are not written back either (the
+            // caller keeps what it passed in).
             return TestRunOutput {
                 errno: Some(errno::ENOSPC),
+                data_size_out: input.data_size_out.unwrap_or(0),
                 ..TestRunOutput::default()
             };
         }

@@ -49,8 +49,23 @@ fn run_kernel(name: &str, ty: ProgType, eat: u32, input: &TestRunInput) -> Outco
     };
     match prog.test_run(&t) {
         Ok(o) => {
-            let ctx = input.ctx_size_out.map(|_| o.ctx_out.clone());
-            Ok((o.retval, o.errno.map(|e| e.raw()), o.data_out, o.data_size_out, ctx))
+            let cap = input.data_size_out.unwrap_or(0);
+            let enospc = o.errno.map(|e| e.raw()) == Some(28);
+            // After a data ENOSPC the kernel does not copy ctx_out (the
+            // engine then returns its zeroed buffer).
+            let ctx = if enospc && o.data_size_out >= cap {
+                None
+            } else {
+                input.ctx_size_out.map(|_| o.ctx_out.clone())
+            };
+            // ENOSPC before anything was written (XDP fragments larger
+            // than the buffer): data_out is the untouched buffer.
+            let data_out = if enospc && o.retval == 0 && o.data_size_out == cap {
+                Vec::new()
+            } else {
+                o.data_out
+            };
+            Ok((o.retval, o.errno.map(|e| e.raw()), data_out, o.data_size_out, ctx))
         }
         Err(e) => Err(e.errno().map_or(-1, |e| e.raw())),
     }
