@@ -71,7 +71,10 @@ impl ProgType {
 
     /// Whether `BPF_LD_ABS`/`BPF_LD_IND` are allowed.
     pub fn ld_abs(self) -> bool {
-        matches!(self, ProgType::SocketFilter | ProgType::SchedCls | ProgType::SchedAct)
+        matches!(
+            self,
+            ProgType::SocketFilter | ProgType::SchedCls | ProgType::SchedAct
+        )
     }
 
     fn bit(self) -> u32 {

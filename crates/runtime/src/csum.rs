@@ -169,6 +169,9 @@ mod tests {
         let a = [1u8, 2, 3, 4];
         let b = [5u8, 6, 7, 8];
         assert!(diff(&a, &b, 0) <= 0xffff);
-        assert_eq!(diff(&[], &[], 0x1234_5678), u32::from(from32to16(0x1234_5678)));
+        assert_eq!(
+            diff(&[], &[], 0x1234_5678),
+            u32::from(from32to16(0x1234_5678))
+        );
     }
 }

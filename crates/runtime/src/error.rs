@@ -28,14 +28,23 @@ impl Error {
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Invalid, message: message.into() }
+        Error {
+            kind: ErrorKind::Invalid,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn helper_not_allowed(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::HelperNotAllowed, message: message.into() }
+        Error {
+            kind: ErrorKind::HelperNotAllowed,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn unsupported(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Unsupported, message: message.into() }
+        Error {
+            kind: ErrorKind::Unsupported,
+            message: message.into(),
+        }
     }
 }

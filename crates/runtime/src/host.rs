@@ -2,8 +2,8 @@
 //! change — clock, PRNG, CPU, devices, routes, redirect target, captured
 //! trace lines, and the packet of the current test run.
 
-use crate::skb::Skb;
 use crate::packet::Packet;
+use crate::skb::Skb;
 use bpfbox_interp::RegionId;
 
 /// Deterministic clock for `bpf_ktime_get_ns` and friends: the n-th call
@@ -43,7 +43,7 @@ impl Default for Clock {
 
 impl Clock {
     /// The next monotonic reading.
-    pub fn next(&mut self) -> u64 {
+    pub fn reading(&mut self) -> u64 {
         let v = self
             .start_ns
             .wrapping_add(self.readings.wrapping_mul(self.step_ns));
@@ -60,7 +60,7 @@ pub struct Prng {
 }
 
 /// Default PRNG seed.
-pub const DEFAULT_SEED: u64 = 0x5eed_b0f_b0c5;
+pub const DEFAULT_SEED: u64 = 0x05ee_db0f_b0c5;
 
 impl Prng {
     /// A generator with this seed (0 is replaced by [`DEFAULT_SEED`]).
@@ -226,7 +226,10 @@ impl Default for HostState {
             map: Mapping::default(),
             ctx_buf: Vec::new(),
             sk_buf: Vec::new(),
-            xdp_rxq: crate::ctx::XdpRxq { ifindex: 1, queue: 0 },
+            xdp_rxq: crate::ctx::XdpRxq {
+                ifindex: 1,
+                queue: 0,
+            },
         }
     }
 }
@@ -269,8 +272,8 @@ mod tests {
     #[test]
     fn clock_and_prng_are_deterministic() {
         let mut c = Clock::default();
-        assert_eq!(c.next(), 1_000_000_000);
-        assert_eq!(c.next(), 1_000_001_000);
+        assert_eq!(c.reading(), 1_000_000_000);
+        assert_eq!(c.reading(), 1_000_001_000);
         let a: Vec<u32> = (0..4).map(|_| Prng::new(7).next_u32()).collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
         let mut p = Prng::new(7);

@@ -149,7 +149,11 @@ pub fn format(fmt: &[u8], args: &[u64], mem: &mut dyn ArgMemory) -> Result<Vec<u
                     let v6 = at(i + 2) == b'6';
                     let len = if v6 { 16 } else { 4 };
                     let b = mem.bytes(arg, len).unwrap_or_else(|| vec![0; len]);
-                    let s = if v6 { fmt_ip6(&b, n == b'I') } else { fmt_ip4(&b) };
+                    let s = if v6 {
+                        fmt_ip6(&b, n == b'I')
+                    } else {
+                        fmt_ip4(&b)
+                    };
                     pad(&mut out, s.as_bytes(), spec, false);
                     i += 3;
                 } else {
@@ -198,7 +202,11 @@ pub fn format(fmt: &[u8], args: &[u64], mem: &mut dyn ArgMemory) -> Result<Vec<u
                         }
                     }
                     b'x' | b'X' => {
-                        let v = if long == 0 { u64::from(arg as u32) } else { arg };
+                        let v = if long == 0 {
+                            u64::from(arg as u32)
+                        } else {
+                            arg
+                        };
                         if conv == b'x' {
                             format!("{v:x}")
                         } else {
@@ -238,9 +246,18 @@ mod tests {
 
     #[test]
     fn integers_and_widths() {
-        assert_eq!(f("%d %u %x", &[u64::MAX, u64::MAX, 255]).unwrap(), "-1 4294967295 ff");
-        assert_eq!(f("%lld|%5d|%-4d|%05d", &[u64::MAX, 42, 7, 0xffff_fffe]).unwrap(), "-1|   42|7   |-0002");
-        assert_eq!(f("%llx %lu", &[0x1_0000_0000, 1 << 40]).unwrap(), "100000000 1099511627776");
+        assert_eq!(
+            f("%d %u %x", &[u64::MAX, u64::MAX, 255]).unwrap(),
+            "-1 4294967295 ff"
+        );
+        assert_eq!(
+            f("%lld|%5d|%-4d|%05d", &[u64::MAX, 42, 7, 0xffff_fffe]).unwrap(),
+            "-1|   42|7   |-0002"
+        );
+        assert_eq!(
+            f("%llx %lu", &[0x1_0000_0000, 1 << 40]).unwrap(),
+            "100000000 1099511627776"
+        );
         assert_eq!(f("%+d %c%%", &[5, u64::from(b'z')]).unwrap(), "+5 z%");
     }
 

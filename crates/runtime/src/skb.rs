@@ -436,7 +436,11 @@ impl Skb {
     /// `bpf_skb_pull_data`: everything is linear here, so only the length
     /// check remains.
     pub fn pull_data(&mut self, len: u32) -> i64 {
-        let l = if len == 0 { self.len() as u64 } else { u64::from(len) };
+        let l = if len == 0 {
+            self.len() as u64
+        } else {
+            u64::from(len)
+        };
         self.ensure_writable(l)
     }
 
@@ -623,7 +627,9 @@ impl Skb {
         }
         let len_cur = (self.len() as isize - self.network_offset()).max(0) as u32;
         if (shrink && (abs >= len_cur || len_cur - abs < len_min))
-            || (!shrink && self.len() as u64 + u64::from(abs) > SKB_MAX_ALLOC as u64 && !self.is_gso())
+            || (!shrink
+                && self.len() as u64 + u64::from(abs) > SKB_MAX_ALLOC as u64
+                && !self.is_gso())
         {
             return -i64::from(errno::ENOTSUPP);
         }
@@ -728,10 +734,7 @@ impl Skb {
         self.pkt.buf.copy_within(d..d + 12, d + VLAN_HLEN);
         self.pkt.data += VLAN_HLEN;
         self.pkt.meta = self.pkt.data;
-        let next2 = self
-            .pkt
-            .read(ETH_HLEN, 2)
-            .map(|v| [v[0], v[1]]);
+        let next2 = self.pkt.read(ETH_HLEN, 2).map(|v| [v[0], v[1]]);
         self.set_encap_proto(enc, next2);
         self.mac_header += VLAN_HLEN;
         if (self.network_header as isize - self.pkt.data as isize) < ETH_HLEN as isize {
@@ -784,7 +787,9 @@ impl Skb {
                 return -i64::from(errno::ENOMEM);
             }
             let d = self.pkt.data;
-            self.pkt.buf.copy_within(d + VLAN_HLEN..d + VLAN_HLEN + 12, d);
+            self.pkt
+                .buf
+                .copy_within(d + VLAN_HLEN..d + VLAN_HLEN + 12, d);
             self.mac_header -= VLAN_HLEN;
             self.pkt.buf[d + 12..d + 14].copy_from_slice(&self.vlan_proto.to_be_bytes());
             self.pkt.buf[d + 14..d + 16].copy_from_slice(&self.vlan_tci.to_be_bytes());
@@ -863,7 +868,11 @@ mod tests {
         let mut s = tc_skb(&[0u8; 60]);
         assert_eq!(s.change_tail(13, 0), -22, "below the network offset");
         assert_eq!(s.change_tail(100, 1), -22);
-        assert_eq!(s.change_tail(200, 0), -12, "more than this test buffer's tailroom");
+        assert_eq!(
+            s.change_tail(200, 0),
+            -12,
+            "more than this test buffer's tailroom"
+        );
         assert_eq!(s.change_tail(40, 0), 0);
         assert_eq!(s.len(), 40);
     }

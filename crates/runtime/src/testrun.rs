@@ -101,7 +101,13 @@ pub fn ctx_init(input: &TestRunInput, max_size: usize) -> Result<Option<Vec<u8>>
 /// `bpf_test_finish` for linear data followed by fragments: fills
 /// `data_out`, `data_size_out`, `retval`, `duration`, and `errno` =
 /// `ENOSPC` when the caller's size hint is too small.
-pub fn finish(input: &TestRunInput, linear: &[u8], frags: &[Vec<u8>], retval: u32, duration: u32) -> TestRunOutput {
+pub fn finish(
+    input: &TestRunInput,
+    linear: &[u8],
+    frags: &[Vec<u8>],
+    retval: u32,
+    duration: u32,
+) -> TestRunOutput {
     let frags_len: usize = frags.iter().map(Vec::len).sum();
     let size = linear.len() + frags_len;
     let mut copy = size;
@@ -186,7 +192,10 @@ mod tests {
             ..Default::default()
         };
         let o = finish(&i, &[1u8; 64], &[], 1, 0);
-        assert_eq!((o.data_out.len(), o.data_size_out, o.errno), (10, 64, Some(errno::ENOSPC)));
+        assert_eq!(
+            (o.data_out.len(), o.data_size_out, o.errno),
+            (10, 64, Some(errno::ENOSPC))
+        );
         i.data_size_out = Some(0);
         let o = finish(&i, &[1u8; 64], &[vec![2; 5]], 1, 0);
         assert_eq!((o.data_out.len(), o.data_size_out, o.errno), (69, 69, None));

@@ -3,7 +3,9 @@ use bpfbox_runtime::{test_run, HostState, LoadedProgram, ProgType, TestRunInput}
 use std::path::PathBuf;
 
 fn prog_bytes(name: &str) -> Vec<RawInsn> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/progs/runtime").join(format!("{name}.bin"));
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/progs/runtime")
+        .join(format!("{name}.bin"));
     let b = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     slots_from_bytes(&b).unwrap()
 }
@@ -65,7 +67,13 @@ fn run_kernel(name: &str, ty: ProgType, eat: u32, input: &TestRunInput) -> Outco
             } else {
                 o.data_out
             };
-            Ok((o.retval, o.errno.map(|e| e.raw()), data_out, o.data_size_out, ctx))
+            Ok((
+                o.retval,
+                o.errno.map(|e| e.raw()),
+                data_out,
+                o.data_size_out,
+                ctx,
+            ))
         }
         Err(e) => Err(e.errno().map_or(-1, |e| e.raw())),
     }
@@ -150,7 +158,10 @@ fn packets() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn skb_ctx_variants() -> Vec<(&'static str, Option<Vec<u8>>, Option<u32>)> {
+/// (name, ctx_in, ctx_out capacity).
+type CtxCase = (&'static str, Option<Vec<u8>>, Option<u32>);
+
+fn skb_ctx_variants() -> Vec<CtxCase> {
     let mut c = vec![0u8; 192];
     c[8..12].copy_from_slice(&0x55u32.to_le_bytes()); // mark
     c[32..36].copy_from_slice(&3u32.to_le_bytes()); // priority
@@ -183,7 +194,10 @@ fn skb_ctx_variants() -> Vec<(&'static str, Option<Vec<u8>>, Option<u32>)> {
 fn compare(name: &str, ty: ProgType, eat: u32, input: &TestRunInput, what: &str) {
     let k = run_kernel(name, ty, eat, input);
     let b = run_bpfbox(name, ty, eat, input);
-    assert_eq!(b, k, "{name} ({ty:?}) with {what}: bpfbox (left) vs kernel (right)");
+    assert_eq!(
+        b, k,
+        "{name} ({ty:?}) with {what}: bpfbox (left) vs kernel (right)"
+    );
 }
 
 fn skb_matrix(name: &str, ty: ProgType, eat: u32) {
@@ -201,7 +215,13 @@ fn skb_matrix(name: &str, ty: ProgType, eat: u32) {
                     repeat: 1,
                     ..Default::default()
                 };
-                compare(name, ty, eat, &input, &format!("{pn}, {cn}, data_size_out {dso:?}"));
+                compare(
+                    name,
+                    ty,
+                    eat,
+                    &input,
+                    &format!("{pn}, {cn}, data_size_out {dso:?}"),
+                );
             }
         }
     }
@@ -241,7 +261,13 @@ fn tc_packet_helpers() {
                 ctx_size_out: Some(192),
                 ..Default::default()
             };
-            compare(&format!("tc_mods.{prog}"), ProgType::SchedCls, 0, &input, pn);
+            compare(
+                &format!("tc_mods.{prog}"),
+                ProgType::SchedCls,
+                0,
+                &input,
+                pn,
+            );
         }
     }
 }
@@ -261,7 +287,13 @@ fn skb_flags_and_repeat() {
                 repeat: 3,
                 ..Default::default()
             };
-            compare("tc_mods.csum", ProgType::SchedCls, 0, &input, &format!("{pn}, flags {flags}"));
+            compare(
+                "tc_mods.csum",
+                ProgType::SchedCls,
+                0,
+                &input,
+                &format!("{pn}, flags {flags}"),
+            );
         }
     }
 }
@@ -283,10 +315,16 @@ fn xdp_programs() {
     let mut frames = packets();
     frames.push(("5000", ipv4_tcp(5000 - 54)));
     frames.push(("9000", ipv4_tcp(9000 - 54)));
-    for prog in ["xdp_fields", "xdp_head", "xdp_tail", "xdp_meta", "xdp_redirect"] {
+    for prog in [
+        "xdp_fields",
+        "xdp_head",
+        "xdp_tail",
+        "xdp_meta",
+        "xdp_redirect",
+    ] {
         for (pn, pkt) in &frames {
             let n = pkt.len() as u32;
-            let ctxs: Vec<(&str, Option<Vec<u8>>, Option<u32>)> = vec![
+            let ctxs: Vec<CtxCase> = vec![
                 ("no ctx", None, None),
                 ("ctx out", None, Some(24)),
                 ("meta 8", Some(xdp_ctx(8, n, 0, 0)), Some(24)),
@@ -307,7 +345,13 @@ fn xdp_programs() {
                         ctx_size_out: ctx_out,
                         ..Default::default()
                     };
-                    compare(&format!("xdp.{prog}"), ProgType::Xdp, 0, &input, &format!("{pn}, {cn}, {dso:?}"));
+                    compare(
+                        &format!("xdp.{prog}"),
+                        ProgType::Xdp,
+                        0,
+                        &input,
+                        &format!("{pn}, {cn}, {dso:?}"),
+                    );
                 }
             }
         }
@@ -316,7 +360,8 @@ fn xdp_programs() {
 
 #[test]
 fn helper_not_allowed_is_a_load_error() {
-    let e = LoadedProgram::from_raw(&prog_bytes("tc_mods.vlan"), ProgType::SocketFilter, 0).unwrap_err();
+    let e = LoadedProgram::from_raw(&prog_bytes("tc_mods.vlan"), ProgType::SocketFilter, 0)
+        .unwrap_err();
     assert_eq!(e.kind(), bpfbox_runtime::ErrorKind::HelperNotAllowed);
     assert!(e.to_string().contains("skb_vlan_push"), "{e}");
     assert!(e.to_string().contains("SOCKET_FILTER"), "{e}");

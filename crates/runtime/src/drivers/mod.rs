@@ -11,13 +11,13 @@
 pub mod skb;
 pub mod xdp;
 
+use crate::avail::ProgType;
 use crate::helpers;
 use crate::host::HostState;
 use crate::testrun::{TestRunError, TestRunInput, TestRunOutput};
 use crate::Error;
 use bpfbox_interp::{Config, Helpers, Memory, Program, RegionKind, Trap, Vm};
 use bpfbox_isa::{Insn, RawInsn};
-use crate::avail::ProgType;
 use std::sync::Arc;
 
 /// A program ready to run: decoded instructions, type, expected attach
@@ -47,8 +47,13 @@ impl LoadedProgram {
     /// program calls a helper its type may not use (the kernel's verifier
     /// would reject it: `program of this type cannot use helper`) or one
     /// bpfbox does not implement.
-    pub fn new(insns: Vec<Insn>, prog_type: ProgType, expected_attach_type: u32) -> Result<Self, Error> {
-        let prog = Program::new(insns).map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
+    pub fn new(
+        insns: Vec<Insn>,
+        prog_type: ProgType,
+        expected_attach_type: u32,
+    ) -> Result<Self, Error> {
+        let prog =
+            Program::new(insns).map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
         let helpers = helpers::table_for(&prog, prog_type, expected_attach_type)?;
         Ok(LoadedProgram {
             prog: Arc::new(prog),
@@ -59,8 +64,13 @@ impl LoadedProgram {
     }
 
     /// Decodes raw slots, then [`LoadedProgram::new`].
-    pub fn from_raw(slots: &[RawInsn], prog_type: ProgType, expected_attach_type: u32) -> Result<Self, Error> {
-        let insns = bpfbox_isa::decode(slots).map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
+    pub fn from_raw(
+        slots: &[RawInsn],
+        prog_type: ProgType,
+        expected_attach_type: u32,
+    ) -> Result<Self, Error> {
+        let insns = bpfbox_isa::decode(slots)
+            .map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
         Self::new(insns, prog_type, expected_attach_type)
     }
 
@@ -72,7 +82,11 @@ impl LoadedProgram {
 
 /// Runs `BPF_PROG_TEST_RUN` for `prog` against `host` with the kernel's
 /// semantics for the program's type.
-pub fn test_run(prog: &LoadedProgram, host: &mut HostState, input: &TestRunInput) -> Result<TestRunOutput, TestRunError> {
+pub fn test_run(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    input: &TestRunInput,
+) -> Result<TestRunOutput, TestRunError> {
     match prog.prog_type {
         ProgType::SocketFilter
         | ProgType::SchedCls
@@ -95,7 +109,11 @@ fn trap_error(t: Trap) -> TestRunError {
 /// ctx image) and returns the last retval and the mean instructions per
 /// run. `host.ctx_buf` must hold the ctx image; the packet region is the
 /// current packet's buffer.
-pub(crate) fn run_repeat(prog: &LoadedProgram, host: &mut HostState, repeat: u32) -> Result<(u32, u32), TestRunError> {
+pub(crate) fn run_repeat(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    repeat: u32,
+) -> Result<(u32, u32), TestRunError> {
     let repeat = repeat.max(1);
     let mut h = std::mem::take(host);
     let mut mem = Memory::new();
@@ -144,5 +162,10 @@ pub(crate) fn run_repeat(prog: &LoadedProgram, host: &mut HostState, repeat: u32
     let mut h = vm.host;
     h.map = Default::default();
     *host = h;
-    result.map(|(r, _)| (r, (insns / u64::from(repeat)).min(u64::from(u32::MAX)) as u32))
+    result.map(|(r, _)| {
+        (
+            r,
+            (insns / u64::from(repeat)).min(u64::from(u32::MAX)) as u32,
+        )
+    })
 }

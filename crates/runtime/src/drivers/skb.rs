@@ -26,13 +26,15 @@
 //! run, not ns).
 
 use super::{run_repeat, LoadedProgram};
+use crate::avail::ProgType;
 use crate::csum;
-use crate::ctx::{sock_image, skb_image, SKB_CTX_SIZE};
+use crate::ctx::{skb_image, sock_image, SKB_CTX_SIZE};
 use crate::host::{HostState, PacketState};
 use crate::packet::{Packet, ETH_HLEN};
-use crate::skb::{errno, eth_p, ip_summed, SockInfo, Skb, SKB_MAX_ALLOC};
-use crate::testrun::{ctx_finish, ctx_init, finish, TestRunError, TestRunInput, TestRunOutput, PAGE_SIZE};
-use crate::avail::ProgType;
+use crate::skb::{errno, eth_p, ip_summed, Skb, SockInfo, SKB_MAX_ALLOC};
+use crate::testrun::{
+    ctx_finish, ctx_init, finish, TestRunError, TestRunInput, TestRunOutput, PAGE_SIZE,
+};
 
 /// `NET_SKB_PAD + NET_IP_ALIGN` on x86-64.
 pub const SKB_HEADROOM: usize = 64;
@@ -126,31 +128,45 @@ fn eth_type_trans(skb: &mut Skb, dev_mac: [u8; 6], dev_bcast: [u8; 6]) -> (u16, 
 
 /// Builds the skb for `input` (steps 1-4 above). Returns the skb, the
 /// kernel-side ctx copy and whether the type is L2.
-pub fn prepare(prog_type: ProgType, host: &HostState, input: &TestRunInput) -> Result<(Skb, Option<Vec<u8>>, bool), TestRunError> {
+pub fn prepare(
+    prog_type: ProgType,
+    host: &HostState,
+    input: &TestRunInput,
+) -> Result<(Skb, Option<Vec<u8>>, bool), TestRunError> {
     if input.flags & !F_CHECKSUM_COMPLETE != 0 || input.cpu != 0 || input.batch_size != 0 {
-        return Err(einval("flags other than BPF_F_TEST_SKB_CHECKSUM_COMPLETE, cpu and batch_size must be 0"));
+        return Err(einval(
+            "flags other than BPF_F_TEST_SKB_CHECKSUM_COMPLETE, cpu and batch_size must be 0",
+        ));
     }
     let size = input.data_in.len();
     if size < ETH_HLEN {
-        return Err(einval("data_in is shorter than an Ethernet header (14 bytes)"));
+        return Err(einval(
+            "data_in is shorter than an Ethernet header (14 bytes)",
+        ));
     }
     if size > SKB_MAX_DATA {
-        return Err(einval("data_in is larger than PAGE_SIZE - headroom - tailroom (3712 bytes)"));
+        return Err(einval(
+            "data_in is larger than PAGE_SIZE - headroom - tailroom (3712 bytes)",
+        ));
     }
     let ctx = ctx_init(input, SKB_CTX_SIZE)?;
     let is_l2 = matches!(prog_type, ProgType::SchedCls | ProgType::SchedAct);
-    let pkt = Packet::new(&input.data_in, VIRT_ROOM, VIRT_ROOM)
-        .ok_or_else(|| TestRunError::new(errno::ENOMEM, "no address space below 2 GiB for the packet"))?;
+    let pkt = Packet::new(&input.data_in, VIRT_ROOM, VIRT_ROOM).ok_or_else(|| {
+        TestRunError::new(errno::ENOMEM, "no address space below 2 GiB for the packet")
+    })?;
     let mut skb = Skb::new(pkt);
     let ifindex = ctx.as_deref().map_or(0, |c| rd32(c, 40));
     let dev = if ifindex > 1 {
-        host.device(ifindex)
-            .ok_or_else(|| TestRunError::new(errno::ENODEV, format!("no device with ifindex {ifindex}")))?
+        host.device(ifindex).ok_or_else(|| {
+            TestRunError::new(errno::ENODEV, format!("no device with ifindex {ifindex}"))
+        })?
     } else {
         host.devices
             .iter()
             .find(|d| d.ifindex == 1)
-            .ok_or_else(|| TestRunError::new(errno::ENODEV, "no loopback device in the host state"))?
+            .ok_or_else(|| {
+                TestRunError::new(errno::ENODEV, "no loopback device in the host state")
+            })?
     };
     skb.ifindex = dev.ifindex;
     let (protocol, pkt_type) = eth_type_trans(&mut skb, dev.mac, dev.broadcast);
@@ -200,7 +216,9 @@ pub fn prepare(prog_type: ProgType, host: &HostState, input: &TestRunInput) -> R
             skb.wire_len = skb.len() as u32;
         } else {
             if (wire_len as usize) < skb.len() || wire_len > GSO_LEGACY_MAX_SIZE {
-                return Err(einval("wire_len must be 0 or between len and GSO_LEGACY_MAX_SIZE"));
+                return Err(einval(
+                    "wire_len must be 0 or between len and GSO_LEGACY_MAX_SIZE",
+                ));
             }
             skb.wire_len = wire_len;
         }
@@ -221,11 +239,18 @@ pub fn prepare(prog_type: ProgType, host: &HostState, input: &TestRunInput) -> R
 }
 
 /// The whole skb test run.
-pub fn test_run(prog: &LoadedProgram, host: &mut HostState, input: &TestRunInput) -> Result<TestRunOutput, TestRunError> {
+pub fn test_run(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    input: &TestRunInput,
+) -> Result<TestRunOutput, TestRunError> {
     let (skb, mut ctx, is_l2) = prepare(prog.prog_type, host, input)?;
     host.redirect = None;
     let sk_img = sock_image(&skb);
-    host.sk_buf = sk_img.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
+    host.sk_buf = sk_img
+        .chunks(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+        .collect();
     host.ctx_buf = vec![0u64; SKB_CTX_SIZE / 8];
     let img = skb_image(&skb, 0, 0);
     for (i, c) in img.chunks(8).enumerate() {
@@ -242,16 +267,20 @@ pub fn test_run(prog: &LoadedProgram, host: &mut HostState, input: &TestRunInput
     let PacketState::Skb(mut skb) = packet else {
         return Err(TestRunError::new(errno::EFAULT, "packet state lost"));
     };
-    if !is_l2 {
-        if !skb.pkt.insert_front(0, ETH_HLEN) {
-            return Err(TestRunError::new(errno::ENOMEM, "no headroom for the output MAC header"));
-        }
+    if !is_l2 && !skb.pkt.insert_front(0, ETH_HLEN) {
+        return Err(TestRunError::new(
+            errno::ENOMEM,
+            "no headroom for the output MAC header",
+        ));
     }
     if input.flags & F_CHECKSUM_COMPLETE != 0 {
         let nh = skb.network_header.max(skb.pkt.data);
         let now = csum::partial(&skb.pkt.buf[nh..skb.pkt.end], 0);
         if csum::fold(skb.csum) != csum::fold(now) {
-            return Err(TestRunError::new(errno::EBADMSG, "skb->csum no longer matches the packet (CHECKSUM_COMPLETE)"));
+            return Err(TestRunError::new(
+                errno::EBADMSG,
+                "skb->csum no longer matches the packet (CHECKSUM_COMPLETE)",
+            ));
         }
     }
     if let Some(c) = ctx.as_mut() {

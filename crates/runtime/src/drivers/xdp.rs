@@ -27,7 +27,9 @@ use crate::ctx::{xdp_image, XdpRxq, XDP_CTX_SIZE};
 use crate::host::{HostState, PacketState};
 use crate::packet::{Packet, ETH_HLEN};
 use crate::skb::errno;
-use crate::testrun::{ctx_finish, ctx_init, finish, TestRunError, TestRunInput, TestRunOutput, PAGE_SIZE};
+use crate::testrun::{
+    ctx_finish, ctx_init, finish, TestRunError, TestRunInput, TestRunOutput, PAGE_SIZE,
+};
 
 /// `XDP_PACKET_HEADROOM`.
 pub const XDP_PACKET_HEADROOM: usize = 256;
@@ -53,12 +55,16 @@ fn rd32(b: &[u8], off: usize) -> u32 {
 /// `xdp_metalen_invalid`: not 4-aligned or above `u8::MAX`
 /// (`skb_shared_info.meta_len`).
 pub fn metalen_invalid(len: usize) -> bool {
-    len % 4 != 0 || len > 255
+    !len.is_multiple_of(4) || len > 255
 }
 
 /// Builds the XDP frame for `input`; returns the packet, the ctx copy and
 /// the receive queue the ctx reports.
-pub fn prepare(prog: &LoadedProgram, host: &HostState, input: &TestRunInput) -> Result<(Packet, Option<Vec<u8>>, XdpRxq), TestRunError> {
+pub fn prepare(
+    prog: &LoadedProgram,
+    host: &HostState,
+    input: &TestRunInput,
+) -> Result<(Packet, Option<Vec<u8>>, XdpRxq), TestRunError> {
     if prog.expected_attach_type == 33 || prog.expected_attach_type == 35 {
         return Err(einval("devmap and cpumap programs cannot be test-run"));
     }
@@ -80,12 +86,20 @@ pub fn prepare(prog: &LoadedProgram, host: &HostState, input: &TestRunInput) -> 
     let mut linear = size;
     if let Some(c) = &ctx {
         let (data, data_end, data_meta) = (rd32(c, 0) as usize, rd32(c, 4) as usize, rd32(c, 8));
-        if data_meta != 0 || data_end > size || data > data_end || (live && (input.data_size_out.is_some() || input.ctx_size_out.is_some())) {
-            return Err(einval("ctx_in: data_meta must be 0 and data <= data_end <= data_size_in"));
+        if data_meta != 0
+            || data_end > size
+            || data > data_end
+            || (live && (input.data_size_out.is_some() || input.ctx_size_out.is_some()))
+        {
+            return Err(einval(
+                "ctx_in: data_meta must be 0 and data <= data_end <= data_size_in",
+            ));
         }
         meta = data;
         if metalen_invalid(meta) || meta > XDP_PACKET_HEADROOM - XDP_FRAME_SIZE {
-            return Err(einval("ctx_in: metadata length must be 4-aligned and at most 216"));
+            return Err(einval(
+                "ctx_in: metadata length must be 4-aligned and at most 216",
+            ));
         }
         headroom -= meta;
         linear = data_end;
@@ -102,11 +116,20 @@ pub fn prepare(prog: &LoadedProgram, host: &HostState, input: &TestRunInput) -> 
         return Err(einval("data_in minus metadata is shorter than 14 bytes"));
     }
     // frame: [0, headroom) headroom, then meta + linear data, shinfo at the end
-    let mut pkt = Packet::new(&input.data_in[..linear], headroom, PAGE_SIZE - headroom - linear)
-        .ok_or_else(|| TestRunError::new(errno::ENOMEM, "no address space below 2 GiB for the frame"))?;
+    let mut pkt = Packet::new(
+        &input.data_in[..linear],
+        headroom,
+        PAGE_SIZE - headroom - linear,
+    )
+    .ok_or_else(|| {
+        TestRunError::new(errno::ENOMEM, "no address space below 2 GiB for the frame")
+    })?;
     pkt.head_limit = XDP_FRAME_SIZE;
     pkt.tail_limit = PAGE_SIZE - XDP_SHINFO;
-    let mut rxq = XdpRxq { ifindex: 1, queue: 0 };
+    let mut rxq = XdpRxq {
+        ifindex: 1,
+        queue: 0,
+    };
     if let Some(c) = &ctx {
         if rd32(c, 20) != 0 {
             return Err(einval("ctx_in: egress_ifindex must be 0"));
@@ -116,11 +139,13 @@ pub fn prepare(prog: &LoadedProgram, host: &HostState, input: &TestRunInput) -> 
             return Err(einval("ctx_in: rx_queue_index needs ingress_ifindex"));
         }
         if ifindex != 0 {
-            let dev = host
-                .device(ifindex)
-                .ok_or_else(|| TestRunError::new(errno::ENODEV, format!("no device with ifindex {ifindex}")))?;
+            let dev = host.device(ifindex).ok_or_else(|| {
+                TestRunError::new(errno::ENODEV, format!("no device with ifindex {ifindex}"))
+            })?;
             if queue >= dev.rx_queues {
-                return Err(einval("ctx_in: rx_queue_index beyond the device's RX queues"));
+                return Err(einval(
+                    "ctx_in: rx_queue_index beyond the device's RX queues",
+                ));
             }
             rxq = XdpRxq { ifindex, queue };
         }
@@ -129,7 +154,10 @@ pub fn prepare(prog: &LoadedProgram, host: &HostState, input: &TestRunInput) -> 
     let mut pos = linear;
     while pos < size {
         if pkt.frags.len() == MAX_SKB_FRAGS {
-            return Err(TestRunError::new(errno::ENOMEM, "data_in needs more than MAX_SKB_FRAGS fragments"));
+            return Err(TestRunError::new(
+                errno::ENOMEM,
+                "data_in needs more than MAX_SKB_FRAGS fragments",
+            ));
         }
         let n = (size - pos).min(PAGE_SIZE);
         pkt.frags.push(input.data_in[pos..pos + n].to_vec());
@@ -139,7 +167,11 @@ pub fn prepare(prog: &LoadedProgram, host: &HostState, input: &TestRunInput) -> 
 }
 
 /// The whole XDP test run.
-pub fn test_run(prog: &LoadedProgram, host: &mut HostState, input: &TestRunInput) -> Result<TestRunOutput, TestRunError> {
+pub fn test_run(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    input: &TestRunInput,
+) -> Result<TestRunOutput, TestRunError> {
     let (pkt, mut ctx, rxq) = prepare(prog, host, input)?;
     let live = input.flags & F_LIVE_FRAMES != 0;
     let original = pkt.clone();
@@ -160,13 +192,23 @@ pub fn test_run(prog: &LoadedProgram, host: &mut HostState, input: &TestRunInput
     let PacketState::Xdp(pkt) = packet else {
         return Err(TestRunError::new(errno::EFAULT, "packet state lost"));
     };
-    let (pkt, retval) = if live { (Box::new(original), 0) } else { (pkt, retval) };
+    let (pkt, retval) = if live {
+        (Box::new(original), 0)
+    } else {
+        (pkt, retval)
+    };
     if let Some(c) = ctx.as_mut() {
         // xdp_convert_buff_to_md
         c[0..4].copy_from_slice(&(pkt.meta_len() as u32).to_le_bytes());
         c[4..8].copy_from_slice(&((pkt.end - pkt.meta) as u32).to_le_bytes());
     }
-    let mut out = finish(input, &pkt.buf[pkt.meta..pkt.end], &pkt.frags, retval, duration);
+    let mut out = finish(
+        input,
+        &pkt.buf[pkt.meta..pkt.end],
+        &pkt.frags,
+        retval,
+        duration,
+    );
     if out.errno.is_none() {
         ctx_finish(input, &mut out, ctx.as_deref());
     }

@@ -7,8 +7,16 @@ use bpfbox_interp::{func_slot, HelperFn, Trap};
 /// `bpf_csum_diff(from, from_size, to, to_size, seed)`.
 fn csum_diff(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (fs, ts) = (a[1] as usize, a[3] as usize);
-    let from = if fs > 0 { read_guest(vm, a[0], fs)? } else { Vec::new() };
-    let to = if ts > 0 { read_guest(vm, a[2], ts)? } else { Vec::new() };
+    let from = if fs > 0 {
+        read_guest(vm, a[0], fs)?
+    } else {
+        Vec::new()
+    };
+    let to = if ts > 0 {
+        read_guest(vm, a[2], ts)?
+    } else {
+        Vec::new()
+    };
     Ok(u64::from(crate::csum::diff(&from, &to, a[4] as u32)))
 }
 
@@ -52,13 +60,23 @@ fn redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
         if flags != 0 {
             return Ok(0);
         }
-        vm.host.redirect = Some(Redirect { ifindex, flags, map: None, clone: false });
+        vm.host.redirect = Some(Redirect {
+            ifindex,
+            flags,
+            map: None,
+            clone: false,
+        });
         return Ok(4);
     }
     if flags & !F_INGRESS != 0 {
         return Ok(2); // TC_ACT_SHOT
     }
-    vm.host.redirect = Some(Redirect { ifindex, flags, map: None, clone: false });
+    vm.host.redirect = Some(Redirect {
+        ifindex,
+        flags,
+        map: None,
+        clone: false,
+    });
     Ok(7)
 }
 

@@ -18,12 +18,12 @@ mod time;
 mod trace;
 mod xdp;
 
+use crate::avail::ProgType;
 use crate::ctx::{skb_absorb, skb_image, xdp_image};
 use crate::host::{HostState, PacketState};
 use crate::Error;
 use bpfbox_interp::{HelperFn, Helpers, Program, Trap, Vm};
 use bpfbox_isa::Insn;
-use crate::avail::ProgType;
 
 /// The VM type helpers run in.
 pub type HostVm<'a> = Vm<'a, HostState>;
@@ -49,7 +49,11 @@ fn helper_name(id: u32) -> String {
 /// The helper table for a program of `prog_type`: checks every call in
 /// `prog` against the type's availability data and bpfbox's
 /// implementations.
-pub fn table_for(prog: &Program, prog_type: ProgType, expected_attach_type: u32) -> Result<Helpers<HostState>, Error> {
+pub fn table_for(
+    prog: &Program,
+    prog_type: ProgType,
+    expected_attach_type: u32,
+) -> Result<Helpers<HostState>, Error> {
     let _ = expected_attach_type; // no attach-dependent helper among the implemented ones
     let all = implemented();
     for insn in prog.insns() {
@@ -90,11 +94,17 @@ pub(crate) fn packet_buf(h: &mut HostState) -> Option<(*mut u8, usize)> {
 
 /// Applies program stores to writable ctx fields to the skb.
 pub(crate) fn absorb_ctx(vm: &mut HostVm<'_>) {
-    let Some((_, addr)) = vm.host.map.ctx else { return };
+    let Some((_, addr)) = vm.host.map.ctx else {
+        return;
+    };
     if !matches!(vm.host.packet, PacketState::Skb(_)) {
         return;
     }
-    let Ok(img) = vm.mem.read(addr, crate::ctx::SKB_CTX_SIZE).map(<[u8]>::to_vec) else {
+    let Ok(img) = vm
+        .mem
+        .read(addr, crate::ctx::SKB_CTX_SIZE)
+        .map(<[u8]>::to_vec)
+    else {
         return;
     };
     if let Some(s) = vm.host.skb_mut() {
@@ -108,7 +118,9 @@ pub(crate) fn refresh_packet(vm: &mut HostVm<'_>) -> Result<(), Trap> {
     let Some((_, ctx_addr)) = vm.host.map.ctx else {
         return Ok(());
     };
-    let Some(pid) = vm.host.map.pkt else { return Ok(()) };
+    let Some(pid) = vm.host.map.pkt else {
+        return Ok(());
+    };
     let (base, _) = vm.mem.backing(pid);
     let sk = vm.host.map.sk.unwrap_or(0);
     let rxq = vm.host.xdp_rxq;
@@ -118,10 +130,15 @@ pub(crate) fn refresh_packet(vm: &mut HostVm<'_>) -> Result<(), Trap> {
             s.pkt.window(),
             (s.pkt.data, s.pkt.end),
         ),
-        PacketState::Xdp(p) => (xdp_image(p, base, rxq).to_vec(), p.window(), (p.data, p.end)),
+        PacketState::Xdp(p) => (
+            xdp_image(p, base, rxq).to_vec(),
+            p.window(),
+            (p.data, p.end),
+        ),
         PacketState::None => return Ok(()),
     };
-    vm.mem.set_window(pid, base + win.0 as u64, (win.1 - win.0) as u64)?;
+    vm.mem
+        .set_window(pid, base + win.0 as u64, (win.1 - win.0) as u64)?;
     vm.mem.write(ctx_addr, &img).map_err(|f| vm.mem_trap(f))?;
     if vm.host.map.ld_abs {
         vm.set_ld_abs_source(base + data.0 as u64, (data.1 - data.0) as u64);
@@ -154,7 +171,10 @@ mod tests {
     #[test]
     fn every_implemented_helper_has_availability() {
         for (id, name, _) in implemented() {
-            assert!(crate::avail::known(id), "{name}#{id} has no availability row");
+            assert!(
+                crate::avail::known(id),
+                "{name}#{id} has no availability row"
+            );
         }
     }
 }

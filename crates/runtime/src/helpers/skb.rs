@@ -23,7 +23,12 @@ fn skb_store_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     with_skb(vm, |s| s.store_bytes(a[1] as u32, &from, a[4]))
 }
 
-fn load_result(vm: &mut HostVm<'_>, to: u64, len: usize, r: Result<Vec<u8>, i64>) -> Result<u64, Trap> {
+fn load_result(
+    vm: &mut HostVm<'_>,
+    to: u64,
+    len: usize,
+    r: Result<Vec<u8>, i64>,
+) -> Result<u64, Trap> {
     match r {
         Ok(bytes) => {
             write_guest(vm, to, &bytes)?;
@@ -37,13 +42,17 @@ fn load_result(vm: &mut HostVm<'_>, to: u64, len: usize, r: Result<Vec<u8>, i64>
 }
 
 fn skb_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    let Some(s) = vm.host.skb() else { return Err(vm.helper_error(22)) };
+    let Some(s) = vm.host.skb() else {
+        return Err(vm.helper_error(22));
+    };
     let r = s.load_bytes(a[1] as u32, a[3] as u32);
     load_result(vm, a[2], a[3] as usize, r)
 }
 
 fn skb_load_bytes_relative(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    let Some(s) = vm.host.skb() else { return Err(vm.helper_error(22)) };
+    let Some(s) = vm.host.skb() else {
+        return Err(vm.helper_error(22));
+    };
     let r = s.load_bytes_relative(a[1] as u32, a[3] as u32, a[4] as u32);
     load_result(vm, a[2], a[3] as usize, r)
 }
@@ -117,7 +126,11 @@ fn skb_change_type(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 fn get_socket_cookie(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
-    Ok(vm.host.skb().and_then(|s| s.sk.as_ref()).map_or(0, |k| k.cookie))
+    Ok(vm
+        .host
+        .skb()
+        .and_then(|s| s.sk.as_ref())
+        .map_or(0, |k| k.cookie))
 }
 
 /// `bpf_clone_redirect(skb, ifindex, flags)`: validates like the kernel
@@ -133,7 +146,12 @@ fn clone_redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     if vm.host.device(ifindex).is_none() {
         return Ok(neg(22));
     }
-    vm.host.redirect = Some(Redirect { ifindex, flags, map: None, clone: true });
+    vm.host.redirect = Some(Redirect {
+        ifindex,
+        flags,
+        map: None,
+        clone: true,
+    });
     Ok(0)
 }
 

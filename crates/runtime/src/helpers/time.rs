@@ -2,27 +2,27 @@
 //! [`crate::host::Clock`] and [`crate::host::Prng`]).
 
 use super::HostVm;
-use bpfbox_interp::{HelperFn, Trap};
 use crate::host::HostState;
+use bpfbox_interp::{HelperFn, Trap};
 
 fn ktime_get_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
-    Ok(vm.host.clock.next())
+    Ok(vm.host.clock.reading())
 }
 
 fn ktime_get_boot_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
     let off = vm.host.clock.boot_offset_ns;
-    Ok(vm.host.clock.next().wrapping_add(off))
+    Ok(vm.host.clock.reading().wrapping_add(off))
 }
 
 fn ktime_get_coarse_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
     let g = vm.host.clock.coarse_ns.max(1);
-    let v = vm.host.clock.next();
+    let v = vm.host.clock.reading();
     Ok(v - v % g)
 }
 
 fn ktime_get_tai_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
     let off = vm.host.clock.tai_offset_ns;
-    Ok(vm.host.clock.next().wrapping_add(off))
+    Ok(vm.host.clock.reading().wrapping_add(off))
 }
 
 fn get_prandom_u32(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {

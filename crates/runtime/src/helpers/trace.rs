@@ -31,7 +31,9 @@ fn trace_printk(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     };
     let n = out.len();
     let shown = &out[..n.min(MAX_BPRINTF_BUF - 1)];
-    vm.host.trace.push(String::from_utf8_lossy(shown).into_owned());
+    vm.host
+        .trace
+        .push(String::from_utf8_lossy(shown).into_owned());
     Ok(n as u64)
 }
 

@@ -42,7 +42,9 @@ pub fn adjust_tail(p: &mut Packet, offset: i32) -> i64 {
                 return -i64::from(EINVAL);
             }
             while off > 0 {
-                let Some(last) = p.frags.last_mut() else { break };
+                let Some(last) = p.frags.last_mut() else {
+                    break;
+                };
                 let shrink = off.min(last.len());
                 let keep = last.len() - shrink;
                 last.truncate(keep);
@@ -56,7 +58,9 @@ pub fn adjust_tail(p: &mut Packet, offset: i32) -> i64 {
             }
             return 0;
         }
-        let Some(last) = p.frags.last_mut() else { return -i64::from(EINVAL) };
+        let Some(last) = p.frags.last_mut() else {
+            return -i64::from(EINVAL);
+        };
         let tailroom = crate::testrun::PAGE_SIZE - last.len();
         if offset as usize > tailroom {
             return -i64::from(EINVAL);
@@ -115,18 +119,24 @@ fn check_range(p: &Packet, off: u64, len: u64) -> Option<i32> {
 }
 
 fn xdp_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    let Some(p) = vm.host.xdp_mut() else { return Err(vm.helper_error(EINVAL)) };
+    let Some(p) = vm.host.xdp_mut() else {
+        return Err(vm.helper_error(EINVAL));
+    };
     if let Some(e) = check_range(p, a[1] as u32 as u64, a[3] as u32 as u64) {
         return Ok(neg(e));
     }
-    let bytes = p.read(a[1] as u32 as usize, a[3] as u32 as usize).unwrap_or_default();
+    let bytes = p
+        .read(a[1] as u32 as usize, a[3] as u32 as usize)
+        .unwrap_or_default();
     write_guest(vm, a[2], &bytes)?;
     Ok(0)
 }
 
 fn xdp_store_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let src = read_guest(vm, a[2], a[3] as u32 as usize)?;
-    let Some(p) = vm.host.xdp_mut() else { return Err(vm.helper_error(EINVAL)) };
+    let Some(p) = vm.host.xdp_mut() else {
+        return Err(vm.helper_error(EINVAL));
+    };
     if let Some(e) = check_range(p, a[1] as u32 as u64, a[3] as u32 as u64) {
         return Ok(neg(e));
     }
@@ -135,7 +145,9 @@ fn xdp_store_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 fn xdp_get_buff_len(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
-    let Some(p) = vm.host.xdp_mut() else { return Err(vm.helper_error(EINVAL)) };
+    let Some(p) = vm.host.xdp_mut() else {
+        return Err(vm.helper_error(EINVAL));
+    };
     Ok((p.len() + p.frags_len()) as u64)
 }
 
