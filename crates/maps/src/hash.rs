@@ -51,6 +51,8 @@ pub(crate) struct HashStore {
     stored: usize,
     ncpus: usize,
     max_entries: u32,
+    /// Bucket heads as `slot + 1` (0 = empty), so the table is calloc-zeroed
+    /// and costs no memory until used.
     heads: Vec<u32>,
     slots: Vec<Option<Elem>>,
     free: Vec<u32>,
@@ -80,8 +82,10 @@ impl HashStore {
                 None => max_entries / n * n,
             };
         }
-        if max_entries > 1 << 31 {
-            return Err(err(E2BIG, "max_entries above 2^31"));
+        // htab_map_alloc: n_buckets = roundup_pow_of_two(max_entries) must
+        // not overflow, nor exceed U32_MAX / sizeof(struct bucket) (16).
+        if max_entries > 1 << 31 || max_entries.next_power_of_two() > u32::MAX / 16 {
+            return Err(err(E2BIG, "max_entries too large for the bucket table"));
         }
         let n_buckets = max_entries.next_power_of_two();
         let stored = if percpu {
@@ -113,7 +117,7 @@ impl HashStore {
             stored,
             ncpus: ncpus as usize,
             max_entries,
-            heads: vec![NIL; n_buckets as usize],
+            heads: vec![0; n_buckets as usize],
             slots: Vec::new(),
             free: Vec::new(),
             count: 0,
@@ -142,6 +146,14 @@ impl HashStore {
         Ok(())
     }
 
+    fn head(&self, b: usize) -> u32 {
+        self.heads[b].wrapping_sub(1)
+    }
+
+    fn set_head(&mut self, b: usize, slot: u32) {
+        self.heads[b] = slot.wrapping_add(1);
+    }
+
     fn bucket_of(&self, hash: u32) -> usize {
         (hash as usize) & (self.heads.len() - 1)
     }
@@ -162,7 +174,7 @@ impl HashStore {
 
     fn find(&self, key: &[u8]) -> Option<u32> {
         let hash = htab_hash(key, self.seed);
-        let mut cur = self.heads[self.bucket_of(hash)];
+        let mut cur = self.head(self.bucket_of(hash));
         while cur != NIL {
             let e = self.elem(cur);
             if e.hash == hash && *e.key == *key {
@@ -191,10 +203,10 @@ impl HashStore {
             let e = self.elem(slot);
             (self.bucket_of(e.hash), e.next, e.stamp)
         };
-        if self.heads[b] == slot {
-            self.heads[b] = next;
+        if self.head(b) == slot {
+            self.set_head(b, next);
         } else {
-            let mut cur = self.heads[b];
+            let mut cur = self.head(b);
             while cur != NIL {
                 let n = self.elem(cur).next;
                 if n == slot {
@@ -220,7 +232,7 @@ impl HashStore {
             key: key.into(),
             val,
             hash,
-            next: self.heads[b],
+            next: self.head(b),
             stamp: 0,
         };
         let slot = match self.free.pop() {
@@ -233,7 +245,7 @@ impl HashStore {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.heads[b] = slot;
+        self.set_head(b, slot);
         self.count += 1;
         self.touch(slot);
         slot
@@ -378,7 +390,10 @@ impl HashStore {
     }
 
     fn first_from(&self, bucket: usize) -> Option<u32> {
-        self.heads[bucket..].iter().copied().find(|h| *h != NIL)
+        self.heads[bucket..]
+            .iter()
+            .find(|h| **h != 0)
+            .map(|h| h - 1)
     }
 
     /// `htab_map_get_next_key`: an unknown key restarts from the first element.
@@ -406,7 +421,7 @@ impl HashStore {
     pub(crate) fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut out = Vec::with_capacity(self.count as usize);
         for &h in &self.heads {
-            let mut cur = h;
+            let mut cur = h.wrapping_sub(1);
             while cur != NIL {
                 out.push((self.elem(cur).key.to_vec(), self.sys_value(cur)));
                 cur = self.elem(cur).next;
