@@ -2,13 +2,21 @@
 /* A global (non-static) sub-program, verified on its own by the kernel and
  * called through a relocation against its own symbol, plus SEC() names
  * that carry an attach type or program flags: xdp.frags, xdp/devmap,
- * sk_skb/stream_verdict.
+ * sk_skb/stream_verdict, a hidden global sub-program (its BTF FUNC is made
+ * static for the kernel, as libbpf does) and a SEC("?...") program that
+ * libbpf does not autoload.
  */
 #include "common.h"
 
 __noinline int global_add(int a, int b)
 {
 	return a + b;
+}
+
+__attribute__((visibility("hidden"))) __noinline int hidden_sub(struct __sk_buff *skb)
+{
+	/* static-style verification: skb is known to be the context */
+	return skb->len > 64;
 }
 
 SEC("xdp.frags")
@@ -26,7 +34,13 @@ int devmap_prog(struct xdp_md *ctx)
 SEC("sk_skb/stream_verdict")
 int verdict_prog(struct __sk_buff *skb)
 {
-	return SK_PASS;
+	return hidden_sub(skb) ? SK_PASS : SK_DROP;
+}
+
+SEC("?socket")
+int lazy_prog(struct __sk_buff *skb)
+{
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

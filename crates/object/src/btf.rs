@@ -30,6 +30,10 @@ pub mod kind {
     pub const ENUM64: u8 = 19;
 }
 
+/// `BTF_FUNC_STATIC` (a FUNC's linkage lives in `vlen`).
+pub const FUNC_STATIC: u32 = 0;
+/// `BTF_FUNC_GLOBAL`.
+pub const FUNC_GLOBAL: u16 = 1;
 /// `BTF_VAR_STATIC`.
 pub const VAR_STATIC: u32 = 0;
 /// `BTF_VAR_GLOBAL_EXTERN`.
@@ -312,12 +316,26 @@ impl Btf {
     /// hidden become static, and variables are sorted by offset
     /// (libbpf `btf_fixup_datasec`). Returns `None` when a DATASEC cannot be
     /// fixed (no such ELF section, or a variable without a symbol).
+    /// Global `FUNC`s named in `static_funcs` (hidden sub-programs) become
+    /// static, as libbpf does for `mark_btf_static` sub-programs.
     pub fn sanitized(
         &self,
         section_size: &dyn Fn(&str) -> Option<u32>,
         var_symbol: &dyn Fn(&str) -> Option<(u32, bool)>,
+        static_funcs: &[&str],
     ) -> Option<Vec<u8>> {
         let mut out = self.raw.clone();
+        for name in static_funcs {
+            let f = self.types.iter().find(|t| {
+                t.kind == kind::FUNC
+                    && t.vlen == FUNC_GLOBAL
+                    && self.str_at(t.name_off) == Some(name)
+            });
+            if let Some(f) = f {
+                let info = u32::from(kind::FUNC) << 24 | FUNC_STATIC;
+                out[f.raw_off + 4..f.raw_off + 8].copy_from_slice(&info.to_le_bytes());
+            }
+        }
         for t in &self.types {
             let Extra::DataSec(vars) = &t.extra else {
                 continue;

@@ -106,6 +106,9 @@ pub struct ProgramDef {
     pub prog_flags: u32,
     /// The matching row of libbpf's `SEC()` table.
     pub sec_def: &'static SecDef,
+    /// `false` for `SEC("?name")` programs, which libbpf does not load by
+    /// default ([`ProgramDef::section`] has the `?` stripped).
+    pub autoload: bool,
     /// Main function followed by the `.text` sub-programs it reaches.
     /// Map references hold placeholders, see [`ProgramDef::map_refs`].
     pub insns: Vec<RawInsn>,
@@ -167,6 +170,7 @@ pub struct Object {
     pub btf_ext: Option<BtfExt>,
     sec_sizes: Vec<(String, u32)>,
     var_syms: Vec<(String, u32, bool)>,
+    static_funcs: Vec<String>,
 }
 
 impl Object {
@@ -187,7 +191,8 @@ impl Object {
 
     /// The `.BTF` bytes libbpf would pass to `BPF_BTF_LOAD`: DATASEC sizes
     /// and variable offsets filled in from the ELF, hidden variables made
-    /// static, variables sorted (libbpf `btf_fixup_datasec`). `None` without
+    /// static, variables sorted (libbpf `btf_fixup_datasec`), hidden global
+    /// sub-programs' `FUNC`s made static (libbpf `mark_btf_static`). `None` without
     /// BTF or when a DATASEC cannot be fixed up.
     pub fn btf_for_kernel(&self) -> Option<Vec<u8>> {
         let btf = self.btf.as_ref()?;
@@ -203,7 +208,8 @@ impl Object {
                 .find(|(n, _, _)| n == name)
                 .map(|&(_, v, h)| (v, h))
         };
-        btf.sanitized(&size, &sym)
+        let statics: Vec<&str> = self.static_funcs.iter().map(String::as_str).collect();
+        btf.sanitized(&size, &sym, &statics)
     }
 }
 
@@ -295,7 +301,12 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
     let mut programs = Vec::new();
     for fid in entries {
         let f = &code.funcs[fid];
-        let section = elf.sections[f.sec_idx].name.clone();
+        // libbpf: SEC("?xdp") is SEC("xdp") with autoload off
+        let raw_section = &elf.sections[f.sec_idx].name;
+        let (section, autoload) = match raw_section.strip_prefix('?') {
+            Some(s) => (s.to_string(), false),
+            None => (raw_section.clone(), true),
+        };
         let Some(sec_def) = sec_def_for(&section) else {
             return err(
                 ErrorKind::Section,
@@ -315,6 +326,7 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
             expected_attach_type: sec_def.expected_attach_type,
             prog_flags: sec_def.prog_flags(),
             sec_def,
+            autoload,
             insns: linked.insns,
             map_refs: linked.map_refs,
             func_info,
@@ -326,7 +338,7 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
         if s.is_exec()
             && !s.data.is_empty()
             && Some(idx) != code.text_idx
-            && sec_def_for(&s.name).is_none()
+            && sec_def_for(s.name.strip_prefix('?').unwrap_or(&s.name)).is_none()
         {
             return err(
                 ErrorKind::Section,
@@ -342,6 +354,12 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
         init_slots(&elf, idx, &mut maps, &programs)?;
     }
 
+    let static_funcs = code
+        .funcs
+        .iter()
+        .filter(|f| f.hidden_global && Some(f.sec_idx) == code.text_idx)
+        .map(|f| f.name.clone())
+        .collect();
     let sec_sizes = elf
         .sections
         .iter()
@@ -369,6 +387,7 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
         btf_ext,
         sec_sizes,
         var_syms,
+        static_funcs,
     })
 }
 

@@ -41,6 +41,9 @@ pub(crate) struct Func {
     pub len: usize,
     /// Relocations by slot index relative to `start`.
     pub relos: Vec<(usize, Reloc)>,
+    /// A global symbol with hidden/internal visibility (libbpf
+    /// `mark_btf_static`).
+    pub hidden_global: bool,
 }
 
 /// All functions of the object plus each exec section's slots.
@@ -113,6 +116,9 @@ pub(crate) fn collect_code(elf: &Elf) -> Result<Code, Error> {
                 start: (y.value / 8) as usize,
                 len: (y.size / 8) as usize,
                 relos: Vec::new(),
+                hidden_global: y.bind != STB_LOCAL
+                    && (y.visibility == crate::elf::STV_HIDDEN
+                        || y.visibility == crate::elf::STV_INTERNAL),
             });
         }
         slots[idx] = s;

@@ -15,8 +15,8 @@ use crate::{load, prog_path};
 struct Dump {
     /// (name, type, key, value, max_entries, flags, fd)
     maps: Vec<(String, u32, u32, u32, u32, u32, i32)>,
-    /// (name, section, type, expected_attach_type, insns)
-    progs: Vec<(String, String, u32, u32, Vec<RawInsn>)>,
+    /// (name, section, type, expected_attach_type, autoload, insns)
+    progs: Vec<(String, String, u32, u32, bool, Vec<RawInsn>)>,
     btf: Option<Vec<u8>>,
 }
 
@@ -75,9 +75,10 @@ fn run(harness: &PathBuf, obj: &str) -> Result<Dump, String> {
                 w[2].to_string(),
                 n(3) as u32,
                 n(4) as u32,
+                n(5) != 0,
                 Vec::new(),
             )),
-            "I" => d.progs.last_mut().unwrap().4.push(RawInsn::new(
+            "I" => d.progs.last_mut().unwrap().5.push(RawInsn::new(
                 n(1) as u8,
                 n(2) as u8,
                 n(3) as u8,
@@ -145,11 +146,21 @@ fn same_result_as_libbpf() {
             .collect();
         assert_eq!(ours, theirs, "{name}: maps");
         assert_eq!(o.programs.len(), d.progs.len(), "{name}: programs");
-        for (p, (lname, lsec, ltype, leat, linsns)) in o.programs.iter().zip(&d.progs) {
+        for (p, (lname, lsec, ltype, leat, lauto, linsns)) in o.programs.iter().zip(&d.progs) {
             assert_eq!(
-                (&p.name, &p.section, p.prog_type, p.expected_attach_type),
-                (lname, lsec, *ltype, *leat)
+                (
+                    &p.name,
+                    &p.section,
+                    p.prog_type,
+                    p.expected_attach_type,
+                    p.autoload
+                ),
+                (lname, lsec, *ltype, *leat, *lauto)
             );
+            if !p.autoload {
+                // libbpf neither relocates nor loads these
+                continue;
+            }
             let mine = p.link(|m| d.maps[m].6);
             assert_eq!(mine.len(), linsns.len(), "{name}/{}: length", p.name);
             for (i, (a, b)) in mine.iter().zip(linsns).enumerate() {

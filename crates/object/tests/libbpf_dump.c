@@ -38,8 +38,9 @@ int main(int argc, char **argv)
 		const struct bpf_insn *insn = bpf_program__insns(prog);
 		size_t i, n = bpf_program__insn_cnt(prog);
 
-		printf("PROG %s %s %u %u %zu\n", bpf_program__name(prog), bpf_program__section_name(prog),
-		       bpf_program__type(prog), bpf_program__expected_attach_type(prog), n);
+		printf("PROG %s %s %u %u %d %zu\n", bpf_program__name(prog),
+		       bpf_program__section_name(prog), bpf_program__type(prog),
+		       bpf_program__expected_attach_type(prog), bpf_program__autoload(prog), n);
 		for (i = 0; i < n; i++)
 			printf("I %u %u %u %d %d\n", insn[i].code, insn[i].dst_reg, insn[i].src_reg,
 			       insn[i].off, insn[i].imm);

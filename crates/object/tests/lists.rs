@@ -417,8 +417,20 @@ fn global_function_and_flagged_sections() {
                 pt::SK_SKB,
                 at::SK_SKB_STREAM_VERDICT
             ),
+            ("lazy_prog", "socket", pt::SOCKET_FILTER, 0),
         ]
     );
+    let autoload: Vec<bool> = o.programs.iter().map(|p| p.autoload).collect();
+    assert_eq!(autoload, [true, true, true, false]);
+    // hidden global sub-program: global FUNC in .BTF, static in the kernel's copy
+    use bpfbox_object::btf::{kind, FUNC_GLOBAL};
+    let btf = o.btf.as_ref().unwrap();
+    let kbtf = bpfbox_object::Btf::parse(&o.btf_for_kernel().unwrap()).unwrap();
+    let hid = btf.find("hidden_sub", kind::FUNC).unwrap();
+    assert_eq!(btf.type_by_id(hid).unwrap().vlen, FUNC_GLOBAL);
+    assert_eq!(kbtf.type_by_id(hid).unwrap().vlen, 0);
+    let gadd = btf.find("global_add", kind::FUNC).unwrap();
+    assert_eq!(kbtf.type_by_id(gadd).unwrap().vlen, FUNC_GLOBAL);
     assert!(o.maps.is_empty());
     let xdp = &o.programs[0];
     assert_eq!(xdp.prog_flags, bpfbox_object::secdef::BPF_F_XDP_HAS_FRAGS);
@@ -437,5 +449,6 @@ fn global_function_and_flagged_sections() {
             p.name
         );
     }
-    assert_eq!(o.programs[2].func_info.len(), 1);
+    assert_eq!(o.programs[2].func_info.len(), 2);
+    assert_eq!(o.programs[3].func_info.len(), 1);
 }
