@@ -94,6 +94,23 @@ const ALL: u32 = SF | CLS | ACT | XDP | CSKB | LIN | LOUT | LXMIT;
 
 /// (helper id, types) for the implemented helpers (spec §4.3).
 const TABLE: &[(u32, u32)] = &[
+    (1, ALL),
+    (2, ALL),
+    (3, ALL),
+    (12, ALL),
+    (25, SF | CLS | ACT | XDP | CSKB | LIN | LOUT | LXMIT),
+    (87, ALL),
+    (88, ALL),
+    (89, ALL),
+    (93, ALL),
+    (94, ALL),
+    (130, ALL),
+    (131, ALL),
+    (132, ALL),
+    (133, ALL),
+    (134, ALL),
+    (164, ALL),
+    (195, ALL),
     (5, ALL),
     (6, ALL),
     (7, ALL),

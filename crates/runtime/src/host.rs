@@ -4,7 +4,13 @@
 
 use crate::packet::Packet;
 use crate::skb::Skb;
-use bpfbox_interp::RegionId;
+use bpfbox_interp::{Program, RegionId};
+use bpfbox_maps::Map;
+use std::sync::Arc;
+
+/// Most maps one host state can hold (map handles live in a fixed table so
+/// linked programs keep valid handle values).
+pub const MAX_MAPS: usize = 1024;
 
 /// Deterministic clock for `bpf_ktime_get_ns` and friends: the n-th call
 /// (counting every clock helper of the run, from 0) returns
@@ -180,6 +186,12 @@ pub(crate) struct Mapping {
 /// [`HostState::default`] and adjust the public fields.
 #[derive(Debug)]
 pub struct HostState {
+    /// Maps by index (the order [`crate::link`] created them in; for one
+    /// object, the object's map order).
+    pub maps: Vec<Map>,
+    /// Programs a `prog_array` slot can name, by id (a prog array stores
+    /// the index into this list).
+    pub programs: Vec<Arc<Program>>,
     /// Lines `bpf_trace_printk` produced (the message part of the
     /// trace_pipe line, without the task/CPU/timestamp prefix).
     pub trace: Vec<String>,
@@ -208,11 +220,17 @@ pub struct HostState {
     pub(crate) sk_buf: Vec<u64>,
     /// Receive queue the XDP ctx reports.
     pub(crate) xdp_rxq: crate::ctx::XdpRxq,
+    /// One token per map; a map handle is the address of its token.
+    pub(crate) map_tokens: Box<[u64]>,
+    /// Buffers helpers hand to callbacks during a run (freed after it).
+    pub(crate) scratch: Vec<Box<[u8]>>,
 }
 
 impl Default for HostState {
     fn default() -> Self {
         HostState {
+            maps: Vec::new(),
+            programs: Vec::new(),
             trace: Vec::new(),
             clock: Clock::default(),
             prng: Prng::default(),
@@ -230,11 +248,32 @@ impl Default for HostState {
                 ifindex: 1,
                 queue: 0,
             },
+            map_tokens: vec![0u64; MAX_MAPS].into_boxed_slice(),
+            scratch: Vec::new(),
         }
     }
 }
 
 impl HostState {
+    /// The handle value a program's `lddw rX, map` holds for map `index`:
+    /// the address of a per-map token no program can write.
+    pub fn map_handle(&self, index: usize) -> Option<u64> {
+        self.map_tokens
+            .get(index)
+            .map(|t| t as *const u64 as usize as u64)
+    }
+
+    /// The map index a handle names.
+    pub fn map_index(&self, handle: u64) -> Option<usize> {
+        let base = self.map_tokens.as_ptr() as usize as u64;
+        let off = handle.checked_sub(base)?;
+        if off % 8 != 0 {
+            return None;
+        }
+        let i = (off / 8) as usize;
+        (i < self.maps.len()).then_some(i)
+    }
+
     /// The device with this ifindex.
     pub fn device(&self, ifindex: u32) -> Option<&Device> {
         self.devices.iter().find(|d| d.ifindex == ifindex)

@@ -23,6 +23,7 @@ pub mod drivers;
 mod error;
 pub mod helpers;
 pub mod host;
+pub mod link;
 pub mod lowmem;
 pub mod packet;
 pub mod printf;

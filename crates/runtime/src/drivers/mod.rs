@@ -132,6 +132,21 @@ pub(crate) fn run_repeat(
         h.map.sk = Some(sk_addr);
     }
     h.map.ctx = Some((ctx_id, ctx_addr));
+    if !h.maps.is_empty() {
+        let tokens = h.map_tokens.as_mut_ptr().cast::<u8>();
+        let n = h.maps.len() * 8;
+        // SAFETY: the token table is owned by `h` and never resized.
+        unsafe { mem.add_raw(tokens, n, false, RegionKind::ReadOnly) };
+        for m in &h.maps {
+            let writable = crate::link::prog_writable(m);
+            let kind = if writable { RegionKind::MapValue } else { RegionKind::ReadOnly };
+            for (ptr, len) in m.value_regions() {
+                // SAFETY: map storage stays put until `end_of_run`, called
+                // below after the Vm is dropped.
+                unsafe { mem.add_raw(ptr, len, writable, kind) };
+            }
+        }
+    }
     if let Some(buf) = helpers::packet_buf(&mut h) {
         let (ptr, len) = buf;
         // SAFETY: as above (the LowBuf mapping never moves).
@@ -161,6 +176,10 @@ pub(crate) fn run_repeat(
     }
     let mut h = vm.host;
     h.map = Default::default();
+    h.scratch.clear();
+    for m in &mut h.maps {
+        m.end_of_run();
+    }
     *host = h;
     result.map(|(r, _)| {
         (

@@ -12,6 +12,7 @@
 //! ...) and the packet region's window are refreshed ([`refresh_packet`]),
 //! which is what the kernel's packet-pointer invalidation amounts to.
 
+mod maps;
 mod misc;
 mod skb;
 mod time;
@@ -33,6 +34,7 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
     let mut v: Vec<(u32, &'static str, HelperFn<HostState>)> = Vec::new();
     v.extend_from_slice(time::HELPERS);
     v.extend_from_slice(trace::HELPERS);
+    v.extend_from_slice(maps::HELPERS);
     v.extend_from_slice(misc::HELPERS);
     v.extend_from_slice(skb::HELPERS);
     v.extend_from_slice(xdp::HELPERS);

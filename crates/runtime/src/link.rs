@@ -1,0 +1,110 @@
+//! Linking a `bpfbox-object` program for the interpreter: creates the
+//! object's maps in a [`HostState`] and rewrites every map reference.
+//!
+//! * `lddw rX, map` (`BPF_PSEUDO_MAP_IDX`) becomes the map's *handle*: the
+//!   address of a per-map token in host memory ([`HostState::map_handle`]).
+//!   Map helpers translate it back; the token region is read-only, so the
+//!   program cannot forge a map through it.
+//! * `lddw rX, map + off` (`BPF_PSEUDO_MAP_IDX_VALUE`, global data) becomes
+//!   the host address of the array map's value storage plus `off`; the
+//!   storage is registered as a guest region for every run (read-only for
+//!   maps with `BPF_F_RDONLY_PROG`, i.e. `.rodata`).
+//!
+//! Host-specific (documented difference): the pointer values differ from
+//! the kernel's; programs that print or hash map pointers see other
+//! numbers.
+
+use crate::host::{HostState, MAX_MAPS};
+use crate::Error;
+use bpfbox_isa::{Insn, LdImm64};
+use bpfbox_maps::{Map, MapConfig, MapDef, MapType};
+use bpfbox_object::{MapSpec, Object, ProgramDef};
+
+/// `BPF_F_RDONLY_PROG`.
+pub const F_RDONLY_PROG: u32 = 1 << 7;
+
+fn map_def(spec: &MapSpec) -> Result<MapDef, Error> {
+    let ty = MapType::from_u32(spec.map_type)
+        .ok_or_else(|| Error::unsupported(format!("map {}: type {} not supported", spec.name, spec.map_type)))?;
+    let mut d = MapDef::new(ty, spec.key_size, spec.value_size, spec.max_entries)
+        .with_flags(spec.map_flags)
+        .with_extra(spec.map_extra)
+        .with_name(&spec.kernel_name);
+    if let Some(inner) = &spec.inner {
+        d = d.with_inner(map_def(inner)?);
+    }
+    Ok(d)
+}
+
+/// Creates the object's maps in `host` (appended to `host.maps`) with their
+/// initial data. Returns the host index of each object map.
+pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Error> {
+    let mut idx = Vec::with_capacity(obj.maps.len());
+    for spec in &obj.maps {
+        if host.maps.len() >= MAX_MAPS {
+            return Err(Error::unsupported(format!("more than {MAX_MAPS} maps")));
+        }
+        let cfg = MapConfig {
+            ncpus: host.nr_cpus.max(1),
+            current_cpu: host.cpu,
+        };
+        let mut m = Map::new(map_def(spec)?, cfg)
+            .map_err(|e| Error::invalid(format!("map {}: {e}", spec.name)))?;
+        if let Some(data) = &spec.initial_data {
+            m.update(&0u32.to_le_bytes(), data, 0)
+                .map_err(|e| Error::invalid(format!("map {}: initial data: {e}", spec.name)))?;
+        }
+        idx.push(host.maps.len());
+        host.maps.push(m);
+    }
+    Ok(idx)
+}
+
+/// The program's instructions with map references replaced (see the
+/// module docs). `map_index[i]` is the host index of object map `i`, as
+/// [`create_maps`] returned.
+pub fn link(host: &mut HostState, prog: &ProgramDef, map_index: &[usize]) -> Result<Vec<Insn>, Error> {
+    let mut insns = bpfbox_isa::decode(&prog.insns).map_err(|e| Error::invalid(format!("{}: {e}", prog.name)))?;
+    for insn in &mut insns {
+        let Insn::LdImm64 { dst, value } = *insn else { continue };
+        let resolved = match value {
+            LdImm64::MapIdx(i) | LdImm64::MapFd(i) => {
+                let h = host_map(map_index, i)?;
+                host.map_handle(h).ok_or_else(|| Error::invalid("map handle table full"))?
+            }
+            LdImm64::MapIdxValue { idx, off } | LdImm64::MapValue { fd: idx, off } => {
+                let h = host_map(map_index, idx)?;
+                let cpu = host.cpu;
+                let m = &mut host.maps[h];
+                if m.def().value_size <= off {
+                    return Err(Error::invalid(format!("{}: offset {off} beyond the value of map {h}", prog.name)));
+                }
+                let p = m
+                    .lookup_ptr(&0u32.to_le_bytes(), cpu)
+                    .ok_or_else(|| Error::invalid(format!("{}: map {h} has no direct value", prog.name)))?;
+                p as usize as u64 + u64::from(off)
+            }
+            LdImm64::BtfId { .. } => {
+                return Err(Error::unsupported(format!("{}: ksym references are not supported", prog.name)))
+            }
+            LdImm64::Imm(_) | LdImm64::Func(_) => continue,
+        };
+        *insn = Insn::LdImm64 {
+            dst,
+            value: LdImm64::Imm(resolved),
+        };
+    }
+    Ok(insns)
+}
+
+fn host_map(map_index: &[usize], i: i32) -> Result<usize, Error> {
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| map_index.get(i).copied())
+        .ok_or_else(|| Error::invalid(format!("reference to unknown map {i}")))
+}
+
+/// Whether programs may write map `m`'s values.
+pub(crate) fn prog_writable(m: &Map) -> bool {
+    m.def().map_flags & F_RDONLY_PROG == 0
+}
