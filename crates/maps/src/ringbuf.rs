@@ -89,10 +89,18 @@ impl RingStore {
         }
         let pos = self.prod;
         let off = pos & mask;
-        // pg_off: pages from the ringbuf struct to the header; the kernel's
-        // struct takes 2 pages before the data (consumer and producer pages).
-        let pg_off = ((off + 2 * u64::from(crate::def::PAGE_SIZE))
-            / u64::from(crate::def::PAGE_SIZE)) as u32;
+        let end = off + len;
+        if end > self.size {
+            // The kernel maps the data pages twice; refresh our mirror copy of
+            // the wrapped part so unwritten bytes read as the kernel's would.
+            let (sz, wrap) = (self.size as usize, (end - self.size) as usize);
+            self.data.as_mut_slice().copy_within(0..wrap, sz);
+        }
+        // pg_off: pages from the start of the kernel's `struct bpf_ringbuf` to
+        // the header; the data starts 3 pages in (control page, consumer
+        // page, producer page).
+        let page = u64::from(crate::def::PAGE_SIZE);
+        let pg_off = ((off + 3 * page) / page) as u32;
         self.set_hdr(pos, size as u32 | BPF_RINGBUF_BUSY_BIT, pg_off);
         self.prod = new_prod;
         self.open.insert(off + HDR);
