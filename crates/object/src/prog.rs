@@ -180,6 +180,12 @@ pub(crate) fn collect_relocs(
             };
             let r = record(elf, code, maps, maps_secs, target, slot, sym)?;
             let f = &mut code.funcs[fi];
+            if !matches!(r, Reloc::Call(_)) && slot + 1 >= f.start + f.len {
+                return rel_err(format!(
+                    "section '{sec_name}': lddw at insn {slot} runs past the end of '{}'",
+                    f.name
+                ));
+            }
             f.relos.push((slot - f.start, r));
         }
     }
