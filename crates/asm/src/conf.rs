@@ -176,7 +176,8 @@ fn reg(text: &str) -> KResult<u8> {
 
 fn is_reg(text: &str) -> bool {
     let t = text.trim();
-    t.starts_with('%') || (t.starts_with('r') && t.len() > 1 && t[1..].bytes().all(|b| b.is_ascii_digit()))
+    t.starts_with('%')
+        || (t.starts_with('r') && t.len() > 1 && t[1..].bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `[%rN]`, `[%rN+off]`, `[%rN - off]`.
@@ -209,7 +210,10 @@ fn target(text: &str) -> KResult<Target> {
             i64::try_from(v).map_err(|_| ErrorKind::OffsetOutOfRange(t.to_string()))?,
         ));
     }
-    if !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+    if !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    {
         Ok(Target::Label(t.to_string()))
     } else {
         Err(ErrorKind::Syntax(format!("malformed jump target `{t}`")))
@@ -303,7 +307,13 @@ fn statement(b: &mut Builder, stmt: &str, line: usize) -> KResult<()> {
             } else {
                 (op::JMP32 | op::JA, Field::Imm)
             };
-            b.push_jump(RawInsn::new(code, 0, 0, 0, 0), &[], target(ops[0])?, field, line)
+            b.push_jump(
+                RawInsn::new(code, 0, 0, 0, 0),
+                &[],
+                target(ops[0])?,
+                field,
+                line,
+            )
         }
         Mn::Jmp { code } => {
             count(mn_text, &ops, 3)?;
@@ -407,7 +417,13 @@ fn lock(b: &mut Builder, rest: &str) -> KResult<()> {
     let imm = if fetch { imm | op::FETCH } else { imm };
     let (dst, off) = mem(ops[0])?;
     let src = reg(ops[1])?;
-    b.push(&[RawInsn::new(op::STX | op::ATOMIC | size, dst, src, off, imm)]);
+    b.push(&[RawInsn::new(
+        op::STX | op::ATOMIC | size,
+        dst,
+        src,
+        off,
+        imm,
+    )]);
     Ok(())
 }
 
@@ -459,13 +475,19 @@ mod tests {
         assert_eq!(one("sub32 %r3, %r2"), RawInsn::new(0x1c, 3, 2, 0, 0));
         assert_eq!(one("sdiv %r1, -3"), RawInsn::new(0x37, 1, 0, 1, -3));
         assert_eq!(one("smod32 %r1, %r2"), RawInsn::new(0x9c, 1, 2, 1, 0));
-        assert_eq!(one("arsh32 %r1, 0xffffffff"), RawInsn::new(0xc4, 1, 0, 0, -1));
+        assert_eq!(
+            one("arsh32 %r1, 0xffffffff"),
+            RawInsn::new(0xc4, 1, 0, 0, -1)
+        );
         assert_eq!(one("neg %r2"), RawInsn::new(0x87, 2, 0, 0, 0));
         assert_eq!(one("neg32 %r2"), RawInsn::new(0x84, 2, 0, 0, 0));
         assert_eq!(one("movsx832 %r0, %r1"), RawInsn::new(0xbc, 0, 1, 8, 0));
         assert_eq!(one("movsx1664 %r8, %r7"), RawInsn::new(0xbf, 8, 7, 16, 0));
         assert_eq!(one("movsx3264 %r0, %r9"), RawInsn::new(0xbf, 0, 9, 32, 0));
-        assert_eq!(err("movsx3232 %r0, %r9"), ErrorKind::UnknownMnemonic("movsx3232".into()));
+        assert_eq!(
+            err("movsx3232 %r0, %r9"),
+            ErrorKind::UnknownMnemonic("movsx3232".into())
+        );
     }
 
     #[test]
@@ -482,7 +504,10 @@ mod tests {
         assert_eq!(one("ldxb %r0, [%r1]"), RawInsn::new(0x71, 0, 1, 0, 0));
         assert_eq!(one("ldxsh %r0, [%r1 - 2]"), RawInsn::new(0x89, 0, 1, -2, 0));
         assert_eq!(one("stxdw [%r10-8], %r0"), RawInsn::new(0x7b, 10, 0, -8, 0));
-        assert_eq!(one("stw [%r1+2], 0x1234"), RawInsn::new(0x62, 1, 0, 2, 0x1234));
+        assert_eq!(
+            one("stw [%r1+2], 0x1234"),
+            RawInsn::new(0x62, 1, 0, 2, 0x1234)
+        );
         assert_eq!(one("sth [%r1], 1"), RawInsn::new(0x6a, 1, 0, 0, 1));
         assert_eq!(
             assemble("lddw %r0, 0x1122334455667788").unwrap(),
@@ -495,14 +520,35 @@ mod tests {
 
     #[test]
     fn atomics() {
-        assert_eq!(one("lock add [%r10-8], %r1"), RawInsn::new(0xdb, 10, 1, -8, 0));
-        assert_eq!(one("lock add32 [%r10-8], %r1"), RawInsn::new(0xc3, 10, 1, -8, 0));
-        assert_eq!(one("lock fetch or [%r1], %r2"), RawInsn::new(0xdb, 1, 2, 0, 0x41));
-        assert_eq!(one("lock xchg32 [%r1], %r2"), RawInsn::new(0xc3, 1, 2, 0, 0xe1));
-        assert_eq!(one("lock cmpxchg [%r1+8], %r2"), RawInsn::new(0xdb, 1, 2, 8, 0xf1));
-        assert!(matches!(err("lock or [%r10-8]"), ErrorKind::OperandCount { .. }));
+        assert_eq!(
+            one("lock add [%r10-8], %r1"),
+            RawInsn::new(0xdb, 10, 1, -8, 0)
+        );
+        assert_eq!(
+            one("lock add32 [%r10-8], %r1"),
+            RawInsn::new(0xc3, 10, 1, -8, 0)
+        );
+        assert_eq!(
+            one("lock fetch or [%r1], %r2"),
+            RawInsn::new(0xdb, 1, 2, 0, 0x41)
+        );
+        assert_eq!(
+            one("lock xchg32 [%r1], %r2"),
+            RawInsn::new(0xc3, 1, 2, 0, 0xe1)
+        );
+        assert_eq!(
+            one("lock cmpxchg [%r1+8], %r2"),
+            RawInsn::new(0xdb, 1, 2, 8, 0xf1)
+        );
+        assert!(matches!(
+            err("lock or [%r10-8]"),
+            ErrorKind::OperandCount { .. }
+        ));
         assert!(matches!(err("lock"), ErrorKind::OperandCount { .. }));
-        assert!(matches!(err("lock nand [%r1], %r2"), ErrorKind::UnknownMnemonic(_)));
+        assert!(matches!(
+            err("lock nand [%r1], %r2"),
+            ErrorKind::UnknownMnemonic(_)
+        ));
     }
 
     #[test]
@@ -522,15 +568,33 @@ mod tests {
     #[test]
     fn refusals() {
         assert_eq!(err("or %r0, %r50"), ErrorKind::BadRegister("%r50".into()));
-        assert_eq!(err("ldxq %r0, %r1"), ErrorKind::UnknownMnemonic("ldxq".into()));
+        assert_eq!(
+            err("ldxq %r0, %r1"),
+            ErrorKind::UnknownMnemonic("ldxq".into())
+        );
         assert_eq!(err("ldxb %r0, %r1"), ErrorKind::BadMemOperand("%r1".into()));
-        assert!(matches!(err("ldxb %r0, [%r1+0x10000]"), ErrorKind::OffsetOutOfRange(_)));
+        assert!(matches!(
+            err("ldxb %r0, [%r1+0x10000]"),
+            ErrorKind::OffsetOutOfRange(_)
+        ));
         assert!(matches!(err("lddw %r0"), ErrorKind::OperandCount { .. }));
-        assert!(matches!(err("mov32 %r0, 2147483648"), ErrorKind::ImmOutOfRange(_)));
-        assert!(matches!(err("mov32 %r0, 0x100000000"), ErrorKind::ImmOutOfRange(_)));
-        assert_eq!(err("ja NOT_A_LABEL\nexit"), ErrorKind::UnknownLabel("NOT_A_LABEL".into()));
+        assert!(matches!(
+            err("mov32 %r0, 2147483648"),
+            ErrorKind::ImmOutOfRange(_)
+        ));
+        assert!(matches!(
+            err("mov32 %r0, 0x100000000"),
+            ErrorKind::ImmOutOfRange(_)
+        ));
+        assert_eq!(
+            err("ja NOT_A_LABEL\nexit"),
+            ErrorKind::UnknownLabel("NOT_A_LABEL".into())
+        );
         assert!(matches!(err("x:\nx:\nexit"), ErrorKind::DuplicateLabel(_)));
-        assert!(matches!(err("ldxw %r0, [%r1+x]"), ErrorKind::BadMemOperand(_)));
+        assert!(matches!(
+            err("ldxw %r0, [%r1+x]"),
+            ErrorKind::BadMemOperand(_)
+        ));
         let e = assemble("mov %r0, 1\n\nadd %r0, %r11").unwrap_err();
         assert_eq!(e.line(), 3);
         assert_eq!(e.to_string(), "line 3: invalid register `%r11`");

@@ -38,7 +38,10 @@ pub(crate) fn tokenize(line: &str) -> KResult<Vec<Tok>> {
             continue;
         }
         // Signed operators start with `s`: check them before words.
-        if let Some(s) = SYMS.iter().find(|s| s.starts_with('s') && rest.starts_with(**s)) {
+        if let Some(s) = SYMS
+            .iter()
+            .find(|s| s.starts_with('s') && rest.starts_with(**s))
+        {
             out.push(Tok::Sym(s));
             rest = &rest[s.len()..];
             continue;

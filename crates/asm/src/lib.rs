@@ -93,9 +93,7 @@ pub fn detect_syntax(text: &str) -> Syntax {
         let first = code.split_whitespace().next().unwrap_or("");
         match first {
             "exit" | "call" => continue,
-            "if" | "goto" | "gotol" | "may_goto" | "callx" | "ld_pseudo" => {
-                return Syntax::PseudoC
-            }
+            "if" | "goto" | "gotol" | "may_goto" | "callx" | "ld_pseudo" => return Syntax::PseudoC,
             "lock" if code[4..].trim_start().starts_with('*') => return Syntax::PseudoC,
             w if conf::is_mnemonic(w) => return Syntax::Conformance,
             _ => continue,
@@ -134,20 +132,24 @@ mod tests {
     fn detection() {
         assert_eq!(detect_syntax("mov32 %r0, 0\nexit"), Syntax::Conformance);
         assert_eq!(detect_syntax("# c\nexit\nja +1"), Syntax::Conformance);
-        assert_eq!(detect_syntax("l:\n  lock add [%r1], %r2"), Syntax::Conformance);
+        assert_eq!(
+            detect_syntax("l:\n  lock add [%r1], %r2"),
+            Syntax::Conformance
+        );
         assert_eq!(detect_syntax("w0 = 0\nexit"), Syntax::PseudoC);
         assert_eq!(detect_syntax("call 5\ngoto +1\nexit"), Syntax::PseudoC);
-        assert_eq!(detect_syntax("lock *(u64 *)(r1 + 0) += r2"), Syntax::PseudoC);
+        assert_eq!(
+            detect_syntax("lock *(u64 *)(r1 + 0) += r2"),
+            Syntax::PseudoC
+        );
         assert_eq!(detect_syntax("exit"), Syntax::PseudoC);
     }
 
     #[test]
     fn both_syntaxes_agree() {
         let a = assemble("mov32 %r0, 1\nldxw %r1, [%r1-4]\njeq %r1, 5, +1\nexit\nexit").unwrap();
-        let b = assemble(
-            "w0 = 1\nr1 = *(u32 *)(r1 - 0x4)\nif r1 == 0x5 goto +0x1\nexit\nexit",
-        )
-        .unwrap();
+        let b = assemble("w0 = 1\nr1 = *(u32 *)(r1 - 0x4)\nif r1 == 0x5 goto +0x1\nexit\nexit")
+            .unwrap();
         assert_eq!(a, b);
     }
 }

@@ -84,12 +84,24 @@ mod tests {
     fn imm32_ranges() {
         assert_eq!(imm32("2147483647"), Ok(i32::MAX));
         assert_eq!(imm32("-2147483648"), Ok(i32::MIN));
-        assert!(matches!(imm32("2147483648"), Err(ErrorKind::ImmOutOfRange(_))));
-        assert!(matches!(imm32("-2147483649"), Err(ErrorKind::ImmOutOfRange(_))));
+        assert!(matches!(
+            imm32("2147483648"),
+            Err(ErrorKind::ImmOutOfRange(_))
+        ));
+        assert!(matches!(
+            imm32("-2147483649"),
+            Err(ErrorKind::ImmOutOfRange(_))
+        ));
         assert_eq!(imm32("0xffffffff"), Ok(-1));
         assert_eq!(imm32("-0x80000000"), Ok(i32::MIN));
-        assert!(matches!(imm32("0x100000000"), Err(ErrorKind::ImmOutOfRange(_))));
-        assert!(matches!(imm32("-0x80000001"), Err(ErrorKind::ImmOutOfRange(_))));
+        assert!(matches!(
+            imm32("0x100000000"),
+            Err(ErrorKind::ImmOutOfRange(_))
+        ));
+        assert!(matches!(
+            imm32("-0x80000001"),
+            Err(ErrorKind::ImmOutOfRange(_))
+        ));
         assert!(matches!(imm32("12a"), Err(ErrorKind::BadNumber(_))));
         assert!(matches!(imm32("0x"), Err(ErrorKind::BadNumber(_))));
         assert!(matches!(imm32(""), Err(ErrorKind::BadNumber(_))));
@@ -109,7 +121,13 @@ mod tests {
     fn offsets() {
         assert_eq!(off16("-0x8000"), Ok(i16::MIN));
         assert_eq!(off16("+32767"), Ok(i16::MAX));
-        assert!(matches!(off16("0x8000"), Err(ErrorKind::OffsetOutOfRange(_))));
-        assert!(matches!(off16("+0x10000"), Err(ErrorKind::OffsetOutOfRange(_))));
+        assert!(matches!(
+            off16("0x8000"),
+            Err(ErrorKind::OffsetOutOfRange(_))
+        ));
+        assert!(matches!(
+            off16("+0x10000"),
+            Err(ErrorKind::OffsetOutOfRange(_))
+        ));
     }
 }

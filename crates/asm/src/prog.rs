@@ -44,12 +44,12 @@ pub(crate) struct Builder {
 fn set_field(slot: &mut RawInsn, field: Field, disp: i64, shown: &str) -> KResult<()> {
     match field {
         Field::Off => {
-            slot.off = i16::try_from(disp)
-                .map_err(|_| ErrorKind::OffsetOutOfRange(shown.to_string()))?
+            slot.off =
+                i16::try_from(disp).map_err(|_| ErrorKind::OffsetOutOfRange(shown.to_string()))?
         }
         Field::Imm => {
-            slot.imm = i32::try_from(disp)
-                .map_err(|_| ErrorKind::OffsetOutOfRange(shown.to_string()))?
+            slot.imm =
+                i32::try_from(disp).map_err(|_| ErrorKind::OffsetOutOfRange(shown.to_string()))?
         }
     }
     Ok(())
@@ -64,7 +64,10 @@ impl Builder {
     /// Defines `name` at the next slot.
     pub(crate) fn label(&mut self, name: &str, line: usize) -> Result<(), Error> {
         if self.labels.insert(name.to_string(), self.pc()).is_some() {
-            return Err(Error::new(line, ErrorKind::DuplicateLabel(name.to_string())));
+            return Err(Error::new(
+                line,
+                ErrorKind::DuplicateLabel(name.to_string()),
+            ));
         }
         Ok(())
     }

@@ -51,7 +51,9 @@ fn number(c: &mut Cur) -> KResult<String> {
     };
     match c.next() {
         Some(Tok::Num(n)) => Ok(format!("{sign}{n}")),
-        Some(t) => Err(ErrorKind::Syntax(format!("expected a number, found `{t:?}`"))),
+        Some(t) => Err(ErrorKind::Syntax(format!(
+            "expected a number, found `{t:?}`"
+        ))),
         None => Err(ErrorKind::Syntax("expected a number at end of line".into())),
     }
 }
@@ -298,7 +300,9 @@ fn alu(b: &mut Builder, c: &mut Cur, dst: R, bits: u8, off: i16) -> KResult<()> 
 fn assign(b: &mut Builder, c: &mut Cur, dst: R) -> KResult<()> {
     let need64 = |what: &str| -> KResult<()> {
         if dst.w32 {
-            Err(ErrorKind::Syntax(format!("{what} needs a 64-bit `r` destination")))
+            Err(ErrorKind::Syntax(format!(
+                "{what} needs a 64-bit `r` destination"
+            )))
         } else {
             Ok(())
         }
@@ -315,8 +319,13 @@ fn assign(b: &mut Builder, c: &mut Cur, dst: R) -> KResult<()> {
             }
             c.expect("[")?;
             let slot = if is_reg_next(c) {
-                let (src, off) = base_off(c)?;
-                RawInsn::new(op::LD | op::IND | size, 0, src, 0, off as i32)
+                let src = reg(c)?;
+                // The offset of LD_IND is the 32-bit `imm`.
+                let imm = match c.peek() {
+                    Some(Tok::Sym("+" | "-")) => imm32(&number(c)?)?,
+                    _ => 0,
+                };
+                RawInsn::new(op::LD | op::IND | size, 0, src.n, 0, imm)
             } else {
                 RawInsn::new(op::LD | op::ABS | size, 0, 0, 0, imm32(&number(c)?)?)
             };
@@ -356,7 +365,11 @@ fn assign(b: &mut Builder, c: &mut Cur, dst: R) -> KResult<()> {
             Some(Tok::Word(w)) if w == "s8" => 8,
             Some(Tok::Word(w)) if w == "s16" => 16,
             Some(Tok::Word(w)) if w == "s32" && !dst.w32 => 32,
-            _ => return Err(ErrorKind::Syntax("expected `(s8)`, `(s16)` or `(s32)`".into())),
+            _ => {
+                return Err(ErrorKind::Syntax(
+                    "expected `(s8)`, `(s16)` or `(s32)`".into(),
+                ))
+            }
         };
         c.expect(")")?;
         let src = reg(c)?;
@@ -388,7 +401,13 @@ fn assign(b: &mut Builder, c: &mut Cur, dst: R) -> KResult<()> {
         let src = reg(c)?;
         same_width(dst, src)?;
         c.end()?;
-        b.push(&[RawInsn::new(class(dst) | op::MOV | op::X, dst.n, src.n, 0, 0)]);
+        b.push(&[RawInsn::new(
+            class(dst) | op::MOV | op::X,
+            dst.n,
+            src.n,
+            0,
+            0,
+        )]);
         return Ok(());
     }
     let word = match c.next() {
@@ -432,13 +451,15 @@ fn byte_swap(word: &str, c: &mut Cur, dst: R) -> KResult<Option<RawInsn>> {
 /// The call-like atomic forms after `dst =`.
 fn atomic_expr(b: &mut Builder, c: &mut Cur, dst: R, word: &str) -> KResult<()> {
     let fetch_op = |name: &str| -> Option<i32> {
-        Some(match name {
-            "add" => 0x00,
-            "or" => 0x40,
-            "and" => 0x50,
-            "xor" => 0xa0,
-            _ => return None,
-        } | op::FETCH)
+        Some(
+            match name {
+                "add" => 0x00,
+                "or" => 0x40,
+                "and" => 0x50,
+                "xor" => 0xa0,
+                _ => return None,
+            } | op::FETCH,
+        )
     };
     // (imm, explicit size from the name, form): form 0 = `((uN *)(rB + off), rS)`,
     // 1 = `(rB + off, rS)`, 2 = cmpxchg `(rB + off, r0, rS)`,
@@ -509,7 +530,9 @@ fn store(b: &mut Builder, c: &mut Cur) -> KResult<()> {
     c.expect("*")?;
     let (size, signed) = cast(c, true)?;
     if signed {
-        return Err(ErrorKind::BadMemOperand("stores take an unsigned type".into()));
+        return Err(ErrorKind::BadMemOperand(
+            "stores take an unsigned type".into(),
+        ));
     }
     let (dst, off) = paren_addr(c)?;
     c.expect("=")?;
@@ -537,11 +560,21 @@ fn lock(b: &mut Builder, c: &mut Cur) -> KResult<()> {
         Some(Tok::Sym("|=")) => 0x40,
         Some(Tok::Sym("&=")) => 0x50,
         Some(Tok::Sym("^=")) => 0xa0,
-        _ => return Err(ErrorKind::Syntax("expected `+=`, `|=`, `&=` or `^=`".into())),
+        _ => {
+            return Err(ErrorKind::Syntax(
+                "expected `+=`, `|=`, `&=` or `^=`".into(),
+            ))
+        }
     };
     let src = reg(c)?;
     c.end()?;
-    b.push(&[RawInsn::new(op::STX | op::ATOMIC | size, dst, src.n, off, imm)]);
+    b.push(&[RawInsn::new(
+        op::STX | op::ATOMIC | size,
+        dst,
+        src.n,
+        off,
+        imm,
+    )]);
     Ok(())
 }
 

@@ -45,5 +45,8 @@ fn fixture_matches_live_clang() {
     let live = std::fs::read(&bin).unwrap();
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&bin);
-    assert_eq!(live, std::fs::read(format!("{DIR}/clang_oracle.bin")).unwrap());
+    assert_eq!(
+        live,
+        std::fs::read(format!("{DIR}/clang_oracle.bin")).unwrap()
+    );
 }

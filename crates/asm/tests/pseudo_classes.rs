@@ -20,7 +20,10 @@ fn hex(src: &str) -> String {
 }
 
 fn err(src: &str) -> ErrorKind {
-    assemble_as(src, Syntax::PseudoC).unwrap_err().kind().clone()
+    assemble_as(src, Syntax::PseudoC)
+        .unwrap_err()
+        .kind()
+        .clone()
 }
 
 #[test]
@@ -52,7 +55,10 @@ fn loads_and_stores() {
     assert_eq!(hex("r0 = *(u32 *)(r1 + 0x4)"), "61 10 04 00 00 00 00 00");
     assert_eq!(hex("w0 = *(u32 *)(r1 + 4)"), "61 10 04 00 00 00 00 00");
     assert_eq!(hex("r0 = *(s16 *)(r1 + 2)"), "89 10 02 00 00 00 00 00");
-    assert_eq!(hex("r0 = *(u64 *)(r10 - 0x8000)"), "79 a0 00 80 00 00 00 00");
+    assert_eq!(
+        hex("r0 = *(u64 *)(r10 - 0x8000)"),
+        "79 a0 00 80 00 00 00 00"
+    );
     assert_eq!(hex("*(u64 *)(r10 - 8) = r1"), "7b 1a f8 ff 00 00 00 00");
     assert_eq!(hex("*(u8 *)(r1 + 0) = -7"), "72 01 00 00 f9 ff ff ff");
     assert_eq!(hex("r0 = *(u8 *)skb[0x17]"), "30 00 00 00 17 00 00 00");
@@ -82,9 +88,18 @@ fn lddw_and_pseudo() {
 
 #[test]
 fn atomics() {
-    assert_eq!(hex("lock *(u64 *)(r10 - 0x8) += r1"), "db 1a f8 ff 00 00 00 00");
-    assert_eq!(hex("lock *(u32 *)(r10 - 0x8) += r1"), "c3 1a f8 ff 00 00 00 00");
-    assert_eq!(hex("lock *(u32 *)(r10 - 0x8) ^= w1"), "c3 1a f8 ff a0 00 00 00");
+    assert_eq!(
+        hex("lock *(u64 *)(r10 - 0x8) += r1"),
+        "db 1a f8 ff 00 00 00 00"
+    );
+    assert_eq!(
+        hex("lock *(u32 *)(r10 - 0x8) += r1"),
+        "c3 1a f8 ff 00 00 00 00"
+    );
+    assert_eq!(
+        hex("lock *(u32 *)(r10 - 0x8) ^= w1"),
+        "c3 1a f8 ff a0 00 00 00"
+    );
     assert_eq!(
         hex("r0 = atomic_fetch_add((u64 *)(r10 - 8), r0)"),
         "db 0a f8 ff 01 00 00 00"
@@ -94,8 +109,14 @@ fn atomics() {
         "c3 0a f8 ff 51 00 00 00"
     );
     assert_eq!(hex("r1 = xchg_64(r10 - 8, r1)"), "db 1a f8 ff e1 00 00 00");
-    assert_eq!(hex("r0 = cmpxchg_64(r10 - 8, r0, r1)"), "db 1a f8 ff f1 00 00 00");
-    assert_eq!(hex("w0 = cmpxchg32_32(r10 - 8, w0, w1)"), "c3 1a f8 ff f1 00 00 00");
+    assert_eq!(
+        hex("r0 = cmpxchg_64(r10 - 8, r0, r1)"),
+        "db 1a f8 ff f1 00 00 00"
+    );
+    assert_eq!(
+        hex("w0 = cmpxchg32_32(r10 - 8, w0, w1)"),
+        "c3 1a f8 ff f1 00 00 00"
+    );
     assert_eq!(
         hex("r0 = load_acquire((u64 *)(r1 + 0x0))"),
         "db 10 00 00 00 01 00 00"
@@ -154,10 +175,7 @@ fn calls_and_exit() {
 #[test]
 fn comments_labels_and_log_prefixes() {
     let src = "# c\n// c\n  .text\nf: ; c\n0: (b7) r0 = 1 ; R0_w=1\n1: (95) exit";
-    assert_eq!(
-        hex(src),
-        "b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00"
-    );
+    assert_eq!(hex(src), "b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00");
 }
 
 #[test]
@@ -166,16 +184,34 @@ fn refusals_name_the_line_and_cause() {
     assert_eq!(e.line(), 2);
     assert_eq!(e.kind(), &ErrorKind::BadRegister("r11".into()));
     assert_eq!(err("frob r1"), ErrorKind::UnknownMnemonic("frob".into()));
-    assert!(matches!(err("r1 = 2147483648"), ErrorKind::ImmOutOfRange(_)));
-    assert!(matches!(err("r1 += 0x100000000"), ErrorKind::ImmOutOfRange(_)));
-    assert!(matches!(err("r0 = *(u32 *)(r1 + 0x8000)"), ErrorKind::OffsetOutOfRange(_)));
+    assert!(matches!(
+        err("r1 = 2147483648"),
+        ErrorKind::ImmOutOfRange(_)
+    ));
+    assert!(matches!(
+        err("r1 += 0x100000000"),
+        ErrorKind::ImmOutOfRange(_)
+    ));
+    assert!(matches!(
+        err("r0 = *(u32 *)(r1 + 0x8000)"),
+        ErrorKind::OffsetOutOfRange(_)
+    ));
     assert!(matches!(err("goto +32768"), ErrorKind::OffsetOutOfRange(_)));
     assert!(matches!(err("goto nowhere"), ErrorKind::UnknownLabel(_)));
-    assert!(matches!(err("r0 = *(u24 *)(r1 + 0)"), ErrorKind::BadMemOperand(_)));
-    assert!(matches!(err("r0 = *(u32 *)(w1 + 0)"), ErrorKind::BadMemOperand(_)));
+    assert!(matches!(
+        err("r0 = *(u24 *)(r1 + 0)"),
+        ErrorKind::BadMemOperand(_)
+    ));
+    assert!(matches!(
+        err("r0 = *(u32 *)(w1 + 0)"),
+        ErrorKind::BadMemOperand(_)
+    ));
     assert!(matches!(err("r1 += w2"), ErrorKind::Syntax(_)));
     assert!(matches!(err("r1 = be16 r2"), ErrorKind::Syntax(_)));
-    assert!(matches!(err("r1 = xchg_64(r10 - 8, r2)"), ErrorKind::Syntax(_)));
+    assert!(matches!(
+        err("r1 = xchg_64(r10 - 8, r2)"),
+        ErrorKind::Syntax(_)
+    ));
     assert!(matches!(err("w1 = 1 ll"), ErrorKind::Syntax(_)));
     assert!(matches!(err("exit r0"), ErrorKind::Syntax(_)));
     assert!(matches!(err("a:\na:"), ErrorKind::DuplicateLabel(_)));

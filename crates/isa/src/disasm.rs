@@ -12,10 +12,11 @@
 //!   kfunc calls print as `call kfunc 0x5` (plus `, 0xOFF` when `off` is not
 //!   zero).
 //! - 32-bit atomics other than the plain `lock ... += ` print the way
-//!   `llvm-objdump-19 --mcpu=v3` prints them (`w0 = atomic_fetch_add((u32 *)(r1
-//!   + 0x0), w0)`, `w1 = xchg32_32(...)`, `lock *(u32 *)(...) |= w1`); the
-//!   default mode prints these as `<unknown>` or, for the fetching add, as
-//!   the non-fetching form.
+//!   `llvm-objdump-19 --mcpu=v3` prints them
+//!   (`w0 = atomic_fetch_add((u32 *)(r1 + 0x0), w0)`,
+//!   `w1 = xchg32_32(...)`, `lock *(u32 *)(...) |= w1`); the default mode
+//!   prints these as `<unknown>` or, for the fetching add, as the
+//!   non-fetching form.
 //! - load-acquire / store-release (LLVM 20 syntax): `r0 =
 //!   load_acquire((u64 *)(r1 + 0x0))`, `store_release((u32 *)(r1 + 0x0),
 //!   r2)`.
@@ -300,7 +301,7 @@ mod tests {
         let slots: Vec<RawInsn> = words.iter().map(|w| RawInsn::from_u64(*w)).collect();
         let mut slots = slots;
         // Pad so that jump targets stay inside the program.
-        slots.extend(std::iter::repeat(RawInsn::new(0x95, 0, 0, 0, 0)).take(8));
+        slots.extend([RawInsn::new(0x95, 0, 0, 0, 0); 8]);
         let insns = decode(&slots).expect("decodes");
         disasm_insn(&insns[0], 0)
     }
