@@ -538,3 +538,52 @@ fn map_in_map_template_check_matches_kernel() {
         }
     }
 }
+
+#[test]
+fn prog_array_slots_match_kernel() {
+    require_kernel!();
+    // A trivial socket filter gives a real program fd to store.
+    let prog = [insn(0xb7, 0, 0, 0, 0), insn(0x95, 0, 0, 0, 0)];
+    let prog_fd = load_prog(&prog).expect("load trivial program");
+    let def = MapDef::new(MapType::ProgArray, 4, 4, 3);
+    let k = kcreate(&def, None, 1).unwrap();
+    let mut m = Map::new(def, cfg()).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(70);
+    for step in 0..400 {
+        let key = rng.gen_range(0..5u32).to_ne_bytes();
+        match rng.gen_range(0..4) {
+            0 | 1 => {
+                let f = [BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK][rng.gen_range(0..4)];
+                let kr = k.update(&key, &(prog_fd as u32).to_ne_bytes(), f);
+                assert_eq!(
+                    kr,
+                    ours(m.update(&key, &77u32.to_ne_bytes(), f)),
+                    "update step {step}"
+                );
+            }
+            2 => {
+                let (a, b) = (k.lookup(&key, 0), ours(m.lookup(&key)));
+                assert_eq!(a.is_ok(), b.is_ok(), "lookup step {step}: {a:?} {b:?}");
+                if let (Err(a), Err(b)) = (a, b) {
+                    assert_eq!(a, b, "lookup errno step {step}");
+                }
+            }
+            _ => assert_eq!(k.delete(&key), ours(m.delete(&key)), "delete step {step}"),
+        }
+        let slot = u32::from_ne_bytes(key);
+        assert_eq!(
+            m.prog_at(slot).is_some(),
+            k.lookup(&key, 0).is_ok(),
+            "prog_at step {step}"
+        );
+    }
+    let mut mine = Vec::new();
+    let mut cur: Option<Vec<u8>> = None;
+    while let Ok(n) = m.get_next_key(cur.as_deref()) {
+        mine.push(n.clone());
+        cur = Some(n);
+    }
+    assert_eq!(k.dump(), mine, "key iteration");
+    // SAFETY: closing the fd loaded above.
+    unsafe { libc::close(prog_fd) };
+}

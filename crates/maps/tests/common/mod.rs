@@ -272,9 +272,8 @@ pub fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> u64 {
         | (u64::from(imm as u32) << 32)
 }
 
-/// Load a socket filter and run it once on a 64-byte packet; returns R0
-/// (`Err` with the load errno and verifier log on rejection).
-pub fn load_and_run(prog: &[u64]) -> Result<u32, String> {
+/// Load a socket filter; returns its fd or the errno and verifier log.
+pub fn load_prog(prog: &[u64]) -> Result<i32, String> {
     let license = b"GPL\0";
     let mut log = vec![0u8; 1 << 16];
     let mut a = ProgLoadAttr {
@@ -287,10 +286,16 @@ pub fn load_and_run(prog: &[u64]) -> Result<u32, String> {
         log_buf: log.as_mut_ptr() as u64,
         ..Default::default()
     };
-    let fd = sys_bpf(BPF_PROG_LOAD, &mut a).map_err(|e| {
+    sys_bpf(BPF_PROG_LOAD, &mut a).map_err(|e| {
         let end = log.iter().position(|b| *b == 0).unwrap_or(log.len());
         format!("load errno {e}: {}", String::from_utf8_lossy(&log[..end]))
-    })?;
+    })
+}
+
+/// Load a socket filter and run it once on a 64-byte packet; returns R0
+/// (`Err` with the load errno and verifier log on rejection).
+pub fn load_and_run(prog: &[u64]) -> Result<u32, String> {
+    let fd = load_prog(prog)?;
     let data = [0u8; 64];
     let mut t = TestRunAttr {
         prog_fd: fd as u32,
