@@ -143,6 +143,16 @@ impl ProgramDef {
         out
     }
 
+    /// The BTF attach target named in the section (`fentry/do_unlinkat` →
+    /// `do_unlinkat`) for `SEC()` rows that attach by BTF id, as libbpf's
+    /// `libbpf_prepare_prog_load` reads it; `None` otherwise.
+    pub fn attach_target(&self) -> Option<&str> {
+        if self.sec_def.flags & secdef::flags::ATTACH_BTF == 0 {
+            return None;
+        }
+        self.section.split_once('/').map(|(_, t)| t)
+    }
+
     /// The source line covering instruction `insn` (the last line_info
     /// record at or before it).
     pub fn line_for(&self, insn: usize) -> Option<&LineInfo> {
@@ -156,6 +166,9 @@ impl ProgramDef {
 /// A loaded object file.
 #[derive(Debug, Clone)]
 pub struct Object {
+    /// libbpf's object name: the file name up to its first `.` for
+    /// [`load_file`], the given name for [`load_named`], "" for [`load`].
+    pub name: String,
     /// Contents of the `license` section (up to the first NUL).
     pub license: String,
     /// Contents of the `version` section, if any.
@@ -379,6 +392,7 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
         })
         .collect();
     Ok(Object {
+        name: obj_name.to_string(),
         license,
         kern_version,
         programs,

@@ -612,6 +612,29 @@ mod tests {
     }
 
     #[test]
+    fn btf_attach_rows() {
+        let d = sec_def_for("fentry/do_unlinkat").unwrap();
+        assert_eq!(d.flags & flags::ATTACH_BTF, flags::ATTACH_BTF);
+        assert_eq!(
+            (d.prog_type, d.expected_attach_type),
+            (p::TRACING, a::TRACE_FENTRY)
+        );
+        assert_eq!(
+            sec_def_for("lsm.s/file_open").unwrap().prog_flags(),
+            BPF_F_SLEEPABLE
+        );
+        assert_eq!(
+            sec_def_for("iter/task").unwrap().expected_attach_type,
+            a::TRACE_ITER
+        );
+        assert_eq!(sec_def_for("freplace/foo").unwrap().prog_type, p::EXT);
+        assert_eq!(
+            sec_def_for("syscall").unwrap().prog_flags(),
+            BPF_F_SLEEPABLE
+        );
+    }
+
+    #[test]
     fn table_fits_kernel_6_18() {
         let mut seen = std::collections::HashSet::new();
         for d in SEC_DEFS {

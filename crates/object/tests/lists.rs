@@ -115,7 +115,9 @@ fn every_object_decodes_placeholder_and_linked() {
 fn xdp_globals() {
     let o = load("xdp_globals.o");
     assert_eq!(o.license, "GPL");
+    assert_eq!(o.name, "xdp_globals");
     assert_eq!(o.kern_version, None);
+    assert_eq!(o.programs[0].attach_target(), None);
     assert_eq!(progs(&o), [("xdp_count", "xdp", pt::XDP, at::XDP)]);
     let rodata = MapKind::Data(DataKind::Rodata);
     let data = MapKind::Data(DataKind::Data);
@@ -451,4 +453,34 @@ fn global_function_and_flagged_sections() {
     }
     assert_eq!(o.programs[2].func_info.len(), 2);
     assert_eq!(o.programs[3].func_info.len(), 1);
+}
+
+#[test]
+fn btf_attach_targets() {
+    let o = load("tracing.o");
+    assert_eq!(
+        progs(&o),
+        [
+            (
+                "on_unlink",
+                "fentry/do_unlinkat",
+                pt::TRACING,
+                at::TRACE_FENTRY
+            ),
+            (
+                "on_switch",
+                "tp_btf/sched_switch",
+                pt::TRACING,
+                at::TRACE_RAW_TP
+            ),
+            ("on_open", "lsm.s/file_open", pt::LSM, at::LSM_MAC),
+        ]
+    );
+    let targets: Vec<Option<&str>> = o.programs.iter().map(|p| p.attach_target()).collect();
+    assert_eq!(
+        targets,
+        [Some("do_unlinkat"), Some("sched_switch"), Some("file_open")]
+    );
+    let flags: Vec<u32> = o.programs.iter().map(|p| p.prog_flags).collect();
+    assert_eq!(flags, [0, 0, bpfbox_object::secdef::BPF_F_SLEEPABLE]);
 }
