@@ -24,8 +24,12 @@ use bpfbox_object::{MapSpec, Object, ProgramDef};
 pub const F_RDONLY_PROG: u32 = 1 << 7;
 
 fn map_def(spec: &MapSpec) -> Result<MapDef, Error> {
-    let ty = MapType::from_u32(spec.map_type)
-        .ok_or_else(|| Error::unsupported(format!("map {}: type {} not supported", spec.name, spec.map_type)))?;
+    let ty = MapType::from_u32(spec.map_type).ok_or_else(|| {
+        Error::unsupported(format!(
+            "map {}: type {} not supported",
+            spec.name, spec.map_type
+        ))
+    })?;
     let mut d = MapDef::new(ty, spec.key_size, spec.value_size, spec.max_entries)
         .with_flags(spec.map_flags)
         .with_extra(spec.map_extra)
@@ -63,29 +67,43 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
 /// The program's instructions with map references replaced (see the
 /// module docs). `map_index[i]` is the host index of object map `i`, as
 /// [`create_maps`] returned.
-pub fn link(host: &mut HostState, prog: &ProgramDef, map_index: &[usize]) -> Result<Vec<Insn>, Error> {
-    let mut insns = bpfbox_isa::decode(&prog.insns).map_err(|e| Error::invalid(format!("{}: {e}", prog.name)))?;
+pub fn link(
+    host: &mut HostState,
+    prog: &ProgramDef,
+    map_index: &[usize],
+) -> Result<Vec<Insn>, Error> {
+    let mut insns = bpfbox_isa::decode(&prog.insns)
+        .map_err(|e| Error::invalid(format!("{}: {e}", prog.name)))?;
     for insn in &mut insns {
-        let Insn::LdImm64 { dst, value } = *insn else { continue };
+        let Insn::LdImm64 { dst, value } = *insn else {
+            continue;
+        };
         let resolved = match value {
             LdImm64::MapIdx(i) | LdImm64::MapFd(i) => {
                 let h = host_map(map_index, i)?;
-                host.map_handle(h).ok_or_else(|| Error::invalid("map handle table full"))?
+                host.map_handle(h)
+                    .ok_or_else(|| Error::invalid("map handle table full"))?
             }
             LdImm64::MapIdxValue { idx, off } | LdImm64::MapValue { fd: idx, off } => {
                 let h = host_map(map_index, idx)?;
                 let cpu = host.cpu;
                 let m = &mut host.maps[h];
                 if m.def().value_size <= off {
-                    return Err(Error::invalid(format!("{}: offset {off} beyond the value of map {h}", prog.name)));
+                    return Err(Error::invalid(format!(
+                        "{}: offset {off} beyond the value of map {h}",
+                        prog.name
+                    )));
                 }
-                let p = m
-                    .lookup_ptr(&0u32.to_le_bytes(), cpu)
-                    .ok_or_else(|| Error::invalid(format!("{}: map {h} has no direct value", prog.name)))?;
+                let p = m.lookup_ptr(&0u32.to_le_bytes(), cpu).ok_or_else(|| {
+                    Error::invalid(format!("{}: map {h} has no direct value", prog.name))
+                })?;
                 p as usize as u64 + u64::from(off)
             }
             LdImm64::BtfId { .. } => {
-                return Err(Error::unsupported(format!("{}: ksym references are not supported", prog.name)))
+                return Err(Error::unsupported(format!(
+                    "{}: ksym references are not supported",
+                    prog.name
+                )))
             }
             LdImm64::Imm(_) | LdImm64::Func(_) => continue,
         };

@@ -3,3 +3,5 @@
 //! data_out, data_size_out and ctx_out must be identical.
 
 mod kernel_compare;
+mod maps_compare;
+mod misc_helpers;

@@ -74,6 +74,27 @@ impl LoadedProgram {
         Self::new(insns, prog_type, expected_attach_type)
     }
 
+    /// Creates the object's maps in `host`, links program `name` against
+    /// them ([`crate::link`]) and loads it with the type from its section.
+    pub fn from_object(
+        host: &mut HostState,
+        obj: &bpfbox_object::Object,
+        name: &str,
+    ) -> Result<Self, Error> {
+        let def = obj
+            .program(name)
+            .ok_or_else(|| Error::invalid(format!("no program {name} in the object")))?;
+        let ty = ProgType::from_id(def.prog_type).ok_or_else(|| {
+            Error::unsupported(format!(
+                "program type {} is not run by bpfbox-runtime",
+                def.prog_type
+            ))
+        })?;
+        let idx = crate::link::create_maps(host, obj)?;
+        let insns = crate::link::link(host, def, &idx)?;
+        Self::new(insns, ty, def.expected_attach_type)
+    }
+
     /// The helper table the program runs with.
     pub fn helpers(&self) -> &Helpers<HostState> {
         &self.helpers
@@ -139,7 +160,11 @@ pub(crate) fn run_repeat(
         unsafe { mem.add_raw(tokens, n, false, RegionKind::ReadOnly) };
         for m in &h.maps {
             let writable = crate::link::prog_writable(m);
-            let kind = if writable { RegionKind::MapValue } else { RegionKind::ReadOnly };
+            let kind = if writable {
+                RegionKind::MapValue
+            } else {
+                RegionKind::ReadOnly
+            };
             for (ptr, len) in m.value_regions() {
                 // SAFETY: map storage stays put until `end_of_run`, called
                 // below after the Vm is dropped.

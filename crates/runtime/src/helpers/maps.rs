@@ -13,7 +13,9 @@ const EINVAL: i32 = 22;
 /// The map a handle argument names; a bad handle is a trap (the verifier
 /// guarantees a map pointer).
 fn map_of(vm: &HostVm<'_>, handle: u64) -> Result<usize, Trap> {
-    vm.host.map_index(handle).ok_or_else(|| vm.helper_error(EINVAL))
+    vm.host
+        .map_index(handle)
+        .ok_or_else(|| vm.helper_error(EINVAL))
 }
 
 /// Makes `ptr..ptr+len` of map `m` accessible to the program (once).
@@ -23,7 +25,11 @@ fn expose(vm: &mut HostVm<'_>, m: usize, ptr: *mut u8, len: usize) {
         return;
     }
     let writable = prog_writable(&vm.host.maps[m]);
-    let kind = if writable { RegionKind::MapValue } else { RegionKind::ReadOnly };
+    let kind = if writable {
+        RegionKind::MapValue
+    } else {
+        RegionKind::ReadOnly
+    };
     // SAFETY: the map keeps element storage alive until `end_of_run`, which
     // the driver calls only after the Vm (and its Memory) is gone.
     unsafe {
@@ -210,13 +216,18 @@ fn for_each_map_elem(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let mut n = 0u64;
     // keys are passed in a small host buffer registered read-only per call
     for k in keys {
-        let Some(v) = vm.host.maps[m].lookup_ptr(&k, cpu) else { continue };
+        let Some(v) = vm.host.maps[m].lookup_ptr(&k, cpu) else {
+            continue;
+        };
         expose(vm, m, v, vs.max(4));
         let mut kb = k.clone().into_boxed_slice();
         // SAFETY: `kb` lives until after the callback returns; the region
         // is dropped with the Memory at the end of the run, after which the
         // address is never used (callbacks may not keep the key pointer).
-        let (_, kaddr) = unsafe { vm.mem.add_raw(kb.as_mut_ptr(), kb.len(), false, RegionKind::ReadOnly) };
+        let (_, kaddr) = unsafe {
+            vm.mem
+                .add_raw(kb.as_mut_ptr(), kb.len(), false, RegionKind::ReadOnly)
+        };
         let r = vm.call_function(slot, [a[0], kaddr, v as usize as u64, a[2], 0]);
         // keep the buffer alive (and its address unique) for the whole run
         vm.host.scratch.push(kb);
