@@ -20,6 +20,13 @@
 //! other bpfbox crate: program and map handles stored in prog arrays and
 //! map-in-map maps are opaque `u32` ids here.
 //!
+//! Verified against the running kernel (tests/kernel*.rs, raw `bpf()`):
+//! create-time errnos, syscall-side errnos and values for every type,
+//! `get_next_key` order of `BPF_F_ZERO_SEED` hash maps (the kernel's jhash and
+//! bucket layout) and of LPM tries, bloom filter bit positions, helper-side
+//! return values (hand-assembled programs run with `BPF_PROG_TEST_RUN`), and
+//! ring buffer records byte for byte through the kernel's mmap()ed ring.
+//!
 //! Where bpfbox cannot match the kernel bit for bit it says so on the item:
 //! LRU eviction order (the kernel's LRU is approximate and per-CPU), hash
 //! iteration order for maps with a random seed, and the absence of BTF
