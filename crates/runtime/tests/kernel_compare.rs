@@ -366,3 +366,49 @@ fn helper_not_allowed_is_a_load_error() {
     assert!(e.to_string().contains("skb_vlan_push"), "{e}");
     assert!(e.to_string().contains("SOCKET_FILTER"), "{e}");
 }
+
+#[test]
+fn xdp_flags_batch_and_live_frames() {
+    if !kernel_ok() {
+        return;
+    }
+    let pkt = ipv4_tcp(100);
+    for (flags, batch) in [
+        (0u32, 0u32),
+        (1, 0),
+        (2, 0),
+        (2, 16),
+        (2, 300),
+        (0, 4),
+        (3, 0),
+    ] {
+        for ctx in [None, Some(xdp_ctx(0, pkt.len() as u32, 0, 0))] {
+            for prog in ["xdp_head", "xdp_fields"] {
+                let input = TestRunInput {
+                    data_in: pkt.clone(),
+                    data_size_out: Some(16384),
+                    ctx_in: ctx.clone(),
+                    flags,
+                    batch_size: batch,
+                    repeat: 2,
+                    ..Default::default()
+                };
+                let what = format!("flags {flags} batch {batch} ctx {}", ctx.is_some());
+                compare(&format!("xdp.{prog}"), ProgType::Xdp, 0, &input, &what);
+            }
+        }
+    }
+    // devmap programs cannot be test-run
+    let input = TestRunInput {
+        data_in: pkt,
+        data_size_out: Some(16384),
+        ..Default::default()
+    };
+    compare(
+        "xdp.xdp_redirect",
+        ProgType::Xdp,
+        33,
+        &input,
+        "expected_attach_type XDP_DEVMAP",
+    );
+}
