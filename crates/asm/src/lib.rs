@@ -8,7 +8,9 @@
 //!   `r1 = 0x1234 ll`, `call 0x5`), plus the spellings of
 //!   `bpfbox_isa::disasm` (`call pc+0x2`, `call kfunc 0x5`) and the common
 //!   kernel verifier-log forms (`0: (bf) r6 = r1`, `goto pc+2`,
-//!   `call bpf_map_lookup_elem#1`, `atomic64_fetch_add(...)`). Anything
+//!   `call bpf_map_lookup_elem#1`, `atomic64_fetch_add(...)`, `(18) r1 =
+//!   0x5` for `lddw`; a log in the verifier's walk order, with repeated
+//!   indices, is put back into slot order). Anything
 //!   `bpfbox_isa::disasm::disasm` prints assembles back to the same slots.
 //! - [`Syntax::Conformance`]: the bpf_conformance / uBPF assembler syntax
 //!   (`mov32 %r0, 0`, `ldxw %r0, [%r1+4]`, `jne %r0, %r1, exit`).
@@ -28,6 +30,7 @@ mod lex;
 mod num;
 mod prog;
 mod pseudo;
+mod vlog;
 
 pub use bpfbox_isa::RawInsn;
 pub use error::{Error, ErrorKind};

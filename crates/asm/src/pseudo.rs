@@ -192,7 +192,9 @@ fn same_width(a: R, b: R) -> KResult<()> {
 }
 
 /// Parses one statement and emits it.
-fn statement(b: &mut Builder, c: &mut Cur, line: usize) -> KResult<()> {
+/// `log_opcode` is the `(xx)` opcode of a verifier-log line, if any: the log
+/// prints `lddw` as `(18) r1 = 0x5` without `ll`.
+fn statement(b: &mut Builder, c: &mut Cur, line: usize, log_opcode: Option<u8>) -> KResult<()> {
     let first = match c.peek() {
         Some(Tok::Word(w)) => w.clone(),
         Some(Tok::Sym("*")) => return store(b, c),
@@ -259,7 +261,7 @@ fn statement(b: &mut Builder, c: &mut Cur, line: usize) -> KResult<()> {
         w if as_reg(w).is_some() => {
             let dst = reg(c)?;
             match c.next() {
-                Some(Tok::Sym("=")) => assign(b, c, dst),
+                Some(Tok::Sym("=")) => assign(b, c, dst, log_opcode == Some(0x18)),
                 Some(Tok::Sym(s)) if alu_bits(s).is_some() => {
                     let (bits, off) = alu_bits(s).unwrap_or((0, 0));
                     alu(b, c, dst, bits, off)
@@ -297,7 +299,7 @@ fn alu(b: &mut Builder, c: &mut Cur, dst: R, bits: u8, off: i16) -> KResult<()> 
 }
 
 /// Everything of the form `dst = ...`.
-fn assign(b: &mut Builder, c: &mut Cur, dst: R) -> KResult<()> {
+fn assign(b: &mut Builder, c: &mut Cur, dst: R, lddw: bool) -> KResult<()> {
     let need64 = |what: &str| -> KResult<()> {
         if dst.w32 {
             Err(ErrorKind::Syntax(format!(
@@ -382,7 +384,7 @@ fn assign(b: &mut Builder, c: &mut Cur, dst: R) -> KResult<()> {
     // Immediates: `dst = 5` or `dst = 5 ll`.
     if is_num_next(c) {
         let text = number(c)?;
-        if c.eat_word("ll") {
+        if c.eat_word("ll") || lddw {
             need64("`ll`")?;
             c.end()?;
             let v = imm64(&text)?;
@@ -608,6 +610,10 @@ fn call(b: &mut Builder, c: &mut Cur, line: usize) -> KResult<()> {
     let code = op::JMP | op::CALL;
     if c.eat_word("pc") {
         let t = target(c)?;
+        // Verifier log: `call pc+16#bpf_prog_5e1f_F` names the callee.
+        if c.eat("#") {
+            c.next();
+        }
         c.end()?;
         let slot = RawInsn::new(code, 0, op::PSEUDO_CALL, 0, 0);
         return b.push_jump(slot, &[], t, Field::Imm, line);
@@ -694,11 +700,11 @@ fn strip_annotation(s: &str) -> &str {
 /// Assembles a whole program in this syntax.
 pub(crate) fn assemble(text: &str) -> Result<Vec<RawInsn>, Error> {
     let mut b = Builder::default();
-    for (i, raw_line) in text.lines().enumerate() {
-        let line = i + 1;
+    for (line, raw_line) in crate::vlog::in_slot_order(text)? {
         let code = strip_annotation(crate::strip_comment(raw_line));
         let toks = tokenize(code).map_err(|k| Error::new(line, k))?;
         let mut c = Cur::new(toks);
+        let mut log_opcode = None;
         // Verifier log prefix `12: (bf) `; labels `name:`.
         loop {
             match (c.peek().cloned(), c.peek_at(1)) {
@@ -717,6 +723,7 @@ pub(crate) fn assemble(text: &str) -> Result<Vec<RawInsn>, Error> {
                         && c.peek_at(2) == Some(&Tok::Sym(")"))
                         && c.peek_at(3).is_some() =>
                 {
+                    log_opcode = u8::from_str_radix(n, 16).ok();
                     c.next();
                     c.next();
                     c.next();
@@ -731,7 +738,7 @@ pub(crate) fn assemble(text: &str) -> Result<Vec<RawInsn>, Error> {
         if matches!(c.peek(), Some(Tok::Word(w)) if w.starts_with('.')) {
             continue;
         }
-        statement(&mut b, &mut c, line).map_err(|k| Error::new(line, k))?;
+        statement(&mut b, &mut c, line, log_opcode).map_err(|k| Error::new(line, k))?;
     }
     b.finish(false)
 }

@@ -5,3 +5,4 @@
 mod clang_oracle;
 mod pseudo_classes;
 mod roundtrip;
+mod verifier_log;
