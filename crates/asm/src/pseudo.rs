@@ -322,6 +322,9 @@ fn assign(b: &mut Builder, c: &mut Cur, dst: R, lddw: bool) -> KResult<()> {
             c.expect("[")?;
             let slot = if is_reg_next(c) {
                 let src = reg(c)?;
+                if src.w32 {
+                    return Err(ErrorKind::BadMemOperand(format!("w{}", src.n)));
+                }
                 // The offset of LD_IND is the 32-bit `imm`.
                 let imm = match c.peek() {
                     Some(Tok::Sym("+" | "-")) => imm32(&number(c)?)?,
