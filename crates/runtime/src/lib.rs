@@ -20,6 +20,7 @@ pub mod avail;
 pub mod csum;
 pub mod ctx;
 pub mod drivers;
+pub mod events;
 mod error;
 pub mod helpers;
 pub mod host;

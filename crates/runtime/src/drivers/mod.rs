@@ -99,6 +99,16 @@ impl LoadedProgram {
     pub fn helpers(&self) -> &Helpers<HostState> {
         &self.helpers
     }
+
+    /// `enum bpf_prog_type` id of the program.
+    pub fn prog_type_id(&self) -> u32 {
+        self.prog_type.id()
+    }
+
+    /// Kernel name of the program's type (`BPF_PROG_TYPE_XDP`).
+    pub fn prog_type_name(&self) -> &'static str {
+        self.prog_type.name()
+    }
 }
 
 /// Runs `BPF_PROG_TEST_RUN` for `prog` against `host` with the kernel's

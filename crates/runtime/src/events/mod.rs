@@ -1,0 +1,93 @@
+//! Event-driven program types (`bpfbox fire`): programs that run on an
+//! event (a device access, a connect, a TCP state change, a kprobe hit)
+//! rather than on a packet handed to `BPF_PROG_TEST_RUN`.
+//!
+//! Each type family has one module here exporting a `pub static DRIVER:
+//! EventDriver`; [`REGISTRY`] lists them and [`driver_for`] picks one by
+//! program type. A driver turns one JSON event into the type's context
+//! (and any memory the context points at), runs the program, and says what
+//! the hook does with the return value (`deny: EPERM`, `select socket 2`).
+//! Map state lives in [`HostState`] and persists across a sequence of
+//! events.
+
+use crate::drivers::LoadedProgram;
+use crate::host::HostState;
+use serde_json::Value;
+
+/// What one event did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EventOutcome {
+    /// r0 as the program returned it.
+    pub retval: u64,
+    /// What the hook does with it, in words: `allow`, `deny: EPERM`,
+    /// `select socket 2`, `keep 54 bytes`.
+    pub action: String,
+    /// Type-specific results: rewritten address and port, the sock_ops
+    /// reply, the selected socket, written sysctl value, ... (a JSON object,
+    /// empty when there is nothing more to say).
+    pub effects: serde_json::Map<String, Value>,
+    /// Lines `bpf_trace_printk` printed during this event.
+    pub trace: Vec<String>,
+}
+
+/// An event that cannot be run: wrong shape for the type, or a trap.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EventError(pub String);
+
+impl EventError {
+    /// Builds an error from anything printable.
+    pub fn new(msg: impl Into<String>) -> Self {
+        EventError(msg.into())
+    }
+}
+
+/// Runs one event through a loaded program.
+pub type FireFn = fn(&LoadedProgram, &mut HostState, &Value) -> Result<EventOutcome, EventError>;
+
+/// The run side of one event-driven program-type family.
+pub struct EventDriver {
+    /// `enum bpf_prog_type` ids this driver runs.
+    pub prog_types: &'static [u32],
+    /// The event's JSON schema, documented for users (`bpfbox fire --help`
+    /// and `bpfbox types`): fields, types, defaults, an example.
+    pub schema: &'static str,
+    /// Runs one event.
+    pub fire: FireFn,
+}
+
+/// Every event driver. Adding a program-type family adds one line here.
+pub static REGISTRY: &[&EventDriver] = &[];
+
+/// The driver for a program type, if bpfbox can fire events at it.
+pub fn driver_for(prog_type: u32) -> Option<&'static EventDriver> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|d| d.prog_types.contains(&prog_type))
+}
+
+/// Runs a sequence of events (a JSON array) or one event (any other JSON
+/// value), keeping map state in `host` across them. Stops at the first
+/// error, naming the event's index.
+pub fn fire_all(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    events: &Value,
+) -> Result<Vec<EventOutcome>, EventError> {
+    let driver = driver_for(prog.prog_type_id()).ok_or_else(|| {
+        EventError::new(format!(
+            "`fire` does not drive programs of type {} (use `bpfbox run` for packet types)",
+            prog.prog_type_name()
+        ))
+    })?;
+    let one = |host: &mut HostState, ev: &Value| (driver.fire)(prog, host, ev);
+    match events {
+        Value::Array(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, ev)| one(host, ev).map_err(|e| EventError::new(format!("event {i}: {e}"))))
+            .collect(),
+        ev => Ok(vec![one(host, ev)?]),
+    }
+}
