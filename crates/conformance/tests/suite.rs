@@ -2,7 +2,7 @@
 //! disassemble/reassemble round trip; every negative test is refused before
 //! execution, except the few that only an engine can refuse.
 
-use bpfbox_asm::{assemble_as, Syntax};
+use bpfbox_asm::{assemble, detect_syntax, Syntax};
 use bpfbox_conformance::{load, run_file, static_refusal, Outcome};
 use bpfbox_isa::decode;
 use bpfbox_isa::disasm::disasm;
@@ -53,9 +53,12 @@ fn positive_programs_roundtrip_through_pseudo_c() {
     let Some(files) = suite("tests") else { return };
     for f in &files {
         let case = load(f).unwrap();
+        if let Some(asm) = &case.asm {
+            assert_eq!(detect_syntax(asm), Syntax::Conformance, "{}", f.display());
+        }
         let text = disasm(&decode(&case.program).unwrap());
-        let back = assemble_as(&text, Syntax::PseudoC)
-            .unwrap_or_else(|e| panic!("{}: {e}\n{text}", f.display()));
+        assert_eq!(detect_syntax(&text), Syntax::PseudoC, "{}", f.display());
+        let back = assemble(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", f.display()));
         assert_eq!(back, case.program, "{}", f.display());
     }
 }
