@@ -271,12 +271,12 @@ impl Btf {
                 | kind::ENUM64
                 | kind::DATASEC
                 | kind::FLOAT => {
-                    let total = mult * u64::from(t.size_or_type);
+                    let total = mult.saturating_mul(u64::from(t.size_or_type));
                     return u32::try_from(total)
                         .or_else(|_| btf_err(format!("BTF type [{id}] is too large")));
                 }
                 kind::PTR => {
-                    return u32::try_from(mult * 8)
+                    return u32::try_from(mult.saturating_mul(8))
                         .or_else(|_| btf_err(format!("BTF type [{id}] is too large")))
                 }
                 kind::TYPEDEF

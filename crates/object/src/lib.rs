@@ -435,7 +435,7 @@ fn init_slots(
             let Some(mi) = maps.iter().position(|m| {
                 m.kind == MapKind::Btf
                     && m.sec_offset <= rel.offset
-                    && rel.offset + 8 <= m.sec_offset + m.def_size
+                    && rel.offset.saturating_add(8) <= m.sec_offset.saturating_add(m.def_size)
             }) else {
                 return Err(merr(format!(
                     ".maps: no map at offset {} for '{}'",

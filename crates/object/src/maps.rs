@@ -19,7 +19,7 @@ pub const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
 pub const MAX_MAP_TYPE: u32 = 33;
 /// Largest global-data section accepted (a `.bss` size is only a header
 /// field, so it is bounded before zeros are allocated for it).
-pub const MAX_DATA_SIZE: u64 = 1 << 28;
+pub const MAX_DATA_SIZE: u64 = 1 << 26;
 /// `BPF_F_RDONLY_PROG` map flag.
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 /// `BPF_F_MMAPABLE` map flag.
@@ -220,12 +220,15 @@ pub(crate) fn legacy_maps(elf: &Elf, sec_idx: usize) -> Result<Vec<MapSpec>, Err
     let mut out = Vec::new();
     for s in syms {
         let off = s.value as usize;
-        let def = sec.data.get(off..off + def_size).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Map,
-                format!("map '{}': definition outside the 'maps' section", s.name),
-            )
-        })?;
+        let def = sec
+            .data
+            .get(off..off.saturating_add(def_size))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Map,
+                    format!("map '{}': definition outside the 'maps' section", s.name),
+                )
+            })?;
         let field = |i: usize| {
             def.get(i * 4..i * 4 + 4)
                 .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))

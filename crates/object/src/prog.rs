@@ -91,7 +91,7 @@ pub(crate) fn collect_code(elf: &Elf) -> Result<Code, Error> {
             if y.value % 8 != 0
                 || y.size % 8 != 0
                 || y.size == 0
-                || (y.value + y.size) as usize > sec.data.len()
+                || y.value.saturating_add(y.size) > sec.data.len() as u64
             {
                 return err(
                     ErrorKind::Section,
@@ -253,7 +253,7 @@ fn record(
         && ((sym.bind == STB_LOCAL && sym.kind == STT_SECTION)
             || ((sym.bind == STB_GLOBAL || sym.bind == STB_WEAK) && sym.kind == STT_FUNC));
     if is_subprog {
-        let off = sym.value as i64 + i64::from(insn.imm);
+        let off = (sym.value as i64).saturating_add(i64::from(insn.imm));
         if off % 8 != 0 || off < 0 {
             return rel_err(format!(
                 "section '{sec_name}': bad sub-program address relocation against '{sym_name}'"

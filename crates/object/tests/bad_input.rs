@@ -53,7 +53,18 @@ fn corrupted_bytes_never_panic() {
             let mut b = full.clone();
             for _ in 0..1 + xorshift(&mut seed) % 8 {
                 let at = (xorshift(&mut seed) % b.len() as u64) as usize;
-                b[at] = xorshift(&mut seed) as u8;
+                if xorshift(&mut seed) % 2 == 0 {
+                    b[at] = xorshift(&mut seed) as u8;
+                } else {
+                    // an aligned word set to a boundary value: sizes,
+                    // offsets, counts and indices overflowing
+                    const EDGE: [u64; 6] = [0, 1, 0x7fff_ffff, 0xffff_ffff, 1 << 63, u64::MAX];
+                    let at = at & !7;
+                    let v = EDGE[(xorshift(&mut seed) % 6) as usize].to_le_bytes();
+                    let n = if xorshift(&mut seed) % 2 == 0 { 4 } else { 8 };
+                    let end = (at + n).min(b.len());
+                    b[at..end].copy_from_slice(&v[..end - at]);
+                }
             }
             let _ = load(&b);
         }
