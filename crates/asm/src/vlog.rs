@@ -54,7 +54,7 @@ pub(crate) fn in_slot_order(text: &str) -> Result<Vec<(usize, &str)>, Error> {
                 )),
             ));
         }
-        want = idx + if *op == 0x18 { 2 } else { 1 };
+        want = idx.saturating_add(if *op == 0x18 { 2 } else { 1 });
     }
     Ok(by_index.into_values().map(|(n, l, _)| (n, l)).collect())
 }
@@ -77,6 +77,12 @@ mod tests {
     #[test]
     fn plain_text_is_untouched() {
         assert_eq!(in_slot_order("a\nb").unwrap(), vec![(1, "a"), (2, "b")]);
+    }
+
+    #[test]
+    fn huge_indices_do_not_overflow() {
+        let log = "18446744073709551615: (18) r1 = 0x1\n0: (95) exit";
+        assert!(in_slot_order(log).is_err());
     }
 
     #[test]
