@@ -180,5 +180,24 @@ fn bench_parse(c: &mut Criterion) {
     });
 }
 
-criterion_group!(interp, bench_loop, bench_parse);
+/// Fixed cost of one `run` (stack setup, frame, result): a 2-insn program.
+fn bench_overhead(c: &mut Criterion) {
+    let prog = Arc::new(Program::new(vec![imm(AluOp::Mov, 0, 0), Insn::Exit]).expect("valid"));
+    let helpers = Helpers::<()>::new();
+    let mut vm = Vm::new(Memory::new(), (), &helpers, Config::default());
+    let runs = 1_000_000u32;
+    let t = Instant::now();
+    for _ in 0..runs {
+        black_box(vm.run(&prog, black_box([0; 5])).expect("runs"));
+    }
+    println!(
+        "run overhead (2-insn program): {:.1} ns/run",
+        t.elapsed().as_nanos() as f64 / runs as f64
+    );
+    c.bench_function("interp/run_overhead", |b| {
+        b.iter(|| black_box(vm.run(&prog, black_box([0; 5])).expect("runs")))
+    });
+}
+
+criterion_group!(interp, bench_loop, bench_parse, bench_overhead);
 criterion_main!(interp);

@@ -14,7 +14,7 @@ mod mem;
 use crate::program::Program;
 use crate::trap::Trap;
 use crate::vm::Vm;
-use bpfbox_isa::Insn;
+use bpfbox_isa::{sem, Insn, Reg, Src};
 use std::sync::Arc;
 
 /// How an [`Vm::execute`] call ended without a trap.
@@ -25,41 +25,69 @@ pub(crate) enum Flow {
     TailCall(Arc<Program>, u64),
 }
 
+/// The loop's register file: 16 slots so that masking a register number
+/// with 15 is a proven-in-bounds index (validation keeps numbers <= 10).
+pub(crate) type Regs = [u64; 16];
+
+/// Index of register `r` (see [`Regs`]).
+#[inline(always)]
+pub(crate) fn ix(r: Reg) -> usize {
+    (r & 15) as usize
+}
+
+/// The second operand's value; immediates follow [`sem::operand`].
+#[inline(always)]
+pub(crate) fn operand(src: Src, regs: &Regs) -> u64 {
+    match src {
+        Src::Reg(r) => regs[ix(r)],
+        Src::Imm(_) => sem::operand(src, &[0; 11]),
+    }
+}
+
+/// The callee-saved registers `r6..r9`.
+#[inline(always)]
+pub(crate) fn saved(regs: &Regs) -> [u64; 4] {
+    [regs[6], regs[7], regs[8], regs[9]]
+}
+
+/// `?` for the loop: leaves it through the labelled block so the budget
+/// and registers are written back.
+macro_rules! tri {
+    ($l:lifetime, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(t) => break $l Err(t),
+        }
+    };
+}
+
 impl<H> Vm<'_, H> {
     /// Runs `prog` from `pc` until the function in frame `base` (which the
-    /// caller pushed) exits. `regs` are the registers of the running frame.
+    /// caller pushed) exits. `regs_io` holds the registers of the running
+    /// frame on entry and on exit.
     #[inline(never)]
     pub(crate) fn execute(
         &mut self,
         prog: &Program,
-        pc: usize,
-        regs: &mut [u64; 11],
-        base: usize,
-    ) -> Result<Flow, Trap> {
-        let mut budget = self.budget;
-        let r = self.execute_loop(prog.insns(), pc, regs, base, &mut budget);
-        self.budget = budget;
-        r
-    }
-
-    #[inline(always)]
-    fn execute_loop(
-        &mut self,
-        insns: &[Insn],
         mut pc: usize,
-        regs: &mut [u64; 11],
+        regs_io: &mut [u64; 11],
         base: usize,
-        budget: &mut u64,
     ) -> Result<Flow, Trap> {
-        loop {
-            let Some(&insn) = insns.get(pc) else {
-                return Err(Trap::fell_off(pc));
+        // Locals, so the optimiser keeps them out of `self`.
+        let mut local: Regs = [0; 16];
+        local[..11].copy_from_slice(regs_io);
+        let regs = &mut local;
+        let mut budget = self.budget;
+        let insns = prog.insns();
+        let result = 'run: loop {
+            let Some(insn) = insns.get(pc) else {
+                break Err(Trap::fell_off(pc));
             };
-            if *budget == 0 {
-                return Err(Trap::insn_limit(pc));
+            if budget == 0 {
+                break Err(Trap::insn_limit(pc));
             }
-            *budget -= 1;
-            match insn {
+            budget -= 1;
+            match *insn {
                 Insn::Alu {
                     width,
                     op,
@@ -105,7 +133,7 @@ impl<H> Vm<'_, H> {
                     src,
                     off,
                 } => {
-                    self.load(regs, pc, size, signed, dst, src, off)?;
+                    tri!('run, self.load(regs, pc, size, signed, dst, src, off));
                     pc += 1;
                 }
                 Insn::Store {
@@ -114,7 +142,7 @@ impl<H> Vm<'_, H> {
                     off,
                     src,
                 } => {
-                    self.store(regs, pc, size, dst, off, src)?;
+                    tri!('run, self.store(regs, pc, size, dst, off, src));
                     pc += 1;
                 }
                 Insn::Atomic {
@@ -124,67 +152,77 @@ impl<H> Vm<'_, H> {
                     src,
                     off,
                 } => {
-                    self.atomic(regs, pc, size, op, dst, src, off)?;
+                    tri!('run, self.atomic(regs, pc, size, op, dst, src, off));
                     pc += 1;
                 }
                 Insn::LdImm64 { dst, value } => {
-                    regs[dst as usize] = mem::ld_imm64(pc, value)?;
+                    regs[ix(dst)] = tri!('run, mem::ld_imm64(pc, value));
                     pc += 2;
                 }
                 // Never reached: validation keeps jumps out of it and lddw
                 // steps over it.
                 Insn::LdImm64Hi => pc += 1,
                 Insn::LdAbs { size, imm } => {
-                    if !self.ld_abs(regs, pc, size, imm as i64 as u64)? {
+                    if tri!('run, self.ld_abs(regs, pc, size, imm as i64 as u64)) {
+                        pc += 1;
+                    } else {
                         regs[0] = 0;
                         match self.ret(regs, base) {
                             Some(ret) => pc = ret,
-                            None => return Ok(Flow::Exit(0)),
+                            None => break Ok(Flow::Exit(0)),
                         }
-                    } else {
-                        pc += 1;
                     }
                 }
                 Insn::LdInd { size, src, imm } => {
-                    let off = regs[src as usize].wrapping_add(imm as i64 as u64);
-                    if !self.ld_abs(regs, pc, size, off)? {
+                    let off = regs[ix(src)].wrapping_add(imm as i64 as u64);
+                    if tri!('run, self.ld_abs(regs, pc, size, off)) {
+                        pc += 1;
+                    } else {
                         regs[0] = 0;
                         match self.ret(regs, base) {
                             Some(ret) => pc = ret,
-                            None => return Ok(Flow::Exit(0)),
+                            None => break Ok(Flow::Exit(0)),
                         }
-                    } else {
-                        pc += 1;
                     }
                 }
                 Insn::Call { helper } => {
                     let Some(f) = self.helpers.get(helper) else {
-                        return Err(Trap::unknown_helper(pc, helper));
+                        break Err(Trap::unknown_helper(pc, helper));
                     };
-                    self.call_helper(f, helper, pc, regs, budget)?;
+                    self.budget = budget;
+                    let r = self.call_helper(f, helper, pc, regs);
+                    budget = self.budget;
+                    tri!('run, r);
                     if self.pending_tail.is_some() {
-                        return self.tail_call(pc, regs, base);
+                        break self.tail_call(pc, regs, base);
                     }
                     pc += 1;
                 }
                 Insn::CallLocal { target } => {
-                    regs[10] = self.push_frame(pc, pc + 1, regs)?;
+                    regs[10] = tri!('run, self.push_frame(pc, pc + 1, saved(regs)));
                     pc = target;
                 }
                 Insn::CallKfunc { btf_id, .. } => {
                     let Some(f) = self.helpers.get_kfunc(btf_id) else {
-                        return Err(Trap::kfunc(pc, btf_id));
+                        break Err(Trap::kfunc(pc, btf_id));
                     };
-                    self.call_helper(f, btf_id, pc, regs, budget)?;
+                    self.budget = budget;
+                    let r = self.call_helper(f, btf_id, pc, regs);
+                    budget = self.budget;
+                    tri!('run, r);
                     if self.pending_tail.is_some() {
-                        return self.tail_call(pc, regs, base);
+                        break self.tail_call(pc, regs, base);
                     }
                     pc += 1;
                 }
-                Insn::CallX { reg } => match self.callx(insns, regs, pc, reg, budget)? {
-                    call::CallX::Helper => {
+                Insn::CallX { reg } => match tri!('run, self.callx(insns, regs, pc, reg)) {
+                    call::CallX::Helper(f, id) => {
+                        self.budget = budget;
+                        let r = self.call_helper(f, id, pc, regs);
+                        budget = self.budget;
+                        tri!('run, r);
                         if self.pending_tail.is_some() {
-                            return self.tail_call(pc, regs, base);
+                            break self.tail_call(pc, regs, base);
                         }
                         pc += 1;
                     }
@@ -192,9 +230,12 @@ impl<H> Vm<'_, H> {
                 },
                 Insn::Exit => match self.ret(regs, base) {
                     Some(ret) => pc = ret,
-                    None => return Ok(Flow::Exit(regs[0])),
+                    None => break Ok(Flow::Exit(regs[0])),
                 },
             }
-        }
+        };
+        self.budget = budget;
+        regs_io.copy_from_slice(&local[..11]);
+        result
     }
 }

@@ -230,15 +230,14 @@ impl<'a, H> Vm<'a, H> {
         &mut self,
         pc: usize,
         ret_pc: usize,
-        regs: &[u64; 11],
+        saved: [u64; 4],
     ) -> Result<u64, Trap> {
         let depth = self.frames.len();
         if depth >= self.config.max_call_depth {
             return Err(Trap::call_depth(pc));
         }
         let fp = self.frame_pointer(depth);
-        self.frames
-            .push(Frame::new(ret_pc, [regs[6], regs[7], regs[8], regs[9]]));
+        self.frames.push(Frame::new(ret_pc, saved));
         self.mem.zero_stack(fp, self.config.stack_size as u64);
         self.sync_stack_window();
         Ok(fp)
@@ -261,7 +260,7 @@ impl<'a, H> Vm<'a, H> {
         let base = self.frames.len();
         let mut regs = [0u64; 11];
         regs[1..6].copy_from_slice(&args);
-        regs[10] = self.push_frame(pc, usize::MAX, &regs)?;
+        regs[10] = self.push_frame(pc, usize::MAX, [0; 4])?;
         let r = self.execute(&prog, target, &mut regs, base);
         self.frames.truncate(base);
         self.sync_stack_window();

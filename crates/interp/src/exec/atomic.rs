@@ -3,6 +3,7 @@
 //! instruction, so memory shared with another thread (a map value used
 //! concurrently) is not updated atomically with respect to that thread.
 
+use super::{ix, Regs};
 use crate::trap::Trap;
 use crate::vm::Vm;
 use bpfbox_isa::{sem, AluOp, AtomicOp, Reg, Size, Width};
@@ -14,7 +15,7 @@ impl<H> Vm<'_, H> {
     #[inline(never)]
     pub(super) fn atomic(
         &mut self,
-        regs: &mut [u64; 11],
+        regs: &mut Regs,
         pc: usize,
         size: Size,
         op: AtomicOp,
@@ -25,16 +26,16 @@ impl<H> Vm<'_, H> {
         let n = size.bytes();
         let off = off as i64 as u64;
         if op == AtomicOp::LoadAcquire {
-            let addr = regs[src as usize].wrapping_add(off);
+            let addr = regs[ix(src)].wrapping_add(off);
             let v = self
                 .mem
                 .load(addr, n)
                 .ok_or_else(|| Trap::oob(pc, addr, n, false))?;
-            regs[dst as usize] = v;
+            regs[ix(dst)] = v;
             return Ok(());
         }
-        let addr = regs[dst as usize].wrapping_add(off);
-        let s = regs[src as usize];
+        let addr = regs[ix(dst)].wrapping_add(off);
+        let s = regs[ix(src)];
         if op == AtomicOp::StoreRelease {
             return self
                 .mem
@@ -79,7 +80,7 @@ impl<H> Vm<'_, H> {
             | AtomicOp::Add { fetch: true }
             | AtomicOp::Or { fetch: true }
             | AtomicOp::And { fetch: true }
-            | AtomicOp::Xor { fetch: true } => regs[src as usize] = old,
+            | AtomicOp::Xor { fetch: true } => regs[ix(src)] = old,
             _ => {}
         }
         Ok(())

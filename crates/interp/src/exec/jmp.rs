@@ -1,12 +1,13 @@
 //! Conditional jumps and `may_goto`.
 
+use super::{ix, operand, Regs};
 use crate::vm::Vm;
 use bpfbox_isa::{sem, Cond, Reg, Src, Width};
 
 /// Whether the conditional jump is taken.
 #[inline(always)]
-pub(super) fn taken(regs: &[u64; 11], width: Width, cond: Cond, dst: Reg, src: Src) -> bool {
-    sem::cond(width, cond, regs[dst as usize], sem::operand(src, regs))
+pub(super) fn taken(regs: &Regs, width: Width, cond: Cond, dst: Reg, src: Src) -> bool {
+    sem::cond(width, cond, regs[ix(dst)], operand(src, regs))
 }
 
 impl<H> Vm<'_, H> {
@@ -30,7 +31,7 @@ mod tests {
 
     #[test]
     fn conditions_read_the_right_registers() {
-        let mut r = [0u64; 11];
+        let mut r = [0u64; 16];
         r[3] = 5;
         r[4] = 0x1_0000_0005;
         assert!(taken(&r, Width::W32, Cond::Eq, 3, Src::Reg(4)));

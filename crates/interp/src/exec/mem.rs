@@ -1,5 +1,6 @@
 //! Loads, stores, `lddw` and the legacy packet loads `LD_ABS`/`LD_IND`.
 
+use super::{ix, operand, Regs};
 use crate::program::func_addr;
 use crate::trap::Trap;
 use crate::vm::Vm;
@@ -29,7 +30,7 @@ impl<H> Vm<'_, H> {
     #[inline(always)]
     pub(super) fn load(
         &self,
-        regs: &mut [u64; 11],
+        regs: &mut Regs,
         pc: usize,
         size: Size,
         signed: bool,
@@ -37,11 +38,11 @@ impl<H> Vm<'_, H> {
         src: Reg,
         off: i16,
     ) -> Result<(), Trap> {
-        let addr = regs[src as usize].wrapping_add(off as i64 as u64);
+        let addr = regs[ix(src)].wrapping_add(off as i64 as u64);
         let n = size.bytes();
         match self.mem.load(addr, n) {
             Some(v) => {
-                regs[dst as usize] = if signed { sign_extend(v, n) } else { v };
+                regs[ix(dst)] = if signed { sign_extend(v, n) } else { v };
                 Ok(())
             }
             None => Err(Trap::oob(pc, addr, n, false)),
@@ -52,16 +53,16 @@ impl<H> Vm<'_, H> {
     #[inline(always)]
     pub(super) fn store(
         &mut self,
-        regs: &[u64; 11],
+        regs: &Regs,
         pc: usize,
         size: Size,
         dst: Reg,
         off: i16,
         src: Src,
     ) -> Result<(), Trap> {
-        let addr = regs[dst as usize].wrapping_add(off as i64 as u64);
+        let addr = regs[ix(dst)].wrapping_add(off as i64 as u64);
         let n = size.bytes();
-        let v = sem::operand(src, regs);
+        let v = operand(src, regs);
         match self.mem.store(addr, n, v) {
             Some(()) => Ok(()),
             None => Err(Trap::oob(pc, addr, n, true)),
@@ -76,7 +77,7 @@ impl<H> Vm<'_, H> {
     #[inline(never)]
     pub(super) fn ld_abs(
         &self,
-        regs: &mut [u64; 11],
+        regs: &mut Regs,
         pc: usize,
         size: Size,
         off: u64,
