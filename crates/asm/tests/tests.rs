@@ -4,5 +4,6 @@
 
 mod clang_oracle;
 mod pseudo_classes;
+mod robustness;
 mod roundtrip;
 mod verifier_log;
