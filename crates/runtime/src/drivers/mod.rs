@@ -107,7 +107,7 @@ impl LoadedProgram {
 
     /// Kernel name of the program's type (`BPF_PROG_TYPE_XDP`).
     pub fn prog_type_name(&self) -> &'static str {
-        self.prog_type.name()
+        self.prog_type.spec().name
     }
 }
 
@@ -118,16 +118,39 @@ pub fn test_run(
     host: &mut HostState,
     input: &TestRunInput,
 ) -> Result<TestRunOutput, TestRunError> {
-    match prog.prog_type {
-        ProgType::SocketFilter
-        | ProgType::SchedCls
-        | ProgType::SchedAct
-        | ProgType::CgroupSkb
-        | ProgType::LwtIn
-        | ProgType::LwtOut
-        | ProgType::LwtXmit => skb::test_run(prog, host, input),
-        ProgType::Xdp => xdp::test_run(prog, host, input),
+    match runner_for(prog.prog_type) {
+        Some(run) => run(prog, host, input),
+        None => Err(TestRunError::new(
+            crate::skb::errno::ENOTSUPP,
+            format!(
+                "bpfbox has no BPF_PROG_TEST_RUN runner for {}",
+                prog.prog_type.spec().name
+            ),
+        )),
     }
+}
+
+/// A test-run driver (the kernel's `bpf_prog_ops.test_run`).
+pub type Runner =
+    fn(&LoadedProgram, &mut HostState, &TestRunInput) -> Result<TestRunOutput, TestRunError>;
+
+/// The test-run driver of each program type bpfbox runs on packets, as the
+/// kernel shares `bpf_prog_test_run_skb` between the skb types. Adding a
+/// type adds one row.
+const RUNNERS: &[(ProgType, Runner)] = &[
+    (ProgType::SocketFilter, skb::test_run),
+    (ProgType::SchedCls, skb::test_run),
+    (ProgType::SchedAct, skb::test_run),
+    (ProgType::CgroupSkb, skb::test_run),
+    (ProgType::LwtIn, skb::test_run),
+    (ProgType::LwtOut, skb::test_run),
+    (ProgType::LwtXmit, skb::test_run),
+    (ProgType::Xdp, xdp::test_run),
+];
+
+/// The test-run driver for a program type, if bpfbox has one.
+pub fn runner_for(ty: ProgType) -> Option<Runner> {
+    RUNNERS.iter().find(|(t, _)| *t == ty).map(|(_, r)| *r)
 }
 
 /// A trap while running: the kernel's verifier would have rejected the

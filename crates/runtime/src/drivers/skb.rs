@@ -258,7 +258,7 @@ pub fn test_run(
     }
     host.packet = PacketState::Skb(Box::new(skb));
     host.map.prog_type = prog.prog_type.id();
-    host.map.ld_abs = prog.prog_type.ld_abs();
+    host.map.ld_abs = prog.prog_type.spec().ld_abs;
     let run = run_repeat(prog, host, input.repeat);
     let packet = std::mem::take(&mut host.packet);
     host.ctx_buf.clear();

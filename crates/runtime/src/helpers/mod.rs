@@ -56,15 +56,14 @@ pub fn table_for(
     prog_type: ProgType,
     expected_attach_type: u32,
 ) -> Result<Helpers<HostState>, Error> {
-    let _ = expected_attach_type; // no attach-dependent helper among the implemented ones
     let all = implemented();
     for insn in prog.insns() {
         if let Insn::Call { helper } = *insn {
             let id = helper as u32;
-            if helper < 0 || (crate::avail::known(id) && !crate::avail::allowed(prog_type, id)) {
+            if helper < 0 || (crate::avail::known(id) && !crate::avail::allowed(prog_type, expected_attach_type, id)) {
                 return Err(Error::helper_not_allowed(format!(
                     "program of type {} cannot use helper {}",
-                    prog_type.name(),
+                    crate::avail::name(prog_type),
                     helper_name(id)
                 )));
             }
@@ -78,7 +77,7 @@ pub fn table_for(
     }
     let mut t = Helpers::new();
     for (id, _, f) in all {
-        if id < 256 && crate::avail::allowed(prog_type, id) {
+        if id < 256 && crate::avail::allowed(prog_type, expected_attach_type, id) {
             t.set(id as u8, f);
         }
     }
