@@ -1,0 +1,82 @@
+//! Command definitions (clap derive), dispatch, error reporting and exit
+//! codes: 0 success, 1 failure or bad input, 2 usage errors (clap).
+
+mod asm;
+mod conformance;
+mod exec;
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Run and check eBPF programs of every Linux program type in userspace.
+#[derive(Parser, Debug)]
+#[command(name = "bpfbox", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOpts {
+    /// Print one JSON object (or JSON Lines for streams) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Pretty-print JSON (implies --json).
+    #[arg(long, global = true)]
+    pub pretty: bool,
+    /// Print less: only results.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+impl GlobalOpts {
+    /// Whether output is JSON.
+    pub fn json(&self) -> bool {
+        self.json || self.pretty
+    }
+}
+
+/// Which engine runs a program.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// bpfbox's interpreter.
+    Interp,
+    /// The running Linux kernel (BPF_PROG_LOAD + BPF_PROG_TEST_RUN; needs root).
+    Kernel,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a raw program: r1 points at a copy of --mem (or is 0), r2 is its
+    /// length; the last line of output is r0.
+    Exec(exec::ExecArgs),
+    /// Assemble a `.s` file (pseudo-C or bpf_conformance syntax, detected).
+    Asm(asm::AsmArgs),
+    /// Disassemble raw bytecode into the pseudo-C syntax of `llvm-objdump -d`.
+    Disasm(asm::DisasmArgs),
+    /// Run bpf_conformance `.data` files (or directories of them).
+    Conformance(conformance::ConformanceArgs),
+    /// Speak the upstream bpf_conformance runner's plugin protocol.
+    ConformancePlugin(conformance::PluginArgs),
+}
+
+/// Parses arguments, runs the command, prints errors as one `bpfbox:` line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let g = cli.global.clone();
+    let result = match cli.command {
+        Command::Exec(a) => exec::run(&g, a),
+        Command::Asm(a) => asm::run_asm(&g, a),
+        Command::Disasm(a) => asm::run_disasm(&g, a),
+        Command::Conformance(a) => conformance::run(&g, a),
+        Command::ConformancePlugin(a) => conformance::run_plugin(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => output::report_error(&g, &e),
+    }
+}
