@@ -297,7 +297,6 @@ pub fn describe_type_for(spec: &ProgTypeSpec, attach: Option<AttachType>) -> Typ
         .collect();
     let expected = match spec.attach.expected {
         ExpectedAttach::NotValidated => "not validated".to_string(),
-        ExpectedAttach::Ignored => "ignored".to_string(),
         ExpectedAttach::MemberIndex => "struct_ops member index".to_string(),
         ExpectedAttach::MustBeZero => "must be 0".to_string(),
         ExpectedAttach::OneOf { allowed, zero } => {

@@ -135,10 +135,8 @@ pub enum ExpectedAttach {
     },
     /// Carries the index of the struct_ops member, not an attach type.
     MemberIndex,
-    /// Must be 0 (EXT).
+    /// Must be 0 (EXT, SYSCALL).
     MustBeZero,
-    /// Ignored entirely.
-    Ignored,
 }
 
 /// How programs of the type are loaded and attached.
@@ -160,9 +158,9 @@ impl AttachSpec {
     pub fn normalize(&self, prog: &'static str, raw: u32) -> Result<Option<AttachType>, Error> {
         let bad = || Error::new(ErrorKind::BadExpectedAttach { prog, raw });
         match self.expected {
-            ExpectedAttach::NotValidated
-            | ExpectedAttach::Ignored
-            | ExpectedAttach::MemberIndex => Ok(AttachType::from_id(raw)),
+            ExpectedAttach::NotValidated => Ok(AttachType::from_id(raw)),
+            // a member index, not an attach type
+            ExpectedAttach::MemberIndex => Ok(None),
             ExpectedAttach::MustBeZero if raw == 0 => Ok(None),
             ExpectedAttach::MustBeZero => Err(bad()),
             ExpectedAttach::OneOf { allowed, zero } => {

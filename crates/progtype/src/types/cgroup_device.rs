@@ -43,7 +43,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     packet: PacketAccess::NONE,
     helpers: HelperAvail::Layers {
         layers: &[&BASE, &PERF_OUTPUT, &CGROUP_STORAGE, &CGROUP_RETVAL],
-        by_attach: &[],
+        by_attach: &[super::RETVAL_BY_ATTACH],
         evidence: Evidence::Empirical,
     },
     characteristic_helpers: &[

@@ -55,7 +55,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
             &CGROUP_RETVAL,
             &CGROUP_SOCK_EXTRA,
         ],
-        by_attach: &[],
+        by_attach: &[super::RETVAL_BY_ATTACH],
         evidence: Evidence::Empirical,
     },
     characteristic_helpers: &[

@@ -44,7 +44,7 @@ const V6: &[A] = &[
     A::CgroupInet6Getpeername,
     A::CgroupInet6Getsockname,
 ];
-/// Hooks that only report an address back: must return 1, no retval.
+/// Hooks that only report an address back: must return 1.
 const REPORT_ONLY: &[A] = &[
     A::CgroupUdp4Recvmsg,
     A::CgroupUdp6Recvmsg,
@@ -124,11 +124,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                 add: &[],
                 remove: &[&BIND_ONLY],
             },
-            AttachHelperRule {
-                when: AttachFilter::Only(REPORT_ONLY),
-                add: &[],
-                remove: &[&CGROUP_RETVAL],
-            },
+            super::RETVAL_BY_ATTACH,
         ],
         evidence: Evidence::Empirical,
     },

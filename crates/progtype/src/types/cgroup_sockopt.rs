@@ -67,11 +67,14 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
             &CGROUP_RETVAL,
             &CGROUP_SOCKOPT_EXTRA,
         ],
-        by_attach: &[AttachHelperRule {
-            when: AttachFilter::Except(&[A::CgroupSetsockopt]),
-            add: &[],
-            remove: &[&SOCKOPT_CALLS],
-        }],
+        by_attach: &[
+            AttachHelperRule {
+                when: AttachFilter::Except(&[A::CgroupSetsockopt]),
+                add: &[],
+                remove: &[&SOCKOPT_CALLS],
+            },
+            super::RETVAL_BY_ATTACH,
+        ],
         evidence: Evidence::Empirical,
     },
     characteristic_helpers: &[id::SETSOCKOPT, id::GETSOCKOPT, id::SET_RETVAL, id::TCP_SOCK],

@@ -45,7 +45,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
             &CGROUP_RETVAL,
             &CGROUP_SYSCTL_EXTRA,
         ],
-        by_attach: &[],
+        by_attach: &[super::RETVAL_BY_ATTACH],
         evidence: Evidence::Empirical,
     },
     characteristic_helpers: &[

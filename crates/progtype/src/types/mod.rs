@@ -71,3 +71,33 @@ pub(crate) static PERF_SAMPLE: &[NamedValue] = &[NamedValue::new(
     "0",
     "suppress this event's perf sample (non-zero: normal perf processing)",
 )];
+
+use crate::attach::AttachType as A;
+use crate::helpers::{sets::CGROUP_RETVAL, AttachHelperRule};
+use crate::spec::AttachFilter;
+
+/// Expected attach types for which `cgroup_common_func_proto` hides
+/// `get_retval`/`set_retval` (kernel/bpf/cgroup.c). Types that do not
+/// validate expected_attach_type hit this with 0 (= CGROUP_INET_INGRESS):
+/// verified on 6.18 for CGROUP_DEVICE and CGROUP_SYSCTL loaded with 0.
+pub(crate) const NO_RETVAL: &[A] = &[
+    A::CgroupInetIngress,
+    A::CgroupInetEgress,
+    A::CgroupSockOps,
+    A::CgroupUdp4Recvmsg,
+    A::CgroupUdp6Recvmsg,
+    A::CgroupUnixRecvmsg,
+    A::CgroupInet4Getpeername,
+    A::CgroupInet6Getpeername,
+    A::CgroupUnixGetpeername,
+    A::CgroupInet4Getsockname,
+    A::CgroupInet6Getsockname,
+    A::CgroupUnixGetsockname,
+];
+
+/// The attach rule removing the retval helpers for [`NO_RETVAL`].
+pub(crate) const RETVAL_BY_ATTACH: AttachHelperRule = AttachHelperRule {
+    when: AttachFilter::Only(NO_RETVAL),
+    add: &[],
+    remove: &[&CGROUP_RETVAL],
+};

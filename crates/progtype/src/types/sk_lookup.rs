@@ -2,7 +2,7 @@
 
 use super::SK_VERDICT;
 use crate::attach::AttachType as A;
-use crate::ctx::skb::{RN, X4};
+use crate::ctx::skb::RN;
 use crate::ctx::{Access, AccessTable, CtxField, CtxLayout, FieldRule, RegKind, Widths};
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
@@ -24,7 +24,12 @@ pub static SK_LOOKUP_CTX: CtxLayout = CtxLayout {
         CtxField::new("protocol", 12, 4, "IPPROTO_TCP / IPPROTO_UDP"),
         CtxField::new("remote_ip4", 16, 4, "network order"),
         CtxField::array("remote_ip6", 20, 4, 4, "network order"),
-        CtxField::new("remote_port", 36, 2, "__be16, then 2 bytes of zero padding"),
+        CtxField::new(
+            "remote_port",
+            36,
+            2,
+            "__be16, then 2 bytes of zero padding (readable too)",
+        ),
         CtxField::new("local_ip4", 40, 4, "network order"),
         CtxField::array("local_ip6", 44, 4, 4, "network order"),
         CtxField::new("local_port", 60, 4, "host order"),
@@ -43,8 +48,8 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ro(12, 4, RN),
         FieldRule::ro(16, 4, RN),
         FieldRule::ro(20, 16, N124),
-        FieldRule::ro(36, 2, Access::anywhere(Widths::B12)),
-        FieldRule::ro(36, 4, X4), // remote_port: 4-byte load kept for compatibility
+        // remote_port: __be16 plus 2 padding bytes, all readable (verified)
+        FieldRule::ro(36, 4, N124),
         FieldRule::ro(40, 4, RN),
         FieldRule::ro(44, 16, N124),
         FieldRule::ro(60, 4, RN),

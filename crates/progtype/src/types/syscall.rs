@@ -107,7 +107,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         }],
     },
     attach: AttachSpec {
-        expected: ExpectedAttach::Ignored,
+        expected: ExpectedAttach::MustBeZero,
         attach_types: &[],
         method: "not attachable; run with BPF_PROG_TEST_RUN",
     },
@@ -124,7 +124,8 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         by_attach: &[],
         evidence: Evidence::Empirical,
     },
-    load_notes: "prog_flags must contain BPF_F_SLEEPABLE (EINVAL otherwise)",
+    load_notes: "prog_flags must contain BPF_F_SLEEPABLE (EINVAL otherwise); \
+                 expected_attach_type must be 0 (verified)",
     hooks: &SyscallHooks,
 };
 

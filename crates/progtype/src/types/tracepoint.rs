@@ -1,8 +1,12 @@
 //! `BPF_PROG_TYPE_TRACEPOINT` (5) — `tracepoint` ops (kernel/trace/bpf_trace.c).
 
 use super::PERF_SAMPLE;
+use crate::attach::AttachType;
 use crate::ctx::skb::ANY;
-use crate::ctx::{AccessTable, CtxField, CtxLayout, FieldRule};
+use crate::ctx::{
+    check_table_access, AccessError, AccessTable, CtxField, CtxLayout, FieldAccess, FieldRule,
+    RegKind,
+};
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -34,6 +38,40 @@ static ACCESS: AccessTable = AccessTable {
     base: None,
     rules: &[FieldRule::ro(8, 8184, ANY)],
 };
+
+/// `tp_prog_is_valid_access` compares the signed offset with
+/// `sizeof(void *)`, an unsigned value, so every *negative* offset passes
+/// the lower-bound check: the kernel accepts aligned loads at any negative
+/// instruction offset (verified on 6.18 down to -32768). The table covers
+/// the rest.
+pub struct TracepointHooks;
+
+impl ProgTypeHooks for TracepointHooks {
+    fn check_access(
+        &self,
+        spec: &ProgTypeSpec,
+        attach: Option<AttachType>,
+        off: i64,
+        size: u32,
+        write: bool,
+    ) -> Result<FieldAccess, AccessError> {
+        let aligned = matches!(size, 1 | 2 | 4 | 8) && off % size as i64 == 0;
+        if off < 0 && !write && aligned {
+            return Ok(FieldAccess {
+                field: "(before the record)",
+                field_offset: 0,
+                field_size: 0,
+                ctx_field_size: size as u8,
+                off: off as u16,
+                size: size as u8,
+                narrow: false,
+                write,
+                result: RegKind::Scalar,
+            });
+        }
+        check_table_access(spec.ctx, spec.access, attach, off, size, write)
+    }
+}
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {
@@ -86,6 +124,26 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     hook: "perf_trace_<class>() -> perf_trace_run_bpf_submit() -> trace_call_bpf() when the \
            tracepoint fires",
     test_run: TestRunSpec::none(),
-    load_notes: "",
-    hooks: &TableHooks,
+    load_notes: "the verifier accepts loads at negative ctx offsets (unsigned comparison in \
+                 tp_prog_is_valid_access); they read before the record",
+    hooks: &TracepointHooks,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_offsets_quirk() {
+        assert!(SPEC.check_access(None, -8, 8, false).is_ok());
+        assert!(SPEC.check_access(None, -32768, 4, false).is_ok());
+        assert!(SPEC.check_access(None, -6, 4, false).is_err());
+        assert!(SPEC.check_access(None, -8, 8, true).is_err());
+        assert!(
+            SPEC.check_access(None, 0, 4, false).is_err(),
+            "common header"
+        );
+        assert!(SPEC.check_access(None, 8184, 8, false).is_ok());
+        assert!(SPEC.check_access(None, 8192, 1, false).is_err());
+    }
+}

@@ -1,0 +1,326 @@
+//! Integration tests of bpfbox-progtype.
+//!
+//! `kernel_access`: the context access tables against the running kernel.
+//! For every loadable program type / expected attach type, every naturally
+//! aligned (offset, size) load and register store of the context is loaded
+//! with raw `bpf(BPF_PROG_LOAD)` and the verifier's verdict is compared with
+//! `check_access`. Needs root (CAP_BPF/CAP_SYS_ADMIN); otherwise the test
+//! reports the skip and passes.
+
+mod kernel_access {
+    use bpfbox_progtype::spec::ExpectedAttach;
+    use bpfbox_progtype::{AttachType, ProgType, ProgTypeSpec, ALL};
+
+    const BPF_PROG_LOAD: libc::c_long = 5;
+    const BPF_F_SLEEPABLE: u32 = 1 << 4;
+
+    pub(crate) fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> u64 {
+        (code as u64)
+            | ((dst as u64 & 0xf) << 8)
+            | ((src as u64 & 0xf) << 12)
+            | ((off as u16 as u64) << 16)
+            | ((imm as u32 as u64) << 32)
+    }
+
+    fn size_bits(size: u32) -> u8 {
+        match size {
+            1 => 0x10,
+            2 => 0x08,
+            4 => 0x00,
+            _ => 0x18,
+        }
+    }
+
+    /// `r0 = *(size *)(r1 + off)` or `r2 = 0; *(size *)(r1 + off) = r2`,
+    /// then `r0 = 1; exit`.
+    fn program(off: i16, size: u32, write: bool) -> Vec<u64> {
+        let mut p = Vec::new();
+        if write {
+            p.push(insn(0xb7, 2, 0, 0, 0));
+            p.push(insn(0x63 | size_bits(size), 1, 2, off, 0));
+        } else {
+            p.push(insn(0x61 | size_bits(size), 0, 1, off, 0));
+        }
+        p.push(insn(0xb7, 0, 0, 0, 1));
+        p.push(insn(0x95, 0, 0, 0, 0));
+        p
+    }
+
+    /// Load; Ok(()) if accepted, Err(errno) otherwise.
+    fn load(ty: u32, eat: u32, flags: u32, prog: &[u64]) -> Result<(), i32> {
+        load_log(ty, eat, flags, prog, None)
+    }
+
+    /// Load with an optional verifier log buffer.
+    pub(crate) fn load_log(
+        ty: u32,
+        eat: u32,
+        flags: u32,
+        prog: &[u64],
+        log: Option<&mut [u8]>,
+    ) -> Result<(), i32> {
+        let license = b"GPL\0";
+        let mut attr = [0u8; 128];
+        if let Some(log) = log {
+            attr[24..28].copy_from_slice(&1u32.to_ne_bytes());
+            attr[28..32].copy_from_slice(&(log.len() as u32).to_ne_bytes());
+            attr[32..40].copy_from_slice(&(log.as_mut_ptr() as u64).to_ne_bytes());
+        }
+        attr[0..4].copy_from_slice(&ty.to_ne_bytes());
+        attr[4..8].copy_from_slice(&(prog.len() as u32).to_ne_bytes());
+        attr[8..16].copy_from_slice(&(prog.as_ptr() as u64).to_ne_bytes());
+        attr[16..24].copy_from_slice(&(license.as_ptr() as u64).to_ne_bytes());
+        attr[44..48].copy_from_slice(&flags.to_ne_bytes());
+        attr[68..72].copy_from_slice(&eat.to_ne_bytes());
+        // SAFETY: attr is a valid, initialised bpf_attr prefix that lives
+        // for the call; the pointers inside point to live buffers.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                BPF_PROG_LOAD,
+                attr.as_ptr(),
+                attr.len() as libc::c_uint,
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: fd was just returned by the kernel and is ours.
+            unsafe { libc::close(fd as i32) };
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        }
+    }
+
+    /// Expected attach types to try for a spec: those its SEC names use,
+    /// plus 0 where the kernel accepts it.
+    fn raw_attach_values(s: &ProgTypeSpec) -> Vec<u32> {
+        let mut v: Vec<u32> = Vec::new();
+        if !matches!(s.attach.expected, ExpectedAttach::OneOf { zero: None, .. }) {
+            v.push(0);
+        }
+        for d in s.sec_names {
+            if let Some(a) = d.attach {
+                v.push(a.id());
+            }
+        }
+        if let ExpectedAttach::OneOf { allowed, .. } = s.attach.expected {
+            v.extend(allowed.iter().map(|a| a.id()));
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn offsets(s: &ProgTypeSpec, size: u32) -> Vec<i64> {
+        let limit = (s.ctx.size as i64).min(i16::MAX as i64 + 1);
+        let mut v: Vec<i64> = vec![-8, -4];
+        let mut push_range = |from: i64, to: i64| {
+            let mut o = from - from.rem_euclid(size as i64);
+            while o < to {
+                v.push(o);
+                o += size as i64;
+            }
+        };
+        if limit <= 512 {
+            push_range(0, limit + 8);
+        } else {
+            push_range(0, 256);
+            push_range(limit - 64, limit + 8);
+        }
+        v.retain(|o| (i16::MIN as i64..=i16::MAX as i64).contains(o));
+        v
+    }
+
+    /// Program types that cannot be loaded without BTF targets or config
+    /// options missing on the reference VM.
+    pub(crate) const SKIP: [ProgType; 5] = [
+        ProgType::Tracing,
+        ProgType::Lsm,
+        ProgType::Ext,
+        ProgType::StructOps,
+        ProgType::LircMode2,
+    ];
+
+    /// (spec, raw expected_attach_type, effective attach, prog_flags).
+    pub(crate) type Config = (&'static ProgTypeSpec, u32, Option<AttachType>, u32);
+
+    /// Every loadable configuration, or None when BPF programs cannot be
+    /// loaded here.
+    pub(crate) fn loadable_configs() -> Option<Vec<Config>> {
+        let trivial = [insn(0xb7, 0, 0, 0, 1), insn(0x95, 0, 0, 0, 0)];
+        if let Err(e) = load(ProgType::SocketFilter.id(), 0, 0, &trivial) {
+            eprintln!("skipped: cannot load BPF programs here (errno {e}); needs root");
+            return None;
+        }
+        let mut v = Vec::new();
+        for s in ALL.iter().copied().filter(|s| !SKIP.contains(&s.ty)) {
+            let flags = if s.ty == ProgType::Syscall {
+                BPF_F_SLEEPABLE
+            } else {
+                0
+            };
+            for raw in raw_attach_values(s) {
+                if let Ok(a) = s.normalize_attach(raw) {
+                    v.push((s, raw, a, flags));
+                }
+            }
+        }
+        Some(v)
+    }
+
+    #[test]
+    fn expected_attach_validation_matches_the_kernel() {
+        let Some(_) = loadable_configs() else {
+            return;
+        };
+        let trivial = [insn(0xb7, 0, 0, 0, 1), insn(0x95, 0, 0, 0, 0)];
+        let mut mismatches = Vec::new();
+        for s in ALL.iter().filter(|s| !SKIP.contains(&s.ty)) {
+            let flags = if s.ty == ProgType::Syscall {
+                BPF_F_SLEEPABLE
+            } else {
+                0
+            };
+            for raw in 0..60 {
+                let kernel = load(s.id(), raw, flags, &trivial).is_ok();
+                let model = s.normalize_attach(raw).is_ok();
+                if kernel != model {
+                    mismatches.push(format!(
+                        "{} eat={raw}: kernel {kernel}, model {model}",
+                        s.name
+                    ));
+                }
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+
+    #[test]
+    fn access_tables_match_the_kernel() {
+        let Some(configs) = loadable_configs() else {
+            return;
+        };
+        let mut mismatches = Vec::new();
+        let mut checked = 0usize;
+        for (s, raw, attach, flags) in configs {
+            {
+                for size in [1u32, 2, 4, 8] {
+                    for off in offsets(s, size) {
+                        for write in [false, true] {
+                            let kernel =
+                                load(s.id(), raw, flags, &program(off as i16, size, write));
+                            let model = s.check_access(attach, off, size, write);
+                            checked += 1;
+                            if kernel.is_ok() != model.is_ok() {
+                                mismatches.push(format!(
+                                    "{} eat={raw} {} off={off} size={size}: kernel {:?}, model {:?}",
+                                    s.name,
+                                    if write { "store" } else { "load" },
+                                    kernel,
+                                    model.map(|a| a.field)
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!("checked {checked} accesses against the kernel");
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+}
+
+mod kernel_helpers_and_returns {
+    use super::kernel_access::{insn, load_log, loadable_configs};
+    use bpfbox_progtype::helpers::HELPER_COUNT;
+
+    /// Verifier messages that mean "this helper does not exist for this
+    /// program/attach type" (spec §4.1); anything else (argument type
+    /// errors) means it exists.
+    const UNAVAILABLE: &[&str] = &[
+        "unknown func",
+        "invalid func",
+        "program of this type cannot use helper",
+        "not supported for program type",
+        "supported only for fentry/fexit/fmod_ret programs",
+        "helper call is not allowed in probe",
+        "helper call might sleep in a non-sleepable prog",
+    ];
+
+    #[test]
+    fn helper_availability_matches_the_kernel() {
+        let Some(configs) = loadable_configs() else {
+            return;
+        };
+        let mut mismatches = Vec::new();
+        let mut log = vec![0u8; 64 * 1024];
+        for (s, raw, attach, flags) in configs {
+            for id in 1..HELPER_COUNT {
+                let prog = [
+                    insn(0x85, 0, 0, 0, id as i32),
+                    insn(0xb7, 0, 0, 0, 1),
+                    insn(0x95, 0, 0, 0, 0),
+                ];
+                log.iter_mut().for_each(|b| *b = 0);
+                let r = load_log(s.id(), raw, flags, &prog, Some(&mut log));
+                let text = String::from_utf8_lossy(&log);
+                let kernel = r.is_ok() || !UNAVAILABLE.iter().any(|m| text.contains(m));
+                // probe_write_user is refused by lockdown, not by the type
+                if id == 36 {
+                    continue;
+                }
+                let model = s.helper_allowed(attach, id);
+                if kernel != model {
+                    mismatches.push(format!(
+                        "{} eat={raw} helper {id} ({}): kernel {kernel}, model {model}",
+                        s.name,
+                        bpfbox_progtype::helper_name(id).unwrap_or("?")
+                    ));
+                }
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+
+    #[test]
+    fn return_ranges_match_the_kernel() {
+        let Some(configs) = loadable_configs() else {
+            return;
+        };
+        let mut mismatches = Vec::new();
+        for (s, raw, attach, flags) in configs {
+            for k in [-4096i32, -1, 0, 1, 2, 3, 4, 7, i32::MAX] {
+                let prog = [insn(0xb7, 0, 0, 0, k), insn(0x95, 0, 0, 0, 0)];
+                let kernel = load_log(s.id(), raw, flags, &prog, None).is_ok();
+                let model = s.ret.check(attach, k as i64, k as i64).is_ok();
+                if kernel != model {
+                    mismatches.push(format!(
+                        "{} eat={raw} r0={k}: kernel {kernel}, model {model}",
+                        s.name
+                    ));
+                }
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+}
