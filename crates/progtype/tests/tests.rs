@@ -57,12 +57,12 @@ mod kernel_access {
         eat: u32,
         flags: u32,
         prog: &[u64],
-        log: Option<&mut [u8]>,
+        log: Option<(&mut [u8], u32)>,
     ) -> Result<(), i32> {
         let license = b"GPL\0";
         let mut attr = [0u8; 128];
-        if let Some(log) = log {
-            attr[24..28].copy_from_slice(&1u32.to_ne_bytes());
+        if let Some((log, level)) = log {
+            attr[24..28].copy_from_slice(&level.to_ne_bytes());
             attr[28..32].copy_from_slice(&(log.len() as u32).to_ne_bytes());
             attr[32..40].copy_from_slice(&(log.as_mut_ptr() as u64).to_ne_bytes());
         }
@@ -272,7 +272,7 @@ mod kernel_helpers_and_returns {
                     insn(0x95, 0, 0, 0, 0),
                 ];
                 log.iter_mut().for_each(|b| *b = 0);
-                let r = load_log(s.id(), raw, flags, &prog, Some(&mut log));
+                let r = load_log(s.id(), raw, flags, &prog, Some((&mut log, 1)));
                 let text = String::from_utf8_lossy(&log);
                 let kernel = r.is_ok() || !UNAVAILABLE.iter().any(|m| text.contains(m));
                 // probe_write_user is refused by lockdown, not by the type
@@ -316,6 +316,103 @@ mod kernel_helpers_and_returns {
                 }
             }
         }
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+}
+
+mod kernel_reg_kinds {
+    use super::kernel_access::{insn, load_log, loadable_configs};
+    use bpfbox_progtype::RegKind;
+
+    /// The register type the verifier log shows for R0 after instruction 0.
+    fn kind_from_log(log: &str) -> Option<RegKind> {
+        let line = log.lines().find(|l| l.starts_with("0: ("))?;
+        let state = line.split("; ").nth(1)?;
+        let r0 = state
+            .split_whitespace()
+            .find(|t| t.starts_with("R0=") || t.starts_with("R0_w="))?;
+        let v = &r0[r0.find('=')? + 1..];
+        let kinds = [
+            ("pkt_end(", RegKind::PtrToPacketEnd),
+            ("pkt_meta(", RegKind::PtrToPacketMeta),
+            ("pkt(", RegKind::PtrToPacket),
+            ("sock_common_or_null(", RegKind::PtrToSockCommonOrNull),
+            ("sock_or_null(", RegKind::PtrToSocketOrNull),
+            ("sock(", RegKind::PtrToSocket),
+            ("flow_keys(", RegKind::PtrToFlowKeys),
+            ("tp_buffer(", RegKind::PtrToTpBuffer),
+            ("trusted_ptr_", RegKind::PtrToBtfId),
+            ("ptr_", RegKind::PtrToBtfId),
+            ("scalar(", RegKind::Scalar),
+        ];
+        if v.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+            return Some(RegKind::Scalar);
+        }
+        kinds
+            .iter()
+            .find(|(p, _)| v.starts_with(p))
+            .map(|(_, k)| *k)
+    }
+
+    fn size_bits(size: u32) -> u8 {
+        match size {
+            1 => 0x10,
+            2 => 0x08,
+            4 => 0x00,
+            _ => 0x18,
+        }
+    }
+
+    #[test]
+    fn load_results_match_the_kernel() {
+        let Some(configs) = loadable_configs() else {
+            return;
+        };
+        let mut mismatches = Vec::new();
+        let mut log = vec![0u8; 64 * 1024];
+        let mut checked = 0usize;
+        for (s, raw, attach, flags) in configs {
+            let limit = s.ctx.size.min(256) as i64;
+            for size in [1u32, 2, 4, 8] {
+                for off in (0..limit).step_by(size as usize) {
+                    let Ok(acc) = s.check_access(attach, off, size, false) else {
+                        continue;
+                    };
+                    if acc.narrow {
+                        continue;
+                    }
+                    let prog = [
+                        insn(0x61 | size_bits(size), 0, 1, off as i16, 0),
+                        insn(0xb7, 0, 0, 0, 1),
+                        insn(0x95, 0, 0, 0, 0),
+                    ];
+                    log.iter_mut().for_each(|b| *b = 0);
+                    // log_level 2: the state after every instruction
+                    let _ = load_log(s.id(), raw, flags, &prog, Some((&mut log, 2)));
+                    let text = String::from_utf8_lossy(&log);
+                    let kernel = kind_from_log(&text);
+                    let model = if acc.result == RegKind::FromBtf {
+                        continue;
+                    } else {
+                        acc.result
+                    };
+                    checked += 1;
+                    if kernel != Some(model) {
+                        mismatches.push(format!(
+                            "{} eat={raw} off={off} size={size} ({}): kernel {kernel:?}, model {model:?}",
+                            s.name, acc.field
+                        ));
+                    }
+                }
+            }
+        }
+        eprintln!("checked {checked} load results against the kernel");
+        assert!(checked > 1000, "only {checked} loads checked");
         assert!(
             mismatches.is_empty(),
             "{} mismatches:\n{}",
