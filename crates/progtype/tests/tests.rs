@@ -59,7 +59,18 @@ mod kernel_access {
         prog: &[u64],
         log: Option<(&mut [u8], u32)>,
     ) -> Result<(), i32> {
-        let license = b"GPL\0";
+        load_lic(ty, eat, flags, prog, log, b"GPL\0")
+    }
+
+    /// Load with a log buffer and a NUL-terminated license string.
+    pub(crate) fn load_lic(
+        ty: u32,
+        eat: u32,
+        flags: u32,
+        prog: &[u64],
+        log: Option<(&mut [u8], u32)>,
+        license: &[u8],
+    ) -> Result<(), i32> {
         let mut attr = [0u8; 128];
         if let Some((log, level)) = log {
             attr[24..28].copy_from_slice(&level.to_ne_bytes());
@@ -413,6 +424,73 @@ mod kernel_reg_kinds {
         }
         eprintln!("checked {checked} load results against the kernel");
         assert!(checked > 1000, "only {checked} loads checked");
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+}
+
+mod kernel_protos {
+    use super::kernel_access::{insn, load_lic, loadable_configs};
+    use bpfbox_progtype::helpers::{ArgType, PROTOS};
+
+    /// For every prototype: `gpl_only` (a non-GPL program is refused with
+    /// "cannot call GPL-restricted function") and whether the helper takes
+    /// two or more arguments (R1 holds the context at entry, R2 is
+    /// uninitialised: "R2 !read_ok").
+    #[test]
+    fn gpl_only_and_argument_presence_match_the_kernel() {
+        let Some(configs) = loadable_configs() else {
+            return;
+        };
+        let mut mismatches = Vec::new();
+        let mut checked = 0usize;
+        let mut log = vec![0u8; 64 * 1024];
+        for p in PROTOS {
+            let Some(&(s, raw, _, flags)) = configs
+                .iter()
+                .find(|(s, _, a, _)| s.helper_allowed(*a, p.id))
+            else {
+                continue;
+            };
+            let prog = [
+                insn(0x85, 0, 0, 0, p.id as i32),
+                insn(0xb7, 0, 0, 0, 1),
+                insn(0x95, 0, 0, 0, 0),
+            ];
+            let mut run = |license: &[u8]| {
+                log.iter_mut().for_each(|b| *b = 0);
+                let r = load_lic(s.id(), raw, flags, &prog, Some((&mut log, 1)), license);
+                (r.is_ok(), String::from_utf8_lossy(&log).into_owned())
+            };
+            let (_, text) = run(b"MIT\0");
+            let kernel_gpl = text.contains("GPL-restricted");
+            let (ok, text) = run(b"GPL\0");
+            let kernel_args = !ok && text.contains("R2 !read_ok");
+            checked += 1;
+            if kernel_gpl != p.gpl_only {
+                mismatches.push(format!(
+                    "{}: gpl_only kernel {kernel_gpl}, model {}",
+                    p.name(),
+                    p.gpl_only
+                ));
+            }
+            // R1 holds the context: the R2 check is only reached when the
+            // first argument accepts it.
+            let first_takes_ctx = matches!(p.args[0], ArgType::PtrToCtx | ArgType::Anything);
+            if first_takes_ctx && kernel_args != (p.nargs() >= 2) {
+                mismatches.push(format!(
+                    "{}: two or more args: kernel {kernel_args}, model nargs {}",
+                    p.name(),
+                    p.nargs()
+                ));
+            }
+        }
+        eprintln!("checked {checked} prototypes against the kernel");
+        assert!(checked > 100, "only {checked} prototypes checked");
         assert!(
             mismatches.is_empty(),
             "{} mismatches:\n{}",

@@ -4,7 +4,9 @@
 //! `ARG_CONST_SIZE`, `ARG_PTR_TO_MEM | MEM_RDONLY` ...). Source: kernel
 //! `*_proto` definitions (kernel/bpf/helpers.c, net/core/filter.c,
 //! kernel/trace/bpf_trace.c ...) read for facts; helpers without a row
-//! here still have an id and a name.
+//! here still have an id and a name. `gpl_only` of every row, and whether
+//! a helper whose first argument takes the context has two or more
+//! arguments, are checked against the running kernel (tests/tests.rs).
 
 use serde::Serialize;
 
@@ -443,7 +445,7 @@ pub static PROTOS: &[HelperProto] = &[
     p(
         FIB_LOOKUP,
         I,
-        false,
+        true,
         &[PtrToCtx, PtrToMem, ConstSize, Anything],
     ),
     p(
@@ -655,7 +657,7 @@ pub static PROTOS: &[HelperProto] = &[
     p(
         CHECK_MTU,
         I,
-        false,
+        true,
         &[PtrToCtx, Anything, PtrToLong, Anything, Anything],
     ),
     p(
@@ -676,11 +678,11 @@ pub static PROTOS: &[HelperProto] = &[
             ConstSizeOrZero,
         ],
     ),
-    p(TIMER_INIT, I, false, &[PtrToTimer, ConstMapPtr, Anything]),
-    p(TIMER_SET_CALLBACK, I, false, &[PtrToTimer, PtrToFunc]),
-    p(TIMER_START, I, false, &[PtrToTimer, Anything, Anything]),
-    p(TIMER_CANCEL, I, false, &[PtrToTimer]),
-    p(GET_FUNC_IP, I, false, &[PtrToCtx]),
+    p(TIMER_INIT, I, true, &[PtrToTimer, ConstMapPtr, Anything]),
+    p(TIMER_SET_CALLBACK, I, true, &[PtrToTimer, PtrToFunc]),
+    p(TIMER_START, I, true, &[PtrToTimer, Anything, Anything]),
+    p(TIMER_CANCEL, I, true, &[PtrToTimer]),
+    p(GET_FUNC_IP, I, true, &[PtrToCtx]),
     p(GET_ATTACH_COOKIE, I, false, &[PtrToCtx]),
     p(
         TRACE_VPRINTK,
