@@ -14,6 +14,40 @@
 //! checked against the registered regions, so no bytecode (verified or not)
 //! can cause undefined behaviour: it runs to `Ok` or to a `Trap`.
 //!
+//! # Semantic choices (where Linux leaves room or bpfbox had to pick)
+//!
+//! - **Frames:** at most [`Config::max_call_depth`] (8) live frames counting
+//!   the main function, so the 8th nested `call` traps with
+//!   [`Trap::CallDepth`]; callbacks run by [`Vm::call_function`] count too.
+//!   Frames are laid out downwards like a native stack and the stack region's
+//!   window covers only the live frames: a callee may use pointers into its
+//!   callers' frames but nothing below its own. Each new frame (and the main
+//!   frame at the start of a run) is zeroed, so results never depend on
+//!   leftovers; a tail call keeps the main frame as is, as the kernel does.
+//! - **Helpers:** `r1..r5` keep their values after a helper call (not
+//!   scrubbed). Helpers trap with [`Vm::helper_error`] or
+//!   [`Vm::mem_trap`], or stop the program with [`Trap::Unwind`].
+//! - **`callx reg`:** a register value that fits an `i32` is a helper id
+//!   (bpf_conformance's convention: `call %r2` with `r2 = 5` calls helper
+//!   5); a function address from `lddw rX, func` makes a bpf-to-bpf call;
+//!   anything else is [`Trap::BadCallTarget`].
+//! - **Function addresses:** `lddw rX, func` loads [`func_addr`]`(slot)`, a
+//!   value outside all memory that [`func_slot`] maps back; helpers taking
+//!   callbacks use it to find the slot for [`Vm::call_function`].
+//! - **`lddw` with a map or BTF pseudo source** traps with
+//!   [`Trap::Unlinked`]: the loader must rewrite it to a constant first.
+//! - **`may_goto`:** each function invocation starts with the kernel's
+//!   budget [`MAY_GOTO_BUDGET`] (8M); at 0 it jumps, else it decrements and
+//!   falls through.
+//! - **`LD_ABS`/`LD_IND`:** read big-endian from the packet set with
+//!   [`Vm::set_ld_abs_source`]; an offset past the end (or negative) ends
+//!   the *current function* with `r0 = 0`, which for the main function ends
+//!   the program (the kernel's `bpf_gen_ld_abs` emits an `exit`).
+//! - **Atomics** are checked read-modify-writes of host memory, not locked
+//!   instructions: the interpreter is single-threaded.
+//! - **Instruction limit:** [`Config::insn_limit`] (default `1 << 26`)
+//!   instructions per [`Vm::run`], tail calls and callbacks included.
+//!
 //! This crate depends only on bpfbox-isa. It must not depend on the
 //! verifier, the program-type layer or map implementations: those plug in
 //! through [`Memory`] regions, [`Helpers`] and the `H` host state.

@@ -119,11 +119,19 @@ impl Drop for OwnedBuf {
 /// stack, which the [`crate::Vm`] installs.
 pub struct Memory<'a> {
     regions: Vec<Region>,
-    /// Index of the region that satisfied the last lookup.
-    last: Cell<usize>,
+    /// Index of the region that satisfied the last read (`[0]`) and the
+    /// last write (`[1]`): programs often read a packet while writing the
+    /// stack, and one shared entry would thrash.
+    last: [Cell<usize>; 2],
     stack: Option<(RegionId, OwnedBuf)>,
     _borrow: PhantomData<&'a mut [u8]>,
 }
+
+// SAFETY: a `Memory` only holds what `&'a mut [u8]` / `&'a [u8]` borrows
+// (both `Send`), its own stack allocation, and `add_raw` memory whose
+// contract requires it to be usable from whichever thread uses the memory.
+// The lookup cache (`Cell`) makes it `!Sync`, which is kept.
+unsafe impl Send for Memory<'_> {}
 
 impl Default for Memory<'_> {
     fn default() -> Self {
@@ -152,7 +160,7 @@ impl<'a> Memory<'a> {
     pub fn new() -> Self {
         Memory {
             regions: Vec::new(),
-            last: Cell::new(0),
+            last: [Cell::new(0), Cell::new(0)],
             stack: None,
             _borrow: PhantomData,
         }
@@ -195,8 +203,9 @@ impl<'a> Memory<'a> {
     ///
     /// # Safety
     /// `ptr..ptr+len` must stay valid for reads (and for writes when
-    /// `writable`) for as long as this `Memory` lives, and nothing may hold a
-    /// Rust reference to it while a program or helper accesses it.
+    /// `writable`) for as long as this `Memory` lives, from whichever thread
+    /// uses the `Memory`, and nothing may hold a Rust reference to it while
+    /// a program or helper accesses it.
     pub unsafe fn add_raw(
         &mut self,
         ptr: *mut u8,
@@ -267,7 +276,7 @@ impl<'a> Memory<'a> {
     /// `write` is set). Checks the last-hit region first.
     #[inline(always)]
     pub(crate) fn translate(&self, addr: u64, len: u64, write: bool) -> Option<*mut u8> {
-        let i = self.last.get();
+        let i = self.last[write as usize].get();
         if let Some(r) = self.regions.get(i) {
             if let Some(p) = r.ptr_for(addr, len) {
                 if r.writable || !write {
@@ -285,7 +294,7 @@ impl<'a> Memory<'a> {
                 if write && !r.writable {
                     return None;
                 }
-                self.last.set(i);
+                self.last[write as usize].set(i);
                 return Some(p);
             }
         }

@@ -38,7 +38,7 @@ pub struct Program {
 }
 
 impl Program {
-    /// Validates decoded instructions (as [`bpfbox_isa::decode`] returns
+    /// Validates decoded instructions (as [`bpfbox_isa::decode()`] returns
     /// them: `lddw` followed by [`Insn::LdImm64Hi`]).
     pub fn new(insns: Vec<Insn>) -> Result<Self, DecodeError> {
         validate(&insns)?;

@@ -164,7 +164,6 @@ impl<'a, H> Vm<'a, H> {
         let r = self.run_main(prog, args);
         self.running = false;
         self.frames.clear();
-        self.prog = None;
         self.pending_tail = None;
         r
     }
@@ -183,10 +182,15 @@ impl<'a, H> Vm<'a, H> {
         let mut regs = [0u64; 11];
         regs[1..6].copy_from_slice(&args);
         regs[10] = top;
-        let mut prog = Arc::clone(prog);
+        // The last program stays in `self.prog` between runs, so running
+        // the same program again costs no reference-count traffic.
+        if !self.prog.as_ref().is_some_and(|p| Arc::ptr_eq(p, prog)) {
+            self.prog = Some(Arc::clone(prog));
+        }
+        let mut tail: Option<Arc<Program>> = None;
         loop {
-            self.prog = Some(Arc::clone(&prog));
-            match self.execute(&prog, 0, &mut regs, 0) {
+            let cur: &Program = tail.as_deref().unwrap_or(prog);
+            match self.execute(cur, 0, &mut regs, 0) {
                 Ok(Flow::Exit(v)) | Err(Trap::Unwind(v)) => return Ok(v),
                 Ok(Flow::TailCall(next, ctx)) => {
                     // Unwind every frame; the main frame's stack and r0,
@@ -199,7 +203,8 @@ impl<'a, H> Vm<'a, H> {
                     self.sync_stack_window();
                     regs[1] = ctx;
                     regs[10] = top;
-                    prog = next;
+                    self.prog = Some(Arc::clone(&next));
+                    tail = Some(next);
                 }
                 Err(t) => return Err(t),
             }
@@ -248,11 +253,13 @@ impl<'a, H> Vm<'a, H> {
     /// back into the program (`bpf_loop`, `bpf_for_each_map_elem`, timers):
     /// `target` is the slot the program passed, see [`crate::func_slot`].
     /// The callback shares the run's instruction budget and frame limit.
+    /// Outside a run this fails with [`Trap::BadCallTarget`].
     pub fn call_function(&mut self, target: usize, args: [u64; 5]) -> Result<u64, Trap> {
         let pc = self.pc;
         let helper_id = self.helper_id;
-        let Some(prog) = self.prog.clone() else {
-            return Err(Trap::bad_call_target(pc, target as u64));
+        let prog = match &self.prog {
+            Some(p) if self.running => Arc::clone(p),
+            _ => return Err(Trap::bad_call_target(pc, target as u64)),
         };
         if !prog.is_entry(target) {
             return Err(Trap::bad_call_target(pc, target as u64));
@@ -320,7 +327,8 @@ impl<'a, H> Vm<'a, H> {
         self.frames.len()
     }
 
-    /// The program being run (the tail-called one after a tail call).
+    /// The program being run (the tail-called one after a tail call); after
+    /// a run, the last program run.
     pub fn current_program(&self) -> Option<&Arc<Program>> {
         self.prog.as_ref()
     }
