@@ -96,3 +96,53 @@ fn a_source_outside_memory_traps() {
         })
     );
 }
+
+/// Values measured with BPF_PROG_TEST_RUN on Linux 6.18 (socket filter,
+/// 64-byte packet 01 02 .. 40; the skb data starts after the 14-byte
+/// Ethernet header, so the LD_ABS packet is bytes 15..=64, 50 bytes).
+/// Each program: r6 = r1; r0 = 7; <load>; r0 += 0x100000; exit.
+#[test]
+fn matches_the_kernel() {
+    let pkt: Vec<u8> = (1..=64).collect();
+    let helpers = Helpers::<()>::new();
+    let mut m = Memory::new();
+    let (_, a) = m.add_readonly(&pkt, RegionKind::Packet);
+    let mut vm = Vm::new(m, (), &helpers, Config::default());
+    vm.set_ld_abs_source(a + 14, 50);
+    let mut check = |load: Insn, pre: Vec<Insn>, want: u64| {
+        let mut p = pre;
+        p.extend([mov(0, 7), load, add(0, 0x100000), EXIT]);
+        assert_eq!(vm.run(&prog(p), [0; 5]), Ok(want), "{load:?}");
+    };
+    check(abs(Size::H, 0), vec![], 0x100f10);
+    for (size, off) in [
+        (Size::H, 62),
+        (Size::H, 63),
+        (Size::W, 60),
+        (Size::W, 61),
+        (Size::B, 63),
+        (Size::B, 64),
+    ] {
+        check(abs(size, off), vec![], 0);
+    }
+    let mut wide = lddw(7, 0x1_0000_0002).to_vec();
+    wide.push(mov(1, 0));
+    check(
+        Insn::LdInd {
+            size: Size::B,
+            src: 7,
+            imm: 0,
+        },
+        wide,
+        0x100011,
+    );
+    check(
+        Insn::LdInd {
+            size: Size::H,
+            src: 7,
+            imm: 4,
+        },
+        vec![mov(7, -2)],
+        0x101112,
+    );
+}
