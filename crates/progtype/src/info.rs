@@ -373,6 +373,23 @@ mod tests {
     use crate::registry::by_name;
 
     #[test]
+    fn every_type_describes_and_serialises() {
+        for s in crate::registry::ALL {
+            let i = describe_type(s);
+            assert_eq!(i.context.fields.len(), s.ctx.fields.len(), "{}", s.name);
+            assert_eq!(i.context.pointees.len(), s.pointees.len(), "{}", s.name);
+            assert!(
+                !i.return_values.is_empty() && !i.sec_names.is_empty(),
+                "{}",
+                s.name
+            );
+            let j = serde_json::to_value(&i).unwrap();
+            assert_eq!(j["name"], s.name);
+            assert_eq!(j["bpfbox"], "not yet");
+        }
+    }
+
+    #[test]
     fn xdp_summary() {
         let i = describe_type(by_name("xdp").unwrap());
         assert_eq!(i.context.struct_name, "struct xdp_md");

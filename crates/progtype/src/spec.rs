@@ -423,6 +423,17 @@ impl ProgTypeSpec {
         self.hooks.helper_allowed(self, attach, id)
     }
 
+    /// The struct reachable through a context pointer of kind `via` (the
+    /// `_OR_NULL` kinds after their NULL check use the same table).
+    pub fn pointee(&self, via: crate::ctx::RegKind) -> Option<&'static CtxStruct> {
+        use crate::ctx::RegKind as K;
+        let via = match via {
+            K::PtrToSocketOrNull => K::PtrToSocket,
+            other => other,
+        };
+        self.pointees.iter().find(|p| p.via == via)
+    }
+
     /// Effective expected attach type for a raw load attribute value.
     pub fn normalize_attach(&self, raw: u32) -> Result<Option<AttachType>, Error> {
         self.attach.normalize(self.name, raw)

@@ -499,3 +499,84 @@ mod kernel_protos {
         );
     }
 }
+
+mod kernel_sock_deref {
+    use super::kernel_access::{insn, load_log, loadable_configs};
+    use bpfbox_progtype::ctx::check_table_access;
+    use bpfbox_progtype::RegKind;
+
+    fn size_bits(size: u32) -> u8 {
+        match size {
+            1 => 0x10,
+            2 => 0x08,
+            4 => 0x00,
+            _ => 0x18,
+        }
+    }
+
+    /// Loads through every socket pointer field of every context
+    /// (`struct bpf_sock` via PTR_TO_SOCKET / PTR_TO_SOCK_COMMON) against
+    /// the pointee tables.
+    #[test]
+    fn socket_pointer_loads_match_the_kernel() {
+        let Some(configs) = loadable_configs() else {
+            return;
+        };
+        let mut mismatches = Vec::new();
+        let mut checked = 0usize;
+        let mut accepted = 0usize;
+        for (s, raw, attach, flags) in configs {
+            for f in s.ctx.fields {
+                let Ok(acc) = s.check_access(attach, f.offset as i64, 8, false) else {
+                    continue;
+                };
+                if !matches!(
+                    acc.result,
+                    RegKind::PtrToSocket
+                        | RegKind::PtrToSocketOrNull
+                        | RegKind::PtrToSockCommonOrNull
+                ) {
+                    continue;
+                }
+                let Some(p) = s.pointee(acc.result) else {
+                    mismatches.push(format!("{}: no pointee for {}", s.name, f.name));
+                    continue;
+                };
+                for size in [1u32, 2, 4, 8] {
+                    for off in (0..p.layout.size as i64 + 8).step_by(size as usize) {
+                        let prog = [
+                            insn(0x79, 2, 1, f.offset as i16, 0),
+                            insn(0x15, 2, 0, 1, 0),
+                            insn(0x61 | size_bits(size), 0, 2, off as i16, 0),
+                            insn(0xb7, 0, 0, 0, 1),
+                            insn(0x95, 0, 0, 0, 0),
+                        ];
+                        let kernel = load_log(s.id(), raw, flags, &prog, None).is_ok();
+                        let model =
+                            check_table_access(p.layout, p.access, attach, off, size, false)
+                                .is_ok();
+                        checked += 1;
+                        accepted += kernel as usize;
+                        if kernel != model {
+                            mismatches.push(format!(
+                                "{} eat={raw} {}->{off} size={size}: kernel {kernel}, model {model}",
+                                s.name, f.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!("checked {checked} socket loads against the kernel, {accepted} accepted");
+        assert!(
+            checked > 1000 && accepted > 500,
+            "only {checked}/{accepted} checked"
+        );
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+}

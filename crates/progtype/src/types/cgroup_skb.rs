@@ -47,7 +47,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "cg_skb",
     ctx: &SK_BUFF,
     access: &ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: false,
     packet: PacketAccess::RO,
     helpers: HelperAvail::Layers {

@@ -105,7 +105,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "cg_sock_addr",
     ctx: &SOCK_ADDR,
     access: &ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,
     packet: PacketAccess::NONE,
     helpers: HelperAvail::Layers {

@@ -56,7 +56,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "cg_sockopt",
     ctx: &SOCKOPT,
     access: &ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,
     packet: PacketAccess::RW,
     helpers: HelperAvail::Layers {

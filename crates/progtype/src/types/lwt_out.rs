@@ -16,7 +16,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "lwt_out",
     ctx: &SK_BUFF,
     access: &LWT_ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: false,
     packet: PacketAccess::RO,
     helpers: HelperAvail::Layers {

@@ -23,7 +23,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "lwt_xmit",
     ctx: &SK_BUFF,
     access: &LWT_ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: false,
     packet: PacketAccess::RW,
     helpers: HelperAvail::Layers {

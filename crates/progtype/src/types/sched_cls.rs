@@ -96,7 +96,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "tc_cls_act",
     ctx: &SK_BUFF,
     access: &TC_ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: true,
     packet: PacketAccess::RW,
     helpers: HelperAvail::Layers {

@@ -65,7 +65,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "sk_lookup",
     ctx: &SK_LOOKUP_CTX,
     access: &ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,
     packet: PacketAccess::NONE,
     helpers: HelperAvail::Layers {

@@ -50,7 +50,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "sk_msg",
     ctx: &SK_MSG_MD,
     access: &ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,
     packet: PacketAccess::RW,
     helpers: HelperAvail::Layers {

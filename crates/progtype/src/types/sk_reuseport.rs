@@ -65,7 +65,10 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "sk_reuseport",
     ctx: &SK_REUSEPORT_MD,
     access: &ACCESS,
-    pointees: &[],
+    pointees: &[
+        crate::ctx::sock::SOCK_POINTEE,
+        crate::ctx::sock::SOCK_COMMON_POINTEE,
+    ],
     ld_abs: false,
     packet: PacketAccess::RO,
     helpers: HelperAvail::Layers {

@@ -28,7 +28,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "sk_skb",
     ctx: &SK_BUFF,
     access: &ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: false,
     packet: PacketAccess::RW,
     helpers: HelperAvail::Layers {

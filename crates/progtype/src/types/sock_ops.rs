@@ -103,7 +103,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "sock_ops",
     ctx: &SOCK_OPS,
     access: &ACCESS,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,
     packet: PacketAccess::RO,
     helpers: HelperAvail::Layers {

@@ -13,7 +13,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     kernel_ops: "sk_filter",
     ctx: &SK_BUFF,
     access: &SKB_BASE,
-    pointees: &[],
+    pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: true,
     packet: PacketAccess::NONE,
     helpers: HelperAvail::Layers {
