@@ -11,5 +11,7 @@ pub use bpfbox_isa as isa;
 pub use bpfbox_kernel as kernel;
 
 pub mod conformance;
+pub mod engine;
+pub mod kobj;
 pub mod pcap;
 pub mod rawprog;

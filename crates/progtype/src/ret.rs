@@ -172,6 +172,26 @@ impl ReturnSpec {
     }
 }
 
+impl ReturnSpec {
+    /// Whether the hook drops the packet for this return value: a socket
+    /// filter keeping 0 bytes, or a named value whose name or meaning says
+    /// drop (`XDP_DROP`, `XDP_ABORTED`: "drop and fire...", `TC_ACT_SHOT`:
+    /// "drop the packet", cgroup `drop`). Used to leave dropped packets out
+    /// of `--pcap-out`.
+    pub fn drops(&self, attach: Option<AttachType>, retval: u64) -> bool {
+        let Some(rule) = self.rule(attach) else {
+            return false;
+        };
+        if rule.interp == Interp::KeepBytes && retval as u32 == 0 {
+            return true;
+        }
+        self.named(attach, retval).is_some_and(|n| {
+            let said = |s: &str| s.to_ascii_lowercase().starts_with("drop");
+            said(n.name) || said(n.meaning) || n.meaning.starts_with("packet dropped")
+        })
+    }
+}
+
 /// Name of a Linux errno (`EPERM`), or the number.
 pub fn errno_name(e: i32) -> String {
     const NAMES: [&str; 41] = [
@@ -270,5 +290,21 @@ mod tests {
         assert_eq!(SPEC.describe(None, u64::MAX), "UNSPEC");
         assert_eq!(SPEC.describe(None, (-13i64) as u64), "deny: EACCES");
         assert_eq!(errno_name(111), "ECONNREFUSED");
+    }
+}
+
+#[cfg(test)]
+mod drop_tests {
+    use crate::ProgType;
+
+    #[test]
+    fn drops_follow_the_named_values() {
+        let xdp = &ProgType::Xdp.spec().ret;
+        assert!(xdp.drops(None, 0) && xdp.drops(None, 1));
+        assert!(!xdp.drops(None, 2) && !xdp.drops(None, 3));
+        let tc = &ProgType::SchedCls.spec().ret;
+        assert!(tc.drops(None, 2) && !tc.drops(None, 0));
+        let sf = &ProgType::SocketFilter.spec().ret;
+        assert!(sf.drops(None, 0) && !sf.drops(None, 54));
     }
 }

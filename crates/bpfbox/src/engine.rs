@@ -1,0 +1,287 @@
+//! Running an object's program on either engine with the same inputs:
+//! bpfbox's interpreter ([`InterpEngine`]) or the running kernel
+//! ([`KernelEngine`]), both behind [`Engine`], so `bpfbox run` and
+//! `bpfbox diff` have one code path. Inputs and outputs are those of
+//! `BPF_PROG_TEST_RUN`.
+
+use crate::kobj::KernelObject;
+use bpfbox_object::{Object, ProgramDef};
+use bpfbox_runtime::{HostState, LoadedProgram, TestRunInput};
+use serde::Serialize;
+
+/// Capacity of the `data_out` buffer both engines get: room for any packet
+/// a program can grow to (XDP frames are at most a page plus fragments).
+pub const DATA_OUT_CAPACITY: u32 = 1 << 16;
+
+/// One test run's inputs.
+#[derive(Debug, Clone, Default)]
+pub struct RunInput {
+    /// Packet (`data_in`).
+    pub data_in: Vec<u8>,
+    /// Context (`ctx_in`), if given.
+    pub ctx_in: Option<Vec<u8>>,
+    /// `repeat` (0 counts as 1).
+    pub repeat: u32,
+    /// `flags`.
+    pub flags: u32,
+}
+
+/// One test run's outputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunOutput {
+    /// `retval`.
+    pub retval: u32,
+    /// Error the syscall reported along with results (`ENOSPC`).
+    pub errno: Option<i32>,
+    /// Packet after the run.
+    pub data_out: Vec<u8>,
+    /// Context after the run.
+    pub ctx_out: Option<Vec<u8>>,
+    /// Mean time per run, ns (bpfbox: instructions per run).
+    pub duration_ns: u32,
+    /// Lines `bpf_trace_printk` printed (interpreter only).
+    pub trace: Vec<String>,
+}
+
+/// A run that did not produce results.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RunError {
+    /// errno, when the failure is one (EINVAL for a bad ctx_in, ...).
+    pub errno: Option<i32>,
+    /// One line.
+    pub message: String,
+}
+
+/// A map's contents after runs, in a form both engines can produce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MapDump {
+    /// Map name in the object.
+    pub name: String,
+    /// `(key, value)` pairs sorted by key. Values of maps that hold
+    /// host-specific handles (prog arrays, map-in-map) are left empty.
+    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Why the map's contents are not listed, if they are not.
+    pub note: Option<String>,
+}
+
+/// An engine that runs one loaded program.
+pub trait Engine {
+    /// `interp` or `kernel`.
+    fn name(&self) -> &'static str;
+    /// Runs `BPF_PROG_TEST_RUN`.
+    fn test_run(&mut self, input: &RunInput) -> Result<RunOutput, RunError>;
+    /// Reads every map back (queues and stacks are drained).
+    fn dump_maps(&mut self) -> Vec<MapDump>;
+}
+
+const QUEUE: u32 = 22;
+const STACK: u32 = 23;
+
+/// Maps whose contents cannot be listed the same way in both engines.
+fn unlistable(map_type: u32) -> Option<&'static str> {
+    match map_type {
+        4 => Some("perf event array: records are not stored in the map"),
+        27 => Some("ring buffer: records are not stored in the map"),
+        30 => Some("bloom filter: not iterable"),
+        _ => None,
+    }
+}
+
+/// Maps whose values are host-specific handles (fds, ids).
+fn handle_valued(map_type: u32) -> bool {
+    matches!(map_type, 3 | 12 | 13)
+}
+
+fn ctx_size(prog_type: u32) -> Option<u32> {
+    bpfbox_progtype::by_id(prog_type).map(|s| s.ctx.size)
+}
+
+/// The interpreter engine: a [`HostState`] holding the maps and the loaded
+/// program.
+pub struct InterpEngine {
+    /// Maps, clock, PRNG, trace capture.
+    pub host: HostState,
+    prog: LoadedProgram,
+    names: Vec<(String, u32)>,
+    ctx_size: Option<u32>,
+}
+
+impl InterpEngine {
+    /// Creates the object's maps and loads `def` for the interpreter.
+    pub fn new(obj: &Object, def: &ProgramDef, host: HostState) -> Result<Self, RunError> {
+        let mut host = host;
+        let prog = LoadedProgram::from_object(&mut host, obj, &def.name).map_err(|e| RunError {
+            errno: None,
+            message: e.to_string(),
+        })?;
+        Ok(InterpEngine {
+            host,
+            prog,
+            names: obj.maps.iter().map(|m| (m.name.clone(), m.map_type)).collect(),
+            ctx_size: ctx_size(def.prog_type),
+        })
+    }
+}
+
+impl Engine for InterpEngine {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+
+    fn test_run(&mut self, input: &RunInput) -> Result<RunOutput, RunError> {
+        let req = TestRunInput {
+            data_in: input.data_in.clone(),
+            data_size_out: Some(DATA_OUT_CAPACITY),
+            ctx_in: input.ctx_in.clone(),
+            ctx_size_out: self.ctx_size,
+            repeat: input.repeat,
+            flags: input.flags,
+            ..Default::default()
+        };
+        let out = bpfbox_runtime::test_run(&self.prog, &mut self.host, &req).map_err(|e| {
+            RunError {
+                errno: Some(e.errno),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(RunOutput {
+            retval: out.retval,
+            errno: out.errno,
+            data_out: out.data_out,
+            ctx_out: out.ctx_out,
+            duration_ns: out.duration_ns,
+            trace: std::mem::take(&mut self.host.trace),
+        })
+    }
+
+    fn dump_maps(&mut self) -> Vec<MapDump> {
+        let mut out = Vec::new();
+        for ((name, ty), m) in self.names.iter().zip(self.host.maps.iter_mut()) {
+            let mut d = MapDump {
+                name: name.clone(),
+                entries: Vec::new(),
+                note: unlistable(*ty).map(str::to_string),
+            };
+            if d.note.is_none() {
+                if matches!(*ty, QUEUE | STACK) {
+                    while let Ok(v) = m.lookup_and_delete(&[], 0) {
+                        d.entries.push((Vec::new(), v));
+                    }
+                } else {
+                    d.entries = m.entries().collect();
+                    d.entries.sort();
+                }
+                if handle_valued(*ty) {
+                    d.entries.iter_mut().for_each(|e| e.1.clear());
+                }
+            }
+            out.push(d);
+        }
+        out
+    }
+}
+
+/// The kernel engine: the same object loaded with `bpf()`.
+pub struct KernelEngine {
+    obj: KernelObject,
+    names: Vec<(String, u32)>,
+    ctx_size: Option<u32>,
+}
+
+impl KernelEngine {
+    /// Loads `def` and the object's maps into the running kernel.
+    pub fn new(obj: &Object, def: &ProgramDef) -> Result<Self, RunError> {
+        let k = KernelObject::load(obj, def).map_err(|e| RunError {
+            errno: None,
+            message: e.to_string(),
+        })?;
+        Ok(KernelEngine {
+            obj: k,
+            names: obj.maps.iter().map(|m| (m.name.clone(), m.map_type)).collect(),
+            ctx_size: ctx_size(def.prog_type),
+        })
+    }
+}
+
+impl Engine for KernelEngine {
+    fn name(&self) -> &'static str {
+        "kernel"
+    }
+
+    fn test_run(&mut self, input: &RunInput) -> Result<RunOutput, RunError> {
+        let t = bpfbox_kernel::TestRun {
+            data_in: Some(&input.data_in),
+            data_size_out: DATA_OUT_CAPACITY,
+            ctx_in: input.ctx_in.as_deref(),
+            ctx_size_out: self.ctx_size.unwrap_or(0),
+            repeat: input.repeat,
+            flags: input.flags,
+            ..Default::default()
+        };
+        let out = self.obj.prog.test_run(&t).map_err(|e| RunError {
+            errno: e.errno().map(|e| e.raw()),
+            message: e.to_string(),
+        })?;
+        Ok(RunOutput {
+            retval: out.retval,
+            errno: out.errno.map(|e| e.raw()),
+            data_out: out.data_out,
+            ctx_out: (out.ctx_size_out > 0).then_some(out.ctx_out),
+            duration_ns: out.duration_ns,
+            trace: Vec::new(),
+        })
+    }
+
+    fn dump_maps(&mut self) -> Vec<MapDump> {
+        let mut out = Vec::new();
+        for ((name, ty), m) in self.names.iter().zip(&self.obj.maps) {
+            let mut d = MapDump {
+                name: name.clone(),
+                entries: Vec::new(),
+                note: unlistable(*ty).map(str::to_string),
+            };
+            if d.note.is_none() {
+                if matches!(*ty, QUEUE | STACK) {
+                    while let Ok(Some(v)) = m.lookup_and_delete(None) {
+                        d.entries.push((Vec::new(), v));
+                    }
+                } else {
+                    match m.entries() {
+                        Ok(mut e) => {
+                            e.sort();
+                            d.entries = e;
+                        }
+                        Err(e) => d.note = Some(format!("cannot read: {e}")),
+                    }
+                }
+                if handle_valued(*ty) {
+                    d.entries.iter_mut().for_each(|e| e.1.clear());
+                }
+            }
+            out.push(d);
+        }
+        out
+    }
+}
+
+/// Pins the calling thread to CPU 0 so per-CPU map slots the kernel
+/// writes are the ones bpfbox (CPU 0 by default) writes.
+pub fn pin_to_cpu0() {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
+    // sched_setaffinity only read and write that local set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// A host state matching the kernel's CPU count, for diffs.
+pub fn host_like_kernel() -> HostState {
+    let mut host = HostState::default();
+    if let Ok(n) = bpfbox_kernel::possible_cpus() {
+        host.nr_cpus = n as u32;
+    }
+    host
+}

@@ -1,0 +1,129 @@
+//! One loader, two engines: the kernel side. The same
+//! [`bpfbox_object::Object`] the interpreter runs is loaded into the running
+//! kernel: maps created (inner-map templates, initial global data, frozen
+//! `.rodata`, map-in-map slots), the object's BTF loaded when the kernel
+//! takes it, the program's map references patched with the new fds
+//! (`ProgramDef::link`), and `BPF_PROG_LOAD` with func and line info.
+
+use bpfbox_kernel::{InfoRecords, KernelBtf, KernelMap, KernelProg, MapCreate, ProgLoad};
+use bpfbox_object::{MapInit, MapKind, MapSpec, Object, ProgramDef};
+use std::os::fd::{AsRawFd, RawFd};
+
+/// An object's maps and one program, live in the kernel.
+pub struct KernelObject {
+    /// Maps, by the object's map index.
+    pub maps: Vec<KernelMap>,
+    /// The loaded program.
+    pub prog: KernelProg,
+    _btf: Option<KernelBtf>,
+}
+
+/// Loading into the kernel failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Error(pub String);
+
+fn create_one(spec: &MapSpec, btf: Option<&KernelBtf>) -> Result<KernelMap, Error> {
+    let inner = match &spec.inner {
+        Some(inner) => Some(create_one(inner, None)?),
+        None => None,
+    };
+    let mut mc = MapCreate::new(
+        spec.map_type,
+        spec.key_size,
+        spec.value_size,
+        spec.max_entries,
+    );
+    mc.map_flags = spec.map_flags;
+    mc.map_extra = spec.map_extra;
+    mc.name = &spec.kernel_name;
+    mc.inner_map_fd = inner.as_ref().map(|m| m.as_raw_fd());
+    if let Some(b) = btf {
+        if spec.btf_value_type_id != 0 {
+            mc.btf_fd = Some(b.as_raw_fd());
+            mc.btf_key_type_id = spec.btf_key_type_id;
+            mc.btf_value_type_id = spec.btf_value_type_id;
+        }
+    }
+    mc.create()
+        .map_err(|e| Error(format!("creating map `{}` in the kernel: {e}", spec.name)))
+}
+
+fn info_bytes<T>(items: &[T], f: impl Fn(&T) -> Vec<u32>) -> Vec<u8> {
+    items
+        .iter()
+        .flat_map(|i| f(i).into_iter().flat_map(u32::to_le_bytes))
+        .collect()
+}
+
+impl KernelObject {
+    /// Creates `obj`'s maps and loads program `def` into the kernel.
+    pub fn load(obj: &Object, def: &ProgramDef) -> Result<KernelObject, Error> {
+        bpfbox_kernel::availability().map_err(|e| Error(format!("kernel engine: {e}")))?;
+        // BTF is optional: maps and programs without spin locks or global
+        // functions load without it.
+        let btf = obj
+            .btf_for_kernel()
+            .and_then(|b| bpfbox_kernel::load_btf(&b).ok());
+        let mut maps = Vec::with_capacity(obj.maps.len());
+        for spec in &obj.maps {
+            let m = match create_one(spec, btf.as_ref()) {
+                Ok(m) => m,
+                Err(_) if btf.is_some() => create_one(spec, None)?,
+                Err(e) => return Err(e),
+            };
+            maps.push(m);
+        }
+        for (spec, m) in obj.maps.iter().zip(&maps) {
+            if let Some(d) = &spec.initial_data {
+                m.update(&0u32.to_le_bytes(), d, 0)
+                    .map_err(|e| Error(format!("initialising `{}`: {e}", spec.name)))?;
+            }
+            if matches!(spec.kind, MapKind::Data(bpfbox_object::DataKind::Rodata)) {
+                m.freeze()
+                    .map_err(|e| Error(format!("freezing `{}`: {e}", spec.name)))?;
+            }
+            for (key, init) in &spec.init_slots {
+                if let MapInit::Map(i) = init {
+                    let fd = maps[*i].as_raw_fd() as u32;
+                    m.update(&key.to_le_bytes(), &fd.to_le_bytes(), 0)
+                        .map_err(|e| Error(format!("filling `{}`: {e}", spec.name)))?;
+                }
+            }
+        }
+        let fds: Vec<RawFd> = maps.iter().map(|m| m.as_raw_fd()).collect();
+        let insns = def.link(|i| fds[i]);
+        let func = info_bytes(&def.func_info, |f| vec![f.insn, f.type_id]);
+        let line = info_bytes(&def.line_info, |l| {
+            vec![l.insn, l.file_name_off, l.line_off, l.line_col]
+        });
+        let mut load = ProgLoad::new(def.prog_type, &insns)
+            .expected_attach_type(def.expected_attach_type)
+            .license(&obj.license)
+            .name(&def.name)
+            .prog_flags(def.prog_flags);
+        if let Some(b) = &btf {
+            load.prog_btf_fd = Some(b.as_raw_fd());
+            if !func.is_empty() {
+                load.func_info = Some(InfoRecords {
+                    rec_size: 8,
+                    data: &func,
+                });
+            }
+            if !line.is_empty() {
+                load.line_info = Some(InfoRecords {
+                    rec_size: 16,
+                    data: &line,
+                });
+            }
+        }
+        let prog = load
+            .load()
+            .map_err(|e| Error(format!("kernel rejected `{}`: {e}", def.name)))?;
+        Ok(KernelObject {
+            maps,
+            prog,
+            _btf: btf,
+        })
+    }
+}
