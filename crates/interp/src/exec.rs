@@ -64,9 +64,25 @@ macro_rules! tri {
 impl<H> Vm<'_, H> {
     /// Runs `prog` from `pc` until the function in frame `base` (which the
     /// caller pushed) exits. `regs_io` holds the registers of the running
-    /// frame on entry and on exit.
-    #[inline(never)]
+    /// frame on entry and on exit. With a tracer installed, a separate
+    /// instantiation of the loop calls it before every instruction; without
+    /// one the loop carries no tracing code at all.
     pub(crate) fn execute(
+        &mut self,
+        prog: &Program,
+        pc: usize,
+        regs_io: &mut [u64; 11],
+        base: usize,
+    ) -> Result<Flow, Trap> {
+        if self.tracer.is_some() {
+            self.execute_loop::<true>(prog, pc, regs_io, base)
+        } else {
+            self.execute_loop::<false>(prog, pc, regs_io, base)
+        }
+    }
+
+    #[inline(never)]
+    fn execute_loop<const TRACE: bool>(
         &mut self,
         prog: &Program,
         mut pc: usize,
@@ -87,6 +103,9 @@ impl<H> Vm<'_, H> {
                 break Err(Trap::insn_limit(pc));
             }
             budget -= 1;
+            if TRACE {
+                self.trace(pc, insn, regs);
+            }
             match *insn {
                 Insn::Alu {
                     width,
@@ -237,5 +256,13 @@ impl<H> Vm<'_, H> {
         self.budget = budget;
         regs_io.copy_from_slice(&local[..11]);
         result
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn trace(&mut self, pc: usize, insn: &Insn, regs: &Regs) {
+        if let Some(t) = self.tracer.as_mut() {
+            t(pc, insn, &regs[..11]);
+        }
     }
 }

@@ -76,7 +76,7 @@ pub use memory::{MemFault, Memory, RegionId, RegionKind};
 pub use program::{func_addr, func_slot, Program, FUNC_ADDR_BASE};
 pub use trap::Trap;
 pub use vm::{
-    Config, Vm, MAX_CALL_DEPTH_LIMIT, MAX_STACK_SIZE, MAX_TAIL_CALL_CNT, MAY_GOTO_BUDGET,
+    Config, Tracer, Vm, MAX_CALL_DEPTH_LIMIT, MAX_STACK_SIZE, MAX_TAIL_CALL_CNT, MAY_GOTO_BUDGET,
 };
 
 use bpfbox_isa::{DecodeError, RawInsn};

@@ -27,6 +27,10 @@ pub const MAX_CALL_DEPTH_LIMIT: usize = 64;
 /// Upper bound on [`Config::stack_size`] (larger values are clamped).
 pub const MAX_STACK_SIZE: usize = 1 << 20;
 
+/// A per-instruction trace callback: slot index, the instruction about to
+/// run, and `r0..r10` before it runs. See [`Vm::set_tracer`].
+pub type Tracer<'a> = Box<dyn FnMut(usize, &bpfbox_isa::Insn, &[u64]) + 'a>;
+
 /// Run limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
@@ -104,6 +108,7 @@ pub struct Vm<'a, H> {
     pub(crate) stack_id: RegionId,
     pub(crate) stack_top: u64,
     running: bool,
+    pub(crate) tracer: Option<Tracer<'a>>,
 }
 
 impl<'a, H> Vm<'a, H> {
@@ -130,6 +135,7 @@ impl<'a, H> Vm<'a, H> {
             stack_id: RegionId(0),
             stack_top: 0,
             running: false,
+            tracer: None,
         };
         vm.install_stack();
         vm
@@ -140,6 +146,13 @@ impl<'a, H> Vm<'a, H> {
         let (id, top) = self.mem.ensure_stack(bytes);
         self.stack_id = id;
         self.stack_top = top;
+    }
+
+    /// Installs (or removes) a callback run before every instruction, for
+    /// `--trace` style output. Tracing uses a separate copy of the
+    /// instruction loop, so an untraced VM pays nothing for it.
+    pub fn set_tracer(&mut self, tracer: Option<Tracer<'a>>) {
+        self.tracer = tracer;
     }
 
     /// The (clamped) configuration.

@@ -12,3 +12,4 @@ mod jmp;
 mod ldabs;
 mod limits;
 mod mem;
+mod trace;
