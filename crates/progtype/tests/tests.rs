@@ -500,10 +500,8 @@ mod kernel_protos {
     }
 }
 
-mod kernel_sock_deref {
+mod kernel_pointees {
     use super::kernel_access::{insn, load_log, loadable_configs};
-    use bpfbox_progtype::ctx::check_table_access;
-    use bpfbox_progtype::RegKind;
 
     fn size_bits(size: u32) -> u8 {
         match size {
@@ -514,11 +512,11 @@ mod kernel_sock_deref {
         }
     }
 
-    /// Loads through every socket pointer field of every context
-    /// (`struct bpf_sock` via PTR_TO_SOCKET / PTR_TO_SOCK_COMMON) against
-    /// the pointee tables.
+    /// Loads and stores at every byte offset through every context pointer
+    /// that has a pointee table (`struct bpf_sock` via PTR_TO_SOCKET /
+    /// PTR_TO_SOCK_COMMON, `struct bpf_flow_keys`).
     #[test]
-    fn socket_pointer_loads_match_the_kernel() {
+    fn pointer_accesses_match_the_kernel() {
         let Some(configs) = loadable_configs() else {
             return;
         };
@@ -530,44 +528,42 @@ mod kernel_sock_deref {
                 let Ok(acc) = s.check_access(attach, f.offset as i64, 8, false) else {
                     continue;
                 };
-                if !matches!(
-                    acc.result,
-                    RegKind::PtrToSocket
-                        | RegKind::PtrToSocketOrNull
-                        | RegKind::PtrToSockCommonOrNull
-                ) {
-                    continue;
-                }
                 let Some(p) = s.pointee(acc.result) else {
-                    mismatches.push(format!("{}: no pointee for {}", s.name, f.name));
                     continue;
                 };
                 for size in [1u32, 2, 4, 8] {
-                    for off in (0..p.layout.size as i64 + 8).step_by(size as usize) {
-                        let prog = [
-                            insn(0x79, 2, 1, f.offset as i16, 0),
-                            insn(0x15, 2, 0, 1, 0),
-                            insn(0x61 | size_bits(size), 0, 2, off as i16, 0),
-                            insn(0xb7, 0, 0, 0, 1),
-                            insn(0x95, 0, 0, 0, 0),
-                        ];
-                        let kernel = load_log(s.id(), raw, flags, &prog, None).is_ok();
-                        let model =
-                            check_table_access(p.layout, p.access, attach, off, size, false)
-                                .is_ok();
-                        checked += 1;
-                        accepted += kernel as usize;
-                        if kernel != model {
-                            mismatches.push(format!(
-                                "{} eat={raw} {}->{off} size={size}: kernel {kernel}, model {model}",
-                                s.name, f.name
-                            ));
+                    for off in -2..p.layout.size as i64 + 8 {
+                        for write in [false, true] {
+                            let mem = if write {
+                                insn(0x63 | size_bits(size), 2, 3, off as i16, 0)
+                            } else {
+                                insn(0x61 | size_bits(size), 0, 2, off as i16, 0)
+                            };
+                            let prog = [
+                                insn(0xb7, 3, 0, 0, 0),
+                                insn(0x79, 2, 1, f.offset as i16, 0),
+                                insn(0x15, 2, 0, 1, 0),
+                                mem,
+                                insn(0xb7, 0, 0, 0, 1),
+                                insn(0x95, 0, 0, 0, 0),
+                            ];
+                            let kernel = load_log(s.id(), raw, flags, &prog, None).is_ok();
+                            let model = p.check(attach, off, size, write).is_ok();
+                            checked += 1;
+                            accepted += kernel as usize;
+                            if kernel != model {
+                                mismatches.push(format!(
+                                    "{} eat={raw} {}->{off} size={size} write={write}: \
+                                     kernel {kernel}, model {model}",
+                                    s.name, f.name
+                                ));
+                            }
                         }
                     }
                 }
             }
         }
-        eprintln!("checked {checked} socket loads against the kernel, {accepted} accepted");
+        eprintln!("checked {checked} pointer accesses against the kernel, {accepted} accepted");
         assert!(
             checked > 1000 && accepted > 500,
             "only {checked}/{accepted} checked"

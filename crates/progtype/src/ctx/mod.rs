@@ -407,6 +407,31 @@ pub struct CtxStruct {
     pub access: &'static AccessTable,
     /// The register kind through which the program reaches it.
     pub via: RegKind,
+    /// Offsets must be multiples of the access size. False where the
+    /// kernel checks only bounds (flow keys: `check_flow_keys_access`, and
+    /// x86 has efficient unaligned access, so no alignment check).
+    pub aligned: bool,
+}
+
+impl CtxStruct {
+    /// Check a load or store through the pointer at `off` from its start.
+    pub fn check(
+        &self,
+        attach: Option<AttachType>,
+        off: i64,
+        size: u32,
+        write: bool,
+    ) -> Result<FieldAccess, AccessError> {
+        check_access_inner(
+            self.layout,
+            self.access,
+            attach,
+            off,
+            size,
+            write,
+            self.aligned,
+        )
+    }
 }
 
 /// Why a context access was refused.
@@ -508,6 +533,18 @@ pub fn check_table_access(
     size: u32,
     write: bool,
 ) -> Result<FieldAccess, AccessError> {
+    check_access_inner(layout, table, attach, off, size, write, true)
+}
+
+fn check_access_inner(
+    layout: &CtxLayout,
+    table: &AccessTable,
+    attach: Option<AttachType>,
+    off: i64,
+    size: u32,
+    write: bool,
+    aligned: bool,
+) -> Result<FieldAccess, AccessError> {
     let err = |kind| AccessError {
         kind,
         off,
@@ -520,7 +557,7 @@ pub fn check_table_access(
     if off < 0 || off + size as i64 > layout.size as i64 {
         return Err(err(AccessErrorKind::OutOfBounds));
     }
-    if off % size as i64 != 0 {
+    if aligned && off % size as i64 != 0 {
         return Err(err(AccessErrorKind::Misaligned));
     }
     let uoff = off as u32;

@@ -73,6 +73,7 @@ pub const SOCK_POINTEE: super::CtxStruct = super::CtxStruct {
     layout: &BPF_SOCK,
     access: &SOCK_DEREF,
     via: super::RegKind::PtrToSocket,
+    aligned: true,
 };
 
 /// `struct bpf_sock` reached through a sock_common pointer.
@@ -80,4 +81,5 @@ pub const SOCK_COMMON_POINTEE: super::CtxStruct = super::CtxStruct {
     layout: &BPF_SOCK,
     access: &SOCK_COMMON_DEREF,
     via: super::RegKind::PtrToSockCommonOrNull,
+    aligned: true,
 };

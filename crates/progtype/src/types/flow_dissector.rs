@@ -52,7 +52,8 @@ pub static FLOW_KEYS: CtxLayout = CtxLayout {
     ],
 };
 
-/// Any access inside the 56 bytes (`check_flow_keys_access`: bounds only).
+/// Any access inside the 56 bytes, at any byte offset
+/// (`check_flow_keys_access`: bounds only; verified on 6.18).
 static FLOW_KEYS_ACCESS: AccessTable = AccessTable {
     base: None,
     rules: &[FieldRule::rw(0, 56, ANY, ANY)],
@@ -80,6 +81,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         layout: &FLOW_KEYS,
         access: &FLOW_KEYS_ACCESS,
         via: RegKind::PtrToFlowKeys,
+        aligned: false,
     }],
     ld_abs: false,
     packet: PacketAccess::RO,
