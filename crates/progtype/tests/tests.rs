@@ -122,21 +122,17 @@ mod kernel_access {
         v
     }
 
+    /// Offsets to try: every byte offset (so misaligned ones too) of small
+    /// contexts plus a little beyond, the start and end of large ones, and
+    /// a few negative ones; the instruction offset is an s16.
     fn offsets(s: &ProgTypeSpec, size: u32) -> Vec<i64> {
         let limit = (s.ctx.size as i64).min(i16::MAX as i64 + 1);
-        let mut v: Vec<i64> = vec![-8, -4];
-        let mut push_range = |from: i64, to: i64| {
-            let mut o = from - from.rem_euclid(size as i64);
-            while o < to {
-                v.push(o);
-                o += size as i64;
-            }
-        };
+        let mut v: Vec<i64> = vec![-8, -4, -3];
         if limit <= 512 {
-            push_range(0, limit + 8);
+            v.extend(0..limit + 8);
         } else {
-            push_range(0, 256);
-            push_range(limit - 64, limit + 8);
+            v.extend((0..256).step_by(size as usize));
+            v.extend((limit - 64..limit + 8).step_by(size as usize));
         }
         v.retain(|o| (i16::MIN as i64..=i16::MAX as i64).contains(o));
         v
