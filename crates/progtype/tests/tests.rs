@@ -572,3 +572,84 @@ mod kernel_pointees {
         );
     }
 }
+
+mod kernel_packet {
+    use super::kernel_access::{insn, load_log, loadable_configs};
+    use bpfbox_progtype::RegKind;
+
+    /// `ld_abs` and direct packet read/write flags of every loadable
+    /// configuration against the kernel.
+    #[test]
+    fn ld_abs_and_direct_packet_access_match_the_kernel() {
+        let Some(configs) = loadable_configs() else {
+            return;
+        };
+        let mut mismatches = Vec::new();
+        let mut seen = [0usize; 2];
+        for (s, raw, attach, flags) in configs {
+            // r6 = r1; r0 = *(u8 *)skb[0]; r0 = 1; exit
+            let ld_abs = [
+                insn(0xbf, 6, 1, 0, 0),
+                insn(0x30, 0, 0, 0, 0),
+                insn(0xb7, 0, 0, 0, 1),
+                insn(0x95, 0, 0, 0, 0),
+            ];
+            let kernel = load_log(s.id(), raw, flags, &ld_abs, None).is_ok();
+            if kernel != s.ld_abs {
+                mismatches.push(format!("{} eat={raw}: ld_abs kernel {kernel}", s.name));
+            }
+            let find = |kind: RegKind| {
+                s.ctx.fields.iter().find_map(|f| {
+                    let a = s
+                        .check_access(attach, f.offset as i64, f.size as u32, false)
+                        .ok()?;
+                    (a.result == kind).then_some((f.offset as i16, f.size))
+                })
+            };
+            let (Some((data, dsz)), Some((end, esz))) =
+                (find(RegKind::PtrToPacket), find(RegKind::PtrToPacketEnd))
+            else {
+                if s.packet.read {
+                    mismatches.push(format!("{} eat={raw}: no packet pointers", s.name));
+                }
+                continue;
+            };
+            let ld = |sz: u16| if sz == 8 { 0x79 } else { 0x61 };
+            for write in [false, true] {
+                let access = if write {
+                    insn(0x73, 2, 5, 0, 0) // *(u8 *)(r2 + 0) = r5
+                } else {
+                    insn(0x71, 0, 2, 0, 0) // r0 = *(u8 *)(r2 + 0)
+                };
+                let prog = [
+                    insn(0xb7, 5, 0, 0, 0),
+                    insn(ld(dsz), 2, 1, data, 0),
+                    insn(ld(esz), 3, 1, end, 0),
+                    insn(0xbf, 4, 2, 0, 0),
+                    insn(0x07, 4, 0, 0, 1),
+                    insn(0x2d, 4, 3, 1, 0), // if r4 > r3 goto +1
+                    access,
+                    insn(0xb7, 0, 0, 0, 1),
+                    insn(0x95, 0, 0, 0, 0),
+                ];
+                let kernel = load_log(s.id(), raw, flags, &prog, None).is_ok();
+                let model = if write { s.packet.write } else { s.packet.read };
+                seen[kernel as usize] += 1;
+                if kernel != model {
+                    mismatches.push(format!(
+                        "{} eat={raw}: packet {} kernel {kernel}, model {model}",
+                        s.name,
+                        if write { "write" } else { "read" }
+                    ));
+                }
+            }
+        }
+        assert!(seen[0] > 5 && seen[1] > 5, "verdicts seen: {seen:?}");
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+}
