@@ -134,7 +134,9 @@ impl Engine for InterpEngine {
             data_in: input.data_in.clone(),
             data_size_out: Some(DATA_OUT_CAPACITY),
             ctx_in: input.ctx_in.clone(),
-            ctx_size_out: self.ctx_size,
+            // ctx_out only with ctx_in: for XDP a ctx buffer without ctx_in
+            // is an all-zero xdp_md, which the kernel reads as an empty packet.
+            ctx_size_out: input.ctx_in.as_ref().and(self.ctx_size),
             repeat: input.repeat,
             flags: input.flags,
             ..Default::default()
@@ -214,7 +216,7 @@ impl Engine for KernelEngine {
             data_in: Some(&input.data_in),
             data_size_out: DATA_OUT_CAPACITY,
             ctx_in: input.ctx_in.as_deref(),
-            ctx_size_out: self.ctx_size.unwrap_or(0),
+            ctx_size_out: input.ctx_in.as_ref().and(self.ctx_size).unwrap_or(0),
             repeat: input.repeat,
             flags: input.flags,
             ..Default::default()

@@ -13,5 +13,6 @@ pub use bpfbox_kernel as kernel;
 pub mod conformance;
 pub mod engine;
 pub mod kobj;
+pub mod objects;
 pub mod pcap;
 pub mod rawprog;

@@ -3,8 +3,11 @@
 
 mod asm;
 mod conformance;
+mod diff;
 mod exec;
 mod output;
+mod prog;
+mod run;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
@@ -62,6 +65,13 @@ pub enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Speak the upstream bpf_conformance runner's plugin protocol.
     ConformancePlugin(conformance::PluginArgs),
+    /// Run an object's program on a packet or a capture (BPF_PROG_TEST_RUN semantics).
+    Run(run::RunArgs),
+    /// Run on bpfbox and in the kernel; show every difference (exit 1 if any).
+    Diff(diff::DiffArgs),
+    /// Inspect programs in an object file.
+    #[command(subcommand)]
+    Prog(prog::ProgCmd),
 }
 
 /// Parses arguments, runs the command, prints errors as one `bpfbox:` line.
@@ -74,6 +84,9 @@ pub fn main() -> ExitCode {
         Command::Disasm(a) => asm::run_disasm(&g, a),
         Command::Conformance(a) => conformance::run(&g, a),
         Command::ConformancePlugin(a) => conformance::run_plugin(a),
+        Command::Run(a) => run::run(&g, a),
+        Command::Diff(a) => diff::run(&g, a),
+        Command::Prog(c) => prog::run(&g, c),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,101 @@
+//! `bpfbox prog list`: what an object holds.
+
+use super::output::{print, Report};
+use super::GlobalOpts;
+use anyhow::Result;
+use bpfbox::objects;
+use serde::Serialize;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ProgCmd {
+    /// List the programs and maps of an object file.
+    List {
+        /// The clang-built BPF object.
+        object: PathBuf,
+    },
+}
+
+#[derive(Serialize)]
+struct ProgRow {
+    name: String,
+    section: String,
+    #[serde(rename = "type")]
+    prog_type: String,
+    attach_type: String,
+    insns: usize,
+}
+
+#[derive(Serialize)]
+struct MapRow {
+    name: String,
+    #[serde(rename = "type")]
+    map_type: String,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+}
+
+#[derive(Serialize)]
+struct ListReport {
+    programs: Vec<ProgRow>,
+    maps: Vec<MapRow>,
+}
+
+impl Report for ListReport {
+    fn text(&self, w: &mut dyn Write) -> io::Result<()> {
+        writeln!(w, "programs:")?;
+        for p in &self.programs {
+            writeln!(
+                w,
+                "  {:<24} {:<24} {:<30} {:<28} {} insns",
+                p.name, p.section, p.prog_type, p.attach_type, p.insns
+            )?;
+        }
+        writeln!(w, "maps:")?;
+        for m in &self.maps {
+            writeln!(
+                w,
+                "  {:<24} {:<18} key {:<4} value {:<6} max_entries {}",
+                m.name, m.map_type, m.key_size, m.value_size, m.max_entries
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn map_type_name(t: u32) -> String {
+    bpfbox_maps::MapType::from_u32(t).map_or_else(|| format!("type {t}"), |m| m.name().to_string())
+}
+
+pub fn run(g: &GlobalOpts, cmd: ProgCmd) -> Result<ExitCode> {
+    let ProgCmd::List { object } = cmd;
+    let obj = objects::load(&object)?;
+    let programs = obj
+        .programs
+        .iter()
+        .map(|p| ProgRow {
+            name: p.name.clone(),
+            section: p.section.clone(),
+            prog_type: objects::verdict_kind(p),
+            attach_type: objects::attach_of(p)
+                .map_or_else(|| "-".to_string(), |a| format!("{a:?}")),
+            insns: p.insns.len(),
+        })
+        .collect();
+    let maps = obj
+        .maps
+        .iter()
+        .map(|m| MapRow {
+            name: m.name.clone(),
+            map_type: map_type_name(m.map_type),
+            key_size: m.key_size,
+            value_size: m.value_size,
+            max_entries: m.max_entries,
+        })
+        .collect();
+    print(g, &ListReport { programs, maps })?;
+    Ok(ExitCode::SUCCESS)
+}

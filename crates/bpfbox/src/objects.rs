@@ -1,0 +1,76 @@
+//! Objects and the program a command runs: loading a `.o`, picking a
+//! program, describing its return value.
+
+use bpfbox_object::{Object, ProgramDef};
+use std::path::Path;
+
+/// Loading or selecting failed; the message names the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Error(pub String);
+
+/// Loads an object file.
+pub fn load(path: &Path) -> Result<Object, Error> {
+    bpfbox_object::load_file(path).map_err(|e| Error(e.to_string()))
+}
+
+/// The program named `name`, or the only program when `name` is `None`.
+pub fn select<'o>(obj: &'o Object, path: &Path, name: Option<&str>) -> Result<&'o ProgramDef, Error> {
+    let names = || {
+        obj.programs
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match name {
+        Some(n) => obj.program(n).ok_or_else(|| {
+            Error(format!(
+                "{}: no program `{n}` (programs: {})",
+                path.display(),
+                names()
+            ))
+        }),
+        None => match obj.programs.as_slice() {
+            [one] => Ok(one),
+            [] => Err(Error(format!("{}: the object has no programs", path.display()))),
+            _ => Err(Error(format!(
+                "{}: the object has {} programs, pick one with --prog: {}",
+                path.display(),
+                obj.programs.len(),
+                names()
+            ))),
+        },
+    }
+}
+
+/// The program type's description of `def`.
+pub fn spec_of(def: &ProgramDef) -> Option<&'static bpfbox_progtype::ProgTypeSpec> {
+    bpfbox_progtype::by_id(def.prog_type)
+}
+
+/// `expected_attach_type` as progtype understands it.
+pub fn attach_of(def: &ProgramDef) -> Option<bpfbox_progtype::AttachType> {
+    spec_of(def)?
+        .normalize_attach(def.expected_attach_type)
+        .ok()
+        .flatten()
+}
+
+/// What the hook does with `retval`: `XDP_DROP`, `keep 54 bytes`.
+pub fn verdict(def: &ProgramDef, retval: u32) -> String {
+    match spec_of(def) {
+        Some(s) => s.ret.describe(attach_of(def), retval as u64),
+        None => retval.to_string(),
+    }
+}
+
+/// Whether the hook drops the packet for `retval`.
+pub fn drops(def: &ProgramDef, retval: u32) -> bool {
+    spec_of(def).is_some_and(|s| s.ret.drops(attach_of(def), retval as u64))
+}
+
+/// The program's type name, `BPF_PROG_TYPE_XDP`, or its number.
+pub fn verdict_kind(def: &ProgramDef) -> String {
+    spec_of(def).map_or_else(|| def.prog_type.to_string(), |s| s.name.to_string())
+}
