@@ -71,6 +71,21 @@ mod kernel_access {
         log: Option<(&mut [u8], u32)>,
         license: &[u8],
     ) -> Result<(), i32> {
+        let fd = load_fd(ty, eat, flags, prog, log, license)?;
+        // SAFETY: fd was just returned by the kernel and is ours.
+        unsafe { libc::close(fd) };
+        Ok(())
+    }
+
+    /// Load and keep the program fd (the caller closes it).
+    pub(crate) fn load_fd(
+        ty: u32,
+        eat: u32,
+        flags: u32,
+        prog: &[u64],
+        log: Option<(&mut [u8], u32)>,
+        license: &[u8],
+    ) -> Result<i32, i32> {
         let mut attr = [0u8; 128];
         if let Some((log, level)) = log {
             attr[24..28].copy_from_slice(&level.to_ne_bytes());
@@ -94,9 +109,7 @@ mod kernel_access {
             )
         };
         if fd >= 0 {
-            // SAFETY: fd was just returned by the kernel and is ours.
-            unsafe { libc::close(fd as i32) };
-            Ok(())
+            Ok(fd as i32)
         } else {
             Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
         }
@@ -645,6 +658,65 @@ mod kernel_packet {
             }
         }
         assert!(seen[0] > 5 && seen[1] > 5, "verdicts seen: {seen:?}");
+        assert!(
+            mismatches.is_empty(),
+            "{} mismatches:\n{}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+}
+
+mod kernel_test_run {
+    use super::kernel_access::{insn, load_fd, loadable_configs};
+    use bpfbox_progtype::TestRunSupport;
+
+    const BPF_PROG_TEST_RUN: libc::c_long = 10;
+
+    /// Types without a test_run op answer ENOTSUPP (524) before looking at
+    /// any input; the others answer something else (EINVAL for missing
+    /// input, or success).
+    #[test]
+    fn test_run_presence_matches_the_kernel() {
+        let Some(configs) = loadable_configs() else {
+            return;
+        };
+        let prog = [insn(0xb7, 0, 0, 0, 1), insn(0x95, 0, 0, 0, 0)];
+        let mut mismatches = Vec::new();
+        for (s, raw, attach, flags) in configs {
+            let Ok(fd) = load_fd(s.id(), raw, flags, &prog, None, b"GPL\0") else {
+                mismatches.push(format!("{} eat={raw}: does not load", s.name));
+                continue;
+            };
+            let mut attr = [0u8; 80];
+            attr[0..4].copy_from_slice(&(fd as u32).to_ne_bytes());
+            // SAFETY: attr is a valid bpf_attr prefix for BPF_PROG_TEST_RUN
+            // with no buffers.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_bpf,
+                    BPF_PROG_TEST_RUN,
+                    attr.as_ptr(),
+                    attr.len() as libc::c_uint,
+                )
+            };
+            let errno = if r < 0 {
+                std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+            } else {
+                0
+            };
+            // SAFETY: fd is ours.
+            unsafe { libc::close(fd) };
+            let model = s.test_run.for_attach(attach);
+            let kernel_has_op = errno != 524;
+            let model_has_op = !matches!(model, TestRunSupport::NotSupported { .. });
+            if kernel_has_op != model_has_op {
+                mismatches.push(format!(
+                    "{} eat={raw}: kernel errno {errno}, model {model:?}",
+                    s.name
+                ));
+            }
+        }
         assert!(
             mismatches.is_empty(),
             "{} mismatches:\n{}",
