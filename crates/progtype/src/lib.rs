@@ -15,6 +15,18 @@
 //! plain data and typed answers ([`FieldAccess`], [`AccessError`], ...),
 //! plus [`describe_type`] for the CLI.
 //!
+//! `tests/tests.rs` cross-checks the data against the running kernel with
+//! raw `bpf()` (skipped without privileges): every ctx load/store at every
+//! byte offset, the register kind each load yields, loads/stores through
+//! socket and flow-keys pointers, all helper ids, helper `gpl_only`,
+//! return constants, expected_attach_type 0..59, LD_ABS, direct packet
+//! access and test_run presence. Where that disagreed with the spec sheet
+//! the kernel won: TRACEPOINT accepts negative ctx offsets,
+//! RAW_TRACEPOINT_WRITABLE narrow loads inside slot 0, SK_LOOKUP
+//! `remote_port` padding is readable, get/set_retval vanish for
+//! expected_attach_type 0 in cgroup types, SYSCALL needs
+//! expected_attach_type 0, flow keys allow unaligned access.
+//!
 //! This is the check-side data model: it must not depend on the
 //! interpreter, the verifier or the kernel backend (only on `bpfbox-isa`).
 //! Run-side parts (test-run drivers, helper implementations) build on it in
