@@ -155,6 +155,75 @@ pub struct Redirect {
     pub clone: bool,
 }
 
+/// The task (thread) a hook runs in, for `bpf_get_current_pid_tgid`,
+/// `_uid_gid` and `_comm`. Event drivers fill it from the event (or keep
+/// the default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// Thread id (the kernel's `pid`).
+    pub pid: u32,
+    /// Process id (the kernel's `tgid`).
+    pub tgid: u32,
+    /// Real uid (`current_uid()`, what `bpf_get_current_uid_gid`
+    /// reports).
+    pub uid: u32,
+    /// Real gid.
+    pub gid: u32,
+    /// `comm` (at most 15 bytes are used).
+    pub comm: String,
+}
+
+impl Default for Task {
+    fn default() -> Self {
+        Task {
+            pid: 1000,
+            tgid: 1000,
+            uid: 0,
+            gid: 0,
+            comm: "bpfbox".into(),
+        }
+    }
+}
+
+/// State an event driver keeps for the helpers of one run (the sysctl
+/// being written, the socket of a sock_ops callback, ...): any type, so
+/// each driver family keeps its own without touching [`HostState`].
+#[derive(Default)]
+pub struct EventSlot(Option<Box<dyn std::any::Any + Send>>);
+
+impl std::fmt::Debug for EventSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "EventSlot(set)"
+        } else {
+            "EventSlot(empty)"
+        })
+    }
+}
+
+impl EventSlot {
+    /// Stores `v`, replacing what was there.
+    pub fn set<T: std::any::Any + Send>(&mut self, v: T) {
+        self.0 = Some(Box::new(v));
+    }
+
+    /// The stored value if it is a `T`.
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.as_ref().and_then(|b| b.downcast_ref())
+    }
+
+    /// The stored value mutably if it is a `T`.
+    pub fn get_mut<T: std::any::Any>(&mut self) -> Option<&mut T> {
+        self.0.as_mut().and_then(|b| b.downcast_mut())
+    }
+
+    /// Takes the stored value out if it is a `T` (leaves the slot empty
+    /// either way).
+    pub fn take<T: std::any::Any>(&mut self) -> Option<T> {
+        self.0.take().and_then(|b| b.downcast().ok()).map(|b| *b)
+    }
+}
+
 /// The packet a run works on and where it is mapped in guest memory.
 #[derive(Debug, Default)]
 pub enum PacketState {
@@ -213,6 +282,12 @@ pub struct HostState {
     pub packet: PacketState,
     /// Socket cookie `bpf_get_socket_cookie` returns for the test socket.
     pub socket_cookie: u64,
+    /// `bpf_get_netns_cookie` of the current network namespace.
+    pub netns_cookie: u64,
+    /// The task the program runs in (`bpf_get_current_*`).
+    pub task: Task,
+    /// Per-run state of the event driver (see [`EventSlot`]).
+    pub event: EventSlot,
     pub(crate) map: Mapping,
     /// ctx image the program reads (kept at a stable address).
     pub(crate) ctx_buf: Vec<u64>,
@@ -241,6 +316,9 @@ impl Default for HostState {
             redirect: None,
             packet: PacketState::None,
             socket_cookie: 0x1000,
+            netns_cookie: 0x2000,
+            task: Task::default(),
+            event: EventSlot::default(),
             map: Mapping::default(),
             ctx_buf: Vec::new(),
             sk_buf: Vec::new(),

@@ -13,7 +13,7 @@ pub mod xdp;
 
 use crate::avail::ProgType;
 use crate::helpers;
-use crate::host::HostState;
+use crate::host::{HostState, Mapping};
 use crate::testrun::{TestRunError, TestRunInput, TestRunOutput};
 use crate::Error;
 use bpfbox_interp::{Config, Helpers, Memory, Program, RegionKind, Trap, Vm};
@@ -159,18 +159,10 @@ fn trap_error(t: Trap) -> TestRunError {
     TestRunError::new(crate::skb::errno::EFAULT, format!("program trapped: {t}"))
 }
 
-/// Runs the program `repeat` times (0 = 1) on the state in `host` (packet,
-/// ctx image) and returns the last retval and the mean instructions per
-/// run. `host.ctx_buf` must hold the ctx image; the packet region is the
-/// current packet's buffer.
-pub(crate) fn run_repeat(
-    prog: &LoadedProgram,
-    host: &mut HostState,
-    repeat: u32,
-) -> Result<(u32, u32), TestRunError> {
-    let repeat = repeat.max(1);
-    let mut h = std::mem::take(host);
-    let mut mem = Memory::new();
+/// Registers the run's memory in `mem`: the ctx image (`h.ctx_buf`), the
+/// `struct bpf_sock` image, the map tokens and values and the packet;
+/// records the mapping in `h.map` and returns the ctx's guest address.
+fn map_host_memory(h: &mut HostState, mem: &mut Memory<'_>) -> u64 {
     let ctx_len = h.ctx_buf.len() * 8;
     let ctx_ptr = h.ctx_buf.as_mut_ptr().cast::<u8>();
     // SAFETY: ctx_buf, sk_buf and the packet buffer are heap storage owned
@@ -200,17 +192,43 @@ pub(crate) fn run_repeat(
             };
             for (ptr, len) in m.value_regions() {
                 // SAFETY: map storage stays put until `end_of_run`, called
-                // below after the Vm is dropped.
+                // by `unmap_host_memory` after the Vm is dropped.
                 unsafe { mem.add_raw(ptr, len, writable, kind) };
             }
         }
     }
-    if let Some(buf) = helpers::packet_buf(&mut h) {
+    if let Some(buf) = helpers::packet_buf(h) {
         let (ptr, len) = buf;
         // SAFETY: as above (the LowBuf mapping never moves).
         let (pid, _) = unsafe { mem.add_raw(ptr, len, true, RegionKind::Packet) };
         h.map.pkt = Some(pid);
     }
+    ctx_addr
+}
+
+/// Undoes [`map_host_memory`] once the Vm is gone: forgets the mapping,
+/// frees helper scratch buffers and ends the maps' run.
+fn unmap_host_memory(h: &mut HostState) {
+    h.map = Mapping::default();
+    h.scratch.clear();
+    for m in &mut h.maps {
+        m.end_of_run();
+    }
+}
+
+/// Runs the program `repeat` times (0 = 1) on the state in `host` (packet,
+/// ctx image) and returns the last retval and the mean instructions per
+/// run. `host.ctx_buf` must hold the ctx image; the packet region is the
+/// current packet's buffer.
+pub(crate) fn run_repeat(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    repeat: u32,
+) -> Result<(u32, u32), TestRunError> {
+    let repeat = repeat.max(1);
+    let mut h = std::mem::take(host);
+    let mut mem = Memory::new();
+    let ctx_addr = map_host_memory(&mut h, &mut mem);
     let mut vm = Vm::new(mem, h, &prog.helpers, Config::default());
     let mut result = Ok((0u32, 0u32));
     let mut insns: u64 = 0;
@@ -233,11 +251,7 @@ pub(crate) fn run_repeat(
         helpers::absorb_ctx(&mut vm);
     }
     let mut h = vm.host;
-    h.map = Default::default();
-    h.scratch.clear();
-    for m in &mut h.maps {
-        m.end_of_run();
-    }
+    unmap_host_memory(&mut h);
     *host = h;
     result.map(|(r, _)| {
         (
@@ -245,4 +259,89 @@ pub(crate) fn run_repeat(
             (insns / u64::from(repeat)).min(u64::from(u32::MAX)) as u32,
         )
     })
+}
+
+/// Memory a driver lends to one [`run_with_ctx`] besides the ctx and the
+/// maps: a `bpf_sockopt` optval window, a memory image for
+/// `probe_read_kernel`, a `struct bpf_sock` a ctx field points at. A guest
+/// pointer is the host address, so the address of `bytes` (`bytes.as_ptr()
+/// as u64`) is what the driver writes into the ctx image before the run.
+#[derive(Debug)]
+pub struct ExtraRegion<'a> {
+    /// The memory; program stores land here when `writable`.
+    pub bytes: &'a mut [u8],
+    /// Whether the program and helpers may write it.
+    pub writable: bool,
+    /// What it holds (how helpers tell pointers apart).
+    pub kind: RegionKind,
+}
+
+impl<'a> ExtraRegion<'a> {
+    /// Guest address of the region's first byte.
+    pub fn addr(&self) -> u64 {
+        self.bytes.as_ptr() as usize as u64
+    }
+}
+
+/// What one [`run_with_ctx`] produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CtxRun {
+    /// r0 at exit.
+    pub retval: u64,
+    /// Instructions executed.
+    pub insns: u64,
+}
+
+/// Runs `prog` once with the ctx image `ctx` (copied into an 8-aligned
+/// buffer, passed in r1, and copied back so the caller sees the program's
+/// ctx stores), the maps and any packet of `host`, and the `extra`
+/// regions. The event drivers' common runner (the kernel's
+/// `bpf_prog_run` at a hook). `host.map.prog_type` is set from `prog`;
+/// host state other than the ctx image (maps, clock, trace, event state)
+/// keeps what the run did to it.
+pub fn run_with_ctx(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ctx: &mut [u8],
+    extra: &mut [ExtraRegion<'_>],
+) -> Result<CtxRun, Trap> {
+    let mut h = std::mem::take(host);
+    let saved_ctx = std::mem::take(&mut h.ctx_buf);
+    h.ctx_buf = vec![0u64; ctx.len().div_ceil(8).max(1)];
+    for (i, c) in ctx.chunks(8).enumerate() {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        h.ctx_buf[i] = u64::from_le_bytes(w);
+    }
+    h.map.prog_type = prog.prog_type.id();
+    h.map.ld_abs = false;
+    let mut mem = Memory::new();
+    let ctx_addr = map_host_memory(&mut h, &mut mem);
+    // The ctx region must be exactly the ctx's size (the buffer is rounded
+    // up to whole words): narrow its window.
+    if let Some((id, addr)) = h.map.ctx {
+        mem.set_window(id, addr, ctx.len() as u64)?;
+    }
+    for r in extra.iter_mut() {
+        if r.writable {
+            mem.add(&mut *r.bytes, r.kind);
+        } else {
+            mem.add_readonly(&*r.bytes, r.kind);
+        }
+    }
+    let mut vm = Vm::new(mem, h, &prog.helpers, Config::default());
+    let result = vm.run(&prog.prog, [ctx_addr, 0, 0, 0, 0]).map(|r0| CtxRun {
+        retval: r0,
+        insns: vm.insns_executed(),
+    });
+    let mut h = vm.host;
+    for (i, c) in ctx.chunks_mut(8).enumerate() {
+        let w = h.ctx_buf[i].to_le_bytes();
+        let n = c.len();
+        c.copy_from_slice(&w[..n]);
+    }
+    unmap_host_memory(&mut h);
+    h.ctx_buf = saved_ctx;
+    *host = h;
+    result
 }

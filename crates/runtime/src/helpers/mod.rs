@@ -15,6 +15,7 @@
 mod maps;
 mod misc;
 mod skb;
+mod task;
 mod time;
 mod trace;
 mod xdp;
@@ -38,6 +39,7 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
     v.extend_from_slice(misc::HELPERS);
     v.extend_from_slice(skb::HELPERS);
     v.extend_from_slice(xdp::HELPERS);
+    v.extend_from_slice(task::HELPERS);
     v
 }
 
@@ -60,7 +62,10 @@ pub fn table_for(
     for insn in prog.insns() {
         if let Insn::Call { helper } = *insn {
             let id = helper as u32;
-            if helper < 0 || (crate::avail::known(id) && !crate::avail::allowed(prog_type, expected_attach_type, id)) {
+            if helper < 0
+                || (crate::avail::known(id)
+                    && !crate::avail::allowed(prog_type, expected_attach_type, id))
+            {
                 return Err(Error::helper_not_allowed(format!(
                     "program of type {} cannot use helper {}",
                     crate::avail::name(prog_type),

@@ -126,11 +126,12 @@ fn skb_change_type(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 fn get_socket_cookie(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
-    Ok(vm
-        .host
-        .skb()
-        .and_then(|s| s.sk.as_ref())
-        .map_or(0, |k| k.cookie))
+    // Non-skb hooks (cgroup sock, sock_addr, sock_ops) run on a socket:
+    // its cookie is the host's.
+    Ok(match vm.host.skb() {
+        Some(s) => s.sk.as_ref().map_or(0, |k| k.cookie),
+        None => vm.host.socket_cookie,
+    })
 }
 
 /// `bpf_clone_redirect(skb, ifindex, flags)`: validates like the kernel

@@ -1,0 +1,74 @@
+//! Task identity helpers: `bpf_get_current_pid_tgid`, `_uid_gid`, `_comm`
+//! (kernel/bpf/helpers.c), answering from [`crate::host::Task`], and
+//! `bpf_get_netns_cookie` from [`HostState::netns_cookie`].
+
+use super::{write_guest, HostVm};
+use crate::host::HostState;
+use bpfbox_interp::{HelperFn, Trap};
+
+/// `bpf_get_current_pid_tgid()`: `tgid << 32 | pid`.
+fn get_current_pid_tgid(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    let t = &vm.host.task;
+    Ok(u64::from(t.tgid) << 32 | u64::from(t.pid))
+}
+
+/// `bpf_get_current_uid_gid()`: `gid << 32 | uid`.
+fn get_current_uid_gid(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    let t = &vm.host.task;
+    Ok(u64::from(t.gid) << 32 | u64::from(t.uid))
+}
+
+/// `comm`'s size in the kernel (`TASK_COMM_LEN`).
+const TASK_COMM_LEN: usize = 16;
+
+/// The bytes `bpf_get_current_comm(buf, size)` writes: `strscpy_pad` of
+/// the (at most 15-byte) comm into `size` bytes — NUL-terminated and
+/// zero-padded, truncated to `size - 1` characters.
+pub(crate) fn comm_bytes(comm: &str, size: usize) -> Vec<u8> {
+    let mut out = vec![0u8; size];
+    if size == 0 {
+        return out;
+    }
+    let c = comm.as_bytes();
+    let c = &c[..c.len().min(TASK_COMM_LEN - 1)];
+    let n = c.len().min(size - 1);
+    out[..n].copy_from_slice(&c[..n]);
+    out
+}
+
+/// `bpf_get_current_comm(buf, size)`: returns 0.
+fn get_current_comm(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let bytes = comm_bytes(&vm.host.task.comm, a[1] as u32 as usize);
+    write_guest(vm, a[0], &bytes)?;
+    Ok(0)
+}
+
+/// `bpf_get_netns_cookie(ctx)`: the cookie of the netns of the hook's
+/// socket (or of `init_net` for a NULL ctx, which is the same namespace
+/// here).
+fn get_netns_cookie(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    Ok(vm.host.netns_cookie)
+}
+
+/// (id, name, implementation).
+pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
+    (14, "get_current_pid_tgid", get_current_pid_tgid),
+    (15, "get_current_uid_gid", get_current_uid_gid),
+    (16, "get_current_comm", get_current_comm),
+    (122, "get_netns_cookie", get_netns_cookie),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comm_is_truncated_and_padded_like_strscpy_pad() {
+        assert_eq!(comm_bytes("abc", 6), b"abc\0\0\0");
+        assert_eq!(comm_bytes("abcdef", 4), b"abc\0");
+        assert_eq!(comm_bytes("a", 1), b"\0");
+        let long = comm_bytes("0123456789abcdefXYZ", 20);
+        assert_eq!(&long[..16], b"0123456789abcde\0");
+        assert!(long[16..].iter().all(|&b| b == 0));
+    }
+}
