@@ -339,6 +339,35 @@ mod tests {
         }
     }
 
+    /// `ReturnSpec::drops` (used by the CLI to leave dropped packets out of
+    /// pcap output) reads the value tables; keep the tables' wording and
+    /// that reading in step.
+    #[test]
+    fn drop_values_read_as_drops() {
+        use crate::spec::AttachFilter;
+        // the flow dissector's BPF_DROP fails the dissection, it drops nothing
+        for s in ALL.iter().filter(|s| s.ty != ProgType::FlowDissector) {
+            for r in s.ret.rules {
+                let attach = match r.when {
+                    AttachFilter::Only(l) => Some(l[0]),
+                    _ => None,
+                };
+                for v in r.values {
+                    let n = v.name.to_ascii_uppercase();
+                    let drop = n.contains("DROP") || n.contains("SHOT") || n == "XDP_ABORTED";
+                    let pass = n.contains("PASS") || n.ends_with("_OK") || n.starts_with("ALLOW");
+                    let got = s.ret.drops(attach, v.value as u64);
+                    if drop {
+                        assert!(got, "{} {}", s.name, v.name);
+                    }
+                    if pass {
+                        assert!(!got, "{} {}", s.name, v.name);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn spot_facts_from_the_spec() {
         use crate::helpers::id;

@@ -1,6 +1,5 @@
 //! `BPF_PROG_TYPE_FLOW_DISSECTOR` (22) — `flow_dissector` ops.
 
-use super::BPF_RET_CODE;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{ANY, SK_BUFF};
 use crate::ctx::{AccessTable, CtxField, CtxLayout, CtxStruct, FieldRule, RegKind};
@@ -60,8 +59,12 @@ static FLOW_KEYS_ACCESS: AccessTable = AccessTable {
 };
 
 static VALUES: &[NamedValue] = &[
-    BPF_RET_CODE[0],
-    BPF_RET_CODE[1],
+    NamedValue::new(
+        0,
+        "BPF_OK",
+        "dissection succeeded: flow_keys hold the result",
+    ),
+    NamedValue::new(2, "BPF_DROP", "dissection failed"),
     NamedValue::new(
         129,
         "BPF_FLOW_DISSECTOR_CONTINUE",
