@@ -118,7 +118,11 @@ impl InterpEngine {
         Ok(InterpEngine {
             host,
             prog,
-            names: obj.maps.iter().map(|m| (m.name.clone(), m.map_type)).collect(),
+            names: obj
+                .maps
+                .iter()
+                .map(|m| (m.name.clone(), m.map_type))
+                .collect(),
             ctx_size: ctx_size(def.prog_type),
         })
     }
@@ -141,12 +145,11 @@ impl Engine for InterpEngine {
             flags: input.flags,
             ..Default::default()
         };
-        let out = bpfbox_runtime::test_run(&self.prog, &mut self.host, &req).map_err(|e| {
-            RunError {
+        let out =
+            bpfbox_runtime::test_run(&self.prog, &mut self.host, &req).map_err(|e| RunError {
                 errno: Some(e.errno),
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         Ok(RunOutput {
             retval: out.retval,
             errno: out.errno,
@@ -200,7 +203,11 @@ impl KernelEngine {
         })?;
         Ok(KernelEngine {
             obj: k,
-            names: obj.maps.iter().map(|m| (m.name.clone(), m.map_type)).collect(),
+            names: obj
+                .maps
+                .iter()
+                .map(|m| (m.name.clone(), m.map_type))
+                .collect(),
             ctx_size: ctx_size(def.prog_type),
         })
     }

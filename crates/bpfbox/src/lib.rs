@@ -11,6 +11,7 @@ pub use bpfbox_isa as isa;
 pub use bpfbox_kernel as kernel;
 
 pub mod conformance;
+pub mod diff;
 pub mod engine;
 pub mod kobj;
 pub mod objects;

@@ -15,7 +15,11 @@ pub fn load(path: &Path) -> Result<Object, Error> {
 }
 
 /// The program named `name`, or the only program when `name` is `None`.
-pub fn select<'o>(obj: &'o Object, path: &Path, name: Option<&str>) -> Result<&'o ProgramDef, Error> {
+pub fn select<'o>(
+    obj: &'o Object,
+    path: &Path,
+    name: Option<&str>,
+) -> Result<&'o ProgramDef, Error> {
     let names = || {
         obj.programs
             .iter()
@@ -33,7 +37,10 @@ pub fn select<'o>(obj: &'o Object, path: &Path, name: Option<&str>) -> Result<&'
         }),
         None => match obj.programs.as_slice() {
             [one] => Ok(one),
-            [] => Err(Error(format!("{}: the object has no programs", path.display()))),
+            [] => Err(Error(format!(
+                "{}: the object has no programs",
+                path.display()
+            ))),
             _ => Err(Error(format!(
                 "{}: the object has {} programs, pick one with --prog: {}",
                 path.display(),
@@ -73,4 +80,20 @@ pub fn drops(def: &ProgramDef, retval: u32) -> bool {
 /// The program's type name, `BPF_PROG_TYPE_XDP`, or its number.
 pub fn verdict_kind(def: &ProgramDef) -> String {
     spec_of(def).map_or_else(|| def.prog_type.to_string(), |s| s.name.to_string())
+}
+
+/// `expected_attach_type` for display: `-` when the type ignores it and
+/// the object leaves it 0 (tc, socket filters).
+pub fn attach_label(def: &ProgramDef) -> String {
+    let ignored = spec_of(def).is_some_and(|s| {
+        matches!(
+            s.attach.expected,
+            bpfbox_progtype::spec::ExpectedAttach::NotValidated
+        )
+    });
+    match attach_of(def) {
+        Some(_) if ignored && def.expected_attach_type == 0 => "-".to_string(),
+        Some(a) => format!("{a:?}"),
+        None => "-".to_string(),
+    }
 }

@@ -63,8 +63,8 @@ pub fn read(path: &Path) -> Result<Vec<Packet>, Error> {
         }
         return Ok(out);
     }
-    let mut r = PcapReader::new(&bytes[..])
-        .map_err(|e| err(path, format!("not a pcap file: {e}")))?;
+    let mut r =
+        PcapReader::new(&bytes[..]).map_err(|e| err(path, format!("not a pcap file: {e}")))?;
     while let Some(p) = r.next_packet() {
         let p = p.map_err(|e| err(path, format!("corrupt packet record: {e}")))?;
         out.push(Packet {

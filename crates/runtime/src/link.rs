@@ -61,6 +61,20 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
         idx.push(host.maps.len());
         host.maps.push(m);
     }
+    // `.values` of map-in-map: inner ids are host map indices. (Program
+    // slots of prog arrays need the other programs loaded: not done yet,
+    // and the kernel engine leaves them empty too.)
+    for (spec, &outer) in obj.maps.iter().zip(&idx) {
+        for (key, init) in &spec.init_slots {
+            if let bpfbox_object::MapInit::Map(i) = init {
+                let inner = host_map(&idx, *i as i32)?;
+                let def = host.maps[inner].def().clone();
+                host.maps[outer]
+                    .update_inner(&key.to_le_bytes(), inner as u32, &def, 0)
+                    .map_err(|e| Error::invalid(format!("map {}: slot {key}: {e}", spec.name)))?;
+            }
+        }
+    }
     Ok(idx)
 }
 

@@ -37,10 +37,9 @@ impl Report for AsmReport {
 }
 
 pub fn run_asm(g: &GlobalOpts, a: AsmArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.input)
-        .with_context(|| a.input.display().to_string())?;
-    let slots = bpfbox::asm::assemble(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.input.display()))?;
+    let text = std::fs::read_to_string(&a.input).with_context(|| a.input.display().to_string())?;
+    let slots =
+        bpfbox::asm::assemble(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.input.display()))?;
     std::fs::write(&a.output, bpfbox::isa::slots_to_bytes(&slots))
         .with_context(|| a.output.display().to_string())?;
     print(

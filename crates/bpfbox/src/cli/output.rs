@@ -35,9 +35,10 @@ pub fn print<R: Report>(g: &GlobalOpts, report: &R) -> anyhow::Result<()> {
 /// Prints an error as `bpfbox: cause: cause...` (or `{"error": ...}` with
 /// --json) and returns exit code 1.
 pub fn report_error(g: &GlobalOpts, e: &anyhow::Error) -> ExitCode {
-    if e.chain()
-        .any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
-    {
+    if e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    }) {
         return ExitCode::SUCCESS;
     }
     let msg = format!("{e:#}").replace('\n', " ");

@@ -80,8 +80,7 @@ pub fn run(g: &GlobalOpts, cmd: ProgCmd) -> Result<ExitCode> {
             name: p.name.clone(),
             section: p.section.clone(),
             prog_type: objects::verdict_kind(p),
-            attach_type: objects::attach_of(p)
-                .map_or_else(|| "-".to_string(), |a| format!("{a:?}")),
+            attach_type: objects::attach_label(p),
             insns: p.insns.len(),
         })
         .collect();

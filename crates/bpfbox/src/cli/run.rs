@@ -69,14 +69,17 @@ impl Loaded {
     }
 
     pub fn def(&self) -> &ProgramDef {
-        self.obj.program(&self.prog).expect("selected program exists")
+        self.obj
+            .program(&self.prog)
+            .expect("selected program exists")
     }
 
     pub fn engine(&self, kind: EngineArg) -> Result<Box<dyn Engine>> {
         let ctx = |e: engine::RunError| anyhow::anyhow!("{}: {e}", self.path.display());
         Ok(match kind {
             EngineArg::Interp => Box::new(
-                InterpEngine::new(&self.obj, self.def(), engine::host_like_kernel()).map_err(ctx)?,
+                InterpEngine::new(&self.obj, self.def(), engine::host_like_kernel())
+                    .map_err(ctx)?,
             ),
             EngineArg::Kernel => {
                 engine::pin_to_cpu0();
@@ -168,10 +171,23 @@ impl Report for OneReport {
     fn text(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "program: {} ({} engine)", self.program, self.engine)?;
         writeln!(w, "retval:  {} ({})", self.retval, self.verdict)?;
-        let unit = if self.engine == "interp" { "insns" } else { "ns" };
+        let unit = if self.engine == "interp" {
+            "insns"
+        } else {
+            "ns"
+        };
         let avg = if self.repeat > 1 { " (mean)" } else { "" };
-        writeln!(w, "duration: {} {unit}/run{avg}, repeat {}", self.duration_ns, self.repeat)?;
-        writeln!(w, "data_out ({} bytes): {}", self.data_out.len() / 2, self.data_out)?;
+        writeln!(
+            w,
+            "duration: {} {unit}/run{avg}, repeat {}",
+            self.duration_ns, self.repeat
+        )?;
+        writeln!(
+            w,
+            "data_out ({} bytes): {}",
+            self.data_out.len() / 2,
+            self.data_out
+        )?;
         if let Some(c) = &self.ctx_out {
             writeln!(w, "ctx_out  ({} bytes): {c}", c.len() / 2)?;
         }
@@ -211,7 +227,11 @@ struct PcapReport {
 
 impl Report for PcapReport {
     fn text(&self, w: &mut dyn Write) -> io::Result<()> {
-        writeln!(w, "program: {} ({} engine), {} packets", self.program, self.engine, self.packets)?;
+        writeln!(
+            w,
+            "program: {} ({} engine), {} packets",
+            self.program, self.engine, self.packets
+        )?;
         for (v, n) in &self.verdicts {
             writeln!(w, "{n:>8}  {v}")?;
         }
@@ -244,7 +264,12 @@ impl Progress {
 
     pub fn tick(&self, i: usize) {
         if self.on && (i % (self.total / 100).max(1) == 0 || i + 1 == self.total) {
-            eprint!("\r{} / {} packets ({}%)", i + 1, self.total, (i + 1) * 100 / self.total);
+            eprint!(
+                "\r{} / {} packets ({}%)",
+                i + 1,
+                self.total,
+                (i + 1) * 100 / self.total
+            );
             if i + 1 == self.total {
                 eprintln!();
             }
@@ -292,7 +317,9 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
         progress.tick(i);
         match eng.test_run(&job.input) {
             Ok(out) => {
-                *verdicts.entry(objects::verdict(def, out.retval)).or_insert(0) += 1;
+                *verdicts
+                    .entry(objects::verdict(def, out.retval))
+                    .or_insert(0) += 1;
                 trace.extend(out.trace);
                 if !objects::drops(def, out.retval) {
                     if let Some(p) = &job.packet {
@@ -306,7 +333,11 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
             }
             Err(e) => {
                 *verdicts.entry("error".to_string()).or_insert(0) += 1;
-                errors.push(format!("packet {} ({} bytes): {e}", i + 1, job.input.data_in.len()));
+                errors.push(format!(
+                    "packet {} ({} bytes): {e}",
+                    i + 1,
+                    job.input.data_in.len()
+                ));
             }
         }
     }
@@ -332,5 +363,9 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
             maps,
         },
     )?;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

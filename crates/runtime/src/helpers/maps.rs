@@ -42,6 +42,15 @@ fn lookup_common(vm: &mut HostVm<'_>, handle: u64, key: u64, cpu: u32) -> Result
     let ks = vm.host.maps[m].def().key_size as usize;
     let vs = vm.host.maps[m].def().value_size as usize;
     let k = read_guest(vm, key, ks)?;
+    if vm.host.maps[m].map_type().is_map_in_map() {
+        // The kernel returns the inner map itself; bpfbox stores host map
+        // indices as inner ids (see link::create_maps) and hands out the
+        // inner map's handle.
+        let inner = vm.host.maps[m].inner_at(&k);
+        return Ok(inner
+            .and_then(|i| vm.host.map_handle(i as usize))
+            .unwrap_or(0));
+    }
     match vm.host.maps[m].lookup_ptr(&k, cpu) {
         Some(p) => {
             expose(vm, m, p, vs.max(4));

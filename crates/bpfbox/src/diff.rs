@@ -1,0 +1,147 @@
+//! Comparing two engines' results: `bpfbox diff` and the tests that hold
+//! bpfbox to the kernel.
+
+use crate::engine::{MapDump, RunError, RunOutput};
+use serde::Serialize;
+
+/// One difference between the interpreter's and the kernel's results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// `packet N` or `map NAME`.
+    pub at: String,
+    /// What differs (`retval`, `data_out`, `value of key 01000000`).
+    pub what: String,
+    /// The interpreter's side.
+    pub interp: String,
+    /// The kernel's side.
+    pub kernel: String,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Where two byte strings first differ, for a readable line.
+fn bytes_diff(a: &[u8], b: &[u8]) -> (String, String) {
+    let first = a
+        .iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let show = |v: &[u8]| {
+        let from = first.saturating_sub(4);
+        let to = (first + 12).min(v.len());
+        format!(
+            "{} bytes, from offset {first}: …{}",
+            v.len(),
+            hex(&v[from.min(v.len())..to])
+        )
+    };
+    (show(a), show(b))
+}
+
+/// Compares one run on both engines; appends differences to `out`.
+pub fn compare(
+    at: &str,
+    a: &Result<RunOutput, RunError>,
+    b: &Result<RunOutput, RunError>,
+    out: &mut Vec<Difference>,
+) {
+    let mut push = |what: &str, i: String, k: String| {
+        out.push(Difference {
+            at: at.to_string(),
+            what: what.to_string(),
+            interp: i,
+            kernel: k,
+        })
+    };
+    match (a, b) {
+        (Ok(x), Ok(y)) => {
+            if x.retval != y.retval {
+                push("retval", x.retval.to_string(), y.retval.to_string());
+            }
+            if x.errno != y.errno {
+                push("errno", format!("{:?}", x.errno), format!("{:?}", y.errno));
+            }
+            if x.data_out != y.data_out {
+                let (i, k) = bytes_diff(&x.data_out, &y.data_out);
+                push("data_out", i, k);
+            }
+            if x.ctx_out != y.ctx_out {
+                let e = Vec::new();
+                let (i, k) = bytes_diff(
+                    x.ctx_out.as_ref().unwrap_or(&e),
+                    y.ctx_out.as_ref().unwrap_or(&e),
+                );
+                push("ctx_out", i, k);
+            }
+        }
+        (Err(x), Err(y)) if x.errno == y.errno => {}
+        (x, y) => {
+            let s = |r: &Result<RunOutput, RunError>| match r {
+                Ok(o) => format!("ran, retval {}", o.retval),
+                Err(e) => format!("error: {e}"),
+            };
+            push("outcome", s(x), s(y));
+        }
+    }
+}
+
+/// Compares map dumps taken after the same runs on both engines.
+pub fn compare_maps(a: &[MapDump], b: &[MapDump], out: &mut Vec<Difference>) {
+    for (x, y) in a.iter().zip(b) {
+        if x.note.is_some() || y.note.is_some() {
+            continue;
+        }
+        let at = format!("map {}", x.name);
+        if x.entries == y.entries {
+            continue;
+        }
+        if x.entries.iter().chain(&y.entries).any(|e| e.0.is_empty()) {
+            // queues and stacks: contents in pop order
+            let list = |m: &MapDump| {
+                m.entries
+                    .iter()
+                    .map(|e| hex(&e.1))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            out.push(Difference {
+                at,
+                what: "contents (pop order)".into(),
+                interp: list(x),
+                kernel: list(y),
+            });
+            continue;
+        }
+        let keys = |m: &MapDump| m.entries.iter().map(|e| e.0.clone()).collect::<Vec<_>>();
+        for (k, v) in &x.entries {
+            match y.entries.iter().find(|e| &e.0 == k) {
+                Some((_, w)) if w == v => {}
+                Some((_, w)) => out.push(Difference {
+                    at: at.clone(),
+                    what: format!("value of key {}", hex(k)),
+                    interp: hex(v),
+                    kernel: hex(w),
+                }),
+                None => out.push(Difference {
+                    at: at.clone(),
+                    what: format!("key {}", hex(k)),
+                    interp: format!("present, value {}", hex(v)),
+                    kernel: "absent".into(),
+                }),
+            }
+        }
+        let have = keys(x);
+        for (k, w) in &y.entries {
+            if !have.contains(k) {
+                out.push(Difference {
+                    at: at.clone(),
+                    what: format!("key {}", hex(k)),
+                    interp: "absent".into(),
+                    kernel: format!("present, value {}", hex(w)),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The `bpfbox` binary end to end: output formats, exit codes, and one
+//! clear line for bad input.
+
+use super::{kernel_usable, root};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bpfbox(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bpfbox"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run bpfbox")
+}
+
+fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bpfbox-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Bad input: exit 1 and exactly one `bpfbox:` line naming the file.
+fn one_line_error(o: &Output, file: &str, cause: &str) {
+    assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(o));
+    let e = stderr(o);
+    assert_eq!(e.lines().count(), 1, "one line: {e}");
+    assert!(
+        e.starts_with("bpfbox: ") && e.contains(file) && e.contains(cause),
+        "{e}"
+    );
+}
+
+#[test]
+fn exec_prints_r0_last_for_both_syntaxes_and_raw() {
+    let conf = tmp("a.s", b"mov %r0, 7\nadd %r0, %r2\nexit\n");
+    let pseudo = tmp("b.s", b"r0 = 7\nr0 += r2\nexit\n");
+    let mem = tmp("mem", &[0u8; 5]);
+    for prog in [&conf, &pseudo] {
+        let o = bpfbox(&[
+            "exec",
+            prog.to_str().unwrap(),
+            "--mem",
+            mem.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).lines().last(), Some("0xc"));
+    }
+    let bin = conf.with_extension("bin");
+    let o = bpfbox(&["asm", conf.to_str().unwrap(), "-o", bin.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&bin).unwrap().len(), 24);
+    let o = bpfbox(&["exec", bin.to_str().unwrap()]);
+    assert_eq!(stdout(&o).lines().last(), Some("0x7"));
+    let o = bpfbox(&["disasm", bin.to_str().unwrap()]);
+    assert!(stdout(&o).contains("r0 += r2"), "{}", stdout(&o));
+}
+
+#[test]
+fn exec_on_the_kernel() {
+    if !kernel_usable("exec_on_the_kernel") {
+        return;
+    }
+    let p = tmp("k.s", b"r0 = 0x12345678\nr0 += 1\nexit\n");
+    let o = bpfbox(&["exec", p.to_str().unwrap(), "--engine", "kernel"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().last(), Some("0x12345679"));
+}
+
+#[test]
+fn exec_bad_input_is_one_line() {
+    let odd = tmp("odd.bin", &[0u8; 9]);
+    one_line_error(
+        &bpfbox(&["exec", odd.to_str().unwrap()]),
+        "odd.bin",
+        "multiple of 8",
+    );
+    let reg = tmp("reg.s", b"or %r0, %r50\nexit\n");
+    one_line_error(&bpfbox(&["exec", reg.to_str().unwrap()]), "reg.s", "r50");
+    let oob = tmp("oob.s", b"r0 = *(u64 *)(r1 + 0)\nexit\n");
+    one_line_error(&bpfbox(&["exec", oob.to_str().unwrap()]), "oob.s", "insn 0");
+    let spin = tmp("spin.s", b"l: goto l\n");
+    let o = bpfbox(&["exec", spin.to_str().unwrap(), "--insn-limit", "1000"]);
+    one_line_error(&o, "spin.s", "limit");
+    let data = tmp("unknown.data", b"-- asm\nexit\n-- Unknown directive\n");
+    let o = bpfbox(&["conformance", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).ends_with("0 passed, 1 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn conformance_plugin_protocol() {
+    // mov r0, 0x2a; exit
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfbox"))
+        .args([
+            "conformance-plugin",
+            "--program",
+            "b7000000 2a000000 95000000 00000000",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "2a\n");
+    // r0 = r2 (memory length)
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfbox"))
+        .args([
+            "conformance-plugin",
+            "--program",
+            "bf20000000000000 9500000000000000",
+            "aabbcc",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "3\n");
+}
+
+#[test]
+fn run_json_and_pcap_counts() {
+    let pkt = tmp("pkt.bin", &[0u8; 64]);
+    let o = bpfbox(&[
+        "run",
+        "examples/xdp_filter.o",
+        "--data-in",
+        pkt.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["retval"], 2);
+    assert_eq!(v["verdict"], "XDP_PASS");
+    assert_eq!(v["data_out"].as_str().unwrap().len(), 128);
+    assert_eq!(v["repeat"], 1);
+    assert!(v["duration_ns"].is_number() && v["trace"].is_array());
+
+    let out = pkt.with_file_name("out.pcap");
+    let o = bpfbox(&[
+        "run",
+        "examples/xdp_filter.o",
+        "--pcap",
+        "examples/mixed.pcap",
+        "--pcap-out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // Worked out by hand from examples/make_pcap.py and xdp_filter.c.
+    assert_eq!(v["verdicts"]["XDP_DROP"], 8);
+    assert_eq!(v["verdicts"]["XDP_PASS"], 14);
+    assert_eq!(v["verdicts"]["XDP_TX"], 2);
+    assert_eq!(v["written"], 16);
+    assert_eq!(bpfbox::pcap::read(&out).unwrap().len(), 16);
+}
+
+#[test]
+fn run_bad_input_is_one_line() {
+    let short = tmp("short.bin", &[0u8; 5]);
+    let o = bpfbox(&[
+        "run",
+        "examples/xdp_filter.o",
+        "--data-in",
+        short.to_str().unwrap(),
+    ]);
+    one_line_error(&o, "short.bin", "14 bytes");
+    let o = bpfbox(&["run", "/bin/true", "--data-in", short.to_str().unwrap()]);
+    one_line_error(&o, "/bin/true", "not an eBPF object");
+    let trunc = tmp(
+        "trunc.o",
+        &std::fs::read(root().join("examples/xdp_filter.o")).unwrap()[..300],
+    );
+    one_line_error(
+        &bpfbox(&["prog", "list", trunc.to_str().unwrap()]),
+        "trunc.o",
+        "",
+    );
+    let o = bpfbox(&[
+        "run",
+        "examples/xdp_filter.o",
+        "--pcap",
+        short.to_str().unwrap(),
+    ]);
+    one_line_error(&o, "short.bin", "not a pcap");
+    let o = bpfbox(&[
+        "run",
+        "tests/progs/skb_multi.o",
+        "--data-in",
+        short.to_str().unwrap(),
+    ]);
+    one_line_error(&o, "skb_multi.o", "--prog");
+    let ctx = tmp("ctx.bin", &[1u8; 24]);
+    let pkt = tmp("pkt64.bin", &[0u8; 64]);
+    let o = bpfbox(&[
+        "run",
+        "examples/xdp_filter.o",
+        "--data-in",
+        pkt.to_str().unwrap(),
+        "--ctx-in",
+        ctx.to_str().unwrap(),
+    ]);
+    one_line_error(&o, "pkt64.bin", "");
+}
+
+#[test]
+fn diff_example_is_identical() {
+    if !kernel_usable("diff_example_is_identical") {
+        return;
+    }
+    let o = bpfbox(&[
+        "diff",
+        "examples/xdp_filter.o",
+        "--pcap",
+        "examples/mixed.pcap",
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("identical"), "{}", stdout(&o));
+}
+
+#[test]
+fn prog_list_shows_programs_and_maps() {
+    let o = bpfbox(&["prog", "list", "examples/xdp_filter.o", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["programs"][0]["name"], "xdp_filter");
+    assert_eq!(v["programs"][0]["type"], "BPF_PROG_TYPE_XDP");
+    assert_eq!(v["maps"][0]["name"], "verdicts");
+    assert_eq!(v["maps"][1]["type"], "hash");
+}

@@ -1,0 +1,3 @@
+//! bpfbox's integration tests, one binary, modules by topic.
+
+mod suite;
