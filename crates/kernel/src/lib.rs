@@ -22,6 +22,7 @@
 //! else from bpfbox (in particular not the interpreter it is compared with).
 #![deny(missing_docs)]
 
+mod attach;
 mod avail;
 mod btf;
 pub mod consts;
@@ -32,6 +33,10 @@ mod prog;
 mod sys;
 mod testrun;
 
+pub use attach::{
+    attach_unsupported, cgroup2_root, link_create, prog_attach, prog_detach, KernelLink,
+    TestCgroup, F_ALLOW_MULTI, F_ALLOW_OVERRIDE,
+};
 pub use avail::availability;
 pub use btf::{load_btf, KernelBtf};
 pub use error::{Errno, Error, ErrorKind, Unavailable, ENOTSUPP};
