@@ -10,6 +10,9 @@
 //! Map state lives in [`HostState`] and persists across a sequence of
 //! events.
 
+pub mod traceenv;
+pub mod tracefs;
+
 use crate::drivers::LoadedProgram;
 use crate::host::HostState;
 use serde_json::Value;

@@ -14,6 +14,7 @@
 
 mod maps;
 mod misc;
+mod probe;
 mod skb;
 mod task;
 mod time;
@@ -37,6 +38,7 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
     v.extend_from_slice(trace::HELPERS);
     v.extend_from_slice(maps::HELPERS);
     v.extend_from_slice(misc::HELPERS);
+    v.extend_from_slice(probe::HELPERS);
     v.extend_from_slice(skb::HELPERS);
     v.extend_from_slice(xdp::HELPERS);
     v.extend_from_slice(task::HELPERS);

@@ -1,0 +1,345 @@
+//! Tracing helpers (kernel/trace/bpf_trace.c, mm/maccess.c,
+//! lib/strncpy_from_user.c): `probe_read*` over the event's memory image
+//! ([`TracingState`] in the host's event slot), `get_current_task`,
+//! `get_func_ip`, `get_attach_cookie`,
+//! `get_stackid` / `get_stack` and `perf_prog_read_value`.
+//!
+//! Memory (documented model): kernel reads (`probe_read_kernel*`, and the
+//! legacy `probe_read*` at addresses from `TASK_SIZE`) come from the image
+//! regions at kernel addresses, or from bpfbox's own guest memory (stack,
+//! map values, ctx: the memory the kernel's BPF program itself lives in,
+//! which in bpfbox sits at host addresses); any other user-half or
+//! non-canonical address is `-ERANGE` (`copy_from_kernel_nofault_allowed`).
+//! User reads come only from the image. A failed read zeroes the whole
+//! destination, as the helpers do.
+//!
+//! Stacks: bpfbox has no call chains; `get_stackid` returns `-EFAULT` and
+//! `get_stack` zeroes the buffer and returns `-EFAULT` (the kernel's answer
+//! when no callchain can be taken), after the same flag checks.
+
+use super::{neg, read_guest, write_guest, HostVm};
+use crate::events::traceenv::{kernel_addr_ok, ReadError, TracingState, TASK_SIZE_MAX};
+use crate::host::HostState;
+use bpfbox_interp::{HelperFn, Trap};
+
+const EFAULT: i32 = 14;
+const EINVAL: i32 = 22;
+const ERANGE: i32 = 34;
+
+/// Where a probe read looks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Space {
+    Kernel,
+    User,
+}
+
+/// The legacy helpers pick the space by address (x86-64 has
+/// non-overlapping address spaces: `bpf_probe_read_compat`).
+fn compat_space(addr: u64) -> Space {
+    if addr < TASK_SIZE_MAX + 4096 {
+        Space::User
+    } else {
+        Space::Kernel
+    }
+}
+
+/// The event's tracing state (an empty image outside tracing events).
+fn state<'v>(vm: &'v HostVm<'_>) -> &'v TracingState {
+    static EMPTY: std::sync::OnceLock<TracingState> = std::sync::OnceLock::new();
+    vm.host
+        .event
+        .get::<TracingState>()
+        .unwrap_or_else(|| EMPTY.get_or_init(TracingState::default))
+}
+
+fn err_of(e: ReadError) -> i32 {
+    match e {
+        ReadError::Fault => EFAULT,
+        ReadError::Range => ERANGE,
+    }
+}
+
+/// `len` bytes at `src` in `space`.
+fn fetch(vm: &HostVm<'_>, space: Space, src: u64, len: usize) -> Result<Vec<u8>, ReadError> {
+    match space {
+        Space::Kernel => {
+            if !kernel_addr_ok(src) {
+                // bpfbox's own kernel-side memory lives at host addresses
+                if len > 0 {
+                    if let Ok(b) = vm.mem.read(src, len) {
+                        return Ok(b.to_vec());
+                    }
+                }
+                return Err(ReadError::Range);
+            }
+            state(vm).read(src, len)
+        }
+        Space::User => {
+            // __access_ok: the whole range below TASK_SIZE_MAX
+            if src.checked_add(len as u64).is_none_or(|e| e > TASK_SIZE_MAX) {
+                return Err(ReadError::Fault);
+            }
+            state(vm).read(src, len)
+        }
+    }
+}
+
+/// One byte at `src` in `space` (for the string helpers).
+fn fetch_byte(vm: &HostVm<'_>, space: Space, src: u64) -> Option<u8> {
+    match space {
+        Space::Kernel if !kernel_addr_ok(src) => vm.mem.read_u8(src).ok(),
+        _ => state(vm).byte(src),
+    }
+}
+
+fn zero(vm: &mut HostVm<'_>, dst: u64, size: usize) -> Result<(), Trap> {
+    write_guest(vm, dst, &vec![0u8; size])
+}
+
+/// `bpf_probe_read_{kernel,user}` common part.
+fn read_common(vm: &mut HostVm<'_>, a: [u64; 5], space: Space) -> Result<u64, Trap> {
+    let (dst, size, src) = (a[0], a[1] as u32 as usize, a[2]);
+    // the destination must be writable guest memory (the verifier's
+    // ARG_PTR_TO_UNINIT_MEM check)
+    if size > 0 {
+        read_guest(vm, dst, size)?;
+    }
+    if size == 0 {
+        // copy_from_kernel_nofault still checks the address
+        if space == Space::Kernel && !kernel_addr_ok(src) {
+            return Ok(neg(ERANGE));
+        }
+        return Ok(0);
+    }
+    match fetch(vm, space, src, size) {
+        Ok(b) => {
+            write_guest(vm, dst, &b)?;
+            Ok(0)
+        }
+        Err(e) => {
+            zero(vm, dst, size)?;
+            Ok(neg(err_of(e)))
+        }
+    }
+}
+
+/// `strncpy_from_kernel_nofault` (mm/maccess.c): byte by byte up to the
+/// NUL or `count`; the last byte copied becomes NUL; returns the bytes
+/// copied including it.
+fn kernel_str(vm: &mut HostVm<'_>, dst: u64, count: usize, src: u64) -> Result<i64, Trap> {
+    if !kernel_addr_ok(src) && vm.mem.read_u8(src).is_err() {
+        return Ok(-i64::from(ERANGE));
+    }
+    let mut out = Vec::new();
+    loop {
+        let Some(c) = src
+            .checked_add(out.len() as u64)
+            .and_then(|a| fetch_byte(vm, Space::Kernel, a))
+        else {
+            return Ok(-i64::from(EFAULT));
+        };
+        out.push(c);
+        if c == 0 || out.len() >= count {
+            break;
+        }
+    }
+    let n = out.len();
+    out[n - 1] = 0;
+    write_guest(vm, dst, &out)?;
+    Ok(n as i64)
+}
+
+/// `strncpy_from_user_nofault` over `do_strncpy_from_user`: whole words
+/// while at least 8 bytes may be copied (bytes after the NUL in the
+/// word that holds it are written as zero), then bytes; `count` reached
+/// without a NUL: the last byte becomes NUL and `count` is returned;
+/// otherwise the length including the NUL.
+fn user_str(vm: &mut HostVm<'_>, dst: u64, count: usize, src: u64) -> Result<i64, Trap> {
+    if src >= TASK_SIZE_MAX {
+        return Ok(-i64::from(EFAULT));
+    }
+    let max = (TASK_SIZE_MAX - src).min(count as u64) as usize;
+    let mut res = 0usize;
+    let mut left = max;
+    let mut written: Vec<u8> = Vec::new();
+    let mut done: Option<usize> = None;
+    while left >= 8 {
+        let Ok(w) = state(vm).read(src + res as u64, 8) else {
+            break; // fall back to byte at a time
+        };
+        if let Some(z) = w.iter().position(|&b| b == 0) {
+            let mut word = [0u8; 8];
+            word[..z].copy_from_slice(&w[..z]);
+            written.extend_from_slice(&word);
+            done = Some(res + z);
+            break;
+        }
+        written.extend_from_slice(&w);
+        res += 8;
+        left -= 8;
+    }
+    let ret: i64 = match done {
+        Some(len) => len as i64,
+        None => {
+            let mut r = None;
+            while left > 0 {
+                let Some(c) = state(vm).byte(src + res as u64) else {
+                    r = Some(-i64::from(EFAULT));
+                    break;
+                };
+                written.push(c);
+                if c == 0 {
+                    r = Some(res as i64);
+                    break;
+                }
+                res += 1;
+                left -= 1;
+            }
+            match r {
+                Some(v) => v,
+                None if res >= count => res as i64,
+                None => -i64::from(EFAULT),
+            }
+        }
+    };
+    if ret < 0 {
+        return Ok(ret);
+    }
+    write_guest(vm, dst, &written)?;
+    if ret as usize >= count {
+        write_guest(vm, dst + count as u64 - 1, &[0])?;
+        return Ok(count as i64);
+    }
+    Ok(ret + 1)
+}
+
+/// `bpf_probe_read_{kernel,user}_str` common part.
+fn read_str_common(vm: &mut HostVm<'_>, a: [u64; 5], space: Space) -> Result<u64, Trap> {
+    let (dst, size, src) = (a[0], a[1] as u32 as usize, a[2]);
+    if size == 0 {
+        return Ok(0);
+    }
+    read_guest(vm, dst, size)?;
+    let r = match space {
+        Space::Kernel => kernel_str(vm, dst, size, src)?,
+        Space::User => user_str(vm, dst, size, src)?,
+    };
+    if r < 0 {
+        zero(vm, dst, size)?;
+    }
+    Ok(r as u64)
+}
+
+fn probe_read(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    read_common(vm, a, compat_space(a[2]))
+}
+
+fn probe_read_str(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    read_str_common(vm, a, compat_space(a[2]))
+}
+
+fn probe_read_user(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    read_common(vm, a, Space::User)
+}
+
+fn probe_read_kernel(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    read_common(vm, a, Space::Kernel)
+}
+
+fn probe_read_user_str(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    read_str_common(vm, a, Space::User)
+}
+
+fn probe_read_kernel_str(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    read_str_common(vm, a, Space::Kernel)
+}
+
+fn get_current_task(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    Ok(state(vm).task_ptr)
+}
+
+fn get_func_ip(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    Ok(state(vm).func_ip)
+}
+
+fn get_attach_cookie(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
+    Ok(state(vm).cookie)
+}
+
+/// `BPF_F_SKIP_FIELD_MASK`.
+const SKIP_FIELD_MASK: u64 = 0xff;
+/// `BPF_F_USER_STACK`.
+const USER_STACK: u64 = 1 << 8;
+/// `BPF_F_FAST_STACK_CMP`.
+const FAST_STACK_CMP: u64 = 1 << 9;
+/// `BPF_F_REUSE_STACKID`.
+const REUSE_STACKID: u64 = 1 << 10;
+/// `BPF_F_USER_BUILD_ID`.
+const USER_BUILD_ID: u64 = 1 << 11;
+
+/// `bpf_get_stackid(ctx, map, flags)`: flag check, then `-EFAULT` (no
+/// callchain in bpfbox).
+fn get_stackid(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let _ = vm;
+    if a[2] & !(SKIP_FIELD_MASK | USER_STACK | FAST_STACK_CMP | REUSE_STACKID) != 0 {
+        return Ok(neg(EINVAL));
+    }
+    Ok(neg(EFAULT))
+}
+
+/// `bpf_get_stack(ctx, buf, size, flags)` (`__bpf_get_stack`): bad flags or
+/// a size that is not a whole number of entries → `-EINVAL`, otherwise
+/// `-EFAULT` (no callchain); the buffer is zeroed either way.
+fn get_stack(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (buf, size, flags) = (a[1], a[2] as u32 as usize, a[3]);
+    let user = flags & USER_STACK != 0;
+    let build_id = flags & USER_BUILD_ID != 0;
+    let elem = if build_id { 32 } else { 8 };
+    let err = if flags & !(SKIP_FIELD_MASK | USER_STACK | USER_BUILD_ID) != 0
+        || (!user && build_id)
+        || size % elem != 0
+    {
+        EINVAL
+    } else {
+        EFAULT
+    };
+    if size > 0 {
+        zero(vm, buf, size)?;
+    }
+    Ok(neg(err))
+}
+
+/// `bpf_perf_prog_read_value(ctx, buf, size)`: `struct
+/// bpf_perf_event_value { counter, enabled, running }` from the event.
+fn perf_prog_read_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (buf, size) = (a[1], a[2] as u32 as usize);
+    if size != 24 {
+        if size > 0 {
+            zero(vm, buf, size)?;
+        }
+        return Ok(neg(EINVAL));
+    }
+    let v = state(vm).perf_value;
+    let mut b = Vec::with_capacity(24);
+    for x in v {
+        b.extend_from_slice(&x.to_le_bytes());
+    }
+    write_guest(vm, buf, &b)?;
+    Ok(0)
+}
+
+/// (id, name, implementation).
+pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
+    (4, "probe_read", probe_read),
+    (27, "get_stackid", get_stackid),
+    (35, "get_current_task", get_current_task),
+    (45, "probe_read_str", probe_read_str),
+    (56, "perf_prog_read_value", perf_prog_read_value),
+    (67, "get_stack", get_stack),
+    (112, "probe_read_user", probe_read_user),
+    (113, "probe_read_kernel", probe_read_kernel),
+    (114, "probe_read_user_str", probe_read_user_str),
+    (115, "probe_read_kernel_str", probe_read_kernel_str),
+    (173, "get_func_ip", get_func_ip),
+    (174, "get_attach_cookie", get_attach_cookie),
+];
