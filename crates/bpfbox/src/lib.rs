@@ -17,3 +17,4 @@ pub mod kobj;
 pub mod objects;
 pub mod pcap;
 pub mod rawprog;
+pub mod types;

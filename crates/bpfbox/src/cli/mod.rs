@@ -5,9 +5,11 @@ mod asm;
 mod conformance;
 mod diff;
 mod exec;
+mod fire;
 mod output;
 mod prog;
 mod run;
+mod types;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
@@ -72,6 +74,10 @@ pub enum Command {
     /// Inspect programs in an object file.
     #[command(subcommand)]
     Prog(prog::ProgCmd),
+    /// Run an event-driven program (cgroup, sock_ops, kprobe, ...) on JSON events.
+    Fire(fire::FireArgs),
+    /// Describe the program types of Linux 6.18 (all, or one in full).
+    Types(types::TypesArgs),
 }
 
 /// Parses arguments, runs the command, prints errors as one `bpfbox:` line.
@@ -87,6 +93,8 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(&g, a),
         Command::Diff(a) => diff::run(&g, a),
         Command::Prog(c) => prog::run(&g, c),
+        Command::Types(a) => types::run(&g, a),
+        Command::Fire(a) => fire::run(&g, a),
     };
     match result {
         Ok(code) => code,

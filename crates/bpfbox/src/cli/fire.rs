@@ -1,0 +1,85 @@
+//! `bpfbox fire`: run an event-driven program on one event or a sequence.
+
+use super::output::{print, Report};
+use super::run::Loaded;
+use super::GlobalOpts;
+use anyhow::{anyhow, Context, Result};
+use bpfbox_runtime::events::{fire_all, EventOutcome};
+use bpfbox_runtime::{HostState, LoadedProgram};
+use serde::Serialize;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct FireArgs {
+    /// The clang-built BPF object.
+    pub object: PathBuf,
+    /// Program to run (needed when the object has several).
+    #[arg(long)]
+    pub prog: Option<String>,
+    /// The event (a JSON object) or a sequence of events (a JSON array);
+    /// map state is kept across a sequence. `bpfbox types NAME` documents
+    /// each type's event schema.
+    #[arg(long)]
+    pub event: PathBuf,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FireReport {
+    One(EventOutcome),
+    Many(Vec<EventOutcome>),
+}
+
+fn write_one(w: &mut dyn Write, i: Option<usize>, o: &EventOutcome) -> io::Result<()> {
+    let head = i.map_or_else(String::new, |i| format!("event {i}: "));
+    writeln!(
+        w,
+        "{head}retval {} ({}) -> {}",
+        o.retval, o.retval as i64 as i32, o.action
+    )?;
+    for (k, v) in &o.effects {
+        writeln!(w, "  {k}: {v}")?;
+    }
+    for t in &o.trace {
+        writeln!(w, "  trace: {t}")?;
+    }
+    Ok(())
+}
+
+impl Report for FireReport {
+    fn text(&self, w: &mut dyn Write) -> io::Result<()> {
+        match self {
+            FireReport::One(o) => write_one(w, None, o),
+            FireReport::Many(v) => v
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, o)| write_one(w, Some(i), o)),
+        }
+    }
+}
+
+pub fn run(g: &GlobalOpts, a: FireArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&a.event).with_context(|| a.event.display().to_string())?;
+    let events: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{}: not valid JSON: {e}", a.event.display()))?;
+    let loaded = Loaded::new(&a.object, a.prog.as_deref())?;
+    let mut host = HostState::default();
+    let prog = LoadedProgram::from_object(&mut host, &loaded.obj, &loaded.prog)
+        .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
+    let outcomes =
+        fire_all(&prog, &mut host, &events).map_err(|e| anyhow!("{}: {e}", a.event.display()))?;
+    let report = if events.is_array() {
+        FireReport::Many(outcomes)
+    } else {
+        FireReport::One(
+            outcomes
+                .into_iter()
+                .next()
+                .ok_or_else(|| anyhow!("no outcome"))?,
+        )
+    };
+    print(g, &report)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,127 @@
+//! `bpfbox types [NAME]`: a reference for every program type.
+
+use super::output::print;
+use super::GlobalOpts;
+use anyhow::Result;
+use bpfbox_progtype::TypeInfo;
+use serde::Serialize;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct TypesArgs {
+    /// One type: `xdp`, `BPF_PROG_TYPE_XDP`, `XDP` or its number. Without
+    /// it, a table of all types (`--json`: an array of full descriptions).
+    pub name: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct All(Vec<TypeInfo>);
+
+impl super::output::Report for All {
+    fn text(&self, w: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            w,
+            "{:<4} {:<36} {:<22} {:<10} {:<10} sections",
+            "id", "type", "context", "test_run", "bpfbox"
+        )?;
+        for t in &self.0 {
+            let secs: Vec<_> = t.sec_names.iter().take(3).map(|s| s.name).collect();
+            writeln!(
+                w,
+                "{:<4} {:<36} {:<22} {:<10} {:<10} {}",
+                t.id,
+                t.name,
+                t.context.struct_name,
+                if t.test_run.supported { "yes" } else { "no" },
+                t.bpfbox,
+                secs.join(" ")
+            )?;
+        }
+        writeln!(w, "\n`bpfbox types NAME` describes one type in full.")
+    }
+}
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct One(TypeInfo);
+
+impl super::output::Report for One {
+    fn text(&self, w: &mut dyn Write) -> io::Result<()> {
+        let t = &self.0;
+        writeln!(w, "{} ({}, id {})", t.name, t.short, t.id)?;
+        writeln!(w, "\nUse cases:\n  {}", t.use_cases)?;
+        writeln!(w, "\nHook:\n  {}", t.hook)?;
+        let c = &t.context;
+        writeln!(w, "\nContext: {} ({} bytes)", c.struct_name, c.size)?;
+        writeln!(
+            w,
+            "  {:>6} {:>4}  {:<28} {:<8} {:<8} {}",
+            "offset", "size", "field", "read", "write", "loads as"
+        )?;
+        for f in &c.fields {
+            writeln!(
+                w,
+                "  {:>6} {:>4}  {:<28} {:<8} {:<8} {}",
+                f.offset, f.size, f.name, f.read, f.write, f.result
+            )?;
+        }
+        for p in &c.pointees {
+            writeln!(
+                w,
+                "  -> {} ({} bytes) reachable through a pointer field",
+                p.struct_name, p.size
+            )?;
+        }
+        writeln!(w, "\nReturn values:")?;
+        for r in &t.return_values {
+            let range = r.range.map_or_else(
+                || r.range_note.unwrap_or("unchecked").to_string(),
+                |[a, b]| format!("[{a}, {b}]"),
+            );
+            writeln!(w, "  when {}: verifier range {range}", r.when)?;
+            for v in &r.values {
+                writeln!(w, "    {:>4}  {:<18} {}", v.value, v.name, v.meaning)?;
+            }
+            if !r.other.is_empty() {
+                writeln!(w, "    other values: {}", r.other)?;
+            }
+        }
+        writeln!(w, "\nAttach:\n  {}", t.attach.method)?;
+        writeln!(w, "  expected_attach_type: {}", t.attach.expected)?;
+        if !t.attach.attach_types.is_empty() {
+            writeln!(w, "  attach types: {}", t.attach.attach_types.join(", "))?;
+        }
+        let secs: Vec<_> = t.sec_names.iter().map(|s| s.name).collect();
+        writeln!(w, "\nSEC() names: {}", secs.join(" "))?;
+        writeln!(
+            w,
+            "\nCharacteristic helpers ({} callable): {}",
+            t.helper_count,
+            t.helpers.join(", ")
+        )?;
+        writeln!(
+            w,
+            "\nBPF_PROG_TEST_RUN: {} ({})",
+            if t.test_run.supported {
+                "supported"
+            } else {
+                "not supported"
+            },
+            t.test_run.detail
+        )?;
+        writeln!(w, "bpfbox: {}", t.bpfbox)
+    }
+}
+
+pub fn run(g: &GlobalOpts, a: TypesArgs) -> Result<ExitCode> {
+    match a.name {
+        None => print(g, &All(bpfbox::types::all()))?,
+        Some(n) => {
+            let spec = bpfbox_progtype::by_name(&n)?;
+            print(g, &One(bpfbox::types::info(spec)))?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
