@@ -35,6 +35,12 @@ pub enum MapType {
     ArrayOfMaps = 12,
     /// `BPF_MAP_TYPE_HASH_OF_MAPS`
     HashOfMaps = 13,
+    /// `BPF_MAP_TYPE_SOCKMAP` (values are sockets; see the sockmap module)
+    Sockmap = 15,
+    /// `BPF_MAP_TYPE_SOCKHASH`
+    Sockhash = 18,
+    /// `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY`
+    ReuseportSockarray = 20,
     /// `BPF_MAP_TYPE_QUEUE`
     Queue = 22,
     /// `BPF_MAP_TYPE_STACK`
@@ -59,6 +65,9 @@ impl MapType {
         MapType::LpmTrie,
         MapType::ArrayOfMaps,
         MapType::HashOfMaps,
+        MapType::Sockmap,
+        MapType::Sockhash,
+        MapType::ReuseportSockarray,
         MapType::Queue,
         MapType::Stack,
         MapType::Ringbuf,
@@ -89,6 +98,9 @@ impl MapType {
             MapType::LpmTrie => "lpm_trie",
             MapType::ArrayOfMaps => "array_of_maps",
             MapType::HashOfMaps => "hash_of_maps",
+            MapType::Sockmap => "sockmap",
+            MapType::Sockhash => "sockhash",
+            MapType::ReuseportSockarray => "reuseport_sockarray",
             MapType::Queue => "queue",
             MapType::Stack => "stack",
             MapType::Ringbuf => "ringbuf",
@@ -316,6 +328,9 @@ fn validate(d: &MapDef) -> Result<(), MapError> {
         MapType::Queue | MapType::Stack => check_queue(d)?,
         MapType::BloomFilter => check_bloom(d)?,
         MapType::Ringbuf => check_ringbuf(d)?,
+        MapType::Sockmap | MapType::Sockhash | MapType::ReuseportSockarray => {
+            crate::sockmap::check(d)?
+        }
     }
     if t.is_map_in_map() {
         check_inner(d)?;

@@ -45,6 +45,7 @@ impl Map {
         }
         match &mut self.store {
             Store::Array(a) => a.slot_ptr(index_of(key).ok()?, cpu),
+            Store::Hash(_) if self.def.map_type == crate::MapType::Sockhash => None,
             Store::Hash(h) => h.lookup_ptr(key, cpu),
             Store::Lpm(l) => l.lookup_ptr(key),
             Store::Fd(f) if self.def.map_type == crate::MapType::ArrayOfMaps => {
@@ -68,7 +69,10 @@ impl Map {
                 Err(e) => Err(e),
             },
             Store::Hash(h) => {
-                if self.def.map_type == crate::MapType::HashOfMaps {
+                if matches!(
+                    self.def.map_type,
+                    crate::MapType::HashOfMaps | crate::MapType::Sockhash
+                ) {
                     return -i64::from(EINVAL);
                 }
                 h.update(key, Src::Prog(value, cpu), flags, &mut self.grave)

@@ -47,6 +47,7 @@ mod map;
 mod queue;
 mod rawbuf;
 mod ringbuf;
+mod sockmap;
 
 pub use def::{
     MapConfig, MapDef, MapType, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE,

@@ -64,14 +64,17 @@ impl Map {
             MapType::Array | MapType::PercpuArray => {
                 Store::Array(ArrayStore::new(&def, cfg.ncpus)?)
             }
-            MapType::ProgArray | MapType::PerfEventArray | MapType::ArrayOfMaps => {
-                Store::Fd(FdArray::new(def.max_entries)?)
-            }
+            MapType::ProgArray
+            | MapType::PerfEventArray
+            | MapType::ArrayOfMaps
+            | MapType::Sockmap
+            | MapType::ReuseportSockarray => Store::Fd(FdArray::new(def.max_entries)?),
             MapType::Hash
             | MapType::PercpuHash
             | MapType::LruHash
             | MapType::LruPercpuHash
-            | MapType::HashOfMaps => Store::Hash(HashStore::new(&def, cfg.ncpus)?),
+            | MapType::HashOfMaps
+            | MapType::Sockhash => Store::Hash(HashStore::new(&def, cfg.ncpus)?),
             MapType::LpmTrie => Store::Lpm(LpmStore::new(&def)),
             MapType::Queue | MapType::Stack => Store::Queue(QueueStore::new(&def)?),
             MapType::BloomFilter => Store::Bloom(BloomStore::new(&def)?),
@@ -193,6 +196,9 @@ impl Map {
         }
         self.check_key(key)?;
         let t = self.def.map_type;
+        if t.is_sock() {
+            return self.sock_lookup_sys(key);
+        }
         match &self.store {
             Store::Array(a) => a.sys_lookup(index_of(key)?),
             Store::Fd(f) => {
@@ -250,6 +256,9 @@ impl Map {
             return Err(not_supp("update", t));
         }
         self.check_value(value)?;
+        if t.is_sock() {
+            return self.sock_update_sys(key, value, flags);
+        }
         let cpu = self.cfg.current_cpu;
         match &mut self.store {
             Store::Array(a) => a.update(index_of(key)?, value, flags, true, cpu),
@@ -332,6 +341,9 @@ impl Map {
         self.can_write()?;
         self.check_key(key)?;
         let t = self.def.map_type;
+        if t.is_sock() {
+            return self.sock_delete_sys(key);
+        }
         match &mut self.store {
             Store::Array(_) => Err(err(EINVAL, "array elements cannot be deleted")),
             Store::Fd(f) => f.delete(index_of(key)?),
@@ -394,6 +406,7 @@ impl Map {
     /// buffers list nothing.
     pub fn entries(&self) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> {
         let v: Vec<(Vec<u8>, Vec<u8>)> = match &self.store {
+            _ if self.def.map_type.is_sock() => self.sock_entries(),
             Store::Array(a) => (0..self.def.max_entries)
                 .filter_map(|i| a.sys_lookup(i).ok().map(|v| (i.to_ne_bytes().to_vec(), v)))
                 .collect(),
