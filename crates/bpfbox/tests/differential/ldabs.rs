@@ -123,13 +123,15 @@ fn ld_ind_register_offsets() {
     diffs.finish("ld_ind_register_offsets");
 }
 
-/// The kernel's negative LD_ABS offsets (`bpf_internal_load_pointer_neg_helper`):
-/// `SKF_LL_OFF + k` reads from the MAC header (packet byte `k`),
-/// `SKF_NET_OFF + k` from the network header (packet byte `14 + k`), up to
-/// the end of the packet; offsets just below either base miss (they fall
-/// into the other range or below `SKF_LL_OFF`). Checked on the kernel only and printed: the interpreter
-/// documents these offsets as unsupported (they miss there), so this is
-/// the runtime's job (it knows where the MAC and network headers are).
+/// The kernel's negative LD_ABS offsets
+/// (`bpf_internal_load_pointer_neg_helper`): `SKF_LL_OFF + k` reads from
+/// the MAC header (packet byte `k`), `SKF_NET_OFF + k` from the network
+/// header (packet byte `14 + k`), up to the end of the packet. Just below
+/// either base is a miss: `SKF_NET_OFF - 1` lands in the MAC range a
+/// megabyte past the header, `SKF_LL_OFF - 1` in no range. Checked on the
+/// kernel only and printed: the interpreter documents these offsets as
+/// unsupported (they miss there); the runtime, which knows where the MAC
+/// and network headers are, has to provide them.
 #[test]
 fn ld_abs_negative_skf_offsets_kernel_facts() {
     require_kernel!();
