@@ -9,6 +9,7 @@
 //! runner bpfbox does not implement yet.
 
 pub mod skb;
+pub mod tracing;
 pub mod xdp;
 
 use crate::avail::ProgType;
@@ -146,6 +147,8 @@ const RUNNERS: &[(ProgType, Runner)] = &[
     (ProgType::LwtOut, skb::test_run),
     (ProgType::LwtXmit, skb::test_run),
     (ProgType::Xdp, xdp::test_run),
+    (ProgType::RawTracepoint, tracing::raw_tp_test_run),
+    (ProgType::Syscall, tracing::syscall_test_run),
 ];
 
 /// The test-run driver for a program type, if bpfbox has one.

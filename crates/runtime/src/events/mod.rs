@@ -10,6 +10,11 @@
 //! Map state lives in [`HostState`] and persists across a sequence of
 //! events.
 
+pub mod kprobe;
+pub mod perf_event;
+pub mod raw_tracepoint;
+pub mod syscall;
+pub mod tracepoint;
 pub mod traceenv;
 pub mod tracefs;
 
@@ -60,7 +65,13 @@ pub struct EventDriver {
 }
 
 /// Every event driver. Adding a program-type family adds one line here.
-pub static REGISTRY: &[&EventDriver] = &[];
+pub static REGISTRY: &[&EventDriver] = &[
+    &kprobe::DRIVER,
+    &tracepoint::DRIVER,
+    &raw_tracepoint::DRIVER,
+    &perf_event::DRIVER,
+    &syscall::DRIVER,
+];
 
 /// The driver for a program type, if bpfbox can fire events at it.
 pub fn driver_for(prog_type: u32) -> Option<&'static EventDriver> {
