@@ -1,0 +1,334 @@
+//! The diagnostic model (miette's shape, rustc's wording rules): a stable
+//! code, a lowercase message without a final period, a primary label on the
+//! failing instruction, related labels on the instructions that explain it,
+//! a help line, an optional machine-applicable-or-not suggestion, and the
+//! Linux verifier's own message for the same problem.
+//!
+//! # JSON form
+//!
+//! [`Diagnostic`] serialises (serde) as one object:
+//!
+//! ```json
+//! {
+//!   "code": "bpfbox::verifier::uninit_reg",
+//!   "severity": "error",
+//!   "message": "use of uninitialised register `r0`",
+//!   "primary": { "insn": 3, "text": "`exit` returns `r0`" },
+//!   "related": [ { "insn": 0, "text": "..." } ],
+//!   "help": "initialise `r0` before `exit`, e.g. `r0 = 0`",
+//!   "suggestion": { "insn": 3, "insert_before": "r0 = 0", "applicability": "maybe_incorrect" },
+//!   "kernel": "R0 !read_ok"
+//! }
+//! ```
+//!
+//! `insn` is a slot index into the decoded program (the unit jump offsets
+//! count in); `help`, `suggestion` and `kernel` are `null` when absent.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Stable diagnostic codes, rendered `bpfbox::verifier::<name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Code {
+    /// The instruction list is not a well-formed decoded program.
+    Malformed,
+    /// A jump leaves its function or the program (`check_subprogs`).
+    JumpOutOfRange,
+    /// A function's last instruction is not `exit` or `goto`.
+    NoExit,
+    /// An instruction no path reaches (`check_cfg`).
+    Unreachable,
+    /// A loop while loops are not allowed.
+    BackEdge,
+    /// bpf-to-bpf calls nest too deeply or recurse.
+    CallDepth,
+    /// A bpf-to-bpf call while they are not allowed.
+    LocalCall,
+    /// `callx` while it is not allowed.
+    Callx,
+    /// A register is read before it is written (`R%d !read_ok`).
+    UninitReg,
+    /// Arithmetic on the frame pointer that the kernel refuses.
+    FpArith,
+}
+
+impl Code {
+    /// Every code, for documentation and `bpfbox explain`.
+    pub const ALL: &'static [Code] = &[
+        Code::Malformed,
+        Code::JumpOutOfRange,
+        Code::NoExit,
+        Code::Unreachable,
+        Code::BackEdge,
+        Code::CallDepth,
+        Code::LocalCall,
+        Code::Callx,
+        Code::UninitReg,
+        Code::FpArith,
+    ];
+
+    /// The short name (`uninit_reg`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Code::Malformed => "malformed",
+            Code::JumpOutOfRange => "jump_out_of_range",
+            Code::NoExit => "no_exit",
+            Code::Unreachable => "unreachable",
+            Code::BackEdge => "back_edge",
+            Code::CallDepth => "call_depth",
+            Code::LocalCall => "local_call",
+            Code::Callx => "callx",
+            Code::UninitReg => "uninit_reg",
+            Code::FpArith => "fp_arith",
+        }
+    }
+
+    /// The full stable code (`bpfbox::verifier::uninit_reg`).
+    pub fn as_string(self) -> String {
+        format!("bpfbox::verifier::{}", self.name())
+    }
+
+    /// Looks a code up by its short or full name.
+    pub fn from_name(s: &str) -> Option<Code> {
+        let short = s.strip_prefix("bpfbox::verifier::").unwrap_or(s);
+        Code::ALL.iter().copied().find(|c| c.name() == short)
+    }
+
+    /// The long explanation (`bpfbox explain <code>`), naming the kernel
+    /// function that enforces the rule.
+    pub const fn explain(self) -> &'static str {
+        match self {
+            Code::Malformed => {
+                "The instruction list is not a program the kernel could decode: it is empty, a \
+                 jump or call target lies outside it or inside the second slot of a `lddw`, the \
+                 two slots of a `lddw` are not paired, a register number is above 10, or an \
+                 instruction writes the read-only frame pointer `r10`. `bpfbox_isa::decode` \
+                 refuses all of these; the check exists for hand-built instruction lists."
+            }
+            Code::JumpOutOfRange => {
+                "A jump must land inside the function it belongs to. Functions \
+                 (subprograms) start at instruction 0 and at every target of a bpf-to-bpf call \
+                 or `BPF_PSEUDO_FUNC` load, and end where the next one starts \
+                 (`check_subprogs` in kernel/bpf/verifier.c)."
+            }
+            Code::NoExit => {
+                "Execution must not fall off the end of a function into the next one, so the \
+                 last instruction of every function must be `exit` or an unconditional `goto` \
+                 (`check_subprogs` in kernel/bpf/verifier.c)."
+            }
+            Code::Unreachable => {
+                "Every instruction must be reachable from the program start along jumps, \
+                 fall-through and calls; the kernel refuses dead code instead of ignoring it \
+                 (`check_cfg` in kernel/bpf/verifier.c). Branches that are never taken because \
+                 of known values do not count: this is a structural check."
+            }
+            Code::BackEdge => {
+                "A jump to an earlier instruction on the same path forms a loop. The kernel \
+                 allows loops for CAP_BPF programs (since 5.3) and proves they terminate; \
+                 without that capability it refuses them (`check_cfg`)."
+            }
+            Code::CallDepth => {
+                "bpf-to-bpf calls may nest at most 8 frames deep (MAX_CALL_FRAMES), including \
+                 the main program, and a function cannot call itself directly or indirectly \
+                 (`check_max_stack_depth`, `check_func_call` in kernel/bpf/verifier.c)."
+            }
+            Code::LocalCall => {
+                "bpf-to-bpf calls and `BPF_PSEUDO_FUNC` loads were disabled by the caller's \
+                 options (the kernel allows them for CAP_BPF programs)."
+            }
+            Code::Callx => {
+                "`callx reg` (BPF_JMP | BPF_CALL | BPF_X) calls through a register. RFC 9669 \
+                 lists it, but the Linux verifier refuses it as an unknown opcode. It is allowed \
+                 only when the caller's options say so."
+            }
+            Code::UninitReg => {
+                "A register is read on some path before anything was written to it. At program \
+                 start only the context pointer `r1` and the frame pointer `r10` hold values; a \
+                 helper call, a bpf-to-bpf call and a legacy packet load (`LD_ABS`/`LD_IND`) \
+                 clobber `r1`-`r5`; a called function receives `r1`-`r5` from its caller but \
+                 not `r0` or `r6`-`r9`; and `exit` returns `r0`, which therefore must be set. \
+                 The kernel reports `R<n> !read_ok` (`check_reg_arg` in kernel/bpf/verifier.c). \
+                 Branches decided by known constants are not followed, as in the kernel."
+            }
+            Code::FpArith => {
+                "The frame pointer `r10` is a pointer: the kernel allows `=` and 64-bit `+=` \
+                 with it (and `-=` when the destination is also a pointer), and refuses any other \
+                 ALU operation that takes it as an operand, e.g. `r0 |= r10` (\"R0 bitwise \
+                 operator |= on pointer prohibited\") or `w0 += w10` (\"R0 32-bit pointer \
+                 arithmetic prohibited\"), even for root (`adjust_ptr_min_max_vals`)."
+            }
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bpfbox::verifier::{}", self.name())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Severity {
+    /// The kernel refuses the program.
+    Error,
+    /// Suspicious but accepted.
+    Warning,
+}
+
+/// A label on one instruction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Label {
+    /// Slot index of the instruction.
+    pub insn: usize,
+    /// Short text shown next to it.
+    pub text: String,
+}
+
+impl Label {
+    /// A label on `insn`.
+    pub fn new(insn: usize, text: impl Into<String>) -> Label {
+        Label {
+            insn,
+            text: text.into(),
+        }
+    }
+}
+
+/// How safely a suggestion can be applied (rustc's `Applicability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Applicability {
+    /// Applying it certainly fixes the problem without changing intent.
+    MachineApplicable,
+    /// It fixes the diagnostic but may not be what the author meant.
+    MaybeIncorrect,
+    /// It contains placeholders to fill in.
+    HasPlaceholders,
+}
+
+/// A fix: insert one instruction (pseudo-C text, as `bpfbox-asm` reads it)
+/// before an instruction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Suggestion {
+    /// Slot index to insert before.
+    pub insn: usize,
+    /// The instruction to insert.
+    pub insert_before: String,
+    /// How safe it is.
+    pub applicability: Applicability,
+}
+
+/// One verifier finding. `Display` prints the one-line message; use
+/// [`crate::render_text`] for the full report.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// Severity.
+    pub severity: Severity,
+    /// What is wrong: lowercase, no final period, code in backticks.
+    pub message: String,
+    /// The failing instruction.
+    pub primary: Label,
+    /// Instructions that explain it (where a value was clobbered, where the
+    /// function starts, the target of a bad jump).
+    pub related: Vec<Label>,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// A concrete fix, when there is one.
+    pub suggestion: Option<Suggestion>,
+    /// The Linux verifier's message for the same problem (a substring of
+    /// its log), when known.
+    pub kernel: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error with a primary label and nothing else.
+    pub fn error(code: Code, message: impl Into<String>, primary: Label) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            primary,
+            related: Vec::new(),
+            help: None,
+            suggestion: None,
+            kernel: None,
+        }
+    }
+
+    /// Adds a related label.
+    pub fn with_related(mut self, label: Label) -> Diagnostic {
+        self.related.push(label);
+        self
+    }
+
+    /// Sets the help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Sets the suggestion.
+    pub fn with_suggestion(mut self, s: Suggestion) -> Diagnostic {
+        self.suggestion = Some(s);
+        self
+    }
+
+    /// Sets the kernel's message.
+    pub fn with_kernel(mut self, kernel: impl Into<String>) -> Diagnostic {
+        self.kernel = Some(kernel.into());
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut names: Vec<_> = Code::ALL.iter().map(|c| c.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Code::ALL.len());
+        for &c in Code::ALL {
+            assert_eq!(Code::from_name(&c.as_string()), Some(c));
+            assert_eq!(Code::from_name(c.name()), Some(c));
+            assert!(c
+                .name()
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+            assert!(!c.explain().is_empty());
+        }
+        assert_eq!(Code::from_name("nope"), None);
+    }
+
+    #[test]
+    fn builder_and_display() {
+        let d = Diagnostic::error(Code::UninitReg, "use of `r0`", Label::new(3, "here"))
+            .with_related(Label::new(0, "start"))
+            .with_help("set it")
+            .with_kernel("R0 !read_ok");
+        assert_eq!(d.to_string(), "use of `r0`");
+        assert_eq!(d.code().to_string(), "bpfbox::verifier::uninit_reg");
+        assert_eq!(d.related.len(), 1);
+    }
+}

@@ -1,0 +1,77 @@
+//! bpfbox-verifier: the first layer of bpfbox's eBPF verifier, the checks of
+//! the Linux verifier (kernel/bpf/verifier.c) that need no type tracking,
+//! reported as rustc-style diagnostics.
+//!
+//! Input: a decoded program (`&[Insn]`, one entry per slot, as
+//! [`bpfbox_isa::decode`] returns it) and [`Options`] (registers set at
+//! entry, which optional forms are allowed). Output: `Ok(())` or every
+//! [`Diagnostic`] found, the one the kernel would report first (as far as
+//! this layer can tell) at the front.
+//!
+//! Passes, in the kernel's order, each in its own module:
+//!
+//! 0. `shape`: the list is a well-formed decoded program (stops here if
+//!    not);
+//! 1. `cfg`: functions (`check_subprogs`), jumps that leave their
+//!    function, the last instruction of each function (stops here if
+//!    either fails), unreachable instructions and back-edges (`check_cfg`),
+//!    call nesting;
+//! 2. `regs` over the dataflow of `flow`: reads of uninitialised
+//!    registers ("R%d !read_ok"), with the kernel's dead-branch pruning for
+//!    known constants;
+//! 3. `fp`: ALU operations on the frame pointer the kernel refuses.
+//!
+//! Rendering: [`render_text`] (rustc-like, with the disassembly and
+//! optional C source lines); [`Diagnostic`] serialises to JSON with serde
+//! (schema in [`diag`]). [`Code::explain`] has the long explanations.
+//!
+//! Every rule is checked against the running kernel in `tests/tests.rs`.
+//! What this layer does not do (the abstract-interpretation verifier that
+//! comes next): pointer types, memory access bounds, helper argument
+//! types, return value ranges, loop termination, stack depth.
+//!
+//! Depends only on bpfbox-isa (plus thiserror and serde); it must never
+//! depend on bpfbox-interp, which in turn must not depend on it.
+#![deny(missing_docs)]
+
+mod cfg;
+pub mod diag;
+mod flow;
+mod fp;
+mod options;
+mod regs;
+mod render;
+mod shape;
+
+pub use diag::{Applicability, Code, Diagnostic, Label, Severity, Suggestion};
+pub use options::{HelperArgs, Options, RegSet};
+pub use render::render_text;
+
+use bpfbox_isa::Insn;
+
+/// Verifies `insns` under `opts`. On failure, returns all diagnostics, the
+/// structural ones first (the kernel checks those before walking the
+/// program), then the register ones in approximately the order the kernel
+/// explores the program.
+pub fn check(insns: &[Insn], opts: &Options) -> Result<(), Vec<Diagnostic>> {
+    let malformed = shape::check(insns);
+    if !malformed.is_empty() {
+        return Err(malformed);
+    }
+    let mut out = Vec::new();
+    let Some(cfg) = cfg::check(insns, opts, &mut out) else {
+        return Err(out);
+    };
+    let flow = flow::run(insns, &cfg, opts);
+    let mut found = Vec::new();
+    regs::check(insns, &cfg, &flow, opts, &mut found);
+    fp::check(insns, &flow, &mut found);
+    let rank = flow::visit_order(insns, &flow);
+    found.sort_by_key(|(pc, sub, _)| (rank[*pc], *pc, *sub));
+    out.extend(found.into_iter().map(|(_, _, d)| d));
+    if out.is_empty() {
+        Ok(())
+    } else {
+        Err(out)
+    }
+}
