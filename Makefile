@@ -4,3 +4,4 @@
 # Rebuild the committed eBPF test objects (needs clang-19 and libbpf-dev).
 progs:
 	$(MAKE) -C tests/progs progs
+	$(MAKE) -C tests/progs/coverage progs

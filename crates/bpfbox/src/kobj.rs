@@ -28,11 +28,12 @@ fn create_one(spec: &MapSpec, btf: Option<&KernelBtf>) -> Result<KernelMap, Erro
         Some(inner) => Some(create_one(inner, None)?),
         None => None,
     };
+    let cpus = bpfbox_kernel::possible_cpus().unwrap_or(1) as u32;
     let mut mc = MapCreate::new(
         spec.map_type,
         spec.key_size,
         spec.value_size,
-        spec.max_entries,
+        bpfbox_runtime::link::effective_max_entries(spec, cpus),
     );
     mc.map_flags = spec.map_flags;
     mc.map_extra = spec.map_extra;

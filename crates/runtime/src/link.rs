@@ -23,19 +23,33 @@ use bpfbox_object::{MapSpec, Object, ProgramDef};
 /// `BPF_F_RDONLY_PROG`.
 pub const F_RDONLY_PROG: u32 = 1 << 7;
 
-fn map_def(spec: &MapSpec) -> Result<MapDef, Error> {
+/// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
+const PERF_EVENT_ARRAY: u32 = 4;
+
+/// `max_entries` as libbpf creates the map: a perf event array declared
+/// without one gets one slot per possible CPU.
+pub fn effective_max_entries(spec: &MapSpec, nr_cpus: u32) -> u32 {
+    if spec.map_type == PERF_EVENT_ARRAY && spec.max_entries == 0 {
+        nr_cpus.max(1)
+    } else {
+        spec.max_entries
+    }
+}
+
+fn map_def(spec: &MapSpec, nr_cpus: u32) -> Result<MapDef, Error> {
     let ty = MapType::from_u32(spec.map_type).ok_or_else(|| {
         Error::unsupported(format!(
             "map {}: type {} not supported",
             spec.name, spec.map_type
         ))
     })?;
-    let mut d = MapDef::new(ty, spec.key_size, spec.value_size, spec.max_entries)
+    let max_entries = effective_max_entries(spec, nr_cpus);
+    let mut d = MapDef::new(ty, spec.key_size, spec.value_size, max_entries)
         .with_flags(spec.map_flags)
         .with_extra(spec.map_extra)
         .with_name(&spec.kernel_name);
     if let Some(inner) = &spec.inner {
-        d = d.with_inner(map_def(inner)?);
+        d = d.with_inner(map_def(inner, nr_cpus)?);
     }
     Ok(d)
 }
@@ -52,7 +66,7 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
             ncpus: host.nr_cpus.max(1),
             current_cpu: host.cpu,
         };
-        let mut m = Map::new(map_def(spec)?, cfg)
+        let mut m = Map::new(map_def(spec, host.nr_cpus)?, cfg)
             .map_err(|e| Error::invalid(format!("map {}: {e}", spec.name)))?;
         if let Some(data) = &spec.initial_data {
             m.update(&0u32.to_le_bytes(), data, 0)

@@ -9,7 +9,12 @@ use std::path::PathBuf;
 
 fn objects() -> Vec<PathBuf> {
     let mut v = Vec::new();
-    for dir in ["tests/progs", "tests/progs/runtime", "examples"] {
+    for dir in [
+        "tests/progs",
+        "tests/progs/runtime",
+        "tests/progs/coverage",
+        "examples",
+    ] {
         let Ok(rd) = std::fs::read_dir(root().join(dir)) else {
             continue;
         };

@@ -98,13 +98,16 @@ fn map_push_elem(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 fn pop_or_peek(vm: &mut HostVm<'_>, a: [u64; 5], pop: bool) -> Result<u64, Trap> {
     let m = map_of(vm, a[0])?;
     let vs = vm.host.maps[m].def().value_size as usize;
-    let mut out = vec![0u8; vs];
+    // A bloom filter's peek reads the value to test; queues and stacks
+    // write the element, or zeroes when empty (`-ENOENT`), like the kernel.
+    let mut out = read_guest(vm, a[1], vs)?;
+    let bloom = vm.host.maps[m].map_type() == bpfbox_maps::MapType::BloomFilter;
     let r = if pop {
         vm.host.maps[m].pop_elem(&mut out)
     } else {
         vm.host.maps[m].peek_elem(&mut out)
     };
-    if r == 0 {
+    if !bloom {
         write_guest(vm, a[1], &out)?;
     }
     Ok(r as u64)
