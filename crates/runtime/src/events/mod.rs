@@ -13,6 +13,8 @@
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
+pub mod sock_ops;
+pub mod sockets;
 pub mod syscall;
 pub mod tracepoint;
 pub mod traceenv;
@@ -71,6 +73,7 @@ pub static REGISTRY: &[&EventDriver] = &[
     &raw_tracepoint::DRIVER,
     &perf_event::DRIVER,
     &syscall::DRIVER,
+    &sock_ops::DRIVER,
 ];
 
 /// The driver for a program type, if bpfbox can fire events at it.

@@ -16,6 +16,8 @@ mod maps;
 mod misc;
 mod probe;
 mod skb;
+mod sock;
+mod sockopt;
 mod task;
 mod time;
 mod trace;
@@ -42,6 +44,7 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
     v.extend_from_slice(skb::HELPERS);
     v.extend_from_slice(xdp::HELPERS);
     v.extend_from_slice(task::HELPERS);
+    v.extend_from_slice(sock::HELPERS);
     v
 }
 
@@ -85,6 +88,11 @@ pub fn table_for(
     let mut t = Helpers::new();
     for (id, _, f) in all {
         if id < 256 && crate::avail::allowed(prog_type, expected_attach_type, id) {
+            t.set(id as u8, f);
+        }
+    }
+    for &(ty, id, f) in sock::OVERRIDES {
+        if ty == prog_type.id() && crate::avail::allowed(prog_type, expected_attach_type, id) {
             t.set(id as u8, f);
         }
     }

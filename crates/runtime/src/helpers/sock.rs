@@ -1,0 +1,290 @@
+//! Socket-hook helpers: sock_ops (`bpf_setsockopt`, `bpf_getsockopt`,
+//! `bpf_sock_ops_cb_flags_set`, `bpf_sock_map_update`,
+//! `bpf_sock_hash_update`), sk_reuseport (`bpf_sk_select_reuseport`,
+//! `sk_reuseport_load_bytes`), sk_skb / sk_msg redirects
+//! (`bpf_sk_redirect_map/hash`, `bpf_msg_redirect_map/hash`), sk_lookup
+//! (`bpf_sk_assign`) and the flow dissector's `bpf_skb_load_bytes`.
+//!
+//! They work on the [`SockEnv`] the event driver keeps in
+//! [`HostState::event`](crate::host::HostState); called without one (a
+//! program run outside its hook) they trap.
+
+use super::sockopt::{self, OptSock, ALL_CB_FLAGS};
+use super::{neg, read_guest, write_guest, HostVm};
+use crate::events::sockets::SockEnv;
+use crate::host::HostState;
+use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_maps::MapType;
+use serde_json::json;
+
+const EINVAL: i32 = 22;
+const ENOENT: i32 = 2;
+const EFAULT: i32 = 14;
+const EOPNOTSUPP: i32 = 95;
+/// `BPF_SOCK_OPS_WRITE_HDR_OPT_CB`: ops above it (timestamping) run
+/// without the socket lock, so socket-changing helpers refuse them.
+const LAST_LOCKED_OP: u32 = 15;
+/// `BPF_F_INGRESS`.
+const F_INGRESS: u64 = 1;
+
+fn env<'v>(vm: &'v mut HostVm<'_>) -> Result<&'v mut SockEnv, Trap> {
+    let trap = vm.helper_error(EINVAL);
+    vm.host.event.get_mut::<SockEnv>().ok_or(trap)
+}
+
+fn map_of(vm: &HostVm<'_>, handle: u64) -> Result<usize, Trap> {
+    vm.host
+        .map_index(handle)
+        .ok_or_else(|| vm.helper_error(EINVAL))
+}
+
+fn opt_sock(e: &SockEnv) -> Option<OptSock> {
+    let s = e.sock?;
+    Some(OptSock {
+        family: s.family(),
+        protocol: s.protocol,
+        state: s.state,
+        mss: e.mss,
+        data_segs_out: e.data_segs_out,
+    })
+}
+
+/// `bpf_sock_ops_setsockopt(ctx, level, optname, optval, optlen)`.
+fn setsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (level, optname) = (a[1] as i32, a[2] as i32);
+    let optval = read_guest(vm, a[3], a[4] as usize)?;
+    let e = env(vm)?;
+    let r = if e.op > LAST_LOCKED_OP {
+        -i64::from(EOPNOTSUPP)
+    } else if !e.fullsock {
+        -i64::from(EINVAL)
+    } else {
+        match opt_sock(e) {
+            Some(os) => {
+                let world = e.world.clone();
+                match e.state_mut() {
+                    Some(st) => sockopt::set(&world, st, &os, level, optname, &optval),
+                    None => -i64::from(EINVAL),
+                }
+            }
+            None => -i64::from(EINVAL),
+        }
+    };
+    let value = if optname == sockopt::TCP_CONGESTION {
+        json!(String::from_utf8_lossy(optval.split(|b| *b == 0).next().unwrap_or(&[])))
+    } else if optval.len() == 4 {
+        json!(i32::from_le_bytes([optval[0], optval[1], optval[2], optval[3]]))
+    } else {
+        json!(crate::events::sockets::hex(&optval))
+    };
+    let mut rec = json!({"helper": "setsockopt", "option": sockopt::opt_name(level, optname),
+        "value": value, "ret": r});
+    if r == -sockopt::ENOTSUPP {
+        rec["unmodelled"] = json!(true);
+    }
+    e.log.push(rec);
+    Ok(r as u64)
+}
+
+/// `bpf_sock_ops_getsockopt(ctx, level, optname, optval, optlen)`: on
+/// failure the buffer is zeroed.
+fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (level, optname, len) = (a[1] as i32, a[2] as i32, a[4] as usize);
+    read_guest(vm, a[3], len)?;
+    let e = env(vm)?;
+    let r: Result<Vec<u8>, i64> = if e.op > LAST_LOCKED_OP {
+        Err(-i64::from(EOPNOTSUPP))
+    } else if level == sockopt::SOL_TCP && (1005..=1007).contains(&optname) {
+        // TCP_BPF_SYN*: the saved SYN headers are not modelled.
+        Err(-sockopt::ENOTSUPP)
+    } else if !e.fullsock {
+        Err(-i64::from(EINVAL))
+    } else {
+        match (opt_sock(e), e.sock.map(|s| s.id)) {
+            (Some(os), Some(id)) => {
+                let st = e.world.socks.get(&id).cloned().unwrap_or_default();
+                sockopt::get(&e.world, &st, &os, level, optname, len)
+            }
+            _ => Err(-i64::from(EINVAL)),
+        }
+    };
+    // Only setsockopt changes the socket; getsockopt is not logged.
+    match r {
+        Ok(bytes) => {
+            write_guest(vm, a[3], &bytes)?;
+            Ok(0)
+        }
+        Err(errno) => {
+            write_guest(vm, a[3], &vec![0u8; len])?;
+            Ok(errno as u64)
+        }
+    }
+}
+
+/// `bpf_sock_ops_cb_flags_set(ctx, flags)`: sets the socket's callback
+/// flags to `flags & ALL_CB_FLAGS` and returns the bits it could not set;
+/// the ctx's `bpf_sock_ops_cb_flags` reads the new value at once.
+fn sock_ops_cb_flags_set(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let argval = a[1] as i32;
+    let e = env(vm)?;
+    if e.op > LAST_LOCKED_OP || !e.fullsock {
+        return Ok(neg(EINVAL));
+    }
+    let val = (argval as u32) & ALL_CB_FLAGS;
+    if let Some(st) = e.state_mut() {
+        st.cb_flags = val;
+    }
+    e.log
+        .push(json!({"helper": "sock_ops_cb_flags_set", "flags": val}));
+    if let Some((_, addr)) = vm.host.map.ctx {
+        write_guest(vm, addr + 84, &val.to_le_bytes())?;
+    }
+    Ok(i64::from(argval & !(ALL_CB_FLAGS as i32)) as u64)
+}
+
+/// `bpf_sock_map_update` / `bpf_sock_hash_update`: only from the
+/// established and listen callbacks (`sock_map_op_okay`), else
+/// `-EOPNOTSUPP`.
+fn sock_update(vm: &mut HostVm<'_>, a: [u64; 5], hash: bool) -> Result<u64, Trap> {
+    let m = map_of(vm, a[1])?;
+    let ks = vm.host.maps[m].def().key_size as usize;
+    let key = read_guest(vm, a[2], ks)?;
+    let e = env(vm)?;
+    let okay = matches!(e.op, 4 | 5 | 11) && e.fullsock;
+    let Some(id) = e.sock.map(|s| s.id) else {
+        return Ok(neg(EINVAL));
+    };
+    if !okay {
+        return Ok(neg(EOPNOTSUPP));
+    }
+    let r = vm.host.maps[m].sock_update_elem(&key, id, a[3]);
+    let name = if hash { "sock_hash_update" } else { "sock_map_update" };
+    let rec = json!({"helper": name, "map": m, "key": crate::events::sockets::hex(&key),
+        "socket": id, "ret": r});
+    env(vm)?.log.push(rec);
+    Ok(r as u64)
+}
+
+fn sock_map_update(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    sock_update(vm, a, false)
+}
+
+fn sock_hash_update(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    sock_update(vm, a, true)
+}
+
+/// `bpf_sk_select_reuseport(ctx, map, key, flags)`: the socket under
+/// `key` becomes the hook's pick when the program returns SK_PASS. A
+/// reuseport_sockarray slot always holds a group member; a sockmap or
+/// sockhash socket is a member only if it is in [`SockEnv::members`]
+/// (else `-EINVAL`, as for a socket outside any group).
+fn sk_select_reuseport(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let m = map_of(vm, a[1])?;
+    let ks = vm.host.maps[m].def().key_size as usize;
+    let key = read_guest(vm, a[2], ks)?;
+    let sockarray = vm.host.maps[m].map_type() == MapType::ReuseportSockarray;
+    let found = vm.host.maps[m].sock_at(&key);
+    let e = env(vm)?;
+    let r = match found {
+        None => -i64::from(ENOENT),
+        Some(id) if !sockarray && !e.members.contains(&id) => -i64::from(EINVAL),
+        Some(id) => {
+            e.selected = Some(id);
+            0
+        }
+    };
+    e.log.push(json!({"helper": "sk_select_reuseport", "map": m,
+        "key": crate::events::sockets::hex(&key), "socket": found, "ret": r}));
+    Ok(r as u64)
+}
+
+/// The redirect helpers of sk_skb and sk_msg: SK_PASS (1) with the target
+/// recorded, SK_DROP (0) for bad flags or an empty slot.
+fn redirect(vm: &mut HostVm<'_>, map: u64, key: Vec<u8>, flags: u64, name: &str) -> Result<u64, Trap> {
+    let m = map_of(vm, map)?;
+    let found = vm.host.maps[m].sock_at(&key);
+    let e = env(vm)?;
+    let ok = flags & !F_INGRESS == 0 && found.is_some();
+    e.log.push(json!({"helper": name, "map": m, "key": crate::events::sockets::hex(&key),
+        "flags": flags, "socket": found, "ret": u64::from(ok)}));
+    if ok {
+        e.redirect = Some((m, key, flags, found));
+    }
+    Ok(u64::from(ok))
+}
+
+fn u32_key(k: u64) -> Vec<u8> {
+    (k as u32).to_ne_bytes().to_vec()
+}
+
+fn ptr_key(vm: &HostVm<'_>, map: u64, ptr: u64) -> Result<Vec<u8>, Trap> {
+    let m = map_of(vm, map)?;
+    let ks = vm.host.maps[m].def().key_size as usize;
+    read_guest(vm, ptr, ks)
+}
+
+fn sk_redirect_map(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    redirect(vm, a[1], u32_key(a[2]), a[3], "sk_redirect_map")
+}
+
+fn sk_redirect_hash(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let k = ptr_key(vm, a[1], a[2])?;
+    redirect(vm, a[1], k, a[3], "sk_redirect_hash")
+}
+
+fn msg_redirect_map(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    redirect(vm, a[1], u32_key(a[2]), a[3], "msg_redirect_map")
+}
+
+fn msg_redirect_hash(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let k = ptr_key(vm, a[1], a[2])?;
+    redirect(vm, a[1], k, a[3], "msg_redirect_hash")
+}
+
+/// `sk_reuseport_load_bytes(ctx, offset, to, len)`: `bpf_skb_load_bytes`
+/// on the packet from its transport header (`SockEnv::packet`).
+fn reuseport_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (off, len) = (a[1] as usize, a[3] as usize);
+    let pkt = env(vm)?.packet.clone();
+    match off.checked_add(len).filter(|end| *end <= pkt.len() && off <= 0xffff) {
+        Some(end) => {
+            write_guest(vm, a[2], &pkt[off..end])?;
+            Ok(0)
+        }
+        None => {
+            write_guest(vm, a[2], &vec![0u8; len])?;
+            Ok(neg(EFAULT))
+        }
+    }
+}
+
+/// `bpf_flow_dissector_load_bytes`: without an skb (the test-run path and
+/// eth_get_headlen) it zeroes the buffer and fails with `-EFAULT`; with
+/// one it reads like `bpf_skb_load_bytes`.
+fn flow_dissector_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let len = a[3] as usize;
+    write_guest(vm, a[2], &vec![0u8; len])?;
+    Ok(neg(EFAULT))
+}
+
+/// Helpers of this module available to every type that may call them.
+pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
+    (49, "setsockopt", setsockopt),
+    (52, "sk_redirect_map", sk_redirect_map),
+    (53, "sock_map_update", sock_map_update),
+    (57, "getsockopt", getsockopt),
+    (59, "sock_ops_cb_flags_set", sock_ops_cb_flags_set),
+    (60, "msg_redirect_map", msg_redirect_map),
+    (70, "sock_hash_update", sock_hash_update),
+    (71, "msg_redirect_hash", msg_redirect_hash),
+    (72, "sk_redirect_hash", sk_redirect_hash),
+    (82, "sk_select_reuseport", sk_select_reuseport),
+];
+
+/// Per-type implementations of a shared helper id (the kernel's
+/// `func_proto` hands these types their own function for the id):
+/// (prog type, id, function).
+pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
+    (21, 26, reuseport_load_bytes),
+    (22, 26, flow_dissector_load_bytes),
+];
