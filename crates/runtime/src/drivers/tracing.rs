@@ -175,7 +175,11 @@ pub fn max_ctx_offset(insns: &[Insn]) -> u32 {
                 }
             }
             Insn::Atomic {
-                size, dst, src, off, ..
+                size,
+                dst,
+                src,
+                off,
+                ..
             } => {
                 access(dst, off, size, &s);
                 if (src as usize) < 11 {

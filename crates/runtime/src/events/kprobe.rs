@@ -128,7 +128,11 @@ pub fn reg(img: &[u8], name: &str) -> Option<u64> {
 
 const KEYS: &[&str] = &["regs", "args", "ret", "func_ip"];
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "kprobe", KEYS)?;
     let mut st = apply_common(host, obj)?;
     let mut img = regs_image(obj)?;

@@ -14,7 +14,11 @@ pub const PERF_EVENT_DATA_SIZE: usize = 184;
 
 const KEYS: &[&str] = &["regs", "args", "ret", "sample_period", "addr", "read_value"];
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "perf_event", KEYS)?;
     let mut st = apply_common(host, obj)?;
     let mut ctx = vec![0u8; PERF_EVENT_DATA_SIZE];
@@ -32,9 +36,9 @@ fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventO
     ctx[168..176].copy_from_slice(&period.to_le_bytes());
     ctx[176..184].copy_from_slice(&addr.to_le_bytes());
     if let Some(v) = obj.get("read_value") {
-        let o = v.as_object().ok_or_else(|| {
-            EventError::new("`read_value` must be {counter, enabled, running}")
-        })?;
+        let o = v
+            .as_object()
+            .ok_or_else(|| EventError::new("`read_value` must be {counter, enabled, running}"))?;
         for (i, k) in ["counter", "enabled", "running"].iter().enumerate() {
             if let Some(x) = o.get(*k) {
                 st.perf_value[i] = int(x, &format!("read_value.{k}"))?;

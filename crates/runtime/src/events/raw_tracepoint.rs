@@ -16,7 +16,11 @@ pub const MAX_ARGS: usize = 12;
 
 const KEYS: &[&str] = &["args", "tracepoint"];
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "raw_tracepoint", KEYS)?;
     let st = apply_common(host, obj)?;
     let empty = Vec::new();
@@ -49,7 +53,8 @@ fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventO
         "return value ignored (raw tracepoint)".into()
     })?;
     if let Some(Value::String(n)) = obj.get("tracepoint") {
-        out.effects.insert("tracepoint".into(), Value::from(n.clone()));
+        out.effects
+            .insert("tracepoint".into(), Value::from(n.clone()));
     }
     Ok(out)
 }

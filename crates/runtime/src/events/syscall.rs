@@ -34,7 +34,11 @@ fn ctx_bytes(v: Option<&Value>) -> Result<Vec<u8>, EventError> {
     }
 }
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "syscall", KEYS)?;
     let st = apply_common(host, obj)?;
     let mut ctx = ctx_bytes(obj.get("ctx"))?;
@@ -47,9 +51,13 @@ fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventO
         )));
     }
     let mut out = run_event(prog, host, st, &mut ctx, |r| {
-        format!("returned to the BPF_PROG_TEST_RUN caller as retval {}", r as u32)
+        format!(
+            "returned to the BPF_PROG_TEST_RUN caller as retval {}",
+            r as u32
+        )
     })?;
-    out.effects.insert("ctx_out".into(), Value::from(to_hex(&ctx)));
+    out.effects
+        .insert("ctx_out".into(), Value::from(to_hex(&ctx)));
     Ok(out)
 }
 

@@ -160,9 +160,9 @@ pub fn object<'a>(
     ty: &str,
     allowed: &[&str],
 ) -> Result<&'a Map<String, Value>, EventError> {
-    let obj = ev.as_object().ok_or_else(|| {
-        EventError::new(format!("a {ty} event must be a JSON object, got {ev}"))
-    })?;
+    let obj = ev
+        .as_object()
+        .ok_or_else(|| EventError::new(format!("a {ty} event must be a JSON object, got {ev}")))?;
     for k in obj.keys() {
         if !allowed.contains(&k.as_str()) && !COMMON_KEYS.contains(&k.as_str()) {
             let mut all: Vec<&str> = allowed.to_vec();
@@ -194,9 +194,8 @@ fn parse_memory(v: &Value) -> Result<Vec<MemRegion>, EventError> {
             "addr",
         )?;
         let bytes = match (o.get("bytes"), o.get("string")) {
-            (Some(Value::String(h)), None) => hex_bytes(h).ok_or_else(|| {
-                EventError::new(format!("memory[{i}].bytes is not a hex string"))
-            })?,
+            (Some(Value::String(h)), None) => hex_bytes(h)
+                .ok_or_else(|| EventError::new(format!("memory[{i}].bytes is not a hex string")))?,
             (None, Some(Value::String(s))) => {
                 let mut b = s.as_bytes().to_vec();
                 b.push(0);
@@ -355,7 +354,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(s.read(0x1001, 2), Ok(vec![2, 3]));
-        assert_eq!(s.read(0x1002, 4), Ok(vec![3, 4, 5, 6]), "spans adjacent regions");
+        assert_eq!(
+            s.read(0x1002, 4),
+            Ok(vec![3, 4, 5, 6]),
+            "spans adjacent regions"
+        );
         assert_eq!(s.read(0x1004, 3), Err(ReadError::Fault));
         assert_eq!(s.read(0xfff, 1), Err(ReadError::Fault));
         assert_eq!(s.read(u64::MAX, 2), Err(ReadError::Fault));
@@ -386,7 +389,10 @@ mod tests {
             json!({"task": {"pdi": 1}}),
             json!({"task": {"pid": -1}}),
         ] {
-            assert!(apply_common(&mut h, bad.as_object().unwrap()).is_err(), "{bad}");
+            assert!(
+                apply_common(&mut h, bad.as_object().unwrap()).is_err(),
+                "{bad}"
+            );
         }
         assert!(object(&json!({"x": 1}), "kprobe", &["regs"]).is_err());
         assert!(object(&json!([1]), "kprobe", &["regs"]).is_err());

@@ -85,7 +85,10 @@ fn is_char_type(t: &str) -> bool {
         .trim_start_matches("unsigned ")
         .trim_start_matches("signed ")
         .trim();
-    matches!(t, "char" | "u8" | "__u8" | "s8" | "__s8" | "uint8_t" | "int8_t")
+    matches!(
+        t,
+        "char" | "u8" | "__u8" | "s8" | "__s8" | "uint8_t" | "int8_t"
+    )
 }
 
 /// Parses the declaration part of a field line (`char prev_comm[16]`,
@@ -100,7 +103,11 @@ fn parse_decl(decl: &str, size: u32) -> Result<(String, String, FieldKind), Even
                 .ok_or_else(|| bad(format!("format: cannot read `{decl}`")))?;
             let elem_ty = ty.trim().trim_end_matches("[]").trim();
             let chars = is_char_type(elem_ty);
-            let elem = if chars { 1 } else { c_type_size(elem_ty).unwrap_or(1) };
+            let elem = if chars {
+                1
+            } else {
+                c_type_size(elem_ty).unwrap_or(1)
+            };
             return Ok((
                 name.trim().to_string(),
                 ty.trim().to_string(),
@@ -489,7 +496,10 @@ mod tests {
             )
         );
         let p = f.field("prev_state").unwrap();
-        assert_eq!((p.offset, p.size, p.signed, &p.kind), (32, 8, true, &FieldKind::Scalar));
+        assert_eq!(
+            (p.offset, p.size, p.signed, &p.kind),
+            (32, 8, true, &FieldKind::Scalar)
+        );
         assert_eq!(p.c_type, "long");
         let o = fmt("syscalls/sys_enter_openat");
         let fname = o.field("filename").unwrap();
@@ -543,7 +553,9 @@ mod tests {
             "name: x\nID: 1\nformat:\n\tfield:__rel_loc char[] s;\toffset:8;\tsize:4;\tsigned:0;\n\tfield:int n;\toffset:12;\tsize:4;\tsigned:1;\n",
         )
         .unwrap();
-        let r = rel.layout(json!({"s": "ab"}).as_object().unwrap(), 0).unwrap();
+        let r = rel
+            .layout(json!({"s": "ab"}).as_object().unwrap(), 0)
+            .unwrap();
         let loc = u32::from_le_bytes(r[8..12].try_into().unwrap());
         assert_eq!((loc & 0xffff, loc >> 16), (16 - 12, 3));
     }
@@ -551,15 +563,26 @@ mod tests {
     #[test]
     fn bad_input_is_named() {
         let f = fmt("sched/sched_switch");
-        let e = f.layout(json!({"nope": 1}).as_object().unwrap(), 0).unwrap_err();
+        let e = f
+            .layout(json!({"nope": 1}).as_object().unwrap(), 0)
+            .unwrap_err();
         assert!(e.0.contains("no field `nope`"), "{e}");
-        let e = f.layout(json!({"prev_pid": "x"}).as_object().unwrap(), 0).unwrap_err();
+        let e = f
+            .layout(json!({"prev_pid": "x"}).as_object().unwrap(), 0)
+            .unwrap_err();
         assert!(e.0.contains("prev_pid"), "{e}");
         let e = f
-            .layout(json!({"prev_comm": "a-very-long-command-name"}).as_object().unwrap(), 0)
+            .layout(
+                json!({"prev_comm": "a-very-long-command-name"})
+                    .as_object()
+                    .unwrap(),
+                0,
+            )
             .unwrap_err();
         assert!(e.0.contains("holds 16 bytes"), "{e}");
-        let e = f.layout(json!({"prev_prio": 1u64 << 33}).as_object().unwrap(), 0).unwrap_err();
+        let e = f
+            .layout(json!({"prev_prio": 1u64 << 33}).as_object().unwrap(), 0)
+            .unwrap_err();
         assert!(e.0.contains("does not fit"), "{e}");
         assert!(Format::parse("name: x\n").is_err());
         assert!(Format::parse("field:int a;\toffset:9000;\tsize:4;\tsigned:1;").is_err());
@@ -568,7 +591,10 @@ mod tests {
 
     #[test]
     fn integers_in_many_spellings() {
-        assert_eq!(parse_u64(&json!("0xffff888000001000")), Some(0xffff_8880_0000_1000));
+        assert_eq!(
+            parse_u64(&json!("0xffff888000001000")),
+            Some(0xffff_8880_0000_1000)
+        );
         assert_eq!(parse_u64(&json!(-1)), Some(u64::MAX));
         assert_eq!(parse_u64(&json!("-2")), Some(u64::MAX - 1));
         assert_eq!(parse_u64(&json!("1_000")), Some(1000));

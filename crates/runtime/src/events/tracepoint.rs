@@ -5,8 +5,8 @@
 //! verifier lets programs read anywhere in it, the kernel would show
 //! whatever follows the record in the perf buffer there.
 
-use super::tracefs::{builtin, Format, BUILTIN_NAMES, RECORD_MAX};
 use super::traceenv::{apply_common, object, run_event};
+use super::tracefs::{builtin, Format, BUILTIN_NAMES, RECORD_MAX};
 use super::{EventDriver, EventError, EventOutcome};
 use crate::drivers::LoadedProgram;
 use crate::host::HostState;
@@ -17,12 +17,18 @@ const KEYS: &[&str] = &["tracepoint", "format_file", "format", "fields"];
 /// The event's format: `format` (the file's text), `format_file` (a path)
 /// or `tracepoint` (`SYS/EVENT`, one of the shipped formats).
 pub fn event_format(obj: &Map<String, Value>) -> Result<Format, EventError> {
-    let text = match (obj.get("format"), obj.get("format_file"), obj.get("tracepoint")) {
+    let text = match (
+        obj.get("format"),
+        obj.get("format_file"),
+        obj.get("tracepoint"),
+    ) {
         (Some(Value::String(t)), None, _) => t.clone(),
         (None, Some(Value::String(p)), _) => std::fs::read_to_string(p)
             .map_err(|e| EventError::new(format!("format_file `{p}`: {e}")))?,
         (None, None, Some(Value::String(n))) => {
-            let n = n.trim_start_matches("tracepoint/").trim_start_matches("tp/");
+            let n = n
+                .trim_start_matches("tracepoint/")
+                .trim_start_matches("tp/");
             builtin(n)
                 .ok_or_else(|| {
                     EventError::new(format!(
@@ -38,16 +44,18 @@ pub fn event_format(obj: &Map<String, Value>) -> Result<Format, EventError> {
                 "a tracepoint event needs \"tracepoint\": \"SYS/EVENT\" or \"format_file\": PATH",
             ))
         }
-        _ => {
-            return Err(EventError::new(
-                "give one of `format` or `format_file` (strings); `tracepoint` names a shipped format",
-            ))
-        }
+        _ => return Err(EventError::new(
+            "give one of `format` or `format_file` (strings); `tracepoint` names a shipped format",
+        )),
     };
     Format::parse(&text)
 }
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "tracepoint", KEYS)?;
     let st = apply_common(host, obj)?;
     let fmt = event_format(obj)?;
@@ -72,7 +80,8 @@ fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventO
             "keep: the perf sample is written".into()
         }
     })?;
-    out.effects.insert("event".into(), Value::from(fmt.name.clone()));
+    out.effects
+        .insert("event".into(), Value::from(fmt.name.clone()));
     out.effects.insert("record_size".into(), Value::from(size));
     Ok(out)
 }
@@ -115,11 +124,20 @@ mod tests {
     #[test]
     fn format_sources() {
         let o = json!({"tracepoint": "tp/sched/sched_switch"});
-        assert_eq!(event_format(o.as_object().unwrap()).unwrap().name, "sched_switch");
+        assert_eq!(
+            event_format(o.as_object().unwrap()).unwrap().name,
+            "sched_switch"
+        );
         let o = json!({"tracepoint": "nope/nope"});
-        assert!(event_format(o.as_object().unwrap()).unwrap_err().0.contains("format_file"));
+        assert!(event_format(o.as_object().unwrap())
+            .unwrap_err()
+            .0
+            .contains("format_file"));
         let o = json!({"format_file": "/nonexistent/format"});
-        assert!(event_format(o.as_object().unwrap()).unwrap_err().0.contains("/nonexistent"));
+        assert!(event_format(o.as_object().unwrap())
+            .unwrap_err()
+            .0
+            .contains("/nonexistent"));
         let o = json!({});
         assert!(event_format(o.as_object().unwrap()).is_err());
         let o = json!({"format": "name: t\nfield:int x;\toffset:8;\tsize:4;\tsigned:1;\n"});

@@ -76,7 +76,10 @@ fn fetch(vm: &HostVm<'_>, space: Space, src: u64, len: usize) -> Result<Vec<u8>,
         }
         Space::User => {
             // __access_ok: the whole range below TASK_SIZE_MAX
-            if src.checked_add(len as u64).is_none_or(|e| e > TASK_SIZE_MAX) {
+            if src
+                .checked_add(len as u64)
+                .is_none_or(|e| e > TASK_SIZE_MAX)
+            {
                 return Err(ReadError::Fault);
             }
             state(vm).read(src, len)

@@ -1,0 +1,778 @@
+//! Tracing program types against the kernel (tests/progs/events/trace).
+//!
+//! * RAW_TRACEPOINT and SYSCALL: BPF_PROG_TEST_RUN on both engines with
+//!   the same inputs (retval or errno; SYSCALL also the ctx written back;
+//!   the probe_read_user*, probe_read_kernel* and task helpers by map
+//!   contents, reading this process's own memory, which bpfbox gets as
+//!   its memory image).
+//! * TRACEPOINT: programs attached for real (perf_event_open) to
+//!   syscalls/sys_enter_openat and sched/sched_switch of this thread; the
+//!   map contents they leave must equal what bpfbox leaves for the same
+//!   event laid out from the shipped format file.
+//! * KPROBE and PERF_EVENT: no kprobe PMU here (CONFIG_KPROBES=n), so the
+//!   kernel's verifier checks the ctx offsets (every pt_regs slot loads,
+//!   one byte past does not) and bpfbox runs the events.
+//!
+//! Kernel parts are skipped with a printed reason when bpf() is unusable.
+
+use bpfbox_runtime::drivers::LoadedProgram;
+use bpfbox_runtime::events::traceenv::{MemRegion, TracingState};
+use bpfbox_runtime::events::{fire_all, EventError};
+use bpfbox_runtime::{test_run, HostState, TestRunInput};
+use serde_json::json;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+fn obj() -> bpfbox_object::Object {
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/progs/events/trace/trace.o");
+    bpfbox_object::load_file(p).unwrap()
+}
+
+fn kernel_ok() -> bool {
+    match bpfbox_kernel::availability() {
+        Ok(()) => true,
+        Err(e) => {
+            println!("skipping kernel comparison: {e}");
+            false
+        }
+    }
+}
+
+const STR_FILL: u8 = 0xaa;
+
+/// Indices of the `out` and `strs` maps in the object (and in a fresh
+/// bpfbox host, which creates them in object order).
+fn map_idx(o: &bpfbox_object::Object) -> (usize, usize) {
+    let i = |n: &str| o.maps.iter().position(|m| m.name == n).unwrap();
+    (i("out"), i("strs"))
+}
+
+/// The object's maps in the kernel (strs pre-filled with 0xaa).
+fn kernel_maps(o: &bpfbox_object::Object) -> Vec<bpfbox_kernel::KernelMap> {
+    o.maps
+        .iter()
+        .map(|spec| {
+            let mut mc = bpfbox_kernel::MapCreate::new(
+                spec.map_type,
+                spec.key_size,
+                spec.value_size,
+                spec.max_entries,
+            );
+            mc.map_flags = spec.map_flags;
+            let m = mc
+                .create()
+                .unwrap_or_else(|e| panic!("map {}: {e}", spec.name));
+            if spec.name == "strs" {
+                for k in 0u32..4 {
+                    m.update(&k.to_le_bytes(), &[STR_FILL; 64], 0).unwrap();
+                }
+            }
+            m
+        })
+        .collect()
+}
+
+fn kernel_load(
+    o: &bpfbox_object::Object,
+    maps: &[bpfbox_kernel::KernelMap],
+    name: &str,
+) -> Result<bpfbox_kernel::KernelProg, bpfbox_kernel::Error> {
+    let def = o.program(name).unwrap();
+    let insns = def.link(|i| maps[i].fd().as_raw_fd());
+    let flags = if def.prog_type == 31 { 16 } else { 0 };
+    bpfbox_kernel::ProgLoad::new(def.prog_type, &insns)
+        .expected_attach_type(def.expected_attach_type)
+        .prog_flags(flags)
+        .load()
+}
+
+/// (out[0..32], strs[0..4]) of the kernel.
+fn kernel_dump(maps: &[bpfbox_kernel::KernelMap]) -> (Vec<u64>, Vec<Vec<u8>>) {
+    let (oi, si) = map_idx(&obj());
+    let out = (0u32..32)
+        .map(|k| {
+            let v = maps[oi].lookup(&k.to_le_bytes()).unwrap().unwrap();
+            u64::from_le_bytes(v[..8].try_into().unwrap())
+        })
+        .collect();
+    let strs = (0u32..4)
+        .map(|k| maps[si].lookup(&k.to_le_bytes()).unwrap().unwrap())
+        .collect();
+    (out, strs)
+}
+
+/// A bpfbox host with the object's program `name` (strs pre-filled).
+fn bpfbox_prog(o: &bpfbox_object::Object, name: &str) -> (HostState, LoadedProgram) {
+    let mut host = HostState::default();
+    host.nr_cpus = bpfbox_kernel::possible_cpus().unwrap_or(1) as u32;
+    let prog = LoadedProgram::from_object(&mut host, o, name).unwrap();
+    let (_, si) = map_idx(o);
+    for k in 0u32..4 {
+        host.maps[si]
+            .update(&k.to_le_bytes(), &[STR_FILL; 64], 0)
+            .unwrap();
+    }
+    (host, prog)
+}
+
+fn bpfbox_dump(host: &HostState) -> (Vec<u64>, Vec<Vec<u8>>) {
+    let (oi, si) = map_idx(&obj());
+    let out = (0u32..32)
+        .map(|k| {
+            let v = host.maps[oi].lookup(&k.to_le_bytes()).unwrap();
+            u64::from_le_bytes(v[..8].try_into().unwrap())
+        })
+        .collect();
+    let strs = (0u32..4)
+        .map(|k| host.maps[si].lookup(&k.to_le_bytes()).unwrap())
+        .collect();
+    (out, strs)
+}
+
+fn words(args: &[u64]) -> Vec<u8> {
+    args.iter().flat_map(|a| a.to_le_bytes()).collect()
+}
+
+type Outcome = Result<(u32, Option<Vec<u8>>), i32>;
+
+fn run_b(host: &mut HostState, prog: &LoadedProgram, input: &TestRunInput) -> Outcome {
+    test_run(prog, host, input)
+        .map(|o| (o.retval, o.ctx_out))
+        .map_err(|e| e.errno)
+}
+
+/// The kernel's test run; for SYSCALL the ctx the kernel copies back into
+/// `ctx_in` is returned like bpfbox's `ctx_out`.
+fn run_k(prog: &bpfbox_kernel::KernelProg, input: &TestRunInput, copy_back: bool) -> Outcome {
+    let mut buf = input.ctx_in.clone().unwrap_or_default();
+    let p = buf.as_mut_ptr();
+    // SAFETY: the kernel may write the buffer during the call (SYSCALL's
+    // copy back); it is read afterwards only through the raw pointer.
+    let ctx_in = input
+        .ctx_in
+        .as_ref()
+        .map(|_| unsafe { std::slice::from_raw_parts(p, buf.len()) });
+    let t = bpfbox_kernel::TestRun {
+        data_in: (!input.data_in.is_empty()).then_some(&input.data_in[..]),
+        data_size_out: input.data_size_out.unwrap_or(0),
+        ctx_in,
+        ctx_size_out: input.ctx_size_out.unwrap_or(0),
+        repeat: input.repeat,
+        flags: input.flags,
+        cpu: input.cpu,
+        batch_size: input.batch_size,
+    };
+    let r = prog.test_run(&t);
+    let back: Vec<u8> = (0..buf.len())
+        // SAFETY: within the live buffer.
+        .map(|i| unsafe { std::ptr::read_volatile(p.add(i)) })
+        .collect();
+    match r {
+        Ok(o) => Ok((o.retval, (copy_back && !back.is_empty()).then_some(back))),
+        Err(e) => Err(e.errno().map_or(-1, |e| e.raw())),
+    }
+}
+
+fn ctx(bytes: Vec<u8>) -> TestRunInput {
+    TestRunInput {
+        ctx_in: Some(bytes),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn raw_tp_test_runs_match_kernel() {
+    let o = obj();
+    let ncpu = bpfbox_kernel::possible_cpus().unwrap_or(1) as u32;
+    let cases: Vec<(&str, TestRunInput)> = vec![
+        ("rtp_sum", ctx(words(&[5, 7]))),
+        ("rtp_sum", ctx(words(&[u64::MAX, 1 << 40]))),
+        ("rtp_sum", ctx(words(&[5]))),
+        ("rtp_sum", ctx(words(&[1; 12]))),
+        ("rtp_sum", ctx(words(&[1; 13]))),
+        ("rtp_sum", TestRunInput::default()),
+        (
+            "rtp_sum",
+            TestRunInput {
+                repeat: 2,
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                cpu: 1,
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                flags: 1,
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                flags: 1,
+                cpu: ncpu - 1,
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                flags: 1,
+                cpu: ncpu,
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                ctx_size_out: Some(16),
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                data_in: vec![0; 64],
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                data_size_out: Some(64),
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_high",
+            ctx(words(&[
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0x1234_5678_9abc_def0,
+            ])),
+        ),
+        ("rtp_high", ctx(words(&[9; 11]))),
+        ("rtp_task", TestRunInput::default()),
+    ];
+    let mut bb = Vec::new();
+    for (name, input) in &cases {
+        let (mut host, prog) = bpfbox_prog(&o, name);
+        bb.push(run_b(&mut host, &prog, input));
+    }
+    assert_eq!(bb[0], Ok((26, None)));
+    assert_eq!(bb[2], Err(22), "ctx_size_in below the highest byte read");
+    if !kernel_ok() {
+        return;
+    }
+    let maps = kernel_maps(&o);
+    for (i, (name, input)) in cases.iter().enumerate() {
+        let kp = kernel_load(&o, &maps, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let k = run_k(&kp, input, false);
+        assert_eq!(bb[i], k, "case {i} ({name}, {input:?})");
+    }
+}
+
+#[test]
+fn syscall_test_runs_match_kernel() {
+    let o = obj();
+    let blob = |a: u64, b: u64, c: u32, d: u32, extra: usize| {
+        let mut v = Vec::new();
+        v.extend_from_slice(&a.to_le_bytes());
+        v.extend_from_slice(&b.to_le_bytes());
+        v.extend_from_slice(&c.to_le_bytes());
+        v.extend_from_slice(&d.to_le_bytes());
+        v.extend(std::iter::repeat_n(0x5a, extra));
+        v
+    };
+    let cases: Vec<TestRunInput> = vec![
+        ctx(blob(10, 0, 3, 0, 0)),
+        ctx(blob(u64::MAX, 9, 0xffff_ff00, 7, 8)),
+        ctx(blob(1, 2, 3, 4, 0)[..16].to_vec()),
+        ctx(blob(1, 2, 3, 4, 0)[..20].to_vec()),
+        TestRunInput::default(),
+        TestRunInput {
+            flags: 1,
+            ..ctx(blob(1, 2, 3, 4, 0))
+        },
+        TestRunInput {
+            repeat: 1,
+            ..ctx(blob(1, 2, 3, 4, 0))
+        },
+        TestRunInput {
+            ctx_size_out: Some(24),
+            ..ctx(blob(1, 2, 3, 4, 0))
+        },
+        TestRunInput {
+            cpu: 1,
+            ..ctx(blob(1, 2, 3, 4, 0))
+        },
+        ctx(vec![0; 65535]),
+        ctx(vec![0; 65536]),
+    ];
+    let mut bb = Vec::new();
+    for input in &cases {
+        let (mut host, prog) = bpfbox_prog(&o, "sys_prog");
+        bb.push(run_b(&mut host, &prog, input));
+    }
+    assert_eq!(bb[0], Ok((13, Some(blob(10, 31, 3, 0xfc, 0)))));
+    if !kernel_ok() {
+        return;
+    }
+    let maps = kernel_maps(&o);
+    let kp = kernel_load(&o, &maps, "sys_prog").unwrap();
+    for (i, input) in cases.iter().enumerate() {
+        let k = run_k(&kp, input, true);
+        assert_eq!(bb[i], k, "case {i}");
+    }
+}
+
+/// This thread's identity as bpfbox's task.
+fn this_task() -> bpfbox_runtime::host::Task {
+    // SAFETY: plain syscalls without arguments.
+    let (tid, pid, uid, gid) = unsafe {
+        (
+            libc::syscall(libc::SYS_gettid) as u32,
+            libc::getpid() as u32,
+            libc::getuid(),
+            libc::getgid(),
+        )
+    };
+    let comm = std::fs::read_to_string("/proc/thread-self/comm").unwrap();
+    bpfbox_runtime::host::Task {
+        pid: tid,
+        tgid: pid,
+        uid,
+        gid,
+        comm: comm.trim_end_matches('\n').to_string(),
+    }
+}
+
+#[test]
+fn probe_read_and_task_helpers_match_kernel() {
+    let o = obj();
+    // a user string with bytes after its NUL (the word-at-a-time copy
+    // zeroes them in the destination), 16 raw bytes, an unmapped address
+    let mut s = b"hello, bpfbox tracing!\0XYZWVUT".to_vec();
+    s.extend_from_slice(&[0u8; 16]);
+    let raw: Vec<u8> = (0x11u8..0x21).chain([0u8; 8]).collect();
+    let args = [s.as_ptr() as u64, raw.as_ptr() as u64, 0x1000];
+    let image = vec![
+        MemRegion {
+            addr: args[0],
+            bytes: s.clone(),
+        },
+        MemRegion {
+            addr: args[1],
+            bytes: raw.clone(),
+        },
+    ];
+    let run_bpfbox = |name: &str| {
+        let (mut host, prog) = bpfbox_prog(&o, name);
+        host.task = this_task();
+        host.event.set(TracingState {
+            memory: image.clone(),
+            ..TracingState::default()
+        });
+        let r = run_b(&mut host, &prog, &ctx(words(&args)));
+        (r, bpfbox_dump(&host))
+    };
+    let (probe_r, probe_b) = run_bpfbox("rtp_probe");
+    let (task_r, task_b) = run_bpfbox("rtp_task");
+    assert_eq!(probe_r, Ok((1, None)));
+    assert_eq!(probe_b.0[0], 23, "strlen + NUL");
+    assert_eq!(
+        probe_b.0[4] as i64, -34,
+        "probe_read_kernel of a user address: ERANGE"
+    );
+    // the word holding the NUL is written whole (bytes after the NUL as 0)
+    assert_eq!(&probe_b.1[0][..26], b"hello, bpfbox tracing!\0\0\xaa\xaa");
+    assert_eq!(task_r, Ok((2, None)));
+    if !kernel_ok() {
+        return;
+    }
+    for (name, br, bd) in [
+        ("rtp_probe", probe_r, probe_b),
+        ("rtp_task", task_r, task_b),
+    ] {
+        let maps = kernel_maps(&o);
+        let kp = kernel_load(&o, &maps, name).unwrap();
+        let kr = run_k(&kp, &ctx(words(&args)), false);
+        let kd = kernel_dump(&maps);
+        assert_eq!(br, kr, "{name} retval");
+        assert_eq!(bd.0, kd.0, "{name} out map");
+        for i in 0..4 {
+            assert_eq!(bd.1[i], kd.1[i], "{name} strs[{i}]");
+        }
+    }
+    std::hint::black_box((&s, &raw));
+}
+
+/// Attaches `prog` to tracepoint `sys/event` for this thread, runs `f`,
+/// detaches. None (with a printed reason) when tracefs or perf events are
+/// unavailable.
+fn with_tracepoint(prog: &bpfbox_kernel::KernelProg, tp: &str, f: impl FnOnce()) -> Option<()> {
+    let id_path = format!("/sys/kernel/tracing/events/{tp}/id");
+    let id = match std::fs::read_to_string(&id_path) {
+        Ok(s) => s.trim().parse::<u64>().ok()?,
+        Err(e) => {
+            println!("skipping the attached run: {id_path}: {e}");
+            return None;
+        }
+    };
+    // struct perf_event_attr, PERF_ATTR_SIZE_VER5 (112 bytes)
+    let mut attr = [0u8; 112];
+    attr[0..4].copy_from_slice(&2u32.to_le_bytes()); // PERF_TYPE_TRACEPOINT
+    attr[4..8].copy_from_slice(&112u32.to_le_bytes());
+    attr[8..16].copy_from_slice(&id.to_le_bytes());
+    attr[16..24].copy_from_slice(&1u64.to_le_bytes()); // sample_period
+                                                       // SAFETY: perf_event_open with a valid attr buffer; pid 0 = this
+                                                       // thread, cpu -1 = any, no group.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            attr.as_ptr(),
+            0,
+            -1,
+            -1,
+            8u64, // PERF_FLAG_FD_CLOEXEC
+        )
+    } as i32;
+    if fd < 0 {
+        println!(
+            "skipping the attached run: perf_event_open: {}",
+            std::io::Error::last_os_error()
+        );
+        return None;
+    }
+    const SET_BPF: libc::c_ulong = 0x4004_2408;
+    const ENABLE: libc::c_ulong = 0x2400;
+    const DISABLE: libc::c_ulong = 0x2401;
+    // SAFETY: ioctls on the perf fd just opened.
+    unsafe {
+        assert_eq!(libc::ioctl(fd, SET_BPF, prog.fd().as_raw_fd()), 0);
+        assert_eq!(libc::ioctl(fd, ENABLE, 0), 0);
+    }
+    f();
+    // SAFETY: as above; the fd is ours to close.
+    unsafe {
+        libc::ioctl(fd, DISABLE, 0);
+        libc::close(fd);
+    }
+    Some(())
+}
+
+#[test]
+fn tracepoint_openat_matches_kernel() {
+    let o = obj();
+    let mut path = b"/tmp/bpfbox-trace-no-such-file\0".to_vec();
+    path.extend_from_slice(&[0u8; 16]);
+    let flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW) as u64;
+    let mode = 0o640u64;
+    let fields = |dfd: u64| {
+        json!({"tracepoint": "syscalls/sys_enter_openat",
+               "fields": {"__syscall_nr": 257, "dfd": dfd, "filename": path.as_ptr() as u64,
+                          "flags": flags, "mode": mode},
+               "memory": [{"addr": path.as_ptr() as u64, "bytes": hex(&path)}]})
+    };
+    let fire_b = |dfd: u64| {
+        let (mut host, prog) = bpfbox_prog(&o, "tp_openat");
+        let oi = map_idx(&o).0;
+        host.maps[oi]
+            .update(&7u32.to_le_bytes(), &0u64.to_le_bytes(), 0)
+            .unwrap();
+        let tid = u64::from(this_task().pid);
+        host.maps[oi]
+            .update(&31u32.to_le_bytes(), &tid.to_le_bytes(), 0)
+            .unwrap();
+        let mut ev = fields(dfd);
+        let t = this_task();
+        ev["task"] = json!({"pid": t.pid, "tgid": t.tgid, "comm": t.comm});
+        let r = fire_all(&prog, &mut host, &ev).unwrap();
+        (r, bpfbox_dump(&host))
+    };
+    let dfd = libc::AT_FDCWD as u32 as u64;
+    let (r, d) = fire_b(dfd);
+    assert_eq!(r[0].retval, 1);
+    assert_eq!(d.0[..5], [257, dfd, flags, mode, 31]);
+    if !kernel_ok() {
+        return;
+    }
+    let maps = kernel_maps(&o);
+    set_target(&o, &maps);
+    let kp = kernel_load(&o, &maps, "tp_openat").unwrap();
+    let ran = with_tracepoint(&kp, "syscalls/sys_enter_openat", || {
+        // SAFETY: a NUL-terminated path; the result (ENOENT) is ignored.
+        unsafe {
+            // the raw syscall passes `mode` even without O_CREAT
+            libc::syscall(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), flags, mode)
+        };
+    });
+    if ran.is_none() {
+        return;
+    }
+    let kd = kernel_dump(&maps);
+    assert_eq!(kd.0[7], 1, "one openat of this thread was traced");
+    assert_eq!(kd.0[1] as i32, libc::AT_FDCWD);
+    // the same event in bpfbox with the kernel's dfd word
+    let (_, bd) = fire_b(kd.0[1]);
+    assert_eq!(bd.0, kd.0, "out map");
+    assert_eq!(bd.1[0], kd.1[0], "filename");
+    std::hint::black_box(&path);
+}
+
+/// Tells the attached programs which thread to record (out[31]).
+fn set_target(o: &bpfbox_object::Object, maps: &[bpfbox_kernel::KernelMap]) {
+    let tid = u64::from(this_task().pid);
+    maps[map_idx(o).0]
+        .update(&31u32.to_le_bytes(), &tid.to_le_bytes(), 0)
+        .unwrap();
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn comm_bytes(c: &str) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    let n = c.len().min(15);
+    b[..n].copy_from_slice(&c.as_bytes()[..n]);
+    b
+}
+
+#[test]
+fn tracepoint_sched_switch_matches_kernel() {
+    let o = obj();
+    if !kernel_ok() {
+        return;
+    }
+    let maps = kernel_maps(&o);
+    set_target(&o, &maps);
+    let kp = kernel_load(&o, &maps, "tp_switch").unwrap();
+    let ran = with_tracepoint(&kp, "sched/sched_switch", || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    });
+    if ran.is_none() {
+        return;
+    }
+    let kd = kernel_dump(&maps);
+    let t = this_task();
+    // what the kernel recorded about this thread, checked independently
+    assert_eq!(kd.0[0] as u32, t.pid, "prev_pid");
+    assert_eq!(kd.0[1], 120, "prev_prio of a nice-0 thread");
+    let cb = comm_bytes(&t.comm);
+    assert_eq!(kd.0[3].to_le_bytes(), cb[..8], "prev_comm");
+    assert_eq!(kd.0[4].to_le_bytes(), cb[8..], "prev_comm");
+    // the same event in bpfbox (next_* and prev_state as the kernel saw them)
+    let mut next = [0u8; 16];
+    next[..8].copy_from_slice(&kd.0[8].to_le_bytes());
+    next[8..].copy_from_slice(&kd.0[9].to_le_bytes());
+    let next_comm: String = next
+        .iter()
+        .take_while(|&&b| b != 0)
+        .map(|&b| b as char)
+        .collect();
+    let ev = json!({"tracepoint": "sched/sched_switch",
+        "task": {"pid": t.pid, "tgid": t.tgid, "comm": t.comm},
+        "fields": {"prev_comm": t.comm, "prev_pid": t.pid, "prev_prio": 120,
+                   "prev_state": kd.0[2], "next_comm": next_comm,
+                   "next_pid": kd.0[5] as u32, "next_prio": kd.0[6] as u32}});
+    let (mut host, prog) = bpfbox_prog(&o, "tp_switch");
+    let tid = u64::from(t.pid);
+    host.maps[map_idx(&o).0]
+        .update(&31u32.to_le_bytes(), &tid.to_le_bytes(), 0)
+        .unwrap();
+    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    assert_eq!(r[0].retval, 0);
+    assert_eq!(r[0].action, "discard: no perf sample for this hit");
+    assert_eq!(bpfbox_dump(&host).0, kd.0);
+}
+
+#[test]
+fn tracepoint_data_loc_string() {
+    let o = obj();
+    let (mut host, prog) = bpfbox_prog(&o, "tp_exec");
+    let ev = json!({"tracepoint": "sched/sched_process_exec",
+                    "fields": {"filename": "/usr/bin/true", "pid": 77, "old_pid": 77}});
+    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    assert_eq!(r[0].retval, 1);
+    assert_eq!(r[0].effects["record_size"], 20 + 14);
+    let d = bpfbox_dump(&host);
+    assert_eq!(d.0[..3], [14, 14, 77]);
+    assert_eq!(&d.1[0][..15], b"/usr/bin/true\0\xaa");
+    if kernel_ok() {
+        let maps = kernel_maps(&o);
+        kernel_load(&o, &maps, "tp_exec").expect("the kernel accepts the record offsets");
+    }
+}
+
+#[test]
+fn kprobe_pt_regs_offsets_and_event() {
+    let o = obj();
+    if kernel_ok() {
+        let maps = kernel_maps(&o);
+        kernel_load(&o, &maps, "kp_regs").expect("every pt_regs slot is readable");
+        kernel_load(&o, &maps, "kp_narrow").expect("narrow loads inside pt_regs");
+        let e = kernel_load(&o, &maps, "kp_beyond").expect_err("offset 168 is past pt_regs");
+        assert!(
+            e.log()
+                .unwrap_or("")
+                .contains("invalid bpf_context access off=168"),
+            "{e}"
+        );
+        let maps = kernel_maps(&o);
+        kernel_load(&o, &maps, "pe_sample").expect("perf_event ctx offsets");
+    }
+    let names = bpfbox_runtime::events::kprobe::PT_REGS;
+    let mut regs = serde_json::Map::new();
+    for (i, (n, _)) in names.iter().enumerate() {
+        regs.insert(n.to_string(), json!(0x1000 + i as u64));
+    }
+    regs.insert("ip".into(), json!("0xffffffff81234567"));
+    let ev = json!({"regs": regs, "args": [42, "0xffff888000001000", "0xffff888000002000"],
+                    "memory": [{"addr": "0xffff888000001000", "string": "/etc/hostname"},
+                               {"addr": "0xffff888000002000", "bytes": "0807060504030201"}],
+                    "cookie": 99});
+    let (mut host, prog) = bpfbox_prog(&o, "kp_regs");
+    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    assert_eq!(r[0].retval, 1, "PARM1 == 42");
+    let d = bpfbox_dump(&host);
+    for (i, (n, _)) in names.iter().enumerate() {
+        let want = match *n {
+            "di" => 42,
+            "si" => 0xffff_8880_0000_1000,
+            "dx" => 0xffff_8880_0000_2000,
+            "ip" => 0xffff_ffff_8123_4567,
+            _ => 0x1000 + i as u64,
+        };
+        assert_eq!(d.0[i], want, "pt_regs slot {i} ({n})");
+    }
+    assert_eq!(d.0[21], 0xffff_ffff_8123_4567, "get_func_ip = ip");
+    assert_eq!(d.0[22], 99, "cookie");
+    assert_eq!(d.0[23], 14, "probe_read_kernel_str");
+    assert_eq!((d.0[24], d.0[25]), (0, 0x0102_0304_0506_0708));
+    assert_eq!(&d.1[0][..14], b"/etc/hostname\0");
+    assert_eq!(r[0].effects["ringbuf"][0]["data"], "2a00000000000000");
+    // an unmapped pointer: -EFAULT and the destination zeroed
+    let ev = json!({"args": [1, "0xffff888000009000", "0xffff888000009000"]});
+    let (mut host, prog) = bpfbox_prog(&o, "kp_regs");
+    fire_all(&prog, &mut host, &ev).unwrap();
+    let d = bpfbox_dump(&host);
+    assert_eq!((d.0[23] as i64, d.0[24] as i64), (-14, -14));
+    assert!(d.1[0].iter().all(|&b| b == 0));
+}
+
+#[test]
+fn perf_event_sample() {
+    let o = obj();
+    let (mut host, prog) = bpfbox_prog(&o, "pe_sample");
+    let ev = json!([{"regs": {"ip": "0xffffffff81100000"}, "sample_period": 100000, "addr": 7,
+                     "read_value": {"counter": 5, "enabled": 6, "running": 8}},
+                    {"sample_period": 10}]);
+    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    assert_eq!((r[0].retval, r[1].retval), (1, 0));
+    assert_eq!(r[1].action, "drop the sample (no perf record)");
+    let d = bpfbox_dump(&host);
+    assert_eq!(d.0[..6], [10, 0, 0, 0, 0, 0], "the second event");
+    let (mut host, prog) = bpfbox_prog(&o, "pe_sample");
+    fire_all(&prog, &mut host, &ev[0]).unwrap();
+    assert_eq!(
+        bpfbox_dump(&host).0[..6],
+        [100000, 7, 0xffff_ffff_8110_0000, 0, 5, 8]
+    );
+}
+
+#[test]
+fn raw_tracepoint_and_syscall_events() {
+    let o = obj();
+    let (mut host, prog) = bpfbox_prog(&o, "rtp_sum");
+    let r = fire_all(&prog, &mut host, &json!({"args": [1, 2]})).unwrap();
+    assert_eq!(
+        (r[0].retval, r[0].action.as_str()),
+        (7, "return value ignored (raw tracepoint)")
+    );
+    let e = fire_all(&prog, &mut host, &json!({"args": [1]})).unwrap_err();
+    assert!(e.0.contains("reads args[1]"), "{e}");
+    let (mut host, prog) = bpfbox_prog(&o, "sys_prog");
+    let r = fire_all(
+        &prog,
+        &mut host,
+        &json!({"ctx": "0a00000000000000 0000000000000000 03000000 00000000"}),
+    )
+    .unwrap();
+    assert_eq!(r[0].retval, 13);
+    assert_eq!(
+        r[0].effects["ctx_out"],
+        "0a000000000000001f0000000000000003000000fc000000"
+    );
+    assert!(fire_all(&prog, &mut host, &json!({"ctx": "00"})).is_err());
+}
+
+#[test]
+fn bad_events_name_the_cause() {
+    let o = obj();
+    let cases: &[(&str, serde_json::Value, &str)] = &[
+        (
+            "kp_regs",
+            json!({"regs": {"xmm0": 1}}),
+            "unknown register `xmm0`",
+        ),
+        ("kp_regs", json!({"regz": {}}), "unknown key `regz`"),
+        (
+            "kp_regs",
+            json!([1]),
+            "event 0: a kprobe event must be a JSON object",
+        ),
+        ("kp_regs", json!({"args": ["zz"]}), "args[0]"),
+        ("tp_switch", json!({"fields": {}}), "needs \"tracepoint\""),
+        (
+            "tp_switch",
+            json!({"tracepoint": "sched/sched_switch", "fields": {"pid": 1}}),
+            "no field `pid`",
+        ),
+        (
+            "pe_sample",
+            json!({"read_value": {"count": 1}}),
+            "unknown key `count`",
+        ),
+        ("rtp_sum", json!({"args": "1"}), "must be a list"),
+    ];
+    for (name, ev, want) in cases {
+        let (mut host, prog) = bpfbox_prog(&o, name);
+        let e: EventError = fire_all(&prog, &mut host, ev).unwrap_err();
+        assert!(e.0.contains(want), "{name} {ev}: {e}");
+    }
+}
+
+#[test]
+fn example_events_run() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/events");
+    let o = obj();
+    for (file, prog) in [
+        ("kprobe.json", "kp_regs"),
+        ("tracepoint_sched_switch.json", "tp_switch"),
+        ("raw_tracepoint.json", "rtp_sum"),
+        ("perf_event.json", "pe_sample"),
+        ("syscall.json", "sys_prog"),
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let ev: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (mut host, p) = bpfbox_prog(&o, prog);
+        fire_all(&p, &mut host, &ev).unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+}
