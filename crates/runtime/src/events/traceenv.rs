@@ -119,7 +119,9 @@ impl TracingState {
 /// (x86 `copy_from_kernel_nofault_allowed`: not user space, not the
 /// guard page, canonical).
 pub fn kernel_addr_ok(addr: u64) -> bool {
-    addr >= TASK_SIZE_MAX + 4096 && addr >= KERNEL_START
+    // everything from TASK_SIZE_MAX + PAGE_SIZE up to the kernel half is
+    // non-canonical with 4-level paging
+    addr >= KERNEL_START
 }
 
 /// Decodes a hex string (spaces and `0x` prefix allowed).
@@ -130,7 +132,7 @@ pub fn hex_bytes(s: &str) -> Option<Vec<u8>> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

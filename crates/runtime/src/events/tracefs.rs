@@ -3,7 +3,7 @@
 //!
 //! A format file (`/sys/kernel/tracing/events/SYS/EVENT/format`) lists
 //! each field as
-//! `field:TYPE NAME;	offset:O;	size:S;	signed:0|1;`, the four common
+//! `field:TYPE NAME; offset:O; size:S; signed:0|1;` (tab-separated), the four common
 //! header fields first. [`Format::parse`] reads it; [`Format::layout`]
 //! builds the record the kernel's `perf_trace_<class>()` would hand the
 //! program: fixed fields at their offsets, then the dynamic data of
@@ -130,7 +130,7 @@ fn parse_decl(decl: &str, size: u32) -> Result<(String, String, FieldKind), Even
             let chars = is_char_type(ty);
             let len = count.parse::<u32>().ok().filter(|&n| n > 0);
             let (elem, len) = match len {
-                Some(n) if size % n == 0 => (size / n, n),
+                Some(n) if size.is_multiple_of(n) => (size / n, n),
                 _ if chars => (1, size),
                 _ => (size, 1),
             };
