@@ -1,7 +1,8 @@
 //! One loader, two engines: the kernel side. The same
 //! [`bpfbox_object::Object`] the interpreter runs is loaded into the running
 //! kernel: maps created (inner-map templates, initial global data, frozen
-//! `.rodata`, map-in-map slots), the object's BTF loaded when the kernel
+//! `.rodata`, map-in-map slots, prog array slots with their programs
+//! loaded), the object's BTF loaded when the kernel
 //! takes it, the program's map references patched with the new fds
 //! (`ProgramDef::link`), and `BPF_PROG_LOAD` with func and line info.
 
@@ -15,6 +16,8 @@ pub struct KernelObject {
     pub maps: Vec<KernelMap>,
     /// The loaded program.
     pub prog: KernelProg,
+    /// Programs loaded for prog array `.values` slots.
+    _slot_progs: Vec<KernelProg>,
     _btf: Option<KernelBtf>,
 }
 
@@ -93,38 +96,65 @@ impl KernelObject {
             }
         }
         let fds: Vec<RawFd> = maps.iter().map(|m| m.as_raw_fd()).collect();
-        let insns = def.link(|i| fds[i]);
-        let func = info_bytes(&def.func_info, |f| vec![f.insn, f.type_id]);
-        let line = info_bytes(&def.line_info, |l| {
-            vec![l.insn, l.file_name_off, l.line_off, l.line_col]
-        });
-        let mut load = ProgLoad::new(def.prog_type, &insns)
-            .expected_attach_type(def.expected_attach_type)
-            .license(&obj.license)
-            .name(&def.name)
-            .prog_flags(def.prog_flags);
-        if let Some(b) = &btf {
-            load.prog_btf_fd = Some(b.as_raw_fd());
-            if !func.is_empty() {
-                load.func_info = Some(InfoRecords {
-                    rec_size: 8,
-                    data: &func,
-                });
-            }
-            if !line.is_empty() {
-                load.line_info = Some(InfoRecords {
-                    rec_size: 16,
-                    data: &line,
-                });
+        // Prog array `.values`: load each named program against the same
+        // maps and put its fd in the slot, as libbpf does.
+        let mut slot_progs = Vec::new();
+        for (spec, m) in obj.maps.iter().zip(&maps) {
+            for (key, init) in &spec.init_slots {
+                if let MapInit::Program(p) = init {
+                    let target = obj.programs.get(*p).ok_or_else(|| {
+                        Error(format!("`{}` slot {key}: unknown program {p}", spec.name))
+                    })?;
+                    let tp = load_prog(obj, target, &fds, btf.as_ref())?;
+                    let fd = tp.as_raw_fd() as u32;
+                    m.update(&key.to_le_bytes(), &fd.to_le_bytes(), 0)
+                        .map_err(|e| Error(format!("filling `{}`: {e}", spec.name)))?;
+                    slot_progs.push(tp);
+                }
             }
         }
-        let prog = load
-            .load()
-            .map_err(|e| Error(format!("kernel rejected `{}`: {e}", def.name)))?;
+        let prog = load_prog(obj, def, &fds, btf.as_ref())?;
         Ok(KernelObject {
             maps,
             prog,
+            _slot_progs: slot_progs,
             _btf: btf,
         })
     }
+}
+
+/// `BPF_PROG_LOAD` of `def` with its map references patched to `fds`.
+fn load_prog(
+    obj: &Object,
+    def: &ProgramDef,
+    fds: &[RawFd],
+    btf: Option<&KernelBtf>,
+) -> Result<KernelProg, Error> {
+    let insns = def.link(|i| fds[i]);
+    let func = info_bytes(&def.func_info, |f| vec![f.insn, f.type_id]);
+    let line = info_bytes(&def.line_info, |l| {
+        vec![l.insn, l.file_name_off, l.line_off, l.line_col]
+    });
+    let mut load = ProgLoad::new(def.prog_type, &insns)
+        .expected_attach_type(def.expected_attach_type)
+        .license(&obj.license)
+        .name(&def.name)
+        .prog_flags(def.prog_flags);
+    if let Some(b) = btf {
+        load.prog_btf_fd = Some(b.as_raw_fd());
+        if !func.is_empty() {
+            load.func_info = Some(InfoRecords {
+                rec_size: 8,
+                data: &func,
+            });
+        }
+        if !line.is_empty() {
+            load.line_info = Some(InfoRecords {
+                rec_size: 16,
+                data: &line,
+            });
+        }
+    }
+    load.load()
+        .map_err(|e| Error(format!("kernel rejected `{}`: {e}", def.name)))
 }

@@ -16,9 +16,11 @@
 
 use crate::host::{HostState, MAX_MAPS};
 use crate::Error;
+use bpfbox_interp::Program;
 use bpfbox_isa::{Insn, LdImm64};
 use bpfbox_maps::{Map, MapConfig, MapDef, MapType};
-use bpfbox_object::{MapSpec, Object, ProgramDef};
+use bpfbox_object::{MapInit, MapSpec, Object, ProgramDef};
+use std::sync::Arc;
 
 /// `BPF_F_RDONLY_PROG`.
 pub const F_RDONLY_PROG: u32 = 1 << 7;
@@ -75,21 +77,62 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
         idx.push(host.maps.len());
         host.maps.push(m);
     }
-    // `.values` of map-in-map: inner ids are host map indices. (Program
-    // slots of prog arrays need the other programs loaded: not done yet,
-    // and the kernel engine leaves them empty too.)
+    // `.values`: inner ids of map-in-map are host map indices; a prog
+    // array slot holds the index into `host.programs` of the named program,
+    // linked against the same maps (as libbpf loads every program of the
+    // object and then fills the slots with their fds).
     for (spec, &outer) in obj.maps.iter().zip(&idx) {
         for (key, init) in &spec.init_slots {
-            if let bpfbox_object::MapInit::Map(i) = init {
-                let inner = host_map(&idx, *i as i32)?;
-                let def = host.maps[inner].def().clone();
-                host.maps[outer]
-                    .update_inner(&key.to_le_bytes(), inner as u32, &def, 0)
-                    .map_err(|e| Error::invalid(format!("map {}: slot {key}: {e}", spec.name)))?;
+            let slot = |e: bpfbox_maps::MapError| {
+                Error::invalid(format!("map {}: slot {key}: {e}", spec.name))
+            };
+            match *init {
+                MapInit::Map(i) => {
+                    let inner = host_map(&idx, i as i32)?;
+                    let def = host.maps[inner].def().clone();
+                    host.maps[outer]
+                        .update_inner(&key.to_le_bytes(), inner as u32, &def, 0)
+                        .map_err(slot)?;
+                }
+                MapInit::Program(p) => {
+                    let id = load_slot_program(host, obj, p, &idx)?;
+                    host.maps[outer]
+                        .update(&key.to_le_bytes(), &id.to_le_bytes(), 0)
+                        .map_err(slot)?;
+                }
             }
         }
     }
     Ok(idx)
+}
+
+/// Links program `p` of `obj` for a prog array slot and adds it to
+/// `host.programs`; returns its id there. Its helper calls are checked
+/// against its own type like an entry program's.
+fn load_slot_program(
+    host: &mut HostState,
+    obj: &Object,
+    p: usize,
+    idx: &[usize],
+) -> Result<u32, Error> {
+    let def = obj
+        .programs
+        .get(p)
+        .ok_or_else(|| Error::invalid(format!("prog array slot names unknown program {p}")))?;
+    let ty = crate::avail::ProgType::from_id(def.prog_type).ok_or_else(|| {
+        Error::unsupported(format!(
+            "{}: program type {} is not run by bpfbox-runtime",
+            def.name, def.prog_type
+        ))
+    })?;
+    let insns = link(host, def, idx)?;
+    let prog = Program::new(insns)
+        .map_err(|e| Error::invalid(format!("{}: invalid program: {e}", def.name)))?;
+    crate::helpers::table_for(&prog, ty, def.expected_attach_type)?;
+    let id =
+        u32::try_from(host.programs.len()).map_err(|_| Error::unsupported("too many programs"))?;
+    host.programs.push(Arc::new(prog));
+    Ok(id)
 }
 
 /// The program's instructions with map references replaced (see the
