@@ -169,8 +169,7 @@ fn option_checks(insns: &[Insn], opts: &Options, out: &mut Vec<Diagnostic>) {
 /// in `exit` or `goto`. Reported in slot order, as the kernel walks.
 fn structure(insns: &[Insn], cfg: &Cfg, out: &mut Vec<Diagnostic>) {
     for (fi, f) in cfg.funcs.iter().enumerate() {
-        for pc in f.start..f.end {
-            let insn = &insns[pc];
+        for (pc, insn) in insns.iter().enumerate().take(f.end).skip(f.start) {
             let jump = match *insn {
                 Insn::Ja { target, .. } | Insn::Jmp { target, .. } | Insn::MayGoto { target } => {
                     Some(target)

@@ -8,9 +8,11 @@
 //! constant lattice). It reports the same uninitialised reads as the kernel
 //! whenever the kernel's dead-branch pruning (`is_branch_taken`) only relies
 //! on constants that survive such joins. Constants are tracked only through
-//! the operations whose kernel tracking is exact (`mov`, `lddw`, add, sub,
-//! mul, and, or, xor and in-range shifts); anything else is unknown, so this
-//! pass never prunes a branch the kernel would explore.
+//! the operations whose tracking Linux 6.18 does exactly (`mov`, `movsx`,
+//! `lddw`, add, sub, mul, and, or, xor, in-range shifts, `neg`, byte swaps;
+//! not division or modulo, as `tests/tests.rs` checks against the kernel);
+//! anything else is unknown, so this pass never prunes a branch the kernel
+//! would explore. Values in memory (spilled constants) are not tracked.
 
 use crate::cfg::{callee, succs, Cfg};
 use crate::options::Options;
@@ -268,9 +270,7 @@ fn set_known(st: &mut State, r: Reg, v: Option<u64>) {
 }
 
 fn clobber(st: &mut State, at: usize, by: Clobber) {
-    for r in 1..=5 {
-        st[r] = Val::Uninit(Origin::Clobbered { at, by });
-    }
+    st[1..=5].fill(Val::Uninit(Origin::Clobbered { at, by }));
     st[0] = Val::Init(None);
 }
 
@@ -281,7 +281,7 @@ fn fold(width: Width, op: AluOp, a: Option<u64>, b: Option<u64>) -> Option<u64> 
         Width::W32 => 32,
     };
     match op {
-        AluOp::Mov => b.map(|b| sem::alu(width, op, 0, b)),
+        AluOp::Mov | AluOp::Movsx(_) => b.map(|b| sem::alu(width, op, 0, b)),
         AluOp::Add | AluOp::Sub | AluOp::Mul | AluOp::And | AluOp::Or | AluOp::Xor => {
             Some(sem::alu(width, op, a?, b?))
         }
@@ -321,9 +321,15 @@ fn transfer(insn: &Insn, pc: usize, st: &mut State, exit: ExitKind, opts: &Optio
             let v = fold(width, op, st[dst as usize].known(), b);
             set_known(st, dst, v);
         }
-        Insn::Neg { dst, .. } | Insn::End { dst, .. } | Insn::Load { dst, .. } => {
-            set_known(st, dst, None)
+        Insn::Neg { width, dst } => {
+            let v = st[dst as usize].known().map(|a| sem::neg(width, a));
+            set_known(st, dst, v);
         }
+        Insn::End { kind, bits, dst } => {
+            let v = st[dst as usize].known().map(|a| sem::endian(kind, bits, a));
+            set_known(st, dst, v);
+        }
+        Insn::Load { dst, .. } => set_known(st, dst, None),
         Insn::Atomic { op, dst, src, .. } => match op {
             AtomicOp::LoadAcquire => set_known(st, dst, None),
             AtomicOp::Cmpxchg => set_known(st, 0, None),
@@ -424,12 +430,10 @@ pub(crate) fn run(insns: &[Insn], cfg: &Cfg, opts: &Options) -> Flow {
                 merge(&mut states, &mut work, target, &entry);
                 if let Some(r0) = summary[g] {
                     let mut ret = after;
-                    for r in 1..=5 {
-                        ret[r] = Val::Uninit(Origin::Clobbered {
-                            at: pc,
-                            by: Clobber::Local,
-                        });
-                    }
+                    ret[1..=5].fill(Val::Uninit(Origin::Clobbered {
+                        at: pc,
+                        by: Clobber::Local,
+                    }));
                     ret[0] = match r0 {
                         Val::Init(_) => Val::Init(None),
                         u => u,
