@@ -724,6 +724,28 @@ fn raw_tracepoint_and_syscall_events() {
 }
 
 #[test]
+fn raw_tracepoint_writable_buffer() {
+    let o = obj();
+    let (mut host, prog) = bpfbox_prog(&o, "rtp_writable");
+    let r = fire_all(
+        &prog,
+        &mut host,
+        &json!({"args": [0, 5], "buffer": "0a00000000000000"}),
+    )
+    .unwrap();
+    assert_eq!(r[0].effects["buffer"], "0a00000019000000");
+    let e = fire_all(&prog, &mut host, &json!({"args": [0, 5], "buffer": "0a00"})).unwrap_err();
+    assert!(e.0.contains("trapped"), "{e}");
+    let (mut host, prog) = bpfbox_prog(&o, "rtp_sum");
+    let e = fire_all(&prog, &mut host, &json!({"args": [0, 5], "buffer": "00"})).unwrap_err();
+    assert!(e.0.contains("RAW_TRACEPOINT_WRITABLE"), "{e}");
+    if kernel_ok() {
+        let maps = kernel_maps(&o);
+        kernel_load(&o, &maps, "rtp_writable").expect("the kernel loads the writable program");
+    }
+}
+
+#[test]
 fn bad_events_name_the_cause() {
     let o = obj();
     let cases: &[(&str, serde_json::Value, &str)] = &[

@@ -4,17 +4,22 @@
 //! (`bpf_raw_tp_link_attach`: `max_ctx_offset` beyond the tracepoint's
 //! arguments is EINVAL).
 
-use super::traceenv::{apply_common, int, object, run_event};
+use super::traceenv::{apply_common, hex_bytes, int, object, run_event_with, to_hex};
 use super::{EventDriver, EventError, EventOutcome};
 use crate::drivers::tracing::max_ctx_offset;
+use crate::drivers::ExtraRegion;
 use crate::drivers::LoadedProgram;
 use crate::host::HostState;
+use bpfbox_interp::RegionKind;
 use serde_json::Value;
 
 /// `MAX_BPF_FUNC_ARGS`.
 pub const MAX_ARGS: usize = 12;
 
-const KEYS: &[&str] = &["args", "tracepoint"];
+const KEYS: &[&str] = &["args", "tracepoint", "buffer"];
+
+/// `BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE`.
+const WRITABLE: u32 = 24;
 
 fn fire(
     prog: &LoadedProgram,
@@ -48,10 +53,42 @@ fn fire(
             args.len()
         )));
     }
+    let writable = prog.prog_type_id() == WRITABLE;
+    let mut buffer = match (obj.get("buffer"), writable) {
+        (None, _) => None,
+        (Some(Value::String(h)), true) => {
+            Some(hex_bytes(h).ok_or_else(|| EventError::new("`buffer` is not a hex string"))?)
+        }
+        (Some(_), true) => return Err(EventError::new("`buffer` must be a hex string")),
+        (Some(_), false) => {
+            return Err(EventError::new(
+                "`buffer` is for RAW_TRACEPOINT_WRITABLE programs (raw_tp.w/)",
+            ))
+        }
+    };
     let mut ctx: Vec<u8> = args.iter().flat_map(|a| a.to_le_bytes()).collect();
-    let mut out = run_event(prog, host, st, &mut ctx, |_| {
+    let mut extra = Vec::new();
+    if let Some(b) = buffer.as_mut() {
+        if ctx.len() < 8 {
+            return Err(EventError::new(
+                "`buffer` is passed in args[0]: give at least one argument",
+            ));
+        }
+        let r = ExtraRegion {
+            bytes: b.as_mut_slice(),
+            writable: true,
+            kind: RegionKind::Mem,
+        };
+        ctx[..8].copy_from_slice(&r.addr().to_le_bytes());
+        extra.push(r);
+    }
+    let mut out = run_event_with(prog, host, st, &mut ctx, &mut extra, |_| {
         "return value ignored (raw tracepoint)".into()
     })?;
+    drop(extra);
+    if let Some(b) = &buffer {
+        out.effects.insert("buffer".into(), Value::from(to_hex(b)));
+    }
     if let Some(Value::String(n)) = obj.get("tracepoint") {
         out.effects
             .insert("tracepoint".into(), Value::from(n.clone()));
@@ -59,11 +96,9 @@ fn fire(
     Ok(out)
 }
 
-/// The RAW_TRACEPOINT driver (also RAW_TRACEPOINT_WRITABLE, 24, whose
-/// writable buffer in args[0] bpfbox does not model: give it in `memory`
-/// and read it with probe_read).
+/// The RAW_TRACEPOINT and RAW_TRACEPOINT_WRITABLE driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[17],
+    prog_types: &[17, WRITABLE],
     schema: SCHEMA,
     fire,
 };
@@ -73,6 +108,9 @@ const SCHEMA: &str = r#"RAW_TRACEPOINT event (raw_tp/NAME, raw_tracepoint/NAME):
                        (e.g. sys_enter: [pt_regs pointer, syscall nr]); a program reading beyond
                        them is refused as the kernel refuses to attach it
   tracepoint  string   name, for the report only
+  buffer      string   RAW_TRACEPOINT_WRITABLE (raw_tp.w/) only: hex bytes of the tracepoint's
+                       writable buffer; args[0] becomes its address and the bytes after the run
+                       are reported (effect `buffer`)
   memory, task, cookie, cpu   as for KPROBE (pointers in args can point into memory)
 Result: the return value is ignored. Effects: perf_event_output and ringbuf records.
 BPF_PROG_TEST_RUN also works (bpfbox run/diff with ctx_in = the args).

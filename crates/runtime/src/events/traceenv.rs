@@ -25,7 +25,7 @@
 
 use super::tracefs::parse_u64;
 use super::{EventError, EventOutcome};
-use crate::drivers::{run_with_ctx, LoadedProgram};
+use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
 use crate::host::{HostState, Task};
 use serde_json::{json, Map, Value};
 
@@ -297,6 +297,18 @@ pub fn run_event(
     ctx: &mut [u8],
     describe: impl Fn(u64) -> String,
 ) -> Result<EventOutcome, EventError> {
+    run_event_with(prog, host, state, ctx, &mut [], describe)
+}
+
+/// [`run_event`] with extra guest memory (a writable tracepoint buffer).
+pub fn run_event_with(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    state: TracingState,
+    ctx: &mut [u8],
+    extra: &mut [ExtraRegion<'_>],
+    describe: impl Fn(u64) -> String,
+) -> Result<EventOutcome, EventError> {
     host.event.set(state);
     // A perf buffer reader has every CPU's event open (libbpf's layout).
     for m in &mut host.maps {
@@ -305,7 +317,7 @@ pub fn run_event(
         }
     }
     let trace_before = host.trace.len();
-    let run = run_with_ctx(prog, host, ctx, &mut []);
+    let run = run_with_ctx(prog, host, ctx, extra);
     let _ = host.event.take::<TracingState>();
     let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
     let trace = host.trace.split_off(trace_before);

@@ -105,6 +105,20 @@ int rtp_task(void *ctx)
 	return 2;
 }
 
+struct wbuf {
+	__u32 a;
+	__u32 b;
+};
+
+SEC("raw_tp.w/bpf_test_finish")
+int rtp_writable(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct wbuf *w = (struct wbuf *)ctx->args[0];
+
+	w->b = w->a * 2 + (__u32)ctx->args[1];
+	return 0;
+}
+
 /* ---- syscall ---- */
 
 struct sys_args {
