@@ -171,6 +171,9 @@ pub struct Task {
     pub gid: u32,
     /// `comm` (at most 15 bytes are used).
     pub comm: String,
+    /// Id of the task's cgroup v2 (`bpf_get_current_cgroup_id`; 1 is the
+    /// root cgroup).
+    pub cgroup_id: u64,
 }
 
 impl Default for Task {
@@ -181,6 +184,7 @@ impl Default for Task {
             uid: 0,
             gid: 0,
             comm: "bpfbox".into(),
+            cgroup_id: 1,
         }
     }
 }

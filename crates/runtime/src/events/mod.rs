@@ -10,6 +10,12 @@
 //! Map state lives in [`HostState`] and persists across a sequence of
 //! events.
 
+pub mod cgroup;
+pub mod cgroup_dev;
+pub mod cgroup_sock;
+pub mod cgroup_sockaddr;
+pub mod cgroup_sockopt;
+pub mod cgroup_sysctl;
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
@@ -68,6 +74,11 @@ pub struct EventDriver {
 
 /// Every event driver. Adding a program-type family adds one line here.
 pub static REGISTRY: &[&EventDriver] = &[
+    &cgroup_dev::DRIVER,
+    &cgroup_sock::DRIVER,
+    &cgroup_sockaddr::DRIVER,
+    &cgroup_sysctl::DRIVER,
+    &cgroup_sockopt::DRIVER,
     &kprobe::DRIVER,
     &tracepoint::DRIVER,
     &raw_tracepoint::DRIVER,

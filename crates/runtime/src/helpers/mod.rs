@@ -12,12 +12,15 @@
 //! ...) and the packet region's window are refreshed ([`refresh_packet`]),
 //! which is what the kernel's packet-pointer invalidation amounts to.
 
+pub mod cgroup;
 mod maps;
 mod misc;
 mod probe;
 mod skb;
 mod sock;
 mod sockopt;
+mod strto;
+pub mod sysctl;
 mod task;
 mod time;
 mod trace;
@@ -45,6 +48,9 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
     v.extend_from_slice(xdp::HELPERS);
     v.extend_from_slice(task::HELPERS);
     v.extend_from_slice(sock::HELPERS);
+    v.extend_from_slice(cgroup::HELPERS);
+    v.extend_from_slice(sysctl::HELPERS);
+    v.extend_from_slice(strto::HELPERS);
     v
 }
 
@@ -88,6 +94,11 @@ pub fn table_for(
     let mut t = Helpers::new();
     for (id, _, f) in all {
         if id < 256 && crate::avail::allowed(prog_type, expected_attach_type, id) {
+            t.set(id as u8, f);
+        }
+    }
+    for &(ty, id, f) in cgroup::OVERRIDES {
+        if ty == prog_type.id() && crate::avail::allowed(prog_type, expected_attach_type, id) {
             t.set(id as u8, f);
         }
     }
