@@ -604,21 +604,39 @@ fn tracepoint_sched_switch_matches_kernel() {
 }
 
 #[test]
-fn tracepoint_data_loc_string() {
+fn tracepoint_data_loc_string_matches_kernel() {
     let o = obj();
-    let (mut host, prog) = bpfbox_prog(&o, "tp_exec");
-    let ev = json!({"tracepoint": "sched/sched_process_exec",
-                    "fields": {"filename": "/usr/bin/true", "pid": 77, "old_pid": 77}});
-    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    let fire_b = |pid: u32| {
+        let (mut host, prog) = bpfbox_prog(&o, "tp_exec");
+        let ev = json!({"tracepoint": "sched/sched_process_exec", "task": {"pid": pid},
+                        "fields": {"filename": "/bin/true", "pid": pid, "old_pid": pid}});
+        let r = fire_all(&prog, &mut host, &ev).unwrap();
+        (r, bpfbox_dump(&host))
+    };
+    let (r, d) = fire_b(77);
     assert_eq!(r[0].retval, 1);
-    assert_eq!(r[0].effects["record_size"], 20 + 14);
-    let d = bpfbox_dump(&host);
-    assert_eq!(d.0[..3], [14, 14, 77]);
-    assert_eq!(&d.1[0][..15], b"/usr/bin/true\0\xaa");
-    if kernel_ok() {
-        let maps = kernel_maps(&o);
-        kernel_load(&o, &maps, "tp_exec").expect("the kernel accepts the record offsets");
+    assert_eq!(r[0].effects["record_size"], 20 + 10);
+    assert_eq!(d.0[..5], [10, 10, 1, 1, 20]);
+    assert_eq!(&d.1[0][..11], b"/bin/true\0\xaa");
+    if !kernel_ok() {
+        return;
     }
+    let maps = kernel_maps(&o);
+    let kp = kernel_load(&o, &maps, "tp_exec").unwrap();
+    let mut child = 0;
+    // the program sees every task's exec; it records only /bin/true
+    let ran = with_tracepoint(&kp, "sched/sched_process_exec", || {
+        let mut c = std::process::Command::new("/bin/true").spawn().unwrap();
+        child = c.id();
+        c.wait().unwrap();
+    });
+    if ran.is_none() {
+        return;
+    }
+    let kd = kernel_dump(&maps);
+    let (_, bd) = fire_b(child);
+    assert_eq!(bd.0, kd.0, "out map");
+    assert_eq!(bd.1[0], kd.1[0], "filename");
 }
 
 #[test]

@@ -206,13 +206,19 @@ SEC("tracepoint/sched/sched_process_exec")
 int tp_exec(struct exec_args *ctx)
 {
 	char *s0 = str(0);
+	char k[16] = {};
 	__u32 off = ctx->filename_loc & 0xffff;
 
 	if (!s0)
 		return 0;
+	bpf_probe_read_kernel_str(k, sizeof(k), (char *)ctx + off);
+	if (*(__u64 *)k != 0x7572742f6e69622fULL) /* "/bin/tru" */
+		return 0;
 	put(0, ctx->filename_loc >> 16);
 	put(1, bpf_probe_read_kernel_str(s0, 64, (char *)ctx + off));
-	put(2, ctx->pid);
+	put(2, ctx->pid == ctx->old_pid);
+	put(3, (__u32)bpf_get_current_pid_tgid() == ctx->pid);
+	put(4, off);
 	return 1;
 }
 
