@@ -434,10 +434,7 @@ pub(crate) fn run(insns: &[Insn], cfg: &Cfg, opts: &Options) -> Flow {
                         at: pc,
                         by: Clobber::Local,
                     }));
-                    ret[0] = match r0 {
-                        Val::Init(_) => Val::Init(None),
-                        u => u,
-                    };
+                    ret[0] = r0;
                     merge(&mut states, &mut work, pc + 1, &ret);
                 }
                 continue;
@@ -453,9 +450,11 @@ pub(crate) fn run(insns: &[Insn], cfg: &Cfg, opts: &Options) -> Flow {
                 merge(&mut states, &mut work, target, &entry);
             }
             Insn::Exit if exit_kinds[f] != ExitKind::Main => {
+                // A constant returned on every path stays known to the
+                // caller (the kernel copies r0 back, value included).
                 let r0 = match after[0] {
-                    Val::Init(_) => Val::Init(None),
                     Val::Uninit(_) => Val::Uninit(Origin::CalleeReturn { exit: pc }),
+                    v => v,
                 };
                 let new = Some(summary[f].map_or(r0, |s| s.join(r0)));
                 if new != summary[f] {

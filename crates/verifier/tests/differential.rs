@@ -34,22 +34,52 @@ fn fuzzgen_programs_pass() {
 /// Registers the generator uses: scalars only (`r1` holds the context
 /// pointer, whose arithmetic rules need type tracking).
 const REGS: [u8; 8] = [0, 2, 3, 4, 5, 6, 7, 8];
+/// With packet loads, `r6` must keep the context.
+const REGS_NO_R6: [u8; 7] = [0, 2, 3, 4, 5, 7, 8];
 
-fn random_scalar_program(rng: &mut Rng) -> Vec<Insn> {
-    let len = 3 + rng.below(18);
-    let reg = |rng: &mut Rng| REGS[rng.below(REGS.len())];
+/// What a generated function may contain besides scalar ALU, jumps,
+/// helper calls and stack stores.
+#[derive(Clone, Copy)]
+struct Extras {
+    /// `call pc+N` to the function at this slot.
+    callee: Option<usize>,
+    /// `LD_ABS`/`LD_IND`.
+    ld_abs: bool,
+}
+
+/// One function body of about `len` instructions, placed at slot `base`,
+/// ending in `exit`; jumps go forward inside it.
+fn random_function(
+    rng: &mut Rng,
+    regs: &[u8],
+    len: usize,
+    base: usize,
+    extras: Extras,
+    prologue: bool,
+) -> Vec<Insn> {
+    let reg = |rng: &mut Rng| regs[rng.below(regs.len())];
     let mut body = Vec::new();
     // Most registers start with a (small, so branches on them are often
     // decided) constant; the others are read uninitialised sooner or later.
-    for r in REGS {
-        if rng.chance(90) {
-            let v = rng.below(4) as i32;
+    if prologue {
+        if extras.ld_abs && rng.chance(90) {
             body.push(Insn::Alu {
                 width: Width::W64,
                 op: AluOp::Mov,
-                dst: r,
-                src: Src::Imm(v),
+                dst: 6,
+                src: Src::Reg(1),
             });
+        }
+        for &r in regs {
+            if rng.chance(90) {
+                let v = rng.below(4) as i32;
+                body.push(Insn::Alu {
+                    width: Width::W64,
+                    op: AluOp::Mov,
+                    dst: r,
+                    src: Src::Imm(v),
+                });
+            }
         }
     }
     let start = body.len();
@@ -96,7 +126,7 @@ fn random_scalar_program(rng: &mut Rng) -> Vec<Insn> {
                     src: s,
                 }
             }
-            55..=79 => {
+            55..=77 => {
                 let conds = [Cond::Eq, Cond::Ne, Cond::Gt, Cond::Lt, Cond::Sge, Cond::Set];
                 let skip = 1 + rng.below(start + len - i);
                 Insn::Jmp {
@@ -107,7 +137,20 @@ fn random_scalar_program(rng: &mut Rng) -> Vec<Insn> {
                     target: i + skip,
                 }
             }
-            80..=84 => Insn::Call { helper: 7 },
+            78..=81 => Insn::Call { helper: 7 },
+            82..=84 => match (extras.callee, extras.ld_abs) {
+                (Some(target), _) => Insn::CallLocal { target },
+                (None, true) if rng.chance(50) => Insn::LdAbs {
+                    size: bpfbox_isa::Size::B,
+                    imm: rng.below(8) as i32,
+                },
+                (None, true) => Insn::LdInd {
+                    size: bpfbox_isa::Size::B,
+                    src: reg(rng),
+                    imm: 0,
+                },
+                (None, false) => Insn::Call { helper: 7 },
+            },
             85..=93 => Insn::Store {
                 size: bpfbox_isa::Size::DW,
                 dst: 10,
@@ -152,22 +195,91 @@ fn random_scalar_program(rng: &mut Rng) -> Vec<Insn> {
         body.push(insn);
     }
     if rng.chance(60) {
+        let v = rng.below(3) as i32;
         body.push(Insn::Alu {
             width: Width::W64,
             op: AluOp::Mov,
             dst: 0,
-            src: Src::Imm(0),
+            src: Src::Imm(v),
         });
     }
     body.push(Insn::Exit);
-    // Jumps go forward, at most onto the final `exit`.
+    // Jumps go forward, at most onto the final `exit`; then to slots.
     let n = body.len();
     for insn in body.iter_mut() {
         if let Insn::Jmp { target, .. } = insn {
-            *target = (*target).min(n - 1);
+            *target = (*target).min(n - 1) + base;
         }
     }
     body
+}
+
+/// A main program, optionally with one called function or with packet
+/// loads.
+fn random_scalar_program(rng: &mut Rng) -> Vec<Insn> {
+    let len = 3 + rng.below(18);
+    match rng.below(4) {
+        0 => {
+            // main + a callee; the callee's slot is known once main is built,
+            // so build main with a placeholder and patch it.
+            let mut main = random_function(
+                rng,
+                &REGS,
+                len,
+                0,
+                Extras {
+                    callee: Some(usize::MAX),
+                    ld_abs: false,
+                },
+                true,
+            );
+            let callee_at = main.len();
+            for insn in main.iter_mut() {
+                if let Insn::CallLocal { target } = insn {
+                    *target = callee_at;
+                }
+            }
+            let callee_len = 1 + rng.below(10);
+            let callee = random_function(
+                rng,
+                &REGS,
+                callee_len,
+                callee_at,
+                Extras {
+                    callee: None,
+                    ld_abs: false,
+                },
+                false,
+            );
+            if !main.iter().any(|i| matches!(i, Insn::CallLocal { .. })) {
+                return main;
+            }
+            main.extend(callee);
+            main
+        }
+        1 => random_function(
+            rng,
+            &REGS_NO_R6,
+            len,
+            0,
+            Extras {
+                callee: None,
+                ld_abs: true,
+            },
+            true,
+        ),
+        _ => random_function(
+            rng,
+            &REGS,
+            len,
+            0,
+            Extras {
+                callee: None,
+                ld_abs: false,
+            },
+            true,
+        ),
+    }
 }
 
 #[test]
