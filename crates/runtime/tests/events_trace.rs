@@ -9,9 +9,13 @@
 //!   syscalls/sys_enter_openat and sched/sched_switch of this thread; the
 //!   map contents they leave must equal what bpfbox leaves for the same
 //!   event laid out from the shipped format file.
-//! * KPROBE and PERF_EVENT: no kprobe PMU here (CONFIG_KPROBES=n), so the
-//!   kernel's verifier checks the ctx offsets (every pt_regs slot loads,
-//!   one byte past does not) and bpfbox runs the events.
+//! * KPROBE: no kprobe PMU here (CONFIG_KPROBES=n); the program is
+//!   attached as a uprobe to a function of this test binary instead and
+//!   the hit is replayed in bpfbox with the registers the kernel saw; the
+//!   verifier checks the ctx offsets (every pt_regs slot loads, offset 168
+//!   does not).
+//! * PERF_EVENT: the verifier accepts the ctx offsets; bpfbox runs the
+//!   events.
 //!
 //! Kernel parts are skipped with a printed reason when bpf() is unusable.
 
@@ -360,6 +364,7 @@ fn this_task() -> bpfbox_runtime::host::Task {
         uid,
         gid,
         comm: comm.trim_end_matches('\n').to_string(),
+        ..Default::default()
     }
 }
 
@@ -693,6 +698,137 @@ fn kprobe_pt_regs_offsets_and_event() {
     let d = bpfbox_dump(&host);
     assert_eq!((d.0[23] as i64, d.0[24] as i64), (-14, -14));
     assert!(d.1[0].iter().all(|&b| b == 0));
+}
+
+/// The function the uprobe test probes.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bpfbox_uprobe_target(a: u64, s: *const u8, c: u64) -> u64 {
+    std::hint::black_box(a ^ c ^ s as u64)
+}
+
+/// File offset of `addr` in this executable (from /proc/self/maps).
+fn exe_offset(addr: u64) -> Option<(String, u64)> {
+    let exe = std::fs::read_link("/proc/self/exe").ok()?;
+    let exe = exe.to_str()?.to_string();
+    for line in std::fs::read_to_string("/proc/self/maps").ok()?.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 6 || f[5] != exe {
+            continue;
+        }
+        let (lo, hi) = f[0].split_once('-')?;
+        let (lo, hi) = (
+            u64::from_str_radix(lo, 16).ok()?,
+            u64::from_str_radix(hi, 16).ok()?,
+        );
+        if (lo..hi).contains(&addr) {
+            let off = u64::from_str_radix(f[2], 16).ok()?;
+            return Some((exe, addr - lo + off));
+        }
+    }
+    None
+}
+
+/// Attaches `prog` as a uprobe at `off` of `path` for this thread.
+fn with_uprobe(
+    prog: &bpfbox_kernel::KernelProg,
+    path: &str,
+    off: u64,
+    f: impl FnOnce(),
+) -> Option<()> {
+    let ty: u32 = match std::fs::read_to_string("/sys/bus/event_source/devices/uprobe/type") {
+        Ok(s) => s.trim().parse().ok()?,
+        Err(e) => {
+            println!("skipping the uprobe run: no uprobe PMU: {e}");
+            return None;
+        }
+    };
+    let cpath = std::ffi::CString::new(path).ok()?;
+    let mut attr = [0u8; 112];
+    attr[0..4].copy_from_slice(&ty.to_le_bytes());
+    attr[4..8].copy_from_slice(&112u32.to_le_bytes());
+    attr[16..24].copy_from_slice(&1u64.to_le_bytes()); // sample_period
+    attr[56..64].copy_from_slice(&(cpath.as_ptr() as u64).to_le_bytes()); // uprobe_path
+    attr[64..72].copy_from_slice(&off.to_le_bytes()); // probe_offset
+                                                      // SAFETY: perf_event_open with a valid attr; pid 0 = this thread.
+    let fd =
+        unsafe { libc::syscall(libc::SYS_perf_event_open, attr.as_ptr(), 0, -1, -1, 8u64) } as i32;
+    if fd < 0 {
+        println!(
+            "skipping the uprobe run: perf_event_open: {}",
+            std::io::Error::last_os_error()
+        );
+        return None;
+    }
+    // SAFETY: ioctls on the perf fd just opened, then close it.
+    unsafe {
+        assert_eq!(libc::ioctl(fd, 0x4004_2408, prog.fd().as_raw_fd()), 0);
+        assert_eq!(libc::ioctl(fd, 0x2400, 0), 0);
+    }
+    f();
+    // SAFETY: as above.
+    unsafe {
+        libc::ioctl(fd, 0x2401, 0);
+        libc::close(fd);
+    }
+    Some(())
+}
+
+#[test]
+fn kprobe_program_as_uprobe_matches_kernel() {
+    let o = obj();
+    if !kernel_ok() {
+        return;
+    }
+    let mut s = b"uprobe says hi\0".to_vec();
+    s.extend_from_slice(&[0u8; 16]);
+    let (a, c) = (0x1122_3344_5566_7788u64, 42u64);
+    let target = bpfbox_uprobe_target as *const () as usize as u64;
+    let Some((exe, off)) = exe_offset(target) else {
+        println!("skipping the uprobe run: test function not in a file mapping");
+        return;
+    };
+    let maps = kernel_maps(&o);
+    set_target(&o, &maps);
+    let kp = kernel_load(&o, &maps, "up_args").unwrap();
+    let call: extern "C" fn(u64, *const u8, u64) -> u64 =
+        std::hint::black_box(bpfbox_uprobe_target);
+    if with_uprobe(&kp, &exe, off, || {
+        call(a, s.as_ptr(), c);
+    })
+    .is_none()
+    {
+        return;
+    }
+    let kd = kernel_dump(&maps);
+    // what the kernel saw, checked independently
+    assert_eq!(
+        (kd.0[14], kd.0[13], kd.0[12]),
+        (a, s.as_ptr() as u64, c),
+        "di si dx"
+    );
+    assert_eq!(kd.0[16], target, "ip at the probed function");
+    assert_eq!(kd.0[21], target, "bpf_get_func_ip of a uprobe");
+    assert_eq!(kd.0[23], 15, "probe_read_user_str");
+    assert_eq!(kd.0[24] as i64, -34, "probe_read_kernel of a user address");
+    // the same hit as a bpfbox event: every register as the kernel saw it
+    let mut regs = serde_json::Map::new();
+    for (i, (n, _)) in bpfbox_runtime::events::kprobe::PT_REGS.iter().enumerate() {
+        regs.insert(n.to_string(), json!(kd.0[i]));
+    }
+    let t = this_task();
+    let ev = json!({"regs": regs, "task": {"pid": t.pid, "tgid": t.tgid, "comm": t.comm},
+                    "memory": [{"addr": s.as_ptr() as u64, "bytes": hex(&s)}]});
+    let (mut host, prog) = bpfbox_prog(&o, "up_args");
+    host.maps[map_idx(&o).0]
+        .update(&31u32.to_le_bytes(), &u64::from(t.pid).to_le_bytes(), 0)
+        .unwrap();
+    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    assert_eq!(r[0].retval, 1);
+    let bd = bpfbox_dump(&host);
+    assert_eq!(bd.0, kd.0, "out map");
+    assert_eq!(bd.1[..2], kd.1[..2], "strs");
+    std::hint::black_box(&s);
 }
 
 #[test]

@@ -3,10 +3,13 @@
 //! and user memory from the event's memory image
 //! ([`super::traceenv`]).
 //!
-//! bpfbox cannot check this against the kernel by attaching (the kernel
-//! of this machine has `CONFIG_KPROBES=n`); the `pt_regs` offsets are
-//! checked by loading programs that read every register (see the
-//! integration tests), the helpers against RAW_TRACEPOINT test runs.
+//! Checked against the kernel (crates/runtime/tests/events_trace.rs): the
+//! test machine has no kprobe PMU (`CONFIG_KPROBES=n`), so a KPROBE
+//! program reading every `pt_regs` slot is attached as a *uprobe* to a
+//! function of the test binary; the registers, `get_func_ip`, the probe
+//! reads and the task helpers it records must equal what bpfbox records
+//! for the same hit. The verifier checks the offsets too (every slot
+//! loads, offset 168 does not).
 
 use super::traceenv::{apply_common, int, object, run_event};
 use super::{EventDriver, EventError, EventOutcome};

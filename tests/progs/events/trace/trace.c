@@ -248,6 +248,33 @@ int kp_regs(struct pt_regs *ctx)
 	return PT_REGS_PARM1(ctx) == 42;
 }
 
+/* attached as a uprobe to a function of the test binary (the kprobe PMU
+ * is absent on the test machine; uprobes run KPROBE programs the same way) */
+SEC("uprobe")
+int up_args(struct pt_regs *ctx)
+{
+	__u64 *r = (__u64 *)ctx;
+	char *s0 = str(0), *s1 = str(1);
+	__u64 x = 0x77;
+
+	if ((__u32)bpf_get_current_pid_tgid() != target_tid() || !s0 || !s1)
+		return 0;
+	put(0, r[0]);   put(1, r[1]);   put(2, r[2]);   put(3, r[3]);
+	put(4, r[4]);   put(5, r[5]);   put(6, r[6]);   put(7, r[7]);
+	put(8, r[8]);   put(9, r[9]);   put(10, r[10]); put(11, r[11]);
+	put(12, r[12]); put(13, r[13]); put(14, r[14]); put(15, r[15]);
+	put(16, r[16]); put(17, r[17]); put(18, r[18]); put(19, r[19]);
+	put(20, r[20]);
+	put(21, bpf_get_func_ip(ctx));
+	put(22, bpf_get_attach_cookie(ctx));
+	put(23, bpf_probe_read_user_str(s0, 64, (void *)PT_REGS_PARM2(ctx)));
+	put(24, bpf_probe_read_kernel(&x, 8, (void *)PT_REGS_PARM2(ctx)));
+	put(25, x);
+	put(26, bpf_get_current_comm(s1, 16));
+	put(27, PT_REGS_PARM1(ctx) + PT_REGS_PARM3(ctx));
+	return 1;
+}
+
 SEC("kprobe/do_sys_openat2")
 int kp_beyond(struct pt_regs *ctx)
 {
