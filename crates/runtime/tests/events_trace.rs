@@ -14,8 +14,9 @@
 //!   the hit is replayed in bpfbox with the registers the kernel saw; the
 //!   verifier checks the ctx offsets (every pt_regs slot loads, offset 168
 //!   does not).
-//! * PERF_EVENT: the verifier accepts the ctx offsets; bpfbox runs the
-//!   events.
+//! * PERF_EVENT: attached to a cpu-clock software event of this thread;
+//!   the last sample (period, addr, ip, perf_prog_read_value) replayed in
+//!   bpfbox leaves the same map.
 //!
 //! Kernel parts are skipped with a printed reason when bpf() is unusable.
 
@@ -829,6 +830,56 @@ fn kprobe_program_as_uprobe_matches_kernel() {
     assert_eq!(bd.0, kd.0, "out map");
     assert_eq!(bd.1[..2], kd.1[..2], "strs");
     std::hint::black_box(&s);
+}
+
+#[test]
+fn perf_event_cpu_clock_sample_matches_kernel() {
+    let o = obj();
+    if !kernel_ok() {
+        return;
+    }
+    let maps = kernel_maps(&o);
+    let kp = kernel_load(&o, &maps, "pe_sample").unwrap();
+    // PERF_TYPE_SOFTWARE / PERF_COUNT_SW_CPU_CLOCK every 100 us of this thread
+    let mut attr = [0u8; 112];
+    attr[0..4].copy_from_slice(&1u32.to_le_bytes());
+    attr[4..8].copy_from_slice(&112u32.to_le_bytes());
+    attr[16..24].copy_from_slice(&100_000u64.to_le_bytes());
+    // SAFETY: perf_event_open with a valid attr; pid 0 = this thread.
+    let fd =
+        unsafe { libc::syscall(libc::SYS_perf_event_open, attr.as_ptr(), 0, -1, -1, 8u64) } as i32;
+    if fd < 0 {
+        println!(
+            "skipping the perf_event run: perf_event_open: {}",
+            std::io::Error::last_os_error()
+        );
+        return;
+    }
+    // SAFETY: ioctls on the perf fd just opened.
+    unsafe {
+        assert_eq!(libc::ioctl(fd, 0x4004_2408, kp.fd().as_raw_fd()), 0);
+        assert_eq!(libc::ioctl(fd, 0x2400, 0), 0);
+    }
+    let start = std::time::Instant::now();
+    let mut x = 0u64;
+    while start.elapsed() < std::time::Duration::from_millis(30) {
+        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+    }
+    // SAFETY: as above.
+    unsafe {
+        libc::ioctl(fd, 0x2401, 0);
+        libc::close(fd);
+    }
+    let kd = kernel_dump(&maps);
+    assert_eq!(kd.0[0], 100_000, "sample_period");
+    assert_eq!(kd.0[3], 0, "perf_prog_read_value");
+    assert!(kd.0[4] > 0 && kd.0[2] != 0, "counter and ip recorded");
+    let ev = json!({"regs": {"ip": kd.0[2]}, "sample_period": 100_000, "addr": kd.0[1],
+                    "read_value": {"counter": kd.0[4], "running": kd.0[5]}});
+    let (mut host, prog) = bpfbox_prog(&o, "pe_sample");
+    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    assert_eq!(r[0].retval, 1);
+    assert_eq!(bpfbox_dump(&host).0, kd.0);
 }
 
 #[test]
