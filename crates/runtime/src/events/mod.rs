@@ -19,6 +19,7 @@ pub mod cgroup_sysctl;
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
+pub mod sk_reuseport;
 pub mod sock_ops;
 pub mod sockets;
 pub mod syscall;
@@ -85,6 +86,7 @@ pub static REGISTRY: &[&EventDriver] = &[
     &perf_event::DRIVER,
     &syscall::DRIVER,
     &sock_ops::DRIVER,
+    &sk_reuseport::DRIVER,
 ];
 
 /// The driver for a program type, if bpfbox can fire events at it.

@@ -377,6 +377,60 @@ pub fn apply_world(env: &mut SockEnv, obj: &Map<String, Value>) -> Result<(), Ev
     Ok(())
 }
 
+/// Fills socket maps from an event's `sockmaps` object:
+/// `{"map_name": {"key": socket_id, ...}}`, keys in decimal (a u32 key) or
+/// hex (`"0x0a000001..."`, the raw key bytes of a sockhash). Uses the
+/// syscall-side update, so the kernel's errnos apply.
+pub fn apply_sockmaps(host: &mut HostState, obj: &Map<String, Value>) -> Result<(), EventError> {
+    let Some(v) = obj.get("sockmaps") else {
+        return Ok(());
+    };
+    let maps = v
+        .as_object()
+        .ok_or_else(|| EventError::new("`sockmaps` must be an object {map name: {key: socket id}}"))?;
+    for (name, entries) in maps {
+        let m = host
+            .maps
+            .iter()
+            .position(|m| m.def().name == *name)
+            .ok_or_else(|| EventError::new(format!("`sockmaps`: the program has no map `{name}`")))?;
+        if !host.maps[m].map_type().is_sock() {
+            return Err(EventError::new(format!(
+                "`sockmaps`: map `{name}` is a {}, not a sockmap, sockhash or reuseport_sockarray",
+                host.maps[m].map_type().name()
+            )));
+        }
+        let entries = entries
+            .as_object()
+            .ok_or_else(|| EventError::new(format!("`sockmaps.{name}` must be an object")))?;
+        let ks = host.maps[m].def().key_size as usize;
+        let vs = host.maps[m].def().value_size as usize;
+        for (k, id) in entries {
+            let key = match k.strip_prefix("0x") {
+                Some(h) => bytes(&Value::from(h), "sockmaps key")?,
+                None => k
+                    .parse::<u32>()
+                    .map_err(|_| EventError::new(format!("`sockmaps.{name}`: bad key `{k}`")))?
+                    .to_ne_bytes()
+                    .to_vec(),
+            };
+            if key.len() != ks {
+                return Err(EventError::new(format!(
+                    "`sockmaps.{name}`: key `{k}` is {} bytes, the map's keys are {ks}",
+                    key.len()
+                )));
+            }
+            let id = uint(id, "socket id")?;
+            let mut val = id.to_ne_bytes().to_vec();
+            val.truncate(vs);
+            host.maps[m]
+                .update(&key, &val, 0)
+                .map_err(|e| EventError::new(format!("`sockmaps.{name}` key `{k}`: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
