@@ -239,6 +239,42 @@ impl Flow {
     }
 }
 
+impl Flow {
+    /// The value of register `r` after the instruction at `pc` (on the
+    /// edges inside its function), or `None` when `pc` is not reached or is
+    /// a bpf-to-bpf call (whose effect depends on the callee).
+    pub fn after(
+        &self,
+        insns: &[Insn],
+        cfg: &Cfg,
+        opts: &Options,
+        pc: usize,
+        r: Reg,
+    ) -> Option<Val> {
+        let mut st = self.states[pc]?;
+        if matches!(insns[pc], Insn::CallLocal { .. }) {
+            return None;
+        }
+        transfer(
+            &insns[pc],
+            pc,
+            &mut st,
+            self.exit_kinds[cfg.func_of[pc]],
+            opts,
+        );
+        Some(st[r as usize])
+    }
+
+    /// Feasible successors of `pc` inside its function: (jump target,
+    /// fall-through or return slot).
+    pub fn local_successors(&self, insns: &[Insn], pc: usize) -> (Option<usize>, Option<usize>) {
+        match &self.states[pc] {
+            Some(st) => feasible(insns, pc, st),
+            None => (None, None),
+        }
+    }
+}
+
 /// Intra-function successors, without a branch the known values decide.
 fn feasible(insns: &[Insn], pc: usize, st: &State) -> (Option<usize>, Option<usize>) {
     let (jump, next) = succs(insns, pc);

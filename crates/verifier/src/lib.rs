@@ -39,6 +39,7 @@ pub mod diag;
 mod flow;
 mod fp;
 mod options;
+mod path;
 mod regs;
 mod render;
 mod shape;

@@ -7,6 +7,7 @@ use crate::cfg::Cfg;
 use crate::diag::{Applicability, Code, Diagnostic, Label, Suggestion};
 use crate::flow::{reads, Clobber, ExitKind, Flow, Origin, Val};
 use crate::options::{Options, RegSet};
+use crate::path::Paths;
 use bpfbox_isa::{Insn, Reg};
 
 /// Appends `(slot, order within the slot, diagnostic)` for every read of an
@@ -18,6 +19,7 @@ pub(crate) fn check(
     opts: &Options,
     out: &mut Vec<(usize, usize, Diagnostic)>,
 ) {
+    let mut paths: Option<Paths> = None;
     for (pc, st) in flow.states.iter().enumerate() {
         let Some(st) = st else { continue };
         let kind = flow.exit_kinds[cfg.func_of[pc]];
@@ -26,7 +28,17 @@ pub(crate) fn check(
             if let Val::Uninit(origin) = st[r as usize] {
                 if !seen.contains(r) {
                     seen = seen.with(r);
-                    out.push((pc, i, uninit(insns, cfg, opts, pc, r, origin, kind)));
+                    let mut d = uninit(insns, cfg, opts, pc, r, origin, kind);
+                    let paths = paths.get_or_insert_with(|| Paths::new(insns, cfg, flow, opts));
+                    let stop = match origin {
+                        Origin::Clobbered { at, .. } => Some(at),
+                        Origin::NotPassed { call } => Some(call),
+                        Origin::CalleeReturn { .. } | Origin::Entry { .. } => None,
+                    };
+                    if let Some(l) = paths.bypass(pc, r, stop) {
+                        d.related.push(l);
+                    }
+                    out.push((pc, i, d));
                 }
             }
         }

@@ -89,16 +89,14 @@ pub(crate) fn check(insns: &[Insn]) -> Vec<Diagnostic> {
                     .with_kernel(format!("jump out of range from insn {pc}")),
                 );
             } else if insns[t] == Insn::LdImm64Hi {
+                let lddw = t.saturating_sub(1);
                 out.push(
                     bad(
-                        format!("jump into the middle of the `lddw` at insn {}", t - 1),
+                        format!("jump into the middle of the `lddw` at insn {lddw}"),
                         "jumps into a `lddw`",
                     )
-                    .with_related(Label::new(
-                        t.saturating_sub(1),
-                        "this `lddw` takes two slots",
-                    ))
-                    .with_kernel(format!("jump into the middle of ldimm64 insn {}", t - 1)),
+                    .with_related(Label::new(lddw, "this `lddw` takes two slots"))
+                    .with_kernel(format!("jump into the middle of ldimm64 insn {lddw}")),
                 );
             }
         }

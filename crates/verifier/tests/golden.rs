@@ -13,6 +13,13 @@ fn golden(
 ) {
     let insns = prog(text);
     let diags = check(&insns, opts).expect_err("program must be refused");
+    // The kernel refuses it for the reason of the first diagnostic.
+    if let (Some(Err(log)), Some(k)) = (crate::common::kernel_load(&insns), &diags[0].kernel) {
+        assert!(
+            log.contains(k.as_str()),
+            "{name}: kernel log lacks {k:?}:\n{log}"
+        );
+    }
     let rendered: Vec<String> = diags
         .iter()
         .map(|d| render_text(d, &insns, source))
@@ -41,7 +48,7 @@ fn golden(
 fn uninit_return_value() {
     golden(
         "uninit_r0",
-        "r1 = 1; if r1 > 0 goto +1; r0 = 0; exit",
+        "r2 = *(u32 *)(r1 + 0); if r2 > 5 goto +1; r0 = 0; exit",
         &Options::kernel(),
         None,
     );

@@ -242,6 +242,28 @@ fn related_labels_explain_the_origin() {
     );
     let d = verify(&prog("r1 = 1; call pc+1; exit; exit")).unwrap_err();
     assert_eq!(d[0].related[0].insn, 3);
+    let d = verify(&prog(
+        "r2 = *(u32 *)(r1 + 0); if r2 > 5 goto +1; r0 = 0; exit",
+    ))
+    .unwrap_err();
+    assert!(
+        d[0].related
+            .iter()
+            .any(|l| l.insn == 1 && l.text.contains("branch is taken")),
+        "{:?}",
+        d[0]
+    );
+    let d = verify(&prog(
+        "r2 = *(u32 *)(r1 + 0); if r2 > 5 goto +2; r0 = 0; goto +0; exit",
+    ))
+    .unwrap_err();
+    assert!(
+        d[0].related
+            .iter()
+            .any(|l| l.insn == 1 && l.text.contains("branch is taken")),
+        "{:?}",
+        d[0]
+    );
     let d = verify(&prog("exit")).unwrap_err();
     assert_eq!(
         d[0].suggestion.as_ref().map(|s| s.insert_before.as_str()),

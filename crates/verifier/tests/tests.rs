@@ -8,4 +8,5 @@ mod common;
 mod conformance;
 mod differential;
 mod golden;
+mod robustness;
 mod rules;
