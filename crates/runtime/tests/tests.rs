@@ -2,6 +2,7 @@
 //! tests/progs/runtime runs on both with the same inputs; retval, errno,
 //! data_out, data_size_out and ctx_out must be identical.
 
+mod events_cgroup;
 mod events_sock;
 mod events_trace;
 mod kernel_compare;

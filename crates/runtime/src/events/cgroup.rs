@@ -49,13 +49,34 @@ pub fn cg_verdict(r0: u64, retval: i32, ret_flags: bool) -> (i32, u32) {
     }
 }
 
+/// An errno's name (`EPERM`, `ENOPROTOOPT`), or `errno N`.
+pub fn errno_text(e: i32) -> String {
+    const MORE: &[(i32, &str)] = &[
+        (92, "ENOPROTOOPT"),
+        (95, "EOPNOTSUPP"),
+        (97, "EAFNOSUPPORT"),
+        (98, "EADDRINUSE"),
+        (99, "EADDRNOTAVAIL"),
+        (101, "ENETUNREACH"),
+        (104, "ECONNRESET"),
+        (110, "ETIMEDOUT"),
+        (111, "ECONNREFUSED"),
+        (113, "EHOSTUNREACH"),
+        (524, "ENOTSUPP"),
+    ];
+    match MORE.iter().find(|(n, _)| *n == e) {
+        Some((_, name)) => (*name).to_string(),
+        None => errno_name(e),
+    }
+}
+
 /// The hook's result in words: 0 → `allow`, an errno → `deny: EPERM`,
 /// anything else (a positive `bpf_set_retval` value) as the number the
 /// syscall gets.
 pub fn verdict_action(ret: i32) -> String {
     match ret {
         0 => "allow".into(),
-        r if is_err_value(r) => format!("deny: {}", errno_name(-r)),
+        r if is_err_value(r) => format!("deny: {}", errno_text(-r)),
         r => format!("allow, hook result {r} (set by bpf_set_retval)"),
     }
 }
@@ -159,9 +180,11 @@ pub fn apply_task(host: &mut HostState, obj: &Map<String, Value>) -> Result<(), 
                         .ok_or_else(|| EventError::new("task.comm must be a string"))?
                         .to_string()
                 }
-                other => return Err(EventError::new(format!(
+                other => {
+                    return Err(EventError::new(format!(
                     "unknown key `{other}` in `task` (known: pid, tgid, uid, gid, comm, cgroup_id)"
-                ))),
+                )))
+                }
             }
         }
         if !o.contains_key("tgid") {

@@ -14,7 +14,6 @@ use crate::helpers::cgroup::CgroupRun;
 use crate::helpers::sysctl::PAGE_SIZE;
 use crate::host::HostState;
 use bpfbox_interp::RegionKind;
-use bpfbox_progtype::ret::errno_name;
 use serde_json::{json, Map, Value};
 
 /// `struct bpf_sockopt` size.
@@ -299,7 +298,7 @@ fn fire_set(
         } else {
             format!(
                 "fail: {} (optlen {optlen} out of range)",
-                errno_name(EFAULT)
+                super::cgroup::errno_text(EFAULT)
             )
         }
     } else {
@@ -351,7 +350,10 @@ fn fire_get(
     let mut effects = Map::new();
     let action = if ret < 0 {
         if is_err_value(ret) && call.retval == ret && run.r0 as u32 != 0 {
-            format!("fail: {} (the handler's error, kept)", errno_name(-ret))
+            format!(
+                "fail: {} (the handler's error, kept)",
+                super::cgroup::errno_text(-ret)
+            )
         } else {
             super::cgroup::verdict_action(ret)
         }
@@ -362,7 +364,7 @@ fn fire_get(
         } else {
             format!(
                 "fail: {} (optlen {optlen} out of range)",
-                errno_name(EFAULT)
+                super::cgroup::errno_text(EFAULT)
             )
         }
     } else {

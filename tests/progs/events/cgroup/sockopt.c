@@ -46,6 +46,9 @@ int get_opt(struct bpf_sockopt *ctx)
 			return 0;
 		*(__u32 *)v = 0x55;
 		ctx->optlen = 4;
+		/* keep clang from merging the two 4-byte ctx stores into one
+		 * 8-byte store the verifier refuses */
+		asm volatile("" ::: "memory");
 		ctx->retval = 0;
 		return 1;
 	}
