@@ -635,3 +635,89 @@ fn sockopt_optlen_rules_in_bpfbox() {
     );
     assert_eq!(r[0].action, "deny: EPERM");
 }
+
+// -------------------------------------------------------------- examples
+
+/// Every shipped example event runs on the test program of its hook.
+#[test]
+fn example_events_fire() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/events");
+    for (file, object, prog, actions) in [
+        (
+            "cgroup_device.json",
+            "dev",
+            "dev_policy",
+            &[
+                "allow",
+                "allow",
+                "deny: EPERM",
+                "deny: EACCES",
+                "allow",
+                "deny: EPERM",
+            ][..],
+        ),
+        (
+            "cgroup_sock_addr_connect4.json",
+            "sock_addr",
+            "connect4",
+            &[
+                "allow: connect to 127.0.0.1:47011",
+                "deny: EPERM",
+                "allow: connect to 10.1.2.3:443",
+            ][..],
+        ),
+        (
+            "cgroup_sock_addr_bind4.json",
+            "sock_addr",
+            "bind4",
+            &[
+                "allow: bind to 0.0.0.0:8080",
+                "allow: bind to 127.0.0.1:81 (no CAP_NET_BIND_SERVICE check)",
+                "deny: EPERM",
+            ][..],
+        ),
+        (
+            "cgroup_sock_addr_sendmsg4.json",
+            "sock_addr",
+            "sendmsg4",
+            &["allow: send to 127.0.0.1:47021"][..],
+        ),
+        (
+            "cgroup_sock.json",
+            "sock",
+            "sock_create",
+            &["allow", "allow", "deny: EPERM"][..],
+        ),
+        (
+            "cgroup_sysctl.json",
+            "sysctl",
+            "sysctl_policy",
+            &["allow", "allow", "deny: EPERM", "allow"][..],
+        ),
+        (
+            "cgroup_sockopt_setsockopt.json",
+            "sockopt",
+            "set_opt",
+            &[
+                "allow",
+                "bypass: setsockopt() returns 0 without the kernel's handler",
+                "deny: EPERM",
+                "allow",
+            ][..],
+        ),
+        (
+            "cgroup_sockopt_getsockopt.json",
+            "sockopt",
+            "get_opt",
+            &["allow", "allow"][..],
+        ),
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let events: Value = serde_json::from_str(&text).unwrap();
+        let got: Vec<String> = fire(&obj(object), prog, events)
+            .into_iter()
+            .map(|o| o.action)
+            .collect();
+        assert_eq!(got, actions, "{file}");
+    }
+}
