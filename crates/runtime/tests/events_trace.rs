@@ -273,6 +273,30 @@ fn raw_tp_test_runs_match_kernel() {
             ])),
         ),
         ("rtp_high", ctx(words(&[9; 11]))),
+        (
+            "rtp_sum",
+            TestRunInput {
+                flags: 2,
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                flags: 3,
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        (
+            "rtp_sum",
+            TestRunInput {
+                batch_size: 1,
+                ..ctx(words(&[1, 2]))
+            },
+        ),
+        ("rtp_sum", ctx(words(&[1, 2, 3]))),
+        ("rtp_sum", ctx(vec![1; 17])),
+        ("rtp_sum", ctx(vec![1; 15])),
         ("rtp_task", TestRunInput::default()),
     ];
     let mut bb = Vec::new();

@@ -3,7 +3,16 @@
 //! from named field values. The record sits at the start of an
 //! 8192-byte (`PERF_MAX_TRACE_SIZE`) ctx region whose tail is zero: the
 //! verifier lets programs read anywhere in it, the kernel would show
-//! whatever follows the record in the perf buffer there.
+//! whatever follows the record in the perf buffer there. Loads at
+//! negative offsets, which the verifier also accepts (see
+//! `bpfbox_progtype`'s TRACEPOINT hooks), read unrelated kernel memory;
+//! in bpfbox they trap and the event fails.
+//!
+//! Checked against the kernel (crates/runtime/tests/events_trace.rs):
+//! programs attached for real to `syscalls/sys_enter_openat`,
+//! `sched/sched_switch` and `sched/sched_process_exec` (a `__data_loc`
+//! string) leave the same maps as bpfbox firing the same event laid out
+//! from the shipped format files.
 
 use super::traceenv::{apply_common, object, run_event};
 use super::tracefs::{builtin, Format, BUILTIN_NAMES, RECORD_MAX};
