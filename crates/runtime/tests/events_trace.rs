@@ -907,6 +907,23 @@ fn perf_event_cpu_clock_sample_matches_kernel() {
 }
 
 #[test]
+fn get_stack_without_call_chains() {
+    let o = obj();
+    let (mut host, prog) = bpfbox_prog(&o, "kp_stack");
+    fire_all(&prog, &mut host, &json!({})).unwrap();
+    let d = bpfbox_dump(&host);
+    let got: Vec<i64> = d.0[..5].iter().map(|&v| v as i64).collect();
+    // no call chain: -EFAULT; bad flags, a size that is not a whole number
+    // of entries, a build id without BPF_F_USER_STACK: -EINVAL
+    assert_eq!(got, [-14, -22, -22, -22, -14]);
+    assert!(d.1[0].iter().all(|&b| b == 0), "the buffer is zeroed");
+    if kernel_ok() {
+        let maps = kernel_maps(&o);
+        kernel_load(&o, &maps, "kp_stack").expect("the kernel loads it");
+    }
+}
+
+#[test]
 fn perf_event_sample() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "pe_sample");

@@ -275,6 +275,22 @@ int up_args(struct pt_regs *ctx)
 	return 1;
 }
 
+/* bpfbox has no call chains: get_stack fails like the kernel without one */
+SEC("kprobe/do_sys_openat2")
+int kp_stack(struct pt_regs *ctx)
+{
+	char *s0 = str(0);
+
+	if (!s0)
+		return 0;
+	put(0, bpf_get_stack(ctx, s0, 64, 0));
+	put(1, bpf_get_stack(ctx, s0, 60, BPF_F_USER_STACK));
+	put(2, bpf_get_stack(ctx, s0, 64, 1 << 12));
+	put(3, bpf_get_stack(ctx, s0, 64, BPF_F_USER_BUILD_ID));
+	put(4, bpf_get_stack(ctx, s0, 64, BPF_F_USER_STACK | BPF_F_USER_BUILD_ID));
+	return 0;
+}
+
 SEC("kprobe/do_sys_openat2")
 int kp_beyond(struct pt_regs *ctx)
 {
