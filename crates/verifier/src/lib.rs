@@ -3,7 +3,7 @@
 //! reported as rustc-style diagnostics.
 //!
 //! Input: a decoded program (`&[Insn]`, one entry per slot, as
-//! [`bpfbox_isa::decode`] returns it) and [`Options`] (registers set at
+//! [`bpfbox_isa::decode()`] returns it) and [`Options`] (registers set at
 //! entry, which optional forms are allowed). Output: `Ok(())` or every
 //! [`Diagnostic`] found, the one the kernel would report first (as far as
 //! this layer can tell) at the front.
@@ -21,6 +21,13 @@
 //!    known constants;
 //! 3. `fp`: ALU operations on the frame pointer the kernel refuses.
 //!
+//! Diagnostics are sorted so that the first one is the error the kernel
+//! would report: structural ones first, then by an approximation of the
+//! kernel's exploration order (depth first, fall-through before jump
+//! target, a callee at its call). An uninitialised read names where the
+//! register lost (or never got) its value and, when another path sets it,
+//! the branch that skipped the assignment (module `path`).
+//!
 //! Rendering: [`render_text`] (rustc-like, with the disassembly and
 //! optional C source lines); [`Diagnostic`] serialises to JSON with serde
 //! (schema in [`diag`]). [`Code::explain`] has the long explanations.
@@ -29,6 +36,16 @@
 //! What this layer does not do (the abstract-interpretation verifier that
 //! comes next): pointer types, memory access bounds, helper argument
 //! types, return value ranges, loop termination, stack depth.
+//!
+//! # Growing into the full verifier
+//!
+//! The next layer replaces the join-based `flow` with the kernel's
+//! path-sensitive walk over the same `cfg` (function table, successors),
+//! with a register value that carries a type, a tnum and ranges instead of
+//! "initialised + maybe a constant". It reports through the same
+//! [`Diagnostic`] (new [`Code`]s: the enum is non-exhaustive) and keeps the
+//! same order rule; pass modules stay independent so each one can be
+//! checked against the kernel on its own.
 //!
 //! Depends only on bpfbox-isa (plus thiserror and serde); it must never
 //! depend on bpfbox-interp, which in turn must not depend on it.
