@@ -82,6 +82,7 @@ const STACK: u32 = 23;
 fn unlistable(map_type: u32) -> Option<&'static str> {
     match map_type {
         4 => Some("perf event array: records are not stored in the map"),
+        17 => Some("xskmap: AF_XDP sockets cannot be read back"),
         27 => Some("ring buffer: records are not stored in the map"),
         30 => Some("bloom filter: not iterable"),
         _ => None,

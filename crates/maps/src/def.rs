@@ -35,8 +35,14 @@ pub enum MapType {
     ArrayOfMaps = 12,
     /// `BPF_MAP_TYPE_HASH_OF_MAPS`
     HashOfMaps = 13,
+    /// `BPF_MAP_TYPE_DEVMAP` (redirect targets; see the devmap module)
+    Devmap = 14,
     /// `BPF_MAP_TYPE_SOCKMAP` (values are sockets; see the sockmap module)
     Sockmap = 15,
+    /// `BPF_MAP_TYPE_CPUMAP`
+    Cpumap = 16,
+    /// `BPF_MAP_TYPE_XSKMAP`
+    Xskmap = 17,
     /// `BPF_MAP_TYPE_SOCKHASH`
     Sockhash = 18,
     /// `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY`
@@ -45,6 +51,8 @@ pub enum MapType {
     Queue = 22,
     /// `BPF_MAP_TYPE_STACK`
     Stack = 23,
+    /// `BPF_MAP_TYPE_DEVMAP_HASH`
+    DevmapHash = 25,
     /// `BPF_MAP_TYPE_RINGBUF`
     Ringbuf = 27,
     /// `BPF_MAP_TYPE_BLOOM_FILTER`
@@ -65,11 +73,15 @@ impl MapType {
         MapType::LpmTrie,
         MapType::ArrayOfMaps,
         MapType::HashOfMaps,
+        MapType::Devmap,
         MapType::Sockmap,
+        MapType::Cpumap,
+        MapType::Xskmap,
         MapType::Sockhash,
         MapType::ReuseportSockarray,
         MapType::Queue,
         MapType::Stack,
+        MapType::DevmapHash,
         MapType::Ringbuf,
         MapType::BloomFilter,
     ];
@@ -98,6 +110,10 @@ impl MapType {
             MapType::LpmTrie => "lpm_trie",
             MapType::ArrayOfMaps => "array_of_maps",
             MapType::HashOfMaps => "hash_of_maps",
+            MapType::Devmap => "devmap",
+            MapType::DevmapHash => "devmap_hash",
+            MapType::Cpumap => "cpumap",
+            MapType::Xskmap => "xskmap",
             MapType::Sockmap => "sockmap",
             MapType::Sockhash => "sockhash",
             MapType::ReuseportSockarray => "reuseport_sockarray",
@@ -330,6 +346,9 @@ fn validate(d: &MapDef) -> Result<(), MapError> {
         MapType::Ringbuf => check_ringbuf(d)?,
         MapType::Sockmap | MapType::Sockhash | MapType::ReuseportSockarray => {
             crate::sockmap::check(d)?
+        }
+        MapType::Devmap | MapType::DevmapHash | MapType::Cpumap | MapType::Xskmap => {
+            crate::devmap::check(d)?
         }
     }
     if t.is_map_in_map() {

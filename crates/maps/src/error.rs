@@ -24,6 +24,10 @@ pub mod errno {
     pub const E2BIG: i32 = 7;
     /// No space left (full LPM trie).
     pub const ENOSPC: i32 = 28;
+    /// No such device (cpumap key that is not a possible CPU).
+    pub const ENODEV: i32 = 19;
+    /// Value too large (cpumap `qsize`).
+    pub const EOVERFLOW: i32 = 75;
     /// Operation not supported (user-visible `EOPNOTSUPP`).
     pub const EOPNOTSUPP: i32 = 95;
     /// Kernel-internal "not supported" (524), leaks to user space from bpf().
@@ -124,6 +128,8 @@ pub fn errno_name(e: i32) -> &'static str {
         E2BIG => "E2BIG",
         ENOSPC => "ENOSPC",
         EOPNOTSUPP => "EOPNOTSUPP",
+        ENODEV => "ENODEV",
+        EOVERFLOW => "EOVERFLOW",
         ENOTSUPP => "ENOTSUPP",
         _ => "E?",
     }

@@ -51,7 +51,26 @@ impl Map {
             Store::Fd(f) if self.def.map_type == crate::MapType::ArrayOfMaps => {
                 f.cell_ptr(index_of(key).ok()?)
             }
+            Store::Dev(d) => d.lookup_ptr(index_of(key).ok()?),
             _ => None,
+        }
+    }
+
+    /// `bpf_redirect_map`'s lookup: whether devmap, devmap_hash, cpumap or
+    /// xskmap has a target under `key` (`false` for other types).
+    pub fn redirect_target(&self, key: u32) -> bool {
+        match &self.store {
+            Store::Dev(d) => d.has_target(key),
+            _ => false,
+        }
+    }
+
+    /// The ifindexes devmap and devmap_hash values may name (the kernel
+    /// resolves them in the caller's network namespace). Default: 1 (lo).
+    /// Other types ignore it.
+    pub fn set_devices(&mut self, ifindexes: &[u32]) {
+        if let Store::Dev(d) = &mut self.store {
+            d.set_devices(ifindexes);
         }
     }
 
@@ -78,7 +97,7 @@ impl Map {
                 h.update(key, Src::Prog(value, cpu), flags, &mut self.grave)
             }
             Store::Lpm(l) => l.update(key, value, flags, &mut self.grave),
-            Store::Queue(_) | Store::Fd(_) => return -i64::from(EINVAL),
+            Store::Queue(_) | Store::Fd(_) | Store::Dev(_) => return -i64::from(EINVAL),
             Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
             Store::Ring(_) => return -i64::from(ENOTSUPP),
         };
@@ -93,7 +112,9 @@ impl Map {
         let r = match &mut self.store {
             Store::Hash(h) => h.delete(key, &mut self.grave),
             Store::Lpm(l) => l.delete(key, &mut self.grave),
-            Store::Array(_) | Store::Queue(_) | Store::Fd(_) => return -i64::from(EINVAL),
+            Store::Array(_) | Store::Queue(_) | Store::Fd(_) | Store::Dev(_) => {
+                return -i64::from(EINVAL)
+            }
             Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
             Store::Ring(_) => return -i64::from(ENOTSUPP),
         };
@@ -281,6 +302,7 @@ impl Map {
             Store::Hash(h) => h.regions(&mut out),
             Store::Lpm(l) => l.regions(&mut out),
             Store::Ring(r) => out.push(r.region()),
+            Store::Dev(d) => out.push(d.region()),
             Store::Fd(_) | Store::Queue(_) | Store::Bloom(_) => {}
         }
         for g in &self.grave {

@@ -37,6 +37,7 @@
 mod array;
 mod bloom;
 mod def;
+mod devmap;
 mod error;
 mod fdarray;
 mod hash;
@@ -52,6 +53,7 @@ mod sockmap;
 pub use def::{
     MapConfig, MapDef, MapType, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE,
 };
+pub use devmap::NR_CPUS;
 pub use error::{errno, errno_name, ErrorKind, MapError};
 pub use fdarray::PerfRecord;
 pub use map::Map;

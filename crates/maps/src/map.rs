@@ -4,6 +4,7 @@
 use crate::array::{index_of, next_index, ArrayStore};
 use crate::bloom::BloomStore;
 use crate::def::{round8, MapConfig, MapDef, MapType};
+use crate::devmap::DevStore;
 use crate::error::{err, errno::*, MapError};
 use crate::fdarray::FdArray;
 use crate::flags::*;
@@ -21,6 +22,7 @@ pub(crate) enum Store {
     Bloom(BloomStore),
     Ring(RingStore),
     Fd(FdArray),
+    Dev(DevStore),
 }
 
 /// A map instance. Not `Clone`: program-side pointers refer into it.
@@ -79,6 +81,9 @@ impl Map {
             MapType::Queue | MapType::Stack => Store::Queue(QueueStore::new(&def)?),
             MapType::BloomFilter => Store::Bloom(BloomStore::new(&def)?),
             MapType::Ringbuf => Store::Ring(RingStore::new(def.max_entries)?),
+            MapType::Devmap | MapType::DevmapHash | MapType::Cpumap | MapType::Xskmap => {
+                Store::Dev(DevStore::new(&def, cfg.ncpus)?)
+            }
         };
         let mut def = def;
         if let Store::Hash(h) = &store {
@@ -135,6 +140,7 @@ impl Map {
             Store::Lpm(l) => l.len(),
             Store::Queue(q) => q.len() as usize,
             Store::Bloom(_) | Store::Ring(_) => 0,
+            Store::Dev(d) => d.len(),
         }
     }
 
@@ -224,6 +230,7 @@ impl Map {
                 "bloom filter lookups take a value: use bloom_lookup",
             )),
             Store::Ring(_) => Err(not_supp("lookup", t)),
+            Store::Dev(d) => d.sys_lookup(index_of(key)?),
         }
     }
 
@@ -287,6 +294,7 @@ impl Map {
             Store::Queue(q) => q.push(value, flags),
             Store::Bloom(b) => b.push(value, flags),
             Store::Ring(_) => Err(not_supp("update", t)),
+            Store::Dev(d) => d.update(index_of(key)?, value, flags),
         }
     }
 
@@ -352,6 +360,7 @@ impl Map {
             Store::Queue(_) => Err(err(EINVAL, "delete is not valid on queue/stack maps")),
             Store::Bloom(_) => Err(err(EOPNOTSUPP, "bloom filters do not support delete")),
             Store::Ring(_) => Err(not_supp("delete", t)),
+            Store::Dev(d) => d.delete(index_of(key)?),
         }
     }
 
@@ -369,6 +378,10 @@ impl Map {
             Store::Queue(_) => Err(err(EINVAL, "queue/stack maps have no keys")),
             Store::Bloom(_) => Err(err(EOPNOTSUPP, "bloom filters have no keys")),
             Store::Ring(_) => Err(not_supp("get_next_key", t)),
+            Store::Dev(d) if t == MapType::DevmapHash => {
+                d.hash_next_key(key.map(index_of).transpose()?)
+            }
+            Store::Dev(_) => next_index(key, self.def.max_entries),
         }
     }
 
@@ -415,6 +428,7 @@ impl Map {
             Store::Lpm(l) => l.entries(),
             Store::Queue(q) => q.values().into_iter().map(|v| (Vec::new(), v)).collect(),
             Store::Bloom(_) | Store::Ring(_) => Vec::new(),
+            Store::Dev(d) => d.entries(),
         };
         v.into_iter()
     }

@@ -70,6 +70,8 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
         };
         let mut m = Map::new(map_def(spec, host.nr_cpus)?, cfg)
             .map_err(|e| Error::invalid(format!("map {}: {e}", spec.name)))?;
+        let ifindexes: Vec<u32> = host.devices.iter().map(|d| d.ifindex).collect();
+        m.set_devices(&ifindexes);
         if let Some(data) = &spec.initial_data {
             m.update(&0u32.to_le_bytes(), data, 0)
                 .map_err(|e| Error::invalid(format!("map {}: initial data: {e}", spec.name)))?;

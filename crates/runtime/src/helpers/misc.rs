@@ -1,4 +1,4 @@
-//! `bpf_csum_diff`, `bpf_loop`, `bpf_redirect`.
+//! `bpf_csum_diff`, `bpf_loop`, `bpf_redirect`, `bpf_redirect_map`.
 
 use super::{neg, read_guest, HostVm};
 use crate::host::{HostState, Redirect};
@@ -80,9 +80,49 @@ fn redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(7)
 }
 
+/// `BPF_F_BROADCAST`.
+const F_BROADCAST: u64 = 1 << 3;
+/// `BPF_F_EXCLUDE_INGRESS`.
+const F_EXCLUDE_INGRESS: u64 = 1 << 4;
+/// `XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX`: the low bits of the flags
+/// are the action returned when the key has no target.
+const ACTION_MASK: u64 = 3;
+
+/// `bpf_redirect_map(map, key, flags)` (XDP): devmap and devmap_hash take
+/// `BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS`, cpumap and xskmap no flags
+/// besides the fallback action; other flag bits give `XDP_ABORTED`. A key
+/// without a target returns the fallback action (unless broadcasting);
+/// otherwise the target is recorded and the result is `XDP_REDIRECT`.
+fn redirect_map(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    use bpfbox_maps::MapType;
+    let m = vm.host.map_index(a[0]).ok_or_else(|| vm.helper_error(22))?;
+    let (key, flags) = (a[1] as u32, a[2]);
+    let ty = vm.host.maps[m].map_type();
+    let flag_mask = match ty {
+        MapType::Devmap | MapType::DevmapHash => F_BROADCAST | F_EXCLUDE_INGRESS,
+        MapType::Cpumap | MapType::Xskmap => 0,
+        _ => return Err(vm.helper_error(22)), // the verifier allows no other map
+    };
+    if flags & !(ACTION_MASK | flag_mask) != 0 {
+        return Ok(0);
+    }
+    if !vm.host.maps[m].redirect_target(key) && flags & F_BROADCAST == 0 {
+        vm.host.redirect = None;
+        return Ok(flags & ACTION_MASK);
+    }
+    vm.host.redirect = Some(Redirect {
+        ifindex: key,
+        flags,
+        map: Some(m),
+        clone: false,
+    });
+    Ok(4)
+}
+
 /// (id, name, implementation).
 pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (23, "redirect", redirect),
     (28, "csum_diff", csum_diff),
+    (51, "redirect_map", redirect_map),
     (181, "loop", bpf_loop),
 ];
