@@ -907,6 +907,33 @@ fn perf_event_cpu_clock_sample_matches_kernel() {
 }
 
 #[test]
+fn perf_and_ringbuf_output_are_reported() {
+    let o = obj();
+    let (mut host, prog) = bpfbox_prog(&o, "tp_output");
+    let ev = json!([{"tracepoint": "sched/sched_switch", "cpu": 0,
+                     "fields": {"next_pid": 7, "next_prio": 120, "prev_state": 2}},
+                    {"tracepoint": "sched/sched_switch", "fields": {"next_pid": 8}}]);
+    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    assert_eq!(
+        r[0].effects["perf_event_output"],
+        json!([{"map": "events", "cpu": 0, "index": 0, "data": "0700000078000000"}])
+    );
+    assert_eq!(
+        r[0].effects["ringbuf"],
+        json!([{"map": "rb", "data": "0200000000000000"}])
+    );
+    assert_eq!(
+        r[1].effects["perf_event_output"][0]["data"], "0800000000000000",
+        "records are reported once, with their event"
+    );
+    assert_eq!(r[1].effects["ringbuf"].as_array().map(Vec::len), Some(1));
+    let d = bpfbox_dump(&host);
+    assert_eq!(d.0[0], 0);
+    assert_eq!(d.0[1] as i64, -7, "slot 5 beyond the CPUs: E2BIG");
+    assert_eq!(d.0[2], 0);
+}
+
+#[test]
 fn get_stack_without_call_chains() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "kp_stack");

@@ -289,7 +289,11 @@ pub fn apply_common(
 }
 
 /// Runs `prog` on `ctx` and builds the outcome: `action` from `describe`,
-/// effects with the perf and ring-buffer records the run produced.
+/// effects with the perf and ring-buffer records the run produced:
+/// `perf_event_output: [{map, cpu, index, data}]` (perf_event_array slots
+/// are open on every CPU, as libbpf's perf buffer does) and
+/// `ringbuf: [{map, data}]` (records consumed after the event), `data` in
+/// hex, `map` the map's name.
 pub fn run_event(
     prog: &LoadedProgram,
     host: &mut HostState,
@@ -324,13 +328,15 @@ pub fn run_event_with(
     let mut effects = Map::new();
     let mut perf = Vec::new();
     let mut ring = Vec::new();
-    for (i, m) in host.maps.iter_mut().enumerate() {
+    for m in host.maps.iter_mut() {
+        let name = m.def().name.clone();
         for r in m.take_perf_records() {
-            perf.push(json!({"map": i, "cpu": r.cpu, "index": r.index, "data": to_hex(&r.data)}));
+            perf.push(json!({"map": name, "cpu": r.cpu, "index": r.index,
+                             "data": to_hex(&r.data)}));
         }
         if m.def().map_type == bpfbox_maps::MapType::Ringbuf {
             for r in m.ringbuf_consume() {
-                ring.push(json!({"map": i, "data": to_hex(&r)}));
+                ring.push(json!({"map": name, "data": to_hex(&r)}));
             }
         }
     }

@@ -30,6 +30,13 @@ struct {
 	__uint(max_entries, 4096);
 } rb SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(max_entries, 4);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
 static __always_inline void put(__u32 k, __u64 v)
 {
 	bpf_map_update_elem(&out, &k, &v, BPF_ANY);
@@ -272,6 +279,21 @@ int up_args(struct pt_regs *ctx)
 	put(25, x);
 	put(26, bpf_get_current_comm(s1, 16));
 	put(27, PT_REGS_PARM1(ctx) + PT_REGS_PARM3(ctx));
+	return 1;
+}
+
+SEC("tracepoint/sched/sched_switch")
+int tp_output(struct switch_args *ctx)
+{
+	struct {
+		int pid;
+		int prio;
+	} rec = { ctx->next_pid, ctx->next_prio };
+	__u64 v = ctx->prev_state;
+
+	put(0, bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &rec, sizeof(rec)));
+	put(1, bpf_perf_event_output(ctx, &events, 5, &rec, sizeof(rec)));
+	put(2, bpf_ringbuf_output(&rb, &v, sizeof(v), 0));
 	return 1;
 }
 
