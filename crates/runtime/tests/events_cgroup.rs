@@ -721,3 +721,57 @@ fn example_events_fire() {
         assert_eq!(got, actions, "{file}");
     }
 }
+
+#[test]
+fn sock_addr_setsockopt_matches_the_kernel() {
+    let o = obj("sock_addr");
+    let ours = fire(
+        &o,
+        "connect4_opts",
+        json!({"ip": "127.0.0.1", "port": 47012}),
+    );
+    assert_eq!(ours[0].retval, 1, "bpf_getsockopt read the mark back");
+    let calls = ours[0].effects["calls"].as_array().unwrap();
+    let rets: Vec<i64> = calls.iter().map(|c| c["ret"].as_i64().unwrap()).collect();
+    assert_eq!(rets, vec![0, 0, -22]);
+    let Some(cg) = test_cgroup() else {
+        return;
+    };
+    let _kp = attach(&cg, &o, "connect4_opts");
+    let k = in_cgroup(&cg, || {
+        // SAFETY: socket system calls on local buffers.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            let mut sa: libc::sockaddr_in = std::mem::zeroed();
+            sa.sin_family = libc::AF_INET as u16;
+            sa.sin_port = 47012u16.to_be();
+            sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+            let len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+            let r = libc::connect(fd, (&sa as *const libc::sockaddr_in).cast(), len);
+            let e = if r < 0 { errno() } else { 0 };
+            let mut mark = 0i32;
+            let mut l = 4u32;
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_MARK,
+                (&mut mark as *mut i32).cast(),
+                &mut l,
+            );
+            let mut cc = [0u8; 8];
+            let mut l = 8u32;
+            libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_CONGESTION,
+                cc.as_mut_ptr().cast(),
+                &mut l,
+            );
+            [e, i64::from(mark), i64::from_le_bytes(cc)]
+        }
+    });
+    // allowed (r0 1), refused by the closed port
+    assert_eq!(k[0], i64::from(libc::ECONNREFUSED));
+    assert_eq!(k[1], 0x77, "SO_MARK set by the program");
+    assert_eq!(&k[2].to_le_bytes()[..5], b"reno\0");
+}

@@ -14,6 +14,7 @@
 //!   `_comm`, `_cgroup_id`); defaults pid = tgid = 1000, uid = gid = 0,
 //!   comm "bpfbox", cgroup_id 1.
 
+use super::sockets::{OptVal, SockState};
 use super::traceenv::{hex_bytes, int, to_hex};
 use super::{EventError, EventOutcome};
 use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
@@ -266,6 +267,31 @@ pub fn opt_bytes(obj: &Map<String, Value>, key: &str) -> Result<Option<Vec<u8>>,
         }
         Some(_) => Err(bad()),
     }
+}
+
+/// The event's `sockopts`: options already set on the hook's socket,
+/// `[{"level": N, "optname": N, "value": 4 | "cubic"}]` (an integer for
+/// an int option, a string for `TCP_CONGESTION`), for `bpf_getsockopt`.
+pub fn parse_sockopts(v: &Value) -> Result<SockState, EventError> {
+    let list = v
+        .as_array()
+        .ok_or_else(|| EventError::new("`sockopts` must be a list of {level, optname, value}"))?;
+    let mut st = SockState::default();
+    for (i, o) in list.iter().enumerate() {
+        let o = o
+            .as_object()
+            .ok_or_else(|| EventError::new(format!("sockopts[{i}] must be an object")))?;
+        let need = |k: &str| EventError::new(format!("sockopts[{i}] needs `{k}`"));
+        let level: i32 = opt_int(o, "level")?.ok_or_else(|| need("level"))?;
+        let optname: i32 = opt_int(o, "optname")?.ok_or_else(|| need("optname"))?;
+        let val = match o.get("value") {
+            Some(Value::String(s)) => OptVal::Name(s.clone()),
+            Some(_) => OptVal::Int(opt_int(o, "value")?.unwrap_or(0)),
+            None => return Err(need("value")),
+        };
+        st.opts.insert((level, optname), val);
+    }
+    Ok(st)
 }
 
 /// Lower-case hex of `b`.

@@ -5,12 +5,13 @@
 //! (`sock_addr_convert_ctx_access`, net/core/filter.c).
 
 use super::cgroup::{
-    apply_task, cg_verdict, family, get32, ip_string, object, opt_bytes, opt_int, opt_ip, outcome,
-    protocol, put32, run_hook, sock_type, verdict_action, SockDesc, AF_INET, AF_INET6, SOCK_KEYS,
+    apply_task, cg_verdict, family, get32, ip_string, object, opt_int, opt_ip, outcome, protocol,
+    put32, run_hook, sock_type, verdict_action, SockDesc, AF_INET, AF_INET6, SOCK_KEYS,
 };
 use super::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{ExtraRegion, LoadedProgram};
-use crate::helpers::cgroup::{CgroupRun, SockOpt};
+use crate::events::sockets::SockState;
+use crate::helpers::cgroup::CgroupRun;
 use crate::host::HostState;
 use bpfbox_interp::RegionKind;
 use serde_json::{json, Map, Value};
@@ -98,7 +99,7 @@ getpeername/getsockname call (the hook is the program's attach type, e.g. cgroup
                                              for sendmsg/recvmsg; tcp/udp by type)
    "user_family": N?,                        sockaddr family (default: the socket's)
    "sk": {"src_ip", "src_port", "dst_ip", "dst_port", "state", "mark", ...}?  ctx->sk
-   "sockopts": [{"level": N, "optname": N, "value": 4|"cubic"|{"hex": ".."}}]?  bpf_getsockopt
+   "sockopts": [{"level": N, "optname": N, "value": 4|"cubic"}]?   options already set
    "socket_cookie": N?, "task": {...}?}
 ctx (struct bpf_sock_addr): user_ip4/user_ip6 and user_port (network order) are what the
 program may rewrite; msg_src_ip4/6 too for sendmsg.
@@ -107,28 +108,6 @@ Result: bind/connect/sendmsg: "allow" (with the rewritten destination) or "deny:
 recvmsg/getpeername/getsockname: "report <address>". effects {"ip", "port", "rewritten",
 "msg_src_ip"?, "bypass_cap_net_bind_service"?, "calls" (bpf_bind/bpf_setsockopt)?}.
 Example (connect4): {"ip": "127.0.0.2", "port": 47010}"#;
-
-fn parse_sockopts(v: &Value) -> Result<Vec<SockOpt>, EventError> {
-    let list = v
-        .as_array()
-        .ok_or_else(|| EventError::new("`sockopts` must be a list of {level, optname, value}"))?;
-    list.iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let o = o
-                .as_object()
-                .ok_or_else(|| EventError::new(format!("sockopts[{i}] must be an object")))?;
-            Ok(SockOpt {
-                level: opt_int(o, "level")?
-                    .ok_or_else(|| EventError::new(format!("sockopts[{i}] needs `level`")))?,
-                optname: opt_int(o, "optname")?
-                    .ok_or_else(|| EventError::new(format!("sockopts[{i}] needs `optname`")))?,
-                value: opt_bytes(o, "value")?
-                    .ok_or_else(|| EventError::new(format!("sockopts[{i}] needs `value`")))?,
-            })
-        })
-        .collect()
-}
 
 /// What the event describes, ready to run.
 #[derive(Debug)]
@@ -139,8 +118,8 @@ pub struct Prepared {
     pub ctx: [u8; CTX_SIZE],
     /// `ctx->sk`.
     pub sk: SockDesc,
-    /// Socket options for `bpf_getsockopt`.
-    pub sockopts: Vec<SockOpt>,
+    /// Options already set on the socket (for `bpf_getsockopt`).
+    pub sockopts: SockState,
 }
 
 /// Builds the ctx of an event for the hook of `expected_attach_type`.
@@ -233,8 +212,8 @@ pub fn prepare(
         Some(v) => return Err(EventError::new(format!("`sk` must be an object, got {v}"))),
     };
     let sockopts = match obj.get("sockopts") {
-        Some(v) => parse_sockopts(v)?,
-        None => Vec::new(),
+        Some(v) => super::cgroup::parse_sockopts(v)?,
+        None => SockState::default(),
     };
     Ok(Prepared {
         op,
@@ -287,7 +266,8 @@ fn fire(
     let sk_addr = extra[0].addr();
     ctx[64..72].copy_from_slice(&sk_addr.to_le_bytes());
     let state = CgroupRun {
-        sockopts,
+        socket: Some(sk),
+        sock_state: sockopts,
         ..Default::default()
     };
     let run = run_hook(prog, host, &mut ctx, &mut extra, state)?;

@@ -45,7 +45,7 @@ attach type: cgroup/setsockopt or cgroup/getsockopt).
                                              length); getsockopt: the caller's buffer size
                                              (default: optval's length, at least 4)
    "retval": N?,                             getsockopt: the handler's result (0 or -errno)
-   "sk": {...}?, "socket_cookie": N?, "task": {...}?}
+   "sk": {...}?, "sockopts": [{"level", "optname", "value"}]?, "socket_cookie": N?, "task": {...}?}
 ctx (struct bpf_sockopt): sk, optval/optval_end (a zero-filled buffer of max(16, optlen) bytes for
 setsockopt and optlen bytes for getsockopt, at most a page), level, optname, optlen, retval
 (getsockopt; the same value as bpf_get_retval).
@@ -218,10 +218,19 @@ fn fire(
         }
         Some(v) => return Err(EventError::new(format!("`sk` must be an object, got {v}"))),
     };
+    let sockopts = match obj.get("sockopts") {
+        Some(v) => super::cgroup::parse_sockopts(v)?,
+        None => Default::default(),
+    };
+    let state = CgroupRun {
+        socket: Some(sk.clone()),
+        sock_state: sockopts,
+        ..Default::default()
+    };
     if get {
-        fire_get(prog, host, &call, &sk)
+        fire_get(prog, host, &call, &sk, state)
     } else {
-        fire_set(prog, host, &call, &sk)
+        fire_set(prog, host, &call, &sk, state)
     }
 }
 
@@ -234,6 +243,7 @@ fn run(
     ctx_optlen: i32,
     buf: &mut [u8],
     get: bool,
+    mut state: CgroupRun,
 ) -> Result<([u8; CTX_SIZE], super::cgroup::HookRun), EventError> {
     let mut sk_img = sk.image();
     let mut ctx = [0u8; CTX_SIZE];
@@ -258,7 +268,6 @@ fn run(
     put32(&mut ctx, 24, call.level as u32);
     put32(&mut ctx, 28, call.optname as u32);
     put32(&mut ctx, 32, ctx_optlen as u32);
-    let mut state = CgroupRun::default();
     if get {
         put32(&mut ctx, RETVAL_OFF, call.retval as u32);
         state.retval = call.retval;
@@ -273,6 +282,7 @@ fn fire_set(
     host: &mut HostState,
     call: &SockoptCall,
     sk: &SockDesc,
+    state: CgroupRun,
 ) -> Result<EventOutcome, EventError> {
     let max_optlen = (call.optlen.max(16) as usize).min(PAGE_SIZE);
     let mut buf = vec![0u8; max_optlen];
@@ -280,7 +290,7 @@ fn fire_set(
     let mut user = call.optval.clone();
     user.resize(call.optlen as usize, 0);
     buf[..n].copy_from_slice(&user[..n]);
-    let (ctx, run) = run(prog, host, sk, call, call.optlen, &mut buf, false)?;
+    let (ctx, run) = run(prog, host, sk, call, call.optlen, &mut buf, false, state)?;
     let (ret, _) = cg_verdict(run.r0, run.state.retval, false);
     let optlen = get32(&ctx, 32) as i32;
     let mut effects = Map::new();
@@ -329,6 +339,7 @@ fn fire_get(
     host: &mut HostState,
     call: &SockoptCall,
     sk: &SockDesc,
+    state: CgroupRun,
 ) -> Result<EventOutcome, EventError> {
     let user_len = call.optlen;
     let max_optlen = (user_len as usize).min(PAGE_SIZE);
@@ -343,7 +354,7 @@ fn fire_get(
         let n = (returned as usize).min(max_optlen);
         buf[..n].copy_from_slice(&call.optval[..n]);
     }
-    let (ctx, run) = run(prog, host, sk, call, ctx_optlen, &mut buf, true)?;
+    let (ctx, run) = run(prog, host, sk, call, ctx_optlen, &mut buf, true, state)?;
     let final_retval = get32(&ctx, RETVAL_OFF) as i32;
     let (ret, _) = cg_verdict(run.r0, final_retval, false);
     let optlen = get32(&ctx, 32) as i32;

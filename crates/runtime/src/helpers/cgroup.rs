@@ -1,14 +1,17 @@
 //! Helpers of the cgroup hooks (kernel/bpf/cgroup.c, net/core/filter.c):
 //! `bpf_get_retval` / `bpf_set_retval` on the run's `bpf_cg_run_ctx`,
 //! `bpf_get_current_cgroup_id`, and the socket calls of sock_addr and
-//! sockopt programs (`bpf_bind`, `bpf_setsockopt`, `bpf_getsockopt`),
-//! which bpfbox validates like the kernel and records rather than
-//! performs.
+//! sockopt programs (`bpf_bind` is validated like the kernel and
+//! recorded; `bpf_setsockopt`/`bpf_getsockopt` follow the option rules
+//! shared with sock_ops).
 //!
 //! The per-run state lives in [`HostState::event`] as a [`CgroupRun`],
 //! put there by the cgroup event drivers (`crate::events::cgroup`).
 
+use super::sockopt::{self, OptSock};
 use super::{neg, read_guest, write_guest, HostVm};
+use crate::events::cgroup::SockDesc;
+use crate::events::sockets::{SockState, SockWorld};
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
 use serde_json::{json, Value};
@@ -17,17 +20,6 @@ use serde_json::{json, Value};
 const EINVAL: i32 = 22;
 /// `EAFNOSUPPORT`.
 const EAFNOSUPPORT: i32 = 97;
-
-/// A socket option value a program can read with `bpf_getsockopt`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SockOpt {
-    /// `level` (`SOL_SOCKET` = 1, `SOL_TCP` = 6, ...).
-    pub level: i32,
-    /// `optname`.
-    pub optname: i32,
-    /// The option's bytes.
-    pub value: Vec<u8>,
-}
 
 /// State of one cgroup hook run (the kernel's `bpf_cg_run_ctx` plus what
 /// bpfbox records).
@@ -42,9 +34,15 @@ pub struct CgroupRun {
     pub retval_in_ctx: Option<u64>,
     /// Sysctl being accessed (CGROUP_SYSCTL).
     pub sysctl: Option<super::sysctl::SysctlAccess>,
-    /// Socket options the socket has (`bpf_getsockopt` reads them,
-    /// `bpf_setsockopt` updates them).
-    pub sockopts: Vec<SockOpt>,
+    /// The hook's socket (sock_addr and sockopt hooks), for
+    /// `bpf_setsockopt`/`bpf_getsockopt`.
+    pub socket: Option<SockDesc>,
+    /// Options set on that socket (by the event's `sockopts` and by
+    /// `bpf_setsockopt`), in the sock_ops model of `__bpf_setsockopt`.
+    pub sock_state: SockState,
+    /// Host settings the option rules consult (congestion algorithms,
+    /// buffer limits).
+    pub world: SockWorld,
     /// Helper calls with side effects, in order (`bpf_bind`,
     /// `bpf_setsockopt`), for the event's `effects`.
     pub calls: Vec<Value>,
@@ -157,60 +155,73 @@ fn bind(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     }
 }
 
-/// `bpf_setsockopt(ctx, level, optname, optval, optlen)`: recorded, and
-/// the value is remembered for later `bpf_getsockopt` calls; returns 0
-/// (the option is taken to be valid for the socket).
+fn opt_sock(d: &SockDesc) -> OptSock {
+    OptSock {
+        family: d.family,
+        protocol: d.protocol,
+        state: d.state,
+        mss: 0,
+        data_segs_out: 0,
+    }
+}
+
+/// `bpf_setsockopt(ctx, level, optname, optval, optlen)` of sock_addr and
+/// sockopt programs (`_bpf_setsockopt` → `__bpf_setsockopt`): the same
+/// option rules as sock_ops (shared model in `super::sockopt`) on the
+/// hook's socket; `-EINVAL` for a socket that is not a full socket. The
+/// call is recorded with its result.
 fn setsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (level, optname, len) = (a[1] as u32 as i32, a[2] as u32 as i32, a[4] as usize);
     let value = read_guest(vm, a[3], len)?;
-    let call = json!({
-        "helper": "setsockopt",
-        "level": level,
-        "optname": optname,
-        "optval": crate::events::cgroup::hex(&value),
-    });
-    if let Some(r) = run_mut(vm) {
-        r.calls.push(call);
-        match r
-            .sockopts
-            .iter_mut()
-            .find(|o| o.level == level && o.optname == optname)
-        {
-            Some(o) => o.value = value,
-            None => r.sockopts.push(SockOpt {
-                level,
-                optname,
-                value,
-            }),
+    let Some(r) = run_mut(vm) else {
+        return Ok(neg(EINVAL));
+    };
+    let ret = match &r.socket {
+        Some(d) => {
+            let os = opt_sock(d);
+            sockopt::set(&r.world, &mut r.sock_state, &os, level, optname, &value)
         }
+        None => -i64::from(EINVAL),
+    };
+    let mut call = json!({
+        "helper": "setsockopt",
+        "option": sockopt::opt_name(level, optname),
+        "optval": crate::events::cgroup::hex(&value),
+        "ret": ret,
+    });
+    if ret == -sockopt::ENOTSUPP {
+        call["unmodelled"] = json!(true);
     }
-    Ok(0)
+    r.calls.push(call);
+    Ok(ret as u64)
 }
 
-/// `bpf_getsockopt(ctx, level, optname, optval, optlen)`: copies the
-/// option's value from the event's `sockopts` (or an earlier
-/// `bpf_setsockopt`), zero-padded or truncated to `optlen`, and returns 0;
-/// an option the socket does not have zeroes the buffer and returns
-/// `-EINVAL`, as `__bpf_getsockopt` does for options it does not handle.
+/// `bpf_getsockopt(ctx, level, optname, optval, optlen)`: the option's
+/// value in the shared model (what the event's `sockopts` or an earlier
+/// `bpf_setsockopt` set, else the kernel's default); on failure the
+/// buffer is zeroed and `-errno` returned.
 fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (level, optname, len) = (a[1] as u32 as i32, a[2] as u32 as i32, a[4] as usize);
-    let found = run(vm).and_then(|r| {
-        r.sockopts
-            .iter()
-            .find(|o| o.level == level && o.optname == optname)
-            .map(|o| o.value.clone())
-    });
-    let mut out = vec![0u8; len];
-    let ret = match found {
-        Some(v) => {
-            let n = v.len().min(len);
-            out[..n].copy_from_slice(&v[..n]);
-            0
-        }
-        None => neg(EINVAL),
+    read_guest(vm, a[3], len)?;
+    let got = match run(vm) {
+        Some(CgroupRun {
+            socket: Some(d),
+            sock_state,
+            world,
+            ..
+        }) => sockopt::get(world, sock_state, &opt_sock(d), level, optname, len),
+        _ => Err(-i64::from(EINVAL)),
     };
-    write_guest(vm, a[3], &out)?;
-    Ok(ret)
+    match got {
+        Ok(bytes) => {
+            write_guest(vm, a[3], &bytes)?;
+            Ok(0)
+        }
+        Err(e) => {
+            write_guest(vm, a[3], &vec![0u8; len])?;
+            Ok(e as u64)
+        }
+    }
 }
 
 /// (id, name, implementation).
@@ -224,7 +235,8 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
 /// The cgroup hooks' own versions of helpers other types implement
 /// differently: (program type, helper id, implementation).
 /// `bpf_setsockopt`/`bpf_getsockopt` of CGROUP_SOCK_ADDR (18) and
-/// CGROUP_SOCKOPT (25) record the call instead of driving sock_ops state.
+/// CGROUP_SOCKOPT (25) work on the hook's socket rather than a sock_ops
+/// callback's.
 pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
     (18, 49, setsockopt),
     (18, 57, getsockopt),

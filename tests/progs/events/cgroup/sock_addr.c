@@ -82,3 +82,27 @@ int connect6(struct bpf_sock_addr *ctx)
 }
 
 char _license[] SEC("license") = "GPL";
+
+/* connect4 that tags the socket: SO_MARK 0x77 and TCP_CONGESTION "reno"
+ * through bpf_setsockopt, an invalid TCP_MAXSEG (EINVAL), then reads the
+ * mark back with bpf_getsockopt: r0 = 1 only if it reads 0x77. */
+SEC("cgroup/connect4")
+int connect4_opts(struct bpf_sock_addr *ctx)
+{
+	int mark = 0x77, got = 0, bad = 5;
+	char cc[8] = {};
+
+	cc[0] = 'r';
+	cc[1] = 'e';
+	cc[2] = 'n';
+	cc[3] = 'o';
+	if (bpf_setsockopt(ctx, 1 /* SOL_SOCKET */, 36 /* SO_MARK */, &mark, 4))
+		return 1;
+	if (bpf_setsockopt(ctx, 6 /* SOL_TCP */, 13 /* TCP_CONGESTION */, cc, 5))
+		return 1;
+	if (bpf_setsockopt(ctx, 6 /* SOL_TCP */, 2 /* TCP_MAXSEG */, &bad, 4) != -22)
+		return 1;
+	if (bpf_getsockopt(ctx, 1, 36, &got, 4))
+		return 1;
+	return got == 0x77;
+}
