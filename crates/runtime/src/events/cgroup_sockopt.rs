@@ -223,14 +223,14 @@ fn fire(
         None => Default::default(),
     };
     let state = CgroupRun {
-        socket: Some(sk.clone()),
+        socket: Some(sk),
         sock_state: sockopts,
         ..Default::default()
     };
     if get {
-        fire_get(prog, host, &call, &sk, state)
+        fire_get(prog, host, &call, state)
     } else {
-        fire_set(prog, host, &call, &sk, state)
+        fire_set(prog, host, &call, state)
     }
 }
 
@@ -238,14 +238,16 @@ fn fire(
 fn run(
     prog: &LoadedProgram,
     host: &mut HostState,
-    sk: &SockDesc,
     call: &SockoptCall,
     ctx_optlen: i32,
     buf: &mut [u8],
     get: bool,
     mut state: CgroupRun,
 ) -> Result<([u8; CTX_SIZE], super::cgroup::HookRun), EventError> {
-    let mut sk_img = sk.image();
+    let mut sk_img = state
+        .socket
+        .as_ref()
+        .map_or([0u8; super::cgroup::BPF_SOCK_SIZE], SockDesc::image);
     let mut ctx = [0u8; CTX_SIZE];
     let mut extra = [
         ExtraRegion {
@@ -281,7 +283,6 @@ fn fire_set(
     prog: &LoadedProgram,
     host: &mut HostState,
     call: &SockoptCall,
-    sk: &SockDesc,
     state: CgroupRun,
 ) -> Result<EventOutcome, EventError> {
     let max_optlen = (call.optlen.max(16) as usize).min(PAGE_SIZE);
@@ -290,7 +291,7 @@ fn fire_set(
     let mut user = call.optval.clone();
     user.resize(call.optlen as usize, 0);
     buf[..n].copy_from_slice(&user[..n]);
-    let (ctx, run) = run(prog, host, sk, call, call.optlen, &mut buf, false, state)?;
+    let (ctx, run) = run(prog, host, call, call.optlen, &mut buf, false, state)?;
     let (ret, _) = cg_verdict(run.r0, run.state.retval, false);
     let optlen = get32(&ctx, 32) as i32;
     let mut effects = Map::new();
@@ -338,7 +339,6 @@ fn fire_get(
     prog: &LoadedProgram,
     host: &mut HostState,
     call: &SockoptCall,
-    sk: &SockDesc,
     state: CgroupRun,
 ) -> Result<EventOutcome, EventError> {
     let user_len = call.optlen;
@@ -354,7 +354,7 @@ fn fire_get(
         let n = (returned as usize).min(max_optlen);
         buf[..n].copy_from_slice(&call.optval[..n]);
     }
-    let (ctx, run) = run(prog, host, sk, call, ctx_optlen, &mut buf, true, state)?;
+    let (ctx, run) = run(prog, host, call, ctx_optlen, &mut buf, true, state)?;
     let final_retval = get32(&ctx, RETVAL_OFF) as i32;
     let (ret, _) = cg_verdict(run.r0, final_retval, false);
     let optlen = get32(&ctx, 32) as i32;
