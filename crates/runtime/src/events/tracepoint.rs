@@ -60,6 +60,39 @@ pub fn event_format(obj: &Map<String, Value>) -> Result<Format, EventError> {
     Format::parse(&text)
 }
 
+/// `SYS/EVENT` of a libbpf section name (`tracepoint/SYS/EVENT`,
+/// `tp/SYS/EVENT`, sleepable `tracepoint.s/…`, `tp.s/…`).
+pub fn tracepoint_of_section(section: &str) -> Option<&str> {
+    let (kind, rest) = section.split_once('/')?;
+    matches!(kind, "tracepoint" | "tp" | "tracepoint.s" | "tp.s")
+        .then_some(rest)
+        .filter(|r| r.split('/').count() == 2)
+}
+
+/// Lets a caller that knows the program's section (`bpfbox fire`) default
+/// each event's `tracepoint` to it: every event object (or each element of
+/// a sequence) without `tracepoint`, `format` or `format_file` gets
+/// `"tracepoint": "SYS/EVENT"` from `section`.
+pub fn fill_tracepoint(events: &mut Value, section: &str) {
+    let Some(tp) = tracepoint_of_section(section) else {
+        return;
+    };
+    let fill = |ev: &mut Value| {
+        if let Value::Object(o) = ev {
+            if !["tracepoint", "format", "format_file"]
+                .iter()
+                .any(|k| o.contains_key(*k))
+            {
+                o.insert("tracepoint".into(), Value::from(tp));
+            }
+        }
+    };
+    match events {
+        Value::Array(list) => list.iter_mut().for_each(fill),
+        ev => fill(ev),
+    }
+}
+
 fn fire(
     prog: &LoadedProgram,
     host: &mut HostState,
@@ -103,7 +136,7 @@ pub static DRIVER: EventDriver = EventDriver {
 };
 
 const SCHEMA: &str = r#"TRACEPOINT event (tracepoint/SYS/EVENT, tp/SYS/EVENT):
-  tracepoint   string   "SYS/EVENT" of a shipped Linux 6.18 format: sched/sched_switch,
+  tracepoint   string   "SYS/EVENT" (default: from the program's section) of a shipped Linux 6.18 format: sched/sched_switch,
                         sched/sched_process_exec, sched/sched_process_fork, sched/sched_process_exit,
                         sched/sched_wakeup(_new), syscalls/sys_enter_openat, syscalls/sys_exit_openat,
                         syscalls/sys_enter_{execve,read,write,kill,getppid}, raw_syscalls/sys_enter,
@@ -129,6 +162,21 @@ Example: {"tracepoint": "sched/sched_switch", "fields": {"prev_comm": "bash", "p
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn tracepoint_from_the_section() {
+        assert_eq!(
+            tracepoint_of_section("tp/sched/sched_switch"),
+            Some("sched/sched_switch")
+        );
+        assert_eq!(tracepoint_of_section("tracepoint.s/a/b"), Some("a/b"));
+        assert_eq!(tracepoint_of_section("kprobe/x"), None);
+        assert_eq!(tracepoint_of_section("tp/only"), None);
+        let mut ev = json!([{"fields": {}}, {"format_file": "/f"}]);
+        fill_tracepoint(&mut ev, "tracepoint/syscalls/sys_enter_openat");
+        assert_eq!(ev[0]["tracepoint"], "syscalls/sys_enter_openat");
+        assert!(ev[1].get("tracepoint").is_none());
+    }
 
     #[test]
     fn format_sources() {
