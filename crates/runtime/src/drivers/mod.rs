@@ -8,6 +8,7 @@
 //! kernel does for types without a runner, or `EOPNOTSUPP` for types whose
 //! runner bpfbox does not implement yet.
 
+pub mod flow_dissector;
 pub mod skb;
 pub mod tracing;
 pub mod xdp;
@@ -147,6 +148,7 @@ const RUNNERS: &[(ProgType, Runner)] = &[
     (ProgType::LwtOut, skb::test_run),
     (ProgType::LwtXmit, skb::test_run),
     (ProgType::Xdp, xdp::test_run),
+    (ProgType::FlowDissector, flow_dissector::test_run),
     (ProgType::RawTracepoint, tracing::raw_tp_test_run),
     (ProgType::Syscall, tracing::syscall_test_run),
 ];
