@@ -37,7 +37,7 @@ pub struct RunOutput {
     pub data_out: Vec<u8>,
     /// Context after the run.
     pub ctx_out: Option<Vec<u8>>,
-    /// Mean time per run, ns (bpfbox: instructions per run).
+    /// Mean wall-clock time per run, ns (each engine its own).
     pub duration_ns: u32,
     /// Lines `bpf_trace_printk` printed (interpreter only).
     pub trace: Vec<String>,

@@ -46,8 +46,9 @@ pub struct TestRunOutput {
     pub ctx_out: Option<Vec<u8>>,
     /// `ctx_size_out` as written back.
     pub ctx_size_out: u32,
-    /// `duration`: mean ns per run. bpfbox reports instructions executed
-    /// per run instead of wall time (documented difference: deterministic).
+    /// `duration`: mean wall-clock ns per run, measured around the repeat
+    /// loop as the kernel's `bpf_test_timer` does (the interpreter's time,
+    /// so not comparable with the kernel's number).
     pub duration_ns: u32,
     /// The syscall's error when it still wrote results: `ENOSPC` for a
     /// truncated `data_out`/`ctx_out`.

@@ -171,15 +171,10 @@ impl Report for OneReport {
     fn text(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "program: {} ({} engine)", self.program, self.engine)?;
         writeln!(w, "retval:  {} ({})", self.retval, self.verdict)?;
-        let unit = if self.engine == "interp" {
-            "insns"
-        } else {
-            "ns"
-        };
         let avg = if self.repeat > 1 { " (mean)" } else { "" };
         writeln!(
             w,
-            "duration: {} {unit}/run{avg}, repeat {}",
+            "duration: {} ns/run{avg}, repeat {}",
             self.duration_ns, self.repeat
         )?;
         writeln!(

@@ -22,8 +22,8 @@
 //!    must still match (`EBADMSG`).
 //!
 //! Host-specific (documented differences): the `sk` pointer value, the
-//! flow hash `get_hash_recalc` computes, and `duration` (instructions per
-//! run, not ns).
+//! flow hash `get_hash_recalc` computes, and `duration` (the interpreter's
+//! wall-clock ns per run, not the kernel's).
 
 use super::{run_repeat, LoadedProgram};
 use crate::avail::ProgType;
