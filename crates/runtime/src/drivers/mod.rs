@@ -222,8 +222,9 @@ fn unmap_host_memory(h: &mut HostState) {
 }
 
 /// Runs the program `repeat` times (0 = 1) on the state in `host` (packet,
-/// ctx image) and returns the last retval and the mean instructions per
-/// run. `host.ctx_buf` must hold the ctx image; the packet region is the
+/// ctx image) and returns the last retval and the mean wall-clock
+/// nanoseconds per run (like the kernel's `bpf_test_timer`: the time of the
+/// whole loop divided by `repeat`, saturated to `u32`). `host.ctx_buf` must hold the ctx image; the packet region is the
 /// current packet's buffer.
 pub(crate) fn run_repeat(
     prog: &LoadedProgram,
@@ -236,7 +237,7 @@ pub(crate) fn run_repeat(
     let ctx_addr = map_host_memory(&mut h, &mut mem);
     let mut vm = Vm::new(mem, h, &prog.helpers, Config::default());
     let mut result = Ok((0u32, 0u32));
-    let mut insns: u64 = 0;
+    let start = std::time::Instant::now();
     for _ in 0..repeat {
         if let Err(t) = helpers::refresh_packet(&mut vm) {
             result = Err(trap_error(t));
@@ -244,7 +245,6 @@ pub(crate) fn run_repeat(
         }
         match vm.run(&prog.prog, [ctx_addr, 0, 0, 0, 0]) {
             Ok(r0) => {
-                insns += vm.insns_executed();
                 result = Ok((r0 as u32, 0));
             }
             Err(t) => {
@@ -255,15 +255,12 @@ pub(crate) fn run_repeat(
         // absorb ctx stores made after the last helper call
         helpers::absorb_ctx(&mut vm);
     }
+    let elapsed = start.elapsed().as_nanos();
     let mut h = vm.host;
     unmap_host_memory(&mut h);
     *host = h;
-    result.map(|(r, _)| {
-        (
-            r,
-            (insns / u64::from(repeat)).min(u64::from(u32::MAX)) as u32,
-        )
-    })
+    let mean = (elapsed / u128::from(repeat)).min(u128::from(u32::MAX)) as u32;
+    result.map(|(r, _)| (r, mean))
 }
 
 /// Memory a driver lends to one [`run_with_ctx`] besides the ctx and the
@@ -349,4 +346,38 @@ pub fn run_with_ctx(
     h.ctx_buf = saved_ctx;
     *host = h;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bpfbox_isa::RawInsn;
+
+    #[test]
+    fn duration_is_wall_clock_ns_per_run() {
+        // r0 = 0; r1 = 2000; loop: r1 -= 1; if r1 != 0 goto loop; r0 = 2; exit
+        let slots = [
+            RawInsn::new(0xb7, 0, 0, 0, 0),
+            RawInsn::new(0xb7, 1, 0, 0, 2000),
+            RawInsn::new(0x17, 1, 0, 0, 1),
+            RawInsn::new(0x55, 1, 0, -2, 0),
+            RawInsn::new(0xb7, 0, 0, 0, 2),
+            RawInsn::new(0x95, 0, 0, 0, 0),
+        ];
+        let prog = LoadedProgram::from_raw(&slots, ProgType::Xdp, 0).unwrap();
+        let mut host = HostState::default();
+        let input = TestRunInput {
+            data_in: vec![0; 64],
+            repeat: 50,
+            ..Default::default()
+        };
+        let start = std::time::Instant::now();
+        let out = test_run(&prog, &mut host, &input).unwrap();
+        let total = start.elapsed().as_nanos() as u64;
+        assert_eq!(out.retval, 2);
+        // 6000 instructions per run take well over 1 ns each; the mean
+        // cannot exceed the whole call's time divided by repeat
+        assert!(out.duration_ns > 0);
+        assert!(u64::from(out.duration_ns) <= total / 50 + 1);
+    }
 }
