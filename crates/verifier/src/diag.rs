@@ -16,7 +16,8 @@
 //!   "primary": { "insn": 3, "text": "`exit` returns `r0`" },
 //!   "related": [ { "insn": 0, "text": "..." } ],
 //!   "help": "initialise `r0` before `exit`, e.g. `r0 = 0`",
-//!   "suggestion": { "insn": 3, "insert_before": "r0 = 0", "applicability": "maybe_incorrect" },
+//!   "suggestion": { "insn": 3, "edit": "insert_before", "code": "r0 = 0",
+//!                   "applicability": "maybe_incorrect" },
 //!   "kernel": "R0 !read_ok"
 //! }
 //! ```
@@ -51,6 +52,10 @@ pub enum Code {
     UninitReg,
     /// Arithmetic on the frame pointer that the kernel refuses.
     FpArith,
+    /// Division or modulo by the constant 0.
+    DivByZero,
+    /// Shift by a constant outside `0..width`.
+    BadShift,
 }
 
 impl Code {
@@ -66,6 +71,8 @@ impl Code {
         Code::Callx,
         Code::UninitReg,
         Code::FpArith,
+        Code::DivByZero,
+        Code::BadShift,
     ];
 
     /// The short name (`uninit_reg`).
@@ -81,6 +88,8 @@ impl Code {
             Code::Callx => "callx",
             Code::UninitReg => "uninit_reg",
             Code::FpArith => "fp_arith",
+            Code::DivByZero => "div_by_zero",
+            Code::BadShift => "bad_shift",
         }
     }
 
@@ -158,6 +167,18 @@ impl Code {
                  operator |= on pointer prohibited\") or `w0 += w10` (\"R0 32-bit pointer \
                  arithmetic prohibited\"), even for root (`adjust_ptr_min_max_vals`)."
             }
+            Code::DivByZero => {
+                "`/=`, `%=`, `s/=` and `s%=` with the immediate 0 are refused by the kernel \
+                 (\"div by zero\", `check_alu_op`). A divisor register that holds 0 at run time \
+                 is fine: division gives 0 and modulo leaves the destination unchanged."
+            }
+            Code::BadShift => {
+                "A shift by an immediate must be below the operand width (32 or 64) and not \
+                 negative; the kernel refuses others (\"invalid shift %d\", `check_alu_op`). \
+                 Shift amounts in registers are masked at run time instead. Runtimes following \
+                 the bpf_conformance suite mask immediates too, so this check is off in \
+                 `Options::conformance`."
+            }
         }
     }
 }
@@ -217,14 +238,27 @@ pub enum Applicability {
     HasPlaceholders,
 }
 
-/// A fix: insert one instruction (pseudo-C text, as `bpfbox-asm` reads it)
-/// before an instruction.
+/// What a [`Suggestion`] does with its instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Edit {
+    /// Insert the code before the instruction.
+    InsertBefore,
+    /// Replace the instruction with the code.
+    Replace,
+}
+
+/// A fix: one instruction (pseudo-C text, as `bpfbox-asm` reads it) to
+/// insert before, or put in place of, an instruction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Suggestion {
-    /// Slot index to insert before.
+    /// Slot index of the instruction the edit applies to.
     pub insn: usize,
-    /// The instruction to insert.
-    pub insert_before: String,
+    /// Insert or replace.
+    pub edit: Edit,
+    /// The instruction text.
+    pub code: String,
     /// How safe it is.
     pub applicability: Applicability,
 }

@@ -19,7 +19,9 @@
 //! 2. `regs` over the dataflow of `flow`: reads of uninitialised
 //!    registers ("R%d !read_ok"), with the kernel's dead-branch pruning for
 //!    known constants;
-//! 3. `fp`: ALU operations on the frame pointer the kernel refuses.
+//! 3. `imm`: immediates the kernel refuses (division by 0, shifts out of
+//!    range);
+//! 4. `fp`: ALU operations on the frame pointer the kernel refuses.
 //!
 //! Diagnostics are sorted so that the first one is the error the kernel
 //! would report: structural ones first, then by an approximation of the
@@ -55,13 +57,14 @@ mod cfg;
 pub mod diag;
 mod flow;
 mod fp;
+mod imm;
 mod options;
 mod path;
 mod regs;
 mod render;
 mod shape;
 
-pub use diag::{Applicability, Code, Diagnostic, Label, Severity, Suggestion};
+pub use diag::{Applicability, Code, Diagnostic, Edit, Label, Severity, Suggestion};
 pub use options::{HelperArgs, Options, RegSet};
 pub use render::render_text;
 
@@ -83,6 +86,7 @@ pub fn check(insns: &[Insn], opts: &Options) -> Result<(), Vec<Diagnostic>> {
     let flow = flow::run(insns, &cfg, opts);
     let mut found = Vec::new();
     regs::check(insns, &cfg, &flow, opts, &mut found);
+    imm::check(insns, &flow, opts, &mut found);
     fp::check(insns, &flow, &mut found);
     let rank = flow::visit_order(insns, &flow);
     found.sort_by_key(|(pc, sub, _)| (rank[*pc], *pc, *sub));

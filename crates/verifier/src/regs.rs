@@ -4,7 +4,7 @@
 //! is in [`crate::flow`]; this module turns its result into diagnostics.
 
 use crate::cfg::Cfg;
-use crate::diag::{Applicability, Code, Diagnostic, Label, Suggestion};
+use crate::diag::{Applicability, Code, Diagnostic, Edit, Label, Suggestion};
 use crate::flow::{reads, Clobber, ExitKind, Flow, Origin, Val};
 use crate::options::{Options, RegSet};
 use crate::path::Paths;
@@ -147,7 +147,8 @@ fn uninit(
         ));
         d = d.with_suggestion(Suggestion {
             insn: pc,
-            insert_before: "r0 = 0".to_string(),
+            edit: Edit::InsertBefore,
+            code: "r0 = 0".to_string(),
             applicability: Applicability::MaybeIncorrect,
         });
     }

@@ -4,7 +4,7 @@
 //! caret line per label (`^` primary, `-` related), then help, suggestion
 //! and the kernel's message. No colour: a terminal front end can add it.
 
-use crate::diag::{Applicability, Diagnostic, Severity};
+use crate::diag::{Applicability, Diagnostic, Edit, Severity};
 use bpfbox_isa::disasm::disasm_insn;
 use bpfbox_isa::Insn;
 use std::fmt::Write;
@@ -82,11 +82,11 @@ pub fn render_text(
             Applicability::MaybeIncorrect => " (may not be what you meant)",
             Applicability::HasPlaceholders => " (fill in the placeholders)",
         };
-        let _ = writeln!(
-            out,
-            "{pad} = suggestion: insert `{}` before insn {}{how}",
-            s.insert_before, s.insn
-        );
+        let (what, at) = match s.edit {
+            Edit::InsertBefore => ("insert", format!(" before insn {}", s.insn)),
+            Edit::Replace => ("replace it with", String::new()),
+        };
+        let _ = writeln!(out, "{pad} = suggestion: {what} `{}`{at}{how}", s.code);
     }
     if let Some(k) = &diag.kernel {
         let _ = writeln!(out, "{pad} = kernel: \"{k}\"");

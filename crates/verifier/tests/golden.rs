@@ -109,3 +109,13 @@ fn json_form() {
     assert_eq!(v["suggestion"]["applicability"], "maybe_incorrect");
     assert!(v["related"].is_array());
 }
+
+#[test]
+fn immediates() {
+    golden(
+        "bad_shift",
+        "w0 = 1; w0 <<= 36; r1 = 3; r1 /= 0; exit",
+        &Options::kernel(),
+        None,
+    );
+}

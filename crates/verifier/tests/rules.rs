@@ -138,6 +138,17 @@ const CASES: &[Case] = &[
     ("32-bit copy of r10", "w0 = w10; exit", None, "", 0),
     ("sign-extending copy of r10", "r0 = (s8)r10; exit", None, "", 0),
     ("pointer minus r10", "r1 = r10; r1 -= r10; r0 = r1; exit", None, "", 0),
+    // immediates
+    ("div by 0", "r0 = 1; r0 /= 0; exit", Some(Code::DivByZero), "div by zero", 1),
+    ("mod32 by 0", "w0 = 1; w0 %= 0; exit", Some(Code::DivByZero), "div by zero", 1),
+    ("sdiv by 0", "r0 = 1; r0 s/= 0; exit", Some(Code::DivByZero), "div by zero", 1),
+    ("div by 0 after reads", "r0 /= 0; exit", Some(Code::UninitReg), "R0 !read_ok", 0),
+    ("div by -1", "r0 = 1; r0 /= -1; exit", None, "", 0),
+    ("shift by 64", "r0 = 1; r0 <<= 64; exit", Some(Code::BadShift), "invalid shift 64", 1),
+    ("shift32 by 32", "w0 = 1; w0 <<= 32; exit", Some(Code::BadShift), "invalid shift 32", 1),
+    ("negative shift", "w0 = 1; w0 >>= -1; exit", Some(Code::BadShift), "invalid shift -1", 1),
+    ("arsh by 63", "r0 = 1; r0 s>>= 63; exit", None, "", 0),
+    ("dead div by 0", "r0 = 0; if r0 == 0 goto +1; r0 /= 0; exit", None, "", 0),
     // optional forms
     ("callx", "r1 = 7; callx r1; r0 = 0; exit", Some(Code::Callx), "unknown opcode 8d", 1),
 ];
@@ -231,6 +242,13 @@ fn options_change_the_rules() {
     let p = prog("r1 = 7; callx r1; r0 = 0; exit");
     assert_eq!(check(&p, &Options::conformance()), Ok(()));
 
+    let p = prog("w0 = 1; w0 <<= 60; exit");
+    assert_eq!(
+        check(&p, &Options::kernel()).unwrap_err()[0].code,
+        Code::BadShift
+    );
+    assert_eq!(check(&p, &Options::conformance()), Ok(()));
+
     let p = prog("r1 = 1; call pc+2; r0 = 0; exit; r0 = r1; exit");
     let mut o = Options::kernel();
     o.allow_local_calls = false;
@@ -295,7 +313,7 @@ fn related_labels_explain_the_origin() {
     );
     let d = verify(&prog("exit")).unwrap_err();
     assert_eq!(
-        d[0].suggestion.as_ref().map(|s| s.insert_before.as_str()),
+        d[0].suggestion.as_ref().map(|s| s.code.as_str()),
         Some("r0 = 0")
     );
 }
