@@ -371,6 +371,54 @@ fn syscall_test_runs_match_kernel() {
     }
 }
 
+/// One readable page followed by an inaccessible one.
+struct Page {
+    addr: u64,
+}
+
+impl Page {
+    fn new() -> Page {
+        // SAFETY: an anonymous private mapping of two pages; the second is
+        // made inaccessible.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                8192,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            assert_eq!(
+                libc::mprotect(p.cast::<u8>().add(4096).cast(), 4096, libc::PROT_NONE),
+                0
+            );
+            Page { addr: p as u64 }
+        }
+    }
+
+    fn write(&self, off: usize, b: &[u8]) {
+        assert!(off + b.len() <= 4096);
+        // SAFETY: inside the readable page.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b.as_ptr(), (self.addr as *mut u8).add(off), b.len())
+        };
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        // SAFETY: the readable page.
+        unsafe { std::slice::from_raw_parts(self.addr as *const u8, 4096).to_vec() }
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`.
+        unsafe { libc::munmap(self.addr as *mut libc::c_void, 8192) };
+    }
+}
+
 /// This thread's identity as bpfbox's task.
 fn this_task() -> bpfbox_runtime::host::Task {
     // SAFETY: plain syscalls without arguments.
@@ -401,7 +449,19 @@ fn probe_read_and_task_helpers_match_kernel() {
     let mut s = b"hello, bpfbox tracing!\0XYZWVUT".to_vec();
     s.extend_from_slice(&[0u8; 16]);
     let raw: Vec<u8> = (0x11u8..0x21).chain([0u8; 8]).collect();
-    let args = [s.as_ptr() as u64, raw.as_ptr() as u64, 0x1000];
+    // pages followed by inaccessible ones: one ends in "0123456789ab\0",
+    // the other in "NO-NUL.." without a NUL
+    let page = Page::new();
+    page.write(4096 - 13, b"0123456789ab\0");
+    let page2 = Page::new();
+    page2.write(4096 - 8, b"NO-NUL..");
+    let args = [
+        s.as_ptr() as u64,
+        raw.as_ptr() as u64,
+        0x1000,
+        page.addr + 4096 - 13,
+        page2.addr + 4096 - 8,
+    ];
     let image = vec![
         MemRegion {
             addr: args[0],
@@ -410,6 +470,14 @@ fn probe_read_and_task_helpers_match_kernel() {
         MemRegion {
             addr: args[1],
             bytes: raw.clone(),
+        },
+        MemRegion {
+            addr: page.addr,
+            bytes: page.bytes(),
+        },
+        MemRegion {
+            addr: page2.addr,
+            bytes: page2.bytes(),
         },
     ];
     let run_bpfbox = |name: &str| {
@@ -433,6 +501,14 @@ fn probe_read_and_task_helpers_match_kernel() {
     // the word holding the NUL is written whole (bytes after the NUL as 0)
     assert_eq!(&probe_b.1[0][..26], b"hello, bpfbox tracing!\0\0\xaa\xaa");
     assert_eq!(task_r, Ok((2, None)));
+    assert_eq!(
+        probe_b.0[12], 13,
+        "word copy faulted, bytes finished the string"
+    );
+    assert_eq!(
+        probe_b.0[13] as i64, -14,
+        "no NUL before the inaccessible page"
+    );
     if !kernel_ok() {
         return;
     }
@@ -646,7 +722,8 @@ fn tracepoint_data_loc_string_matches_kernel() {
     let (r, d) = fire_b(77);
     assert_eq!(r[0].retval, 1);
     assert_eq!(r[0].effects["record_size"], 20 + 10);
-    assert_eq!(d.0[..5], [10, 10, 1, 1, 20]);
+    assert_eq!(d.0[..7], [10, 10, 1, 1, 20, 5, 0]);
+    assert_eq!(&d.1[0][32..37], b"/bin\0", "kernel_str truncated at 5");
     assert_eq!(&d.1[0][..11], b"/bin/true\0\xaa");
     if !kernel_ok() {
         return;

@@ -72,7 +72,8 @@ int rtp_high(struct bpf_raw_tracepoint_args *ctx)
 	return ctx->args[11] >> 4;
 }
 
-/* args[0]: user string, args[1]: 16 user bytes, args[2]: unmapped address */
+/* args[0]: user string, args[1]: 16 user bytes, args[2]: unmapped address,
+ * args[3], args[4]: strings at the end of an accessible page */
 SEC("raw_tp/sys_enter")
 int rtp_probe(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -94,6 +95,10 @@ int rtp_probe(struct bpf_raw_tracepoint_args *ctx)
 	put(9, tmp);
 	put(10, bpf_probe_read_str(s3 + 40, 16, (void *)ctx->args[0]));
 	put(11, bpf_probe_read_user_str(s3 + 56, 8, (void *)(ctx->args[0] + 3)));
+	/* args[3]: a string ending just before an inaccessible page (the word
+	 * copy faults and falls back to bytes), args[4]: no NUL before it */
+	put(12, bpf_probe_read_user_str(s2 + 16, 32, (void *)ctx->args[3]));
+	put(13, bpf_probe_read_user_str(s2 + 48, 16, (void *)ctx->args[4]));
 	return 1;
 }
 
@@ -226,6 +231,8 @@ int tp_exec(struct exec_args *ctx)
 	put(2, ctx->pid == ctx->old_pid);
 	put(3, (__u32)bpf_get_current_pid_tgid() == ctx->pid);
 	put(4, off);
+	put(5, bpf_probe_read_kernel_str(s0 + 32, 5, (char *)ctx + off));
+	put(6, bpf_probe_read_kernel(s0 + 40, 8, (char *)ctx + 8));
 	return 1;
 }
 
