@@ -775,3 +775,94 @@ fn sock_addr_setsockopt_matches_the_kernel() {
     assert_eq!(k[1], 0x77, "SO_MARK set by the program");
     assert_eq!(&k[2].to_le_bytes()[..5], b"reno\0");
 }
+
+/// The probe's map value in both engines: 0xaa everywhere, `done` = 0.
+fn probe_fill(len: usize) -> Vec<u8> {
+    let mut v = vec![0xaa; len];
+    let n = v.len();
+    v[n - 8..].fill(0);
+    v
+}
+
+#[test]
+fn sysctl_helper_results_match_the_kernel() {
+    let o = obj("sysctl_probe");
+    let spec = &o.maps[0];
+    let fill = probe_fill(spec.value_size as usize);
+    let (p, mut host) = bpfbox_prog(&o, "sysctl_probe");
+    for k in 0u32..2 {
+        host.maps[0].update(&k.to_le_bytes(), &fill, 0).unwrap();
+    }
+    let events = json!([
+        {"name": "kernel/domainname", "current": "4711x\n"},
+        {"name": "kernel/domainname", "current": "4711x\n", "new_value": "77\n"},
+    ]);
+    let r = fire_all(&p, &mut host, &events).unwrap();
+    assert_eq!(r[1].effects["new_value"], "9\n");
+    let ours: Vec<Vec<u8>> = (0u32..2)
+        .map(|k| host.maps[0].lookup(&k.to_le_bytes()).unwrap())
+        .collect();
+    // spot checks against the kernel source's rules
+    let r64 = |v: &[u8], i: usize| i64::from_le_bytes(v[i * 8..i * 8 + 8].try_into().unwrap());
+    assert_eq!(
+        (0..11).map(|i| r64(&ours[0], i)).collect::<Vec<_>>(),
+        vec![-7, 17, -7, 10, -7, 6, -22, -22, 4, 4, -22]
+    );
+    assert_eq!(r64(&ours[0], 12), 4711);
+    assert_eq!(r64(&ours[0], 13), 0x4711);
+    assert_eq!((r64(&ours[1], 6), r64(&ours[1], 7)), (3, -7));
+    let Some(cg) = test_cgroup() else {
+        return;
+    };
+    let mut mc = bpfbox_kernel::MapCreate::new(
+        spec.map_type,
+        spec.key_size,
+        spec.value_size,
+        spec.max_entries,
+    );
+    mc.map_flags = spec.map_flags;
+    let map = mc.create().unwrap();
+    for k in 0u32..2 {
+        map.update(&k.to_le_bytes(), &fill, 0).unwrap();
+    }
+    let def = o.program("sysctl_probe").unwrap();
+    let insns = def.link(|_| {
+        use std::os::fd::AsRawFd;
+        map.fd().as_raw_fd()
+    });
+    let kp = ProgLoad::new(def.prog_type, &insns)
+        .expected_attach_type(def.expected_attach_type)
+        .license("GPL")
+        .load()
+        .unwrap_or_else(|e| panic!("kernel rejected sysctl_probe: {e}"));
+    bpfbox_kernel::prog_attach(cg.fd(), &kp, def.expected_attach_type, 0).unwrap();
+    let path = cstr("/proc/sys/kernel/domainname");
+    let k = in_cgroup(&cg, || {
+        // SAFETY: system calls on buffers that live for the closure.
+        unsafe {
+            if libc::unshare(libc::CLONE_NEWUTS) != 0 {
+                return [errno(), 0];
+            }
+            let name = b"4711x";
+            if libc::setdomainname(name.as_ptr().cast(), name.len()) != 0 {
+                return [errno(), 1];
+            }
+            let fd = libc::open(path.as_ptr(), libc::O_RDONLY);
+            let mut b = [0u8; 16];
+            libc::read(fd, b.as_mut_ptr().cast(), 16);
+            libc::close(fd);
+            let fd = libc::open(path.as_ptr(), libc::O_WRONLY);
+            let w = libc::write(fd, b"77\n".as_ptr().cast(), 3);
+            libc::close(fd);
+            [0, w as i64]
+        }
+    });
+    assert_eq!(k[0], 0, "child setup failed at step {}", k[1]);
+    for key in 0u32..2 {
+        let theirs = map.lookup(&key.to_le_bytes()).unwrap().unwrap();
+        assert_eq!(
+            ours[key as usize], theirs,
+            "probe entry {key} (0 = read, 1 = write)"
+        );
+    }
+}
