@@ -135,6 +135,7 @@ fn action_errno(action: &str) -> i64 {
         "EACCES" => 13,
         "EFAULT" => 14,
         "EINVAL" => 22,
+        "EOPNOTSUPP" => 95,
         other => panic!("unexpected action `{action}` ({other})"),
     }
 }
@@ -549,7 +550,7 @@ fn cgroup_sockopt_matches_the_kernel() {
     let get = fire(
         &o,
         "get_opt",
-        json!([{"level": 1234, "optname": 1, "optlen": 4, "retval": -92},
+        json!([{"level": 1234, "optname": 1, "optlen": 4, "retval": -95},
                {"level": "SOL_SOCKET", "optname": "SO_MARK", "optval": 42}]),
     );
     assert_eq!(get[0].action, "allow");
@@ -587,7 +588,24 @@ fn cgroup_sockopt_matches_the_kernel() {
             let b = set(1234, 1, 5);
             let (be, bv) = get(1234, 1);
             let c = set(libc::SOL_IP, libc::IP_TOS, 16);
-            [a, ae, av, b, be, bv, c]
+            // a 5000-byte SO_MARK value (the program sees its first page)
+            let mut big = [0u8; 5000];
+            big[0] = 9;
+            let d = libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_MARK,
+                big.as_ptr().cast(),
+                5000,
+            );
+            let de = if d < 0 { errno() } else { 0 };
+            let (_, dv) = get(libc::SOL_SOCKET, libc::SO_MARK);
+            // a 2-byte buffer for the program's 4-byte answer
+            let mut v = [0u8; 2];
+            let mut l = 2u32;
+            let e = libc::getsockopt(fd, 1234, 1, v.as_mut_ptr().cast(), &mut l);
+            let ee = if e < 0 { errno() } else { 0 };
+            [a, ae, av, b, be, bv, c, de, dv, ee]
         }
     });
     assert_eq!(k[0], action_errno(&set[0].action));
@@ -595,6 +613,24 @@ fn cgroup_sockopt_matches_the_kernel() {
     assert_eq!(k[3], action_errno(&set[1].action), "level 1234 bypassed");
     assert_eq!((k[4], k[5]), (action_errno(&get[0].action), 0x55));
     assert_eq!(k[6], action_errno(&set[2].action));
+    let big = fire(
+        &o,
+        "set_opt",
+        json!({"level": 1, "optname": 36, "optval": {"hex": format!("09{}", "00".repeat(4999))}}),
+    );
+    assert_eq!(k[7], action_errno(&big[0].action));
+    assert_eq!(big[0].effects["optval"], "12000000");
+    assert_eq!(k[8], 18, "the 5000-byte mark went in doubled");
+    let small = fire(
+        &o,
+        "get_opt",
+        json!({"level": 1234, "optname": 1, "optlen": 2, "retval": -95}),
+    );
+    assert_eq!(
+        k[9],
+        action_errno(&small[0].action),
+        "the handler's EOPNOTSUPP survives"
+    );
 }
 
 #[test]
@@ -615,18 +651,18 @@ fn sockopt_optlen_rules_in_bpfbox() {
     let r = fire(
         &o,
         "get_opt",
-        json!({"level": 1, "optname": 99, "retval": -92}),
+        json!({"level": 1, "optname": 99, "retval": -95}),
     );
-    assert!(r[0].action.contains("ENOPROTOOPT"), "{}", r[0].action);
+    assert!(r[0].action.contains("EOPNOTSUPP"), "{}", r[0].action);
     // a 2-byte buffer fails the program's bounds check: it returns 0, and
     // the handler's error (already an errno) is what the caller gets
     let r = fire(
         &o,
         "get_opt",
-        json!({"level": 1234, "optname": 1, "optlen": 2, "retval": -92}),
+        json!({"level": 1234, "optname": 1, "optlen": 2, "retval": -95}),
     );
     assert_eq!(r[0].retval, 0);
-    assert_eq!(r[0].action, "deny: ENOPROTOOPT");
+    assert_eq!(r[0].action, "deny: EOPNOTSUPP");
     // ... while after a successful handler a 0 verdict means EPERM
     let r = fire(
         &o,
@@ -865,4 +901,62 @@ fn sysctl_helper_results_match_the_kernel() {
             "probe entry {key} (0 = read, 1 = write)"
         );
     }
+}
+
+/// Binds a UDP socket to 127.0.0.1:`port`; the errno.
+fn bind_udp4(port: u16) -> i64 {
+    // SAFETY: socket calls on a local sockaddr_in.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+        let mut sa: libc::sockaddr_in = std::mem::zeroed();
+        sa.sin_family = libc::AF_INET as u16;
+        sa.sin_port = port.to_be();
+        sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+        let r = libc::bind(fd, (&sa as *const libc::sockaddr_in).cast(), len);
+        let e = if r < 0 { errno() } else { 0 };
+        libc::close(fd);
+        e
+    }
+}
+
+#[test]
+fn cgroup_post_bind4_and_bind4_match_the_kernel() {
+    let (sock, sa) = (obj("sock"), obj("sock_addr"));
+    let post = fire(
+        &sock,
+        "post_bind4",
+        json!([{"type": "dgram", "src_ip": "127.0.0.1", "src_port": 47098},
+               {"type": "dgram", "src_ip": "127.0.0.1", "src_port": 47097}]),
+    );
+    let bind = fire(
+        &sa,
+        "bind4",
+        json!([{"ip": "127.0.0.1", "port": 47099, "type": "dgram"},
+               {"ip": "127.0.0.1", "port": 47096, "type": "dgram"},
+               {"ip": "127.0.0.1", "port": 82, "type": "dgram"},
+               {"ip": "127.0.0.1", "port": 81, "type": "dgram"}]),
+    );
+    let ours: Vec<i64> = post
+        .iter()
+        .chain(bind.iter())
+        .map(|r| action_errno(&r.action))
+        .collect();
+    assert_eq!(ours, vec![1, 0, 1, 0, 1, 0]);
+    let Some(cg) = test_cgroup() else {
+        return;
+    };
+    let _a = attach(&cg, &sock, "post_bind4");
+    let _b = attach(&cg, &sa, "bind4");
+    let k = in_cgroup(&cg, || {
+        [
+            bind_udp4(47098),
+            bind_udp4(47097),
+            bind_udp4(47099),
+            bind_udp4(47096),
+            bind_udp4(82),
+            bind_udp4(81),
+        ]
+    });
+    assert_eq!(k.to_vec(), ours);
 }

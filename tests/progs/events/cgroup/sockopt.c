@@ -3,7 +3,7 @@
  *             handled by the program (optlen -1: the kernel never sees them);
  *             SOL_IP/IP_TOS is denied with EPERM.
  * getsockopt: level 1234/optname 1 reports the 4-byte value 0x55 and turns
- *             the kernel's ENOPROTOOPT into success; SO_MARK reads are left
+ *             the kernel's EOPNOTSUPP into success; SO_MARK reads are left
  *             as the kernel returned them.
  */
 #include <linux/bpf.h>
