@@ -136,7 +136,11 @@ fn disasm_object(g: &GlobalOpts, path: &std::path::Path) -> Result<ExitCode> {
                     }
                     None => text,
                 };
-                ObjLine { index, text, source }
+                ObjLine {
+                    index,
+                    text,
+                    source,
+                }
             })
             .collect();
         programs.push(ObjProg {

@@ -238,3 +238,71 @@ fn prog_list_shows_programs_and_maps() {
     assert_eq!(v["maps"][0]["name"], "verdicts");
     assert_eq!(v["maps"][1]["type"], "hash");
 }
+
+#[test]
+fn fire_cgroup_device_sequence() {
+    let o = bpfbox(&[
+        "fire",
+        "tests/progs/events/cgroup/dev.o",
+        "--event",
+        "examples/events/cgroup_device.json",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let events = v.as_array().unwrap();
+    assert_eq!(events.len(), 6);
+    for e in events {
+        assert!(e["retval"].is_number() && e["action"].is_string(), "{e}");
+    }
+    // tests/progs/events/cgroup/dev.c: /dev/null (1:3) readable, writes to
+    // /dev/zero (1:5) refused.
+    assert_eq!(events[0]["action"], "allow");
+    assert_eq!(events[2]["action"], "deny: EPERM");
+    let bad = tmp("bad-event.json", br#"{"access": "read"}"#);
+    let o = bpfbox(&[
+        "fire",
+        "tests/progs/events/cgroup/dev.o",
+        "--event",
+        bad.to_str().unwrap(),
+    ]);
+    one_line_error(&o, "bad-event.json", "type");
+    let o = bpfbox(&[
+        "fire",
+        "examples/xdp_filter.o",
+        "--event",
+        "examples/events/cgroup_device.json",
+    ]);
+    one_line_error(&o, "cgroup_device.json", "does not drive");
+}
+
+#[test]
+fn types_lists_every_program_type() {
+    let o = bpfbox(&["types", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let all = v.as_array().unwrap();
+    assert_eq!(all.len(), 32);
+    for t in all {
+        for key in [
+            "name",
+            "sec_names",
+            "context",
+            "return_values",
+            "attach",
+            "test_run",
+            "bpfbox",
+        ] {
+            assert!(!t[key].is_null(), "{} lacks {key}", t["name"]);
+        }
+    }
+    let xdp = all
+        .iter()
+        .find(|t| t["name"] == "BPF_PROG_TYPE_XDP")
+        .unwrap();
+    assert_eq!(xdp["bpfbox"], "run");
+    let o = bpfbox(&["types", "cgroup_device"]);
+    assert!(stdout(&o).contains("bpf_cgroup_dev_ctx"), "{}", stdout(&o));
+    let o = bpfbox(&["types", "no_such_type"]);
+    assert_eq!(o.status.code(), Some(1));
+}
