@@ -1096,6 +1096,46 @@ fn raw_tracepoint_writable_buffer() {
 }
 
 #[test]
+fn every_format_file_of_the_running_kernel_parses() {
+    use bpfbox_runtime::events::tracefs::{FieldKind, Format};
+    let Ok(systems) = std::fs::read_dir("/sys/kernel/tracing/events") else {
+        println!("skipping: tracefs is not mounted");
+        return;
+    };
+    let mut n = 0;
+    for sys in systems.flatten() {
+        let Ok(events) = std::fs::read_dir(sys.path()) else {
+            continue;
+        };
+        for ev in events.flatten() {
+            let Ok(text) = std::fs::read_to_string(ev.path().join("format")) else {
+                continue;
+            };
+            let f = Format::parse(&text).unwrap_or_else(|e| panic!("{:?}: {e}", ev.path()));
+            // a string in every char array / __data_loc, 1 in every scalar
+            let mut vals = serde_json::Map::new();
+            for fl in &f.fields {
+                let v = match fl.kind {
+                    FieldKind::Scalar => json!(1),
+                    FieldKind::Array { chars: true, .. }
+                    | FieldKind::DataLoc { chars: true, .. } => {
+                        json!("x")
+                    }
+                    FieldKind::Array { .. } | FieldKind::DataLoc { .. } => json!([1]),
+                };
+                vals.insert(fl.name.clone(), v);
+            }
+            let rec = f
+                .layout(&vals, 1)
+                .unwrap_or_else(|e| panic!("{:?}: {e}", ev.path()));
+            assert!(rec.len() >= f.fixed_size());
+            n += 1;
+        }
+    }
+    assert!(n > 100, "{n} formats");
+}
+
+#[test]
 fn bad_events_name_the_cause() {
     let o = obj();
     let cases: &[(&str, serde_json::Value, &str)] = &[

@@ -25,7 +25,8 @@ pub enum FieldKind {
     /// An integer (or pointer) of the field's size.
     Scalar,
     /// A fixed array `TYPE name[N]`: `len` elements of `elem` bytes;
-    /// `chars` for `char`/`u8`-like strings.
+    /// `chars` for `char`/`u8`-like strings. `len` 0: a flexible array
+    /// member (`TYPE name[]`, size 0) whose value extends the record.
     Array {
         /// Element size in bytes.
         elem: u32,
@@ -131,6 +132,7 @@ fn parse_decl(decl: &str, size: u32) -> Result<(String, String, FieldKind), Even
             let len = count.parse::<u32>().ok().filter(|&n| n > 0);
             let (elem, len) = match len {
                 Some(n) if size.is_multiple_of(n) => (size / n, n),
+                _ if size == 0 => (c_type_size(ty.trim()).unwrap_or(1), 0),
                 _ if chars => (1, size),
                 _ => (size, 1),
             };
@@ -207,7 +209,10 @@ impl Format {
                 }
                 let offset = offset.ok_or_else(|| at("missing or bad offset"))?;
                 let size = size.ok_or_else(|| at("missing or bad size"))?;
-                if size == 0 || u64::from(offset) + u64::from(size) > RECORD_MAX as u64 {
+                let flexible = size == 0 && decl.trim_end().ends_with("[]");
+                if (size == 0 && !flexible)
+                    || u64::from(offset) + u64::from(size) > RECORD_MAX as u64
+                {
                     return Err(at("field outside the 8192-byte record"));
                 }
                 let (fname, c_type, kind) = parse_decl(decl, size)?;
@@ -282,6 +287,20 @@ impl Format {
                 }
                 FieldKind::Array { elem, len, chars } => {
                     let bytes = array_bytes(&v, *elem, *chars, &f.name)?;
+                    if *len == 0 {
+                        // a flexible array member (`char buf[]`, size 0)
+                        // extends the record
+                        let end = at + bytes.len();
+                        if end > RECORD_MAX {
+                            return Err(bad(format!(
+                                "field `{}`: the record would exceed {RECORD_MAX} bytes",
+                                f.name
+                            )));
+                        }
+                        rec.resize(rec.len().max(end), 0);
+                        rec[at..end].copy_from_slice(&bytes);
+                        continue;
+                    }
                     let cap = (elem * len) as usize;
                     if bytes.len() > cap {
                         return Err(bad(format!(
@@ -558,6 +577,20 @@ mod tests {
             .unwrap();
         let loc = u32::from_le_bytes(r[8..12].try_into().unwrap());
         assert_eq!((loc & 0xffff, loc >> 16), (16 - 12, 3));
+    }
+
+    #[test]
+    fn flexible_array_extends_the_record() {
+        let f = Format::parse(
+            "name: raw\nID: 9\nformat:\n\tfield:unsigned int id;\toffset:8;\tsize:4;\tsigned:0;\n\tfield:char buf[];\toffset:12;\tsize:0;\tsigned:0;\n",
+        )
+        .unwrap();
+        let r = f
+            .layout(json!({"buf": "hex:0102"}).as_object().unwrap(), 0)
+            .unwrap();
+        assert_eq!(r.len(), 14);
+        assert_eq!(&r[12..], [1, 2]);
+        assert!(Format::parse("field:int a;\toffset:8;\tsize:0;\tsigned:1;").is_err());
     }
 
     #[test]

@@ -34,9 +34,10 @@ enum Space {
 }
 
 /// The legacy helpers pick the space by address (x86-64 has
-/// non-overlapping address spaces: `bpf_probe_read_compat`).
+/// non-overlapping address spaces: `bpf_probe_read_compat` reads user
+/// memory below `TASK_SIZE`).
 fn compat_space(addr: u64) -> Space {
-    if addr < TASK_SIZE_MAX + 4096 {
+    if addr < TASK_SIZE_MAX {
         Space::User
     } else {
         Space::Kernel
