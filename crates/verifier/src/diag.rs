@@ -56,6 +56,10 @@ pub enum Code {
     DivByZero,
     /// Shift by a constant outside `0..width`.
     BadShift,
+    /// A stack access off `r10` that is not aligned to its size.
+    StackAlign,
+    /// A stack access off `r10` outside the 512-byte stack.
+    StackBounds,
 }
 
 impl Code {
@@ -73,6 +77,8 @@ impl Code {
         Code::FpArith,
         Code::DivByZero,
         Code::BadShift,
+        Code::StackAlign,
+        Code::StackBounds,
     ];
 
     /// The short name (`uninit_reg`).
@@ -90,6 +96,8 @@ impl Code {
             Code::FpArith => "fp_arith",
             Code::DivByZero => "div_by_zero",
             Code::BadShift => "bad_shift",
+            Code::StackAlign => "stack_align",
+            Code::StackBounds => "stack_bounds",
         }
     }
 
@@ -178,6 +186,17 @@ impl Code {
                  Shift amounts in registers are masked at run time instead. Runtimes following \
                  the bpf_conformance suite mask immediates too, so this check is off in \
                  `Options::conformance`."
+            }
+            Code::StackAlign => {
+                "Loads, stores and atomics on the stack must be aligned to their size, \
+                 whatever the CPU allows: the verifier's tracking of stack slots relies on it \
+                 (`check_ptr_alignment` in kernel/bpf/verifier.c; \"misaligned stack access\")."
+            }
+            Code::StackBounds => {
+                "The stack is 512 bytes (MAX_BPF_STACK) just below the frame pointer: an \
+                 access off `r10` must lie within `r10 - 512` .. `r10 - 1` \
+                 (`check_stack_access_within_bounds`; \"invalid read from stack\", \
+                 \"invalid write to stack\")."
             }
         }
     }

@@ -13,12 +13,22 @@
 //! - 32-bit: everything except `=`, sign-extending `=` and `-=` ("32-bit
 //!   pointer arithmetic prohibited").
 //!
+//! And loads, stores and atomics addressed directly off `r10`: they must be
+//! aligned to their size ("misaligned stack access", `check_ptr_alignment`
+//! is always strict for the stack) and stay inside the 512-byte stack below
+//! `r10` ("invalid read from stack" / "invalid write to stack",
+//! `check_stack_access_within_bounds`). Reading stack that was never
+//! written is allowed for a privileged loader, as here.
+//!
 //! Copies of `r10` in other registers are not followed (that needs the
 //! type tracking of the full verifier).
 
 use crate::diag::{Code, Diagnostic, Label};
 use crate::flow::Flow;
-use bpfbox_isa::{AluOp, Insn, Src, Width, FP};
+use bpfbox_isa::{AluOp, AtomicOp, Insn, Size, Src, Width, FP};
+
+/// Bytes of stack below `r10` (`MAX_BPF_STACK`).
+pub(crate) const STACK_SIZE: i64 = 512;
 
 /// The kernel's spelling of an ALU operator (`bpf_alu_string`).
 fn alu_str(op: AluOp) -> &'static str {
@@ -44,6 +54,9 @@ fn alu_str(op: AluOp) -> &'static str {
 pub(crate) fn check(insns: &[Insn], flow: &Flow, out: &mut Vec<(usize, usize, Diagnostic)>) {
     for (pc, st) in flow.states.iter().enumerate() {
         let Some(st) = st else { continue };
+        if let Some(d) = stack_access(&insns[pc], pc) {
+            out.push((pc, 60, d));
+        }
         let Insn::Alu {
             width,
             op,
@@ -86,9 +99,116 @@ pub(crate) fn check(insns: &[Insn], flow: &Flow, out: &mut Vec<(usize, usize, Di
     }
 }
 
+/// The stack access of `insn` when its base is `r10`: (size, offset,
+/// whether the kernel checks it as a write first).
+fn fp_access(insn: &Insn) -> Option<(Size, i16, bool)> {
+    match *insn {
+        Insn::Load {
+            size, src: FP, off, ..
+        } => Some((size, off, false)),
+        Insn::Store {
+            size, dst: FP, off, ..
+        } => Some((size, off, true)),
+        Insn::Atomic {
+            size,
+            op: AtomicOp::LoadAcquire,
+            src: FP,
+            off,
+            ..
+        } => Some((size, off, false)),
+        Insn::Atomic {
+            size,
+            op: AtomicOp::StoreRelease,
+            dst: FP,
+            off,
+            ..
+        } => Some((size, off, true)),
+        // read-modify-write: the kernel checks the read first
+        Insn::Atomic {
+            size,
+            op,
+            dst: FP,
+            off,
+            ..
+        } if op != AtomicOp::LoadAcquire => Some((size, off, false)),
+        _ => None,
+    }
+}
+
+fn stack_access(insn: &Insn, pc: usize) -> Option<Diagnostic> {
+    let (size, off, write) = fp_access(insn)?;
+    let (n, off) = (size.bytes() as i64, off as i64);
+    let at = if off < 0 {
+        format!("`r10 - {}`", -off)
+    } else {
+        format!("`r10 + {off}`")
+    };
+    if off.rem_euclid(n) != 0 {
+        return Some(
+            Diagnostic::error(
+                Code::StackAlign,
+                format!("misaligned {n}-byte stack access at {at}"),
+                Label::new(pc, format!("offset {off} is not a multiple of {n}")),
+            )
+            .with_help("stack accesses must be aligned to their size")
+            .with_kernel(format!("misaligned stack access off 0+0+{off} size {n}")),
+        );
+    }
+    if off < -STACK_SIZE || off + n > 0 {
+        let kernel = if write {
+            format!("invalid write to stack R10 off={off} size={n}")
+        } else {
+            format!("invalid read from stack R10 off={off} size={n}")
+        };
+        return Some(
+            Diagnostic::error(
+                Code::StackBounds,
+                format!("{n}-byte stack access at {at} is outside the stack"),
+                Label::new(
+                    pc,
+                    format!("the stack is `r10 - {STACK_SIZE}` to `r10 - 1`"),
+                ),
+            )
+            .with_help(format!(
+                "the BPF stack is {STACK_SIZE} bytes just below `r10`"
+            ))
+            .with_kernel(kernel),
+        );
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stack_offsets() {
+        let st = |off: i16| Insn::Store {
+            size: Size::DW,
+            dst: FP,
+            off,
+            src: Src::Imm(0),
+        };
+        assert!(stack_access(&st(-8), 0).is_none());
+        assert!(stack_access(&st(-512), 0).is_none());
+        assert_eq!(
+            stack_access(&st(-520), 0).map(|d| d.code),
+            Some(Code::StackBounds)
+        );
+        assert_eq!(
+            stack_access(&st(0), 0).map(|d| d.code),
+            Some(Code::StackBounds)
+        );
+        assert_eq!(
+            stack_access(&st(-4), 0).map(|d| d.code),
+            Some(Code::StackAlign)
+        );
+        assert_eq!(
+            stack_access(&st(-521), 0).map(|d| d.code),
+            Some(Code::StackAlign)
+        );
+    }
 
     #[test]
     fn kernel_operator_spelling() {

@@ -75,7 +75,7 @@ pub(crate) fn check(
                         ),
                     )
                     .with_help(format!(
-                        "the hardware masks the amount to {masked}; write that if it is meant"
+                        "run-time masking would shift by {masked}; write that if it is meant"
                     ))
                     .with_suggestion(Suggestion {
                         insn: pc,

@@ -151,10 +151,15 @@ fn random_function(
                 },
                 (None, false) => Insn::Call { helper: 7 },
             },
+            // Stack stores, now and then misaligned or out of the stack.
             85..=93 => Insn::Store {
                 size: bpfbox_isa::Size::DW,
                 dst: 10,
-                off: -8,
+                off: if rng.chance(90) {
+                    -8
+                } else {
+                    [-4, -12, 0, -520, -512, 8][rng.below(6)]
+                },
                 src: Src::Reg(reg(rng)),
             },
             94..=95 => Insn::Neg {
@@ -320,7 +325,7 @@ fn random_scalar_programs_agree_with_the_kernel() {
             (Err(d), Err(log)) => {
                 both_refuse += 1;
                 let (msg, at) = kernel_error(&log);
-                let known = ["!read_ok", "div by zero", "invalid shift"];
+                let known = ["!read_ok", "div by zero", "invalid shift", "stack"];
                 if !known.iter().any(|k| msg.contains(k)) {
                     panic!("case {case}: unexpected kernel refusal {msg:?}");
                 }
