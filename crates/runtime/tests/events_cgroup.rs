@@ -960,3 +960,54 @@ fn cgroup_post_bind4_and_bind4_match_the_kernel() {
     });
     assert_eq!(k.to_vec(), ours);
 }
+
+#[test]
+fn cgroup_sock_addr_connect6_with_bpf_bind_matches_the_kernel() {
+    let o = obj("sock_addr");
+    let ours = fire(&o, "connect6", json!({"ip": "::2", "port": 47010}));
+    assert_eq!(ours[0].action, "allow: connect to [::1]:47011");
+    let Some(cg) = test_cgroup() else {
+        return;
+    };
+    let listener = match std::net::TcpListener::bind("[::1]:47011") {
+        Ok(l) => l,
+        Err(e) => {
+            println!("skipping kernel comparison: cannot listen on [::1]:47011: {e}");
+            return;
+        }
+    };
+    let _kp = attach(&cg, &o, "connect6");
+    let k = in_cgroup(&cg, || {
+        // SAFETY: socket calls on local sockaddr_in6 values.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET6, libc::SOCK_STREAM, 0);
+            let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
+            sa.sin6_family = libc::AF_INET6 as u16;
+            sa.sin6_port = 47010u16.to_be();
+            sa.sin6_addr.s6_addr[15] = 2;
+            let len = std::mem::size_of::<libc::sockaddr_in6>() as u32;
+            let r = libc::connect(fd, (&sa as *const libc::sockaddr_in6).cast(), len);
+            let e = if r < 0 { errno() } else { 0 };
+            let mut peer: libc::sockaddr_in6 = std::mem::zeroed();
+            let mut plen = len;
+            libc::getpeername(fd, (&mut peer as *mut libc::sockaddr_in6).cast(), &mut plen);
+            let mut me: libc::sockaddr_in6 = std::mem::zeroed();
+            let mut mlen = len;
+            libc::getsockname(fd, (&mut me as *mut libc::sockaddr_in6).cast(), &mut mlen);
+            libc::close(fd);
+            [
+                e,
+                i64::from(peer.sin6_addr.s6_addr[15]),
+                i64::from(u16::from_be(peer.sin6_port)),
+                i64::from(me.sin6_addr.s6_addr[15]),
+            ]
+        }
+    });
+    drop(listener);
+    assert_eq!(k[0], 0, "connect to [::2]:47010 failed: errno {}", k[0]);
+    assert_eq!((k[1], k[2]), (1, 47011), "landed on [::1]:47011");
+    assert_eq!(json!(k[2]), ours[0].effects["port"]);
+    // the local address bpf_bind chose is the one bpfbox recorded
+    assert_eq!(ours[0].effects["calls"][0]["ip"], "::1");
+    assert_eq!(k[3], 1);
+}
