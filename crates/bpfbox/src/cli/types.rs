@@ -44,12 +44,17 @@ impl super::output::Report for All {
 }
 
 #[derive(Serialize)]
-#[serde(transparent)]
-struct One(TypeInfo);
+struct One {
+    #[serde(flatten)]
+    info: TypeInfo,
+    /// The JSON event `bpfbox fire` takes for this type, documented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_schema: Option<&'static str>,
+}
 
 impl super::output::Report for One {
     fn text(&self, w: &mut dyn Write) -> io::Result<()> {
-        let t = &self.0;
+        let t = &self.info;
         writeln!(w, "{} ({}, id {})", t.name, t.short, t.id)?;
         writeln!(w, "\nUse cases:\n  {}", t.use_cases)?;
         writeln!(w, "\nHook:\n  {}", t.hook)?;
@@ -111,7 +116,11 @@ impl super::output::Report for One {
             },
             t.test_run.detail
         )?;
-        writeln!(w, "bpfbox: {}", t.bpfbox)
+        writeln!(w, "bpfbox: {}", t.bpfbox)?;
+        if let Some(schema) = self.event_schema {
+            writeln!(w, "\nEvent for `bpfbox fire`:\n{schema}")?;
+        }
+        Ok(())
     }
 }
 
@@ -120,7 +129,15 @@ pub fn run(g: &GlobalOpts, a: TypesArgs) -> Result<ExitCode> {
         None => print(g, &All(bpfbox::types::all()))?,
         Some(n) => {
             let spec = bpfbox_progtype::by_name(&n)?;
-            print(g, &One(bpfbox::types::info(spec)))?
+            let event_schema =
+                bpfbox_runtime::events::driver_for(spec.id()).map(|d| d.schema);
+            print(
+                g,
+                &One {
+                    info: bpfbox::types::info(spec),
+                    event_schema,
+                },
+            )?
         }
     }
     Ok(ExitCode::SUCCESS)
