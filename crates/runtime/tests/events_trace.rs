@@ -6,7 +6,9 @@
 //!   contents, reading this process's own memory, which bpfbox gets as
 //!   its memory image).
 //! * TRACEPOINT: programs attached for real (perf_event_open) to
-//!   syscalls/sys_enter_openat and sched/sched_switch of this thread; the
+//!   syscalls/sys_enter_openat, raw_syscalls/sys_enter (an array field),
+//!   sched/sched_switch and sched/sched_process_exec (a __data_loc
+//!   string) of this thread; the
 //!   map contents they leave must equal what bpfbox leaves for the same
 //!   event laid out from the shipped format file.
 //! * KPROBE: no kprobe PMU here (CONFIG_KPROBES=n); the program is
@@ -648,6 +650,46 @@ fn set_target(o: &bpfbox_object::Object, maps: &[bpfbox_kernel::KernelMap]) {
     maps[map_idx(o).0]
         .update(&31u32.to_le_bytes(), &tid.to_le_bytes(), 0)
         .unwrap();
+}
+
+#[test]
+fn tracepoint_array_field_matches_kernel() {
+    let o = obj();
+    let args = [11u64, 22, 33, 44, 55, 66];
+    let (mut host, prog) = bpfbox_prog(&o, "tp_sys_enter");
+    let t = this_task();
+    host.maps[map_idx(&o).0]
+        .update(&31u32.to_le_bytes(), &u64::from(t.pid).to_le_bytes(), 0)
+        .unwrap();
+    let ev = json!({"tracepoint": "raw_syscalls/sys_enter", "task": {"pid": t.pid, "tgid": t.tgid},
+                    "fields": {"id": 110, "args": args}});
+    let r = fire_all(&prog, &mut host, &ev).unwrap();
+    assert_eq!(r[0].retval, 1);
+    let bd = bpfbox_dump(&host);
+    assert_eq!(bd.0[..7], [110, 11, 22, 33, 44, 55, 66]);
+    if !kernel_ok() {
+        return;
+    }
+    let maps = kernel_maps(&o);
+    set_target(&o, &maps);
+    let kp = kernel_load(&o, &maps, "tp_sys_enter").unwrap();
+    let ran = with_tracepoint(&kp, "raw_syscalls/sys_enter", || {
+        // SAFETY: getppid ignores its (extra) arguments.
+        unsafe {
+            libc::syscall(
+                libc::SYS_getppid,
+                args[0],
+                args[1],
+                args[2],
+                args[3],
+                args[4],
+                args[5],
+            )
+        };
+    });
+    if ran.is_some() {
+        assert_eq!(kernel_dump(&maps).0, bd.0);
+    }
 }
 
 fn hex(b: &[u8]) -> String {

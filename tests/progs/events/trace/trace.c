@@ -207,6 +207,29 @@ int tp_switch(struct switch_args *ctx)
 	return 0;
 }
 
+struct sys_enter_args {
+	__u64 hdr;
+	long id;
+	unsigned long args[6];
+};
+
+/* getppid (110) of the target thread: the syscall number and all six
+ * argument registers, an array field of the record */
+SEC("tracepoint/raw_syscalls/sys_enter")
+int tp_sys_enter(struct sys_enter_args *ctx)
+{
+	if ((__u32)bpf_get_current_pid_tgid() != target_tid() || ctx->id != 110)
+		return 0;
+	put(0, ctx->id);
+	put(1, ctx->args[0]);
+	put(2, ctx->args[1]);
+	put(3, ctx->args[2]);
+	put(4, ctx->args[3]);
+	put(5, ctx->args[4]);
+	put(6, ctx->args[5]);
+	return 1;
+}
+
 struct exec_args {
 	__u64 hdr;
 	__u32 filename_loc;
