@@ -147,6 +147,15 @@ fn option_checks(insns: &[Insn], opts: &Options, out: &mut Vec<Diagnostic>) {
                 .with_help("call the helper by its id (`call N`) or the function by its offset (`call pc+N`)")
                 .with_kernel("unknown opcode 8d"),
             ),
+            Insn::LdAbs { .. } | Insn::LdInd { .. } if !opts.allow_ld_abs => out.push(
+                Diagnostic::error(
+                    Code::LdAbs,
+                    "legacy packet load in a program type without them",
+                    Label::new(pc, "`LD_ABS`/`LD_IND` need an skb"),
+                )
+                .with_help("read packet data through the context (`data`, `data_end`) instead")
+                .with_kernel("BPF_LD_[ABS|IND] instructions not allowed for this program type"),
+            ),
             Insn::CallLocal { .. } | Insn::LdImm64 { value: LdImm64::Func(_), .. }
                 if !opts.allow_local_calls =>
             {

@@ -48,6 +48,8 @@ pub enum Code {
     LocalCall,
     /// `callx` while it is not allowed.
     Callx,
+    /// `LD_ABS`/`LD_IND` in a program type without them.
+    LdAbs,
     /// A register is read before it is written (`R%d !read_ok`).
     UninitReg,
     /// Arithmetic on the frame pointer that the kernel refuses.
@@ -73,6 +75,7 @@ impl Code {
         Code::CallDepth,
         Code::LocalCall,
         Code::Callx,
+        Code::LdAbs,
         Code::UninitReg,
         Code::FpArith,
         Code::DivByZero,
@@ -92,6 +95,7 @@ impl Code {
             Code::CallDepth => "call_depth",
             Code::LocalCall => "local_call",
             Code::Callx => "callx",
+            Code::LdAbs => "ld_abs",
             Code::UninitReg => "uninit_reg",
             Code::FpArith => "fp_arith",
             Code::DivByZero => "div_by_zero",
@@ -158,6 +162,13 @@ impl Code {
                 "`callx reg` (BPF_JMP | BPF_CALL | BPF_X) calls through a register. RFC 9669 \
                  lists it, but the Linux verifier refuses it as an unknown opcode. It is allowed \
                  only when the caller's options say so."
+            }
+            Code::LdAbs => {
+                "The legacy packet loads `LD_ABS` and `LD_IND` read the packet of the socket \
+                 buffer in `r6`; the kernel allows them only for program types that run on an skb \
+                 (socket filter, tc classifier and action: `may_access_skb` in \
+                 kernel/bpf/verifier.c). Other types read packet data through their context \
+                 (`data`/`data_end`) or helpers such as `bpf_skb_load_bytes`."
             }
             Code::UninitReg => {
                 "A register is read on some path before anything was written to it. At program \

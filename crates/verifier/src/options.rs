@@ -83,6 +83,11 @@ pub struct Options {
     /// them: "invalid shift %d"; the bpf_conformance suite has tests such
     /// as `lsh32-imm-high.data` that expect the amount to be masked).
     pub allow_out_of_range_shifts: bool,
+    /// Accept the legacy packet loads `LD_ABS`/`LD_IND`. The kernel allows
+    /// them only for program types that may access an skb
+    /// (`may_access_skb`: socket filter, tc classifier and action); the
+    /// program-type layer clears this for the others.
+    pub allow_ld_abs: bool,
 }
 
 impl Options {
@@ -97,6 +102,7 @@ impl Options {
             allow_loops: true,
             helper_args: None,
             allow_out_of_range_shifts: false,
+            allow_ld_abs: true,
         }
     }
 

@@ -26,11 +26,16 @@ pub fn kernel_available() -> bool {
 /// Loads `insns` as a privileged SOCKET_FILTER. `Ok(())` if accepted, the
 /// verifier log if refused; `None` when the kernel is unavailable.
 pub fn kernel_load(insns: &[Insn]) -> Option<Result<(), String>> {
+    kernel_load_as(bpfbox_kernel::consts::prog_type::SOCKET_FILTER, insns)
+}
+
+/// [`kernel_load`] as another program type.
+pub fn kernel_load_as(prog_type: u32, insns: &[Insn]) -> Option<Result<(), String>> {
     if !kernel_available() {
         return None;
     }
     let raw = bpfbox_isa::encode(insns).expect("encodes");
-    let r = bpfbox_kernel::ProgLoad::new(bpfbox_kernel::consts::prog_type::SOCKET_FILTER, &raw)
+    let r = bpfbox_kernel::ProgLoad::new(prog_type, &raw)
         .log_level(1)
         .load();
     Some(match r {

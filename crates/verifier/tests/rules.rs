@@ -380,3 +380,17 @@ fn constant_tracking_matches_the_kernel() {
         }
     }
 }
+
+#[test]
+fn ld_abs_needs_an_skb_program_type() {
+    let p = prog("r6 = r1; r0 = *(u8 *)skb[0]; exit");
+    let mut o = Options::kernel();
+    o.allow_ld_abs = false;
+    let d = check(&p, &o).unwrap_err();
+    assert_eq!(d[0].code, Code::LdAbs);
+    let k = d[0].kernel.clone().unwrap_or_default();
+    if let Some(r) = crate::common::kernel_load_as(bpfbox_kernel::consts::prog_type::XDP, &p) {
+        let log = r.unwrap_err();
+        assert!(log.contains(&k), "{log}");
+    }
+}
