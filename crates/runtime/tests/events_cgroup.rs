@@ -1011,3 +1011,165 @@ fn cgroup_sock_addr_connect6_with_bpf_bind_matches_the_kernel() {
     assert_eq!(ours[0].effects["calls"][0]["ip"], "::1");
     assert_eq!(k[3], 1);
 }
+
+#[test]
+fn cgroup_recvmsg4_report_matches_the_kernel() {
+    let o = obj("sock_addr");
+    let ours = fire(
+        &o,
+        "recvmsg4",
+        json!([{"ip": "127.0.0.1", "port": 47011}, {"ip": "127.0.0.1", "port": 47015}]),
+    );
+    assert_eq!(ours[0].action, "report 127.0.0.2:47010");
+    assert_eq!(ours[1].action, "report 127.0.0.1:47015");
+    let Some(cg) = test_cgroup() else {
+        return;
+    };
+    let _kp = attach(&cg, &o, "recvmsg4");
+    let k = in_cgroup(&cg, || {
+        // SAFETY: socket calls on local sockaddr_in values.
+        unsafe {
+            let len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+            let addr = |port: u16| {
+                let mut sa: libc::sockaddr_in = std::mem::zeroed();
+                sa.sin_family = libc::AF_INET as u16;
+                sa.sin_port = port.to_be();
+                sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+                sa
+            };
+            let udp = |port: u16| {
+                let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+                let sa = addr(port);
+                if libc::bind(fd, (&sa as *const libc::sockaddr_in).cast(), len) != 0 {
+                    return -1;
+                }
+                fd
+            };
+            let (a, b, rx) = (udp(47011), udp(47015), udp(47016));
+            if a < 0 || b < 0 || rx < 0 {
+                return [-1, errno(), 0, 0, 0];
+            }
+            let to = addr(47016);
+            let mut out = [0i64; 5];
+            for (i, fd) in [a, b].into_iter().enumerate() {
+                libc::sendto(
+                    fd,
+                    b"x".as_ptr().cast(),
+                    1,
+                    0,
+                    (&to as *const libc::sockaddr_in).cast(),
+                    len,
+                );
+                let mut from: libc::sockaddr_in = std::mem::zeroed();
+                let mut flen = len;
+                let mut buf = [0u8; 4];
+                libc::recvfrom(
+                    rx,
+                    buf.as_mut_ptr().cast(),
+                    4,
+                    0,
+                    (&mut from as *mut libc::sockaddr_in).cast(),
+                    &mut flen,
+                );
+                out[1 + 2 * i] = i64::from(u32::from_be(from.sin_addr.s_addr));
+                out[2 + 2 * i] = i64::from(u16::from_be(from.sin_port));
+            }
+            for fd in [a, b, rx] {
+                libc::close(fd);
+            }
+            out
+        }
+    });
+    assert_eq!(k[0], 0, "UDP setup failed: errno {}", k[1]);
+    let show =
+        |ip: i64, port: i64| format!("report {}:{port}", std::net::Ipv4Addr::from(ip as u32));
+    assert_eq!(show(k[1], k[2]), ours[0].action);
+    assert_eq!(show(k[3], k[4]), ours[1].action);
+}
+
+/// Wrong shapes are one-line errors naming the cause, for every driver.
+#[test]
+fn malformed_events_are_one_clear_line() {
+    let cases: &[(&str, &str, Value)] = &[
+        ("dev", "dev_policy", json!("read")),
+        (
+            "dev",
+            "dev_policy",
+            json!({"access": "read", "type": "char", "major": 1}),
+        ),
+        (
+            "dev",
+            "dev_policy",
+            json!({"access": "read", "type": "char", "major": "x", "minor": 1}),
+        ),
+        (
+            "dev",
+            "dev_policy",
+            json!({"access": 2, "type": "char", "major": 1, "minor": 1}),
+        ),
+        (
+            "dev",
+            "dev_policy",
+            json!({"access": "read", "type": "char", "major": 1, "minor": 1, "pid": 3}),
+        ),
+        (
+            "dev",
+            "dev_policy",
+            json!({"access": "read", "type": "char", "major": 1, "minor": 1, "task": 3}),
+        ),
+        ("sock", "sock_create", json!({"family": "ipx"})),
+        ("sock", "sock_create", json!({"mark": -1})),
+        ("sock", "post_bind4", json!({"src_ip": "1.2.3"})),
+        ("sock_addr", "connect4", json!({"ip": "::1"})),
+        ("sock_addr", "connect4", json!({"ip": 5})),
+        ("sock_addr", "connect4", json!({"port": "http"})),
+        ("sock_addr", "connect4", json!({"sockopts": {"level": 1}})),
+        (
+            "sock_addr",
+            "connect4",
+            json!({"sockopts": [{"level": 1, "optname": 36}]}),
+        ),
+        (
+            "sock_addr",
+            "recvmsg4",
+            json!({"ip": "1.1.1.1", "msg_src_ip": "1.1.1.1"}),
+        ),
+        ("sysctl", "sysctl_policy", json!({"current": "1"})),
+        ("sysctl", "sysctl_policy", json!({"name": 7})),
+        (
+            "sysctl",
+            "sysctl_policy",
+            json!({"name": "a", "new_value": 1}),
+        ),
+        ("sockopt", "set_opt", json!({"level": "SOL_SOCKET"})),
+        (
+            "sockopt",
+            "set_opt",
+            json!({"level": 1, "optname": 36, "optval": [1, 2]}),
+        ),
+        (
+            "sockopt",
+            "set_opt",
+            json!({"level": 1, "optname": 36, "retval": -1}),
+        ),
+        (
+            "sockopt",
+            "get_opt",
+            json!({"level": 1, "optname": 36, "retval": 5}),
+        ),
+        (
+            "sockopt",
+            "get_opt",
+            json!({"level": 1, "optname": 36, "sk": []}),
+        ),
+    ];
+    for (object, prog, ev) in cases {
+        let (p, mut host) = bpfbox_prog(&obj(object), prog);
+        let e = fire_all(&p, &mut host, ev).expect_err(&format!("{prog} accepted {ev}"));
+        let msg = e.to_string();
+        assert!(
+            !msg.is_empty() && !msg.contains('\n'),
+            "{prog} {ev}: {msg:?}"
+        );
+    }
+}
