@@ -81,7 +81,9 @@ pub(crate) fn callee(insn: &Insn) -> Option<usize> {
 pub(crate) fn check(insns: &[Insn], opts: &Options, out: &mut Vec<Diagnostic>) -> Option<Cfg> {
     let cfg = layout(insns);
     let before = out.len();
-    option_checks(insns, opts, out);
+    // Kernel order: bpf-to-bpf calls are refused while functions are
+    // collected; `callx` and packet loads only when the walk reaches them.
+    option_checks(insns, opts, out, true);
     structure(insns, &cfg, out);
     if out[before..]
         .iter()
@@ -91,6 +93,7 @@ pub(crate) fn check(insns: &[Insn], opts: &Options, out: &mut Vec<Diagnostic>) -
     }
     reachability(insns, opts, &cfg, out);
     call_depth(insns, &cfg, out);
+    option_checks(insns, opts, out, false);
     Some(cfg)
 }
 
@@ -135,8 +138,21 @@ fn layout(insns: &[Insn]) -> Cfg {
     Cfg { funcs, func_of }
 }
 
-fn option_checks(insns: &[Insn], opts: &Options, out: &mut Vec<Diagnostic>) {
+/// Forms the options forbid: bpf-to-bpf calls when `early`, `callx` and
+/// packet loads otherwise.
+fn option_checks(insns: &[Insn], opts: &Options, out: &mut Vec<Diagnostic>, early: bool) {
     for (pc, insn) in insns.iter().enumerate() {
+        let is_call = matches!(
+            insn,
+            Insn::CallLocal { .. }
+                | Insn::LdImm64 {
+                    value: LdImm64::Func(_),
+                    ..
+                }
+        );
+        if is_call != early {
+            continue;
+        }
         match insn {
             Insn::CallX { reg } if !opts.allow_callx => out.push(
                 Diagnostic::error(

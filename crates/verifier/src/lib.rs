@@ -15,13 +15,16 @@
 //! 1. `cfg`: functions (`check_subprogs`), jumps that leave their
 //!    function, the last instruction of each function (stops here if
 //!    either fails), unreachable instructions and back-edges (`check_cfg`),
-//!    call nesting;
+//!    call nesting, and the forms the options forbid (bpf-to-bpf calls,
+//!    `callx`, `LD_ABS`/`LD_IND`);
 //! 2. `regs` over the dataflow of `flow`: reads of uninitialised
 //!    registers ("R%d !read_ok"), with the kernel's dead-branch pruning for
 //!    known constants;
 //! 3. `imm`: immediates the kernel refuses (division by 0, shifts out of
 //!    range);
-//! 4. `fp`: ALU operations on the frame pointer the kernel refuses.
+//! 4. `fp`: ALU operations on the frame pointer the kernel refuses, and
+//!    loads/stores/atomics off `r10` that are misaligned or outside the
+//!    512-byte stack.
 //!
 //! Diagnostics are sorted so that the first one is the error the kernel
 //! would report: structural ones first, then by an approximation of the
@@ -36,8 +39,11 @@
 //!
 //! Every rule is checked against the running kernel in `tests/tests.rs`.
 //! What this layer does not do (the abstract-interpretation verifier that
-//! comes next): pointer types, memory access bounds, helper argument
-//! types, return value ranges, loop termination, stack depth.
+//! comes next): pointer types, memory access bounds other than direct
+//! `r10` offsets, helper argument types, return value ranges, loop
+//! termination, stack depth, reference tracking. Callbacks
+//! (`BPF_PSEUDO_FUNC`) are assumed to receive `r1`-`r5`, as the helper that
+//! runs them is not known here.
 //!
 //! # Growing into the full verifier
 //!
