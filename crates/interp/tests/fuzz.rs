@@ -219,8 +219,17 @@ fn make_decodable(slots: &mut [RawInsn]) {
     }
 }
 
+/// 3000 cases per property unless `PROPTEST_CASES` says otherwise (e.g. a
+/// handful under Miri).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 8..256)) {
