@@ -1053,6 +1053,37 @@ fn perf_and_ringbuf_output_are_reported() {
 }
 
 #[test]
+fn send_signal_matches_kernel() {
+    let o = obj();
+    let (mut host, prog) = bpfbox_prog(&o, "rtp_signal");
+    let r = fire_all(&prog, &mut host, &json!({})).unwrap();
+    assert_eq!(
+        r[0].effects["signals"],
+        json!([{"signal": 23, "to": "thread"}, {"signal": 23, "to": "process"}])
+    );
+    let bd = bpfbox_dump(&host);
+    assert_eq!(
+        bd.0[..4].iter().map(|&v| v as i64).collect::<Vec<_>>(),
+        [0, -22, 0, 0]
+    );
+    let (mut host, prog) = bpfbox_prog(&o, "rtp_signal");
+    let r = fire_all(&prog, &mut host, &json!({"task": {"pid": 1}})).unwrap();
+    assert!(r[0].effects.get("signals").is_none());
+    assert!(
+        bpfbox_dump(&host).0[..4].iter().all(|&v| v as i64 == -1),
+        "never to init"
+    );
+    if !kernel_ok() {
+        return;
+    }
+    let maps = kernel_maps(&o);
+    let kp = kernel_load(&o, &maps, "rtp_signal").unwrap();
+    // SIGURG's default action is to ignore it
+    run_k(&kp, &TestRunInput::default(), false).unwrap();
+    assert_eq!(kernel_dump(&maps).0, bd.0);
+}
+
+#[test]
 fn get_stack_without_call_chains() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "kp_stack");

@@ -58,6 +58,9 @@ pub struct TracingState {
     pub func_ip: u64,
     /// `bpf_perf_prog_read_value`: counter, enabled, running.
     pub perf_value: [u64; 3],
+    /// Signals `bpf_send_signal(_thread)` sent: (signal, to the thread
+    /// only).
+    pub signals: Vec<(u32, bool)>,
 }
 
 /// Why a memory-image read failed (the helper's negative errno).
@@ -81,6 +84,7 @@ impl Default for TracingState {
             cookie: 0,
             func_ip: 0,
             perf_value: [0; 3],
+            signals: Vec::new(),
         }
     }
 }
@@ -293,7 +297,9 @@ pub fn apply_common(
 /// `perf_event_output: [{map, cpu, index, data}]` (perf_event_array slots
 /// are open on every CPU, as libbpf's perf buffer does) and
 /// `ringbuf: [{map, data}]` (records consumed after the event), `data` in
-/// hex, `map` the map's name.
+/// hex, `map` the map's name; `signals: [{signal, to}]` from
+/// `bpf_send_signal` (`to` = `process`) and `bpf_send_signal_thread`
+/// (`thread`).
 pub fn run_event(
     prog: &LoadedProgram,
     host: &mut HostState,
@@ -322,7 +328,11 @@ pub fn run_event_with(
     }
     let trace_before = host.trace.len();
     let run = run_with_ctx(prog, host, ctx, extra);
-    let _ = host.event.take::<TracingState>();
+    let signals = host
+        .event
+        .take::<TracingState>()
+        .map(|st| st.signals)
+        .unwrap_or_default();
     let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
     let trace = host.trace.split_off(trace_before);
     let mut effects = Map::new();
@@ -345,6 +355,15 @@ pub fn run_event_with(
     }
     if !ring.is_empty() {
         effects.insert("ringbuf".into(), Value::Array(ring));
+    }
+    if !signals.is_empty() {
+        let list = signals
+            .iter()
+            .map(|&(sig, thread)| {
+                json!({"signal": sig, "to": if thread { "thread" } else { "process" }})
+            })
+            .collect();
+        effects.insert("signals".into(), Value::Array(list));
     }
     Ok(EventOutcome {
         retval: run.retval,

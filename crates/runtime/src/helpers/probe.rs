@@ -332,6 +332,38 @@ fn perf_prog_read_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
+/// `_NSIG` on x86-64.
+const NSIG: u64 = 64;
+const EPERM: i32 = 1;
+
+/// `bpf_send_signal_common`: no signal to init (`-EPERM`), an invalid
+/// signal number is `-EINVAL`; otherwise the signal is recorded for the
+/// event's report (signal 0 only checks) and 0 returned.
+fn send_signal_common(vm: &mut HostVm<'_>, sig: u64, thread: bool) -> Result<u64, Trap> {
+    if vm.host.task.tgid == 1 {
+        return Ok(neg(EPERM));
+    }
+    if sig > NSIG {
+        return Ok(neg(EINVAL));
+    }
+    if sig != 0 {
+        if let Some(st) = vm.host.event.get_mut::<TracingState>() {
+            st.signals.push((sig as u32, thread));
+        }
+    }
+    Ok(0)
+}
+
+/// `bpf_send_signal(sig)`: to the current process.
+fn send_signal(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    send_signal_common(vm, a[0] as u32 as u64, false)
+}
+
+/// `bpf_send_signal_thread(sig)`: to the current thread.
+fn send_signal_thread(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    send_signal_common(vm, a[0] as u32 as u64, true)
+}
+
 /// (id, name, implementation).
 pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (4, "probe_read", probe_read),
@@ -340,6 +372,8 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (45, "probe_read_str", probe_read_str),
     (56, "perf_prog_read_value", perf_prog_read_value),
     (67, "get_stack", get_stack),
+    (109, "send_signal", send_signal),
+    (117, "send_signal_thread", send_signal_thread),
     (112, "probe_read_user", probe_read_user),
     (113, "probe_read_kernel", probe_read_kernel),
     (114, "probe_read_user_str", probe_read_user_str),

@@ -131,6 +131,17 @@ int rtp_writable(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* signal 0 only checks; SIGURG (23) is ignored by default; 65 is invalid */
+SEC("raw_tp/sys_enter")
+int rtp_signal(struct bpf_raw_tracepoint_args *ctx)
+{
+	put(0, bpf_send_signal(0));
+	put(1, bpf_send_signal(65));
+	put(2, bpf_send_signal_thread(23));
+	put(3, bpf_send_signal(23));
+	return 0;
+}
+
 /* ---- syscall ---- */
 
 struct sys_args {
