@@ -190,8 +190,9 @@ const SCHEMA: &str = r#"KPROBE event (kprobe, kretprobe, uprobe, usdt, *.multi, 
   cookie    integer  bpf_get_attach_cookie (default 0)
   cpu       integer  CPU the probe fires on
 Result: the return value is ignored by kprobe links; for a perf-event kprobe 0 suppresses the
-sample. kprobe.session/uprobe.session: 1 skips the return probe. Effects: perf_event_output and
-ringbuf records. get_stackid/get_stack have no call chain: -EFAULT.
+sample. kprobe.session/uprobe.session: 1 skips the return probe. Effects: perf_event_output
+[{map, cpu, index, data}], ringbuf [{map, data}], signals [{signal, to}] (bpf_send_signal).
+get_stackid/get_stack have no call chain: -EFAULT.
 Example: {"args": ["0xffff888000001000", 2], "regs": {"ip": "0xffffffff81234560"},
           "memory": [{"addr": "0xffff888000001000", "string": "/etc/passwd"}],
           "task": {"pid": 42, "comm": "cat"}}"#;

@@ -153,7 +153,7 @@ const SCHEMA: &str = r#"TRACEPOINT event (tracepoint/SYS/EVENT, tp/SYS/EVENT):
                         task.pid
   memory, task, cookie, cpu   as for KPROBE
 Result: 0 discards the perf sample of this hit, non-zero keeps it. Effects: event, record_size,
-perf_event_output and ringbuf records. The record is followed by zeros up to 8192 bytes.
+perf_event_output, ringbuf, signals (as KPROBE). The record is followed by zeros up to 8192 bytes.
 Example: {"tracepoint": "sched/sched_switch", "fields": {"prev_comm": "bash", "prev_pid": 42,
           "prev_prio": 120, "prev_state": 1, "next_comm": "swapper/0", "next_pid": 0,
           "next_prio": 120}}"#;
