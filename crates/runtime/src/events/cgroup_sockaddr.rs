@@ -223,10 +223,10 @@ pub fn prepare(
     })
 }
 
-/// The user address in a ctx image as (address text, port).
-pub fn user_addr(ctx: &[u8; CTX_SIZE]) -> (String, u16) {
-    let v6 = get32(ctx, 28) == AF_INET6 && ctx[4..8] == [0; 4];
-    let ip = if get32(ctx, 0) == AF_INET6 || v6 {
+/// The user address in a ctx image as (address text, port): `user_ip6`
+/// for the hooks of IPv6 sockets, `user_ip4` otherwise.
+pub fn user_addr(ctx: &[u8; CTX_SIZE], v6: bool) -> (String, u16) {
+    let ip = if v6 {
         ip_string(&ctx[8..24])
     } else {
         ip_string(&ctx[4..8])
@@ -250,8 +250,8 @@ fn fire(
     if let Some(c) = opt_int::<i64>(obj, "socket_cookie")? {
         host.socket_cookie = c as u64;
     }
-    let v6 = get32(&ctx, 0) == AF_INET6;
-    let before = user_addr(&ctx);
+    let v6 = hook_of(prog.expected_attach_type).is_some_and(|(_, f)| f == AF_INET6);
+    let before = user_addr(&ctx, v6);
     let src_before = if v6 {
         ctx[44..60].to_vec()
     } else {
@@ -271,7 +271,7 @@ fn fire(
         ..Default::default()
     };
     let run = run_hook(prog, host, &mut ctx, &mut extra, state)?;
-    let after = user_addr(&ctx);
+    let after = user_addr(&ctx, v6);
     let rewritten = after != before;
     let addr_text = |(ip, port): &(String, u16)| {
         if v6 {
@@ -345,7 +345,7 @@ mod tests {
             (get32(&p.ctx, 28), get32(&p.ctx, 32), get32(&p.ctx, 36)),
             (2, 1, 6)
         );
-        assert_eq!(user_addr(&p.ctx), ("127.0.0.2".to_string(), 47010));
+        assert_eq!(user_addr(&p.ctx, false), ("127.0.0.2".to_string(), 47010));
     }
 
     #[test]
@@ -355,7 +355,7 @@ mod tests {
         assert_eq!(p.ctx[23], 2);
         assert_eq!(p.ctx[59], 5);
         assert_eq!(get32(&p.ctx, 32), 2); // dgram
-        assert_eq!(user_addr(&p.ctx), ("::2".to_string(), 53));
+        assert_eq!(user_addr(&p.ctx, true), ("::2".to_string(), 53));
     }
 
     #[test]
