@@ -5,8 +5,8 @@
 //! (`sock_addr_convert_ctx_access`, net/core/filter.c).
 
 use super::cgroup::{
-    apply_task, cg_verdict, family, get32, ip_string, object, opt_int, opt_ip, outcome, protocol,
-    put32, run_hook, sock_type, verdict_action, SockDesc, AF_INET, AF_INET6, SOCK_KEYS,
+    apply_task, cg_verdict, family, ip_string, object, opt_int, opt_ip, outcome, protocol, put32,
+    run_hook, sock_type, verdict_action, SockDesc, AF_INET, AF_INET6, SOCK_KEYS,
 };
 use super::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{ExtraRegion, LoadedProgram};
@@ -331,6 +331,7 @@ pub static DRIVER: EventDriver = EventDriver {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cgroup::get32;
     use super::*;
 
     #[test]
