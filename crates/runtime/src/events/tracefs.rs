@@ -412,7 +412,12 @@ fn array_bytes(v: &Value, elem: u32, chars: bool, name: &str) -> Result<Vec<u8>,
             let mut out = Vec::with_capacity(items.len() * elem as usize);
             for it in items {
                 let n = int_for(it, elem, name)?;
-                out.extend_from_slice(&n.to_le_bytes()[..elem.min(8) as usize]);
+                let b = n.to_le_bytes();
+                let w = (elem as usize).min(8);
+                out.extend_from_slice(&b[..w]);
+                // elements wider than 8 bytes (structs): the integer fills
+                // the first 8, the rest is zero
+                out.resize(out.len() + elem as usize - w, 0);
             }
             Ok(out)
         }

@@ -308,6 +308,7 @@ fn get_stack(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
         EFAULT
     };
     if size > 0 {
+        read_guest(vm, buf, size)?;
         zero(vm, buf, size)?;
     }
     Ok(neg(err))
@@ -319,6 +320,7 @@ fn perf_prog_read_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (buf, size) = (a[1], a[2] as u32 as usize);
     if size != 24 {
         if size > 0 {
+            read_guest(vm, buf, size)?;
             zero(vm, buf, size)?;
         }
         return Ok(neg(EINVAL));
