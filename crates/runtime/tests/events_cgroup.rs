@@ -1173,3 +1173,68 @@ fn malformed_events_are_one_clear_line() {
         );
     }
 }
+
+#[test]
+fn cgroup_sendmsg4_rewrite_matches_the_kernel() {
+    let o = obj("sock_addr");
+    let ours = fire(&o, "sendmsg4", json!({"ip": "10.0.0.9", "port": 47020}));
+    assert_eq!(ours[0].action, "allow: send to 127.0.0.1:47021");
+    let Some(cg) = test_cgroup() else {
+        return;
+    };
+    let _kp = attach(&cg, &o, "sendmsg4");
+    let k = in_cgroup(&cg, || {
+        // SAFETY: socket calls on local sockaddr_in values.
+        unsafe {
+            let len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+            let addr = |ip: [u8; 4], port: u16| {
+                let mut sa: libc::sockaddr_in = std::mem::zeroed();
+                sa.sin_family = libc::AF_INET as u16;
+                sa.sin_port = port.to_be();
+                sa.sin_addr.s_addr = u32::from_ne_bytes(ip);
+                sa
+            };
+            let rx = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+            let at = addr([127, 0, 0, 1], 47021);
+            if libc::bind(rx, (&at as *const libc::sockaddr_in).cast(), len) != 0 {
+                return [-1, errno(), 0];
+            }
+            let tx = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+            let to = addr([10, 0, 0, 9], 47020);
+            let r = libc::sendto(
+                tx,
+                b"x".as_ptr().cast(),
+                1,
+                0,
+                (&to as *const libc::sockaddr_in).cast(),
+                len,
+            );
+            if r < 0 {
+                return [-2, errno(), 0];
+            }
+            let mut from: libc::sockaddr_in = std::mem::zeroed();
+            let mut flen = len;
+            let mut buf = [0u8; 4];
+            let n = libc::recvfrom(
+                rx,
+                buf.as_mut_ptr().cast(),
+                4,
+                libc::MSG_DONTWAIT,
+                (&mut from as *mut libc::sockaddr_in).cast(),
+                &mut flen,
+            );
+            libc::close(rx);
+            libc::close(tx);
+            if n != 1 {
+                return [-3, errno(), 0];
+            }
+            [0, i64::from(u32::from_be(from.sin_addr.s_addr)), 0]
+        }
+    });
+    assert_eq!(k[0], 0, "step {} failed: errno {}", -k[0], k[1]);
+    // the datagram reached 127.0.0.1:47021 from the rewritten source
+    assert_eq!(
+        json!(std::net::Ipv4Addr::from(k[1] as u32).to_string()),
+        ours[0].effects["msg_src_ip"]
+    );
+}
