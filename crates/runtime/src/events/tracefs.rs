@@ -628,6 +628,30 @@ mod tests {
     }
 
     #[test]
+    fn malformed_format_files_never_panic() {
+        let text = builtin("sched/sched_process_exec").unwrap();
+        let vals = json!({"filename": "x", "pid": 1});
+        for cut in 0..text.len() {
+            if let Ok(f) = Format::parse(&text[..cut]) {
+                let _ = f.layout(vals.as_object().unwrap(), 0);
+            }
+        }
+        let mut bytes = text.as_bytes().to_vec();
+        let mut x: u32 = 7;
+        for _ in 0..2000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let i = (x >> 8) as usize % bytes.len();
+            let old = bytes[i];
+            let alphabet = b"0123456789[]; :\t_a-";
+            bytes[i] = alphabet[(x >> 20) as usize % alphabet.len()];
+            if let Ok(f) = Format::parse(&String::from_utf8_lossy(&bytes)) {
+                let _ = f.layout(vals.as_object().unwrap(), 0);
+            }
+            bytes[i] = old;
+        }
+    }
+
+    #[test]
     fn integers_in_many_spellings() {
         assert_eq!(
             parse_u64(&json!("0xffff888000001000")),
