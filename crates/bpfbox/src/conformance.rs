@@ -15,10 +15,11 @@ pub struct CaseResult {
     pub failure: Option<String>,
 }
 
-/// The interpreter as a conformance engine: r1 = copy of the test's memory,
-/// r2 = its length, helper 5 = "unwind".
+/// The interpreter as a conformance engine: the verifier's first layer
+/// checks the program, then r1 = copy of the test's memory, r2 = its
+/// length, helper 5 = "unwind".
 pub fn interp_engine(slots: &[bpfbox_isa::RawInsn], mem: &[u8]) -> Result<u64, String> {
-    rawprog::exec_interp(slots, mem.to_vec(), None)
+    rawprog::exec_interp(slots, mem.to_vec(), None, true)
         .map(|o| o.r0)
         .map_err(|e| e.to_string())
 }

@@ -111,6 +111,7 @@ pub struct InterpEngine {
 impl InterpEngine {
     /// Creates the object's maps and loads `def` for the interpreter.
     pub fn new(obj: &Object, def: &ProgramDef, host: HostState) -> Result<Self, RunError> {
+        verify(def)?;
         let mut host = host;
         let prog = LoadedProgram::from_object(&mut host, obj, &def.name).map_err(|e| RunError {
             errno: None,
@@ -186,6 +187,37 @@ impl Engine for InterpEngine {
         }
         out
     }
+}
+
+/// The kernel's load-time checks that bpfbox has (the verifier's first
+/// layer), with the program type's helper prototypes and LD_ABS rule.
+pub fn verify(def: &ProgramDef) -> Result<(), RunError> {
+    let insns = bpfbox_isa::decode(&def.insns).map_err(|e| RunError {
+        errno: None,
+        message: format!("{}: {e}", def.name),
+    })?;
+    let mut opts = bpfbox_verifier::Options::kernel();
+    opts.helper_args = Some(|id| {
+        u32::try_from(id)
+            .ok()
+            .and_then(bpfbox_progtype::helpers::proto)
+            .map(|p| p.nargs() as u8)
+    });
+    opts.allow_ld_abs = bpfbox_progtype::by_id(def.prog_type).is_some_and(|s| s.ld_abs);
+    bpfbox_verifier::check(&insns, &opts).map_err(|diags| {
+        let d = &diags[0];
+        let line = def
+            .line_for(d.primary.insn)
+            .map(|l| format!(" at {}:{}: `{}`", l.file, l.line, l.text.trim()))
+            .unwrap_or_default();
+        RunError {
+            errno: Some(13),
+            message: format!(
+                "verifier rejected `{}`: insn {}: {}{line}",
+                def.name, d.primary.insn, d.message
+            ),
+        }
+    })
 }
 
 /// The kernel engine: the same object loaded with `bpf()`.

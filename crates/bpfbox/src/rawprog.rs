@@ -38,6 +38,10 @@ pub enum Error {
     /// The bytecode does not decode.
     #[error(transparent)]
     Decode(#[from] bpfbox_isa::DecodeError),
+    /// The verifier refused the program (first diagnostic, rendered on one
+    /// line; all of them in `diagnostics`).
+    #[error("verifier: {}", .0.first().map(one_line).unwrap_or_default())]
+    Rejected(Vec<bpfbox_verifier::Diagnostic>),
     /// The interpreter stopped with a trap.
     #[error("{0}")]
     Trap(bpfbox_interp::Trap),
@@ -81,15 +85,41 @@ pub struct ExecOutcome {
     pub insns_executed: u64,
 }
 
+/// One diagnostic as one line: `insn N: message (kernel: "...")`.
+fn one_line(d: &bpfbox_verifier::Diagnostic) -> String {
+    let kernel = d
+        .kernel
+        .as_ref()
+        .map(|k| format!(" (kernel: \"{k}\")"))
+        .unwrap_or_default();
+    format!("insn {}: {}{kernel}", d.primary.insn, d.message)
+}
+
+/// Checks a raw program the way `bpfbox exec` runs it: r1 and r2 set at
+/// entry (the bpf_conformance convention, which also allows `callx` and
+/// out-of-range shift immediates).
+pub fn verify_exec(slots: &[RawInsn]) -> Result<Vec<Insn>, Error> {
+    let insns = bpfbox_isa::decode(slots)?;
+    bpfbox_verifier::check(&insns, &bpfbox_verifier::Options::conformance())
+        .map_err(Error::Rejected)?;
+    Ok(insns)
+}
+
 /// Runs a raw program in the interpreter with r1 = address of a copy of
 /// `mem` (0 when empty) and r2 = its length, with the bpf_conformance
-/// helper set (helper 5 "unwind").
+/// helper set (helper 5 "unwind"). With `verify`, the verifier checks it
+/// first ([`verify_exec`]); without, the interpreter alone keeps it safe.
 pub fn exec_interp(
     slots: &[RawInsn],
     mut mem: Vec<u8>,
     insn_limit: Option<u64>,
+    verify: bool,
 ) -> Result<ExecOutcome, Error> {
-    let prog = Arc::new(Program::from_raw(slots)?);
+    let prog = if verify {
+        Arc::new(Program::new(verify_exec(slots)?).map_err(Error::Decode)?)
+    } else {
+        Arc::new(Program::from_raw(slots)?)
+    };
     let helpers = bpfbox_interp::conformance_helpers();
     let len = mem.len() as u64;
     let mut memory = Memory::new();

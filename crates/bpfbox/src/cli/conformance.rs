@@ -114,7 +114,7 @@ pub fn run_plugin(a: PluginArgs) -> Result<ExitCode> {
             eprintln!("{pc:>5}: {text}");
         }
     }
-    let out = bpfbox::rawprog::exec_interp(&slots, mem, None)?;
+    let out = bpfbox::rawprog::exec_interp(&slots, mem, None, true)?;
     println!("{:x}", out.r0);
     Ok(ExitCode::SUCCESS)
 }

@@ -23,6 +23,10 @@ pub struct ExecArgs {
     /// Maximum number of instructions the interpreter executes.
     #[arg(long)]
     pub insn_limit: Option<u64>,
+    /// Skip the verifier: run any bytecode; the interpreter's bounds
+    /// checks alone keep it safe.
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Serialize)]
@@ -55,7 +59,7 @@ pub fn run(g: &GlobalOpts, a: ExecArgs) -> Result<ExitCode> {
     };
     let report = match a.engine {
         Engine::Interp => {
-            let out = rawprog::exec_interp(&slots, mem, a.insn_limit)
+            let out = rawprog::exec_interp(&slots, mem, a.insn_limit, !a.no_verify)
                 .with_context(|| a.program.display().to_string())?;
             ExecReport {
                 engine: "interp",

@@ -76,6 +76,11 @@ pub enum Command {
     Prog(prog::ProgCmd),
     /// Run an event-driven program (cgroup, sock_ops, kprobe, ...) on JSON events.
     Fire(fire::FireArgs),
+    /// Explain a verifier diagnostic code (`uninit_reg` or `bpfbox::verifier::uninit_reg`).
+    Explain {
+        /// The code.
+        code: String,
+    },
     /// Describe the program types of Linux 6.18 (all, or one in full).
     Types(types::TypesArgs),
 }
@@ -95,9 +100,24 @@ pub fn main() -> ExitCode {
         Command::Prog(c) => prog::run(&g, c),
         Command::Types(a) => types::run(&g, a),
         Command::Fire(a) => fire::run(&g, a),
+        Command::Explain { code } => explain(&code),
     };
     match result {
         Ok(code) => code,
         Err(e) => output::report_error(&g, &e),
     }
+}
+
+/// `bpfbox explain CODE`.
+fn explain(code: &str) -> anyhow::Result<ExitCode> {
+    let short = code.rsplit("::").next().unwrap_or(code);
+    let c = bpfbox_verifier::Code::from_name(short).ok_or_else(|| {
+        let all: Vec<_> = bpfbox_verifier::Code::ALL
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        anyhow::anyhow!("unknown code `{code}` (codes: {})", all.join(", "))
+    })?;
+    println!("{}\n\n{}", c.as_string(), c.explain());
+    Ok(ExitCode::SUCCESS)
 }

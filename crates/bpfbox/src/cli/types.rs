@@ -129,8 +129,7 @@ pub fn run(g: &GlobalOpts, a: TypesArgs) -> Result<ExitCode> {
         None => print(g, &All(bpfbox::types::all()))?,
         Some(n) => {
             let spec = bpfbox_progtype::by_name(&n)?;
-            let event_schema =
-                bpfbox_runtime::events::driver_for(spec.id()).map(|d| d.schema);
+            let event_schema = bpfbox_runtime::events::driver_for(spec.id()).map(|d| d.schema);
             print(
                 g,
                 &One {

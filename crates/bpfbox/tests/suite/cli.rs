@@ -91,6 +91,18 @@ fn exec_bad_input_is_one_line() {
     let spin = tmp("spin.s", b"l: goto l\n");
     let o = bpfbox(&["exec", spin.to_str().unwrap(), "--insn-limit", "1000"]);
     one_line_error(&o, "spin.s", "limit");
+    let uninit = tmp("uninit.s", b"or %r0, %r10\nexit\n");
+    one_line_error(
+        &bpfbox(&["exec", uninit.to_str().unwrap()]),
+        "uninit.s",
+        "R0 !read_ok",
+    );
+    let o = bpfbox(&["exec", uninit.to_str().unwrap(), "--no-verify"]);
+    assert!(
+        o.status.success(),
+        "the interpreter alone runs it: {}",
+        stderr(&o)
+    );
     let data = tmp("unknown.data", b"-- asm\nexit\n-- Unknown directive\n");
     let o = bpfbox(&["conformance", data.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
@@ -305,4 +317,14 @@ fn types_lists_every_program_type() {
     assert!(stdout(&o).contains("bpf_cgroup_dev_ctx"), "{}", stdout(&o));
     let o = bpfbox(&["types", "no_such_type"]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn explain_prints_the_long_text() {
+    let o = bpfbox(&["explain", "uninit_reg"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).len() > 100, "{}", stdout(&o));
+    let o = bpfbox(&["explain", "bpfbox::verifier::unreachable"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(bpfbox(&["explain", "nope"]).status.code(), Some(1));
 }
