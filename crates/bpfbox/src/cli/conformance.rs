@@ -76,7 +76,7 @@ pub struct PluginArgs {
 
 fn parse_hex(what: &str, s: &str) -> Result<Vec<u8>> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         bail!("{what}: odd number of hex digits");
     }
     (0..s.len())

@@ -258,7 +258,7 @@ impl Progress {
     }
 
     pub fn tick(&self, i: usize) {
-        if self.on && (i % (self.total / 100).max(1) == 0 || i + 1 == self.total) {
+        if self.on && (i.is_multiple_of((self.total / 100).max(1)) || i + 1 == self.total) {
             eprint!(
                 "\r{} / {} packets ({}%)",
                 i + 1,

@@ -62,8 +62,8 @@ impl super::output::Report for One {
         writeln!(w, "\nContext: {} ({} bytes)", c.struct_name, c.size)?;
         writeln!(
             w,
-            "  {:>6} {:>4}  {:<28} {:<8} {:<8} {}",
-            "offset", "size", "field", "read", "write", "loads as"
+            "  {:>6} {:>4}  {:<28} {:<8} {:<8} loads as",
+            "offset", "size", "field", "read", "write"
         )?;
         for f in &c.fields {
             writeln!(
