@@ -1084,6 +1084,34 @@ fn send_signal_matches_kernel() {
 }
 
 #[test]
+fn perf_event_read_matches_kernel() {
+    let o = obj();
+    // an empty perf_event_array (a test run opens no perf events)
+    let (mut host, prog) = bpfbox_prog(&o, "rtp_counters");
+    run_b(&mut host, &prog, &TestRunInput::default()).unwrap();
+    let bd = bpfbox_dump(&host);
+    let errs: Vec<i64> = bd.0[..7].iter().map(|&v| v as i64).collect();
+    assert_eq!(errs, [-2, -7, -22, -2, 0, -22, -2]);
+    // an event: every slot open, slot i bound to CPU i
+    let (mut host, prog) = bpfbox_prog(&o, "rtp_counters");
+    let ev = json!({"cpu": 0, "counters": {"0": {"counter": 10, "enabled": 20, "running": 30}}});
+    fire_all(&prog, &mut host, &ev).unwrap();
+    let got: Vec<i64> = bpfbox_dump(&host).0[..7]
+        .iter()
+        .map(|&v| v as i64)
+        .collect();
+    let other_cpu = if host.nr_cpus > 1 { -22 } else { -2 };
+    assert_eq!(got, [10, -7, -22, 0, 60, -22, other_cpu]);
+    if !kernel_ok() {
+        return;
+    }
+    let maps = kernel_maps(&o);
+    let kp = kernel_load(&o, &maps, "rtp_counters").unwrap();
+    run_k(&kp, &TestRunInput::default(), false).unwrap();
+    assert_eq!(kernel_dump(&maps).0, bd.0);
+}
+
+#[test]
 fn get_stack_without_call_chains() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "kp_stack");

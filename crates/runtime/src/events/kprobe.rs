@@ -188,7 +188,9 @@ const SCHEMA: &str = r#"KPROBE event (kprobe, kretprobe, uprobe, usdt, *.multi, 
   task      object   {pid, tgid, uid, gid, comm, ptr} for get_current_pid_tgid/uid_gid/comm/task
                      (defaults 1000, 1000, 0, 0, "bpfbox", 0xffff888001000000)
   cookie    integer  bpf_get_attach_cookie (default 0)
-  cpu       integer  CPU the probe fires on
+  cpu       integer  CPU the probe fires on (stays for later events of a sequence)
+  counters  object   {"SLOT": {counter, enabled, running}} read by bpf_perf_event_read(_value)
+                     from that perf_event_array slot (slot i is bound to CPU i; default 0s)
 Result: the return value is ignored by kprobe links; for a perf-event kprobe 0 suppresses the
 sample. kprobe.session/uprobe.session: 1 skips the return probe. Effects: perf_event_output
 [{map, cpu, index, data}], ringbuf [{map, data}], signals [{signal, to}] (bpf_send_signal).

@@ -75,7 +75,7 @@ const SCHEMA: &str = r#"PERF_EVENT event (one sample of a sampling perf event):
   sample_period  integer  ctx->sample_period (default 1)
   addr           integer  ctx->addr (default 0)
   read_value     object   {counter, enabled, running} for bpf_perf_prog_read_value (default 0s)
-  memory, task, cookie, cpu   as for KPROBE
+  memory, task, cookie, cpu, counters   as for KPROBE
 Result: 0 drops the sample (the overflow output is skipped), anything else keeps it.
 Effects: perf_event_output, ringbuf, signals (as KPROBE).
 Example: {"regs": {"ip": "0xffffffff81100000", "sp": "0xffffc90000003e00"},

@@ -111,7 +111,7 @@ const SCHEMA: &str = r#"RAW_TRACEPOINT event (raw_tp/NAME, raw_tracepoint/NAME):
   buffer      string   RAW_TRACEPOINT_WRITABLE (raw_tp.w/) only: hex bytes of the tracepoint's
                        writable buffer; args[0] becomes its address and the bytes after the run
                        are reported (effect `buffer`)
-  memory, task, cookie, cpu   as for KPROBE (pointers in args can point into memory)
+  memory, task, cookie, cpu, counters   as for KPROBE (pointers in args can point into memory)
 Result: the return value is ignored. Effects: perf_event_output, ringbuf, signals (as KPROBE).
 BPF_PROG_TEST_RUN also works (bpfbox run/diff with ctx_in = the args).
 Example: {"tracepoint": "sched_switch", "args": [0, "0xffff888000100000", "0xffff888000200000", 1],

@@ -71,7 +71,7 @@ pub static DRIVER: EventDriver = EventDriver {
 const SCHEMA: &str = r#"SYSCALL event (SEC("syscall"), run as BPF_PROG_TEST_RUN runs it):
   ctx     string|list  the ctx_in blob: hex string or list of bytes (at most 65535 bytes, at
                        least as many as the program touches)
-  memory, task, cookie, cpu   as for KPROBE
+  memory, task, cookie, cpu, counters   as for KPROBE
 Result: retval as BPF_PROG_TEST_RUN reports it; effect ctx_out = the blob after the run (the
 kernel copies it back into ctx_in). bpf_sys_bpf/sys_close/btf_find_by_name_kind/
 kallsyms_lookup_name are not supported. `bpfbox run` also works (ctx_in).

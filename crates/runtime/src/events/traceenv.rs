@@ -18,6 +18,9 @@
 //!   tgid = 1000 (tgid follows pid when only pid is given), uid = gid =
 //!   0, comm `bpfbox`, ptr `0xffff888001000000`.
 //! * `cookie`: `bpf_get_attach_cookie` (default 0).
+//! * `counters`: `{"SLOT": {"counter", "enabled", "running"}}` (or an
+//!   integer counter): what `bpf_perf_event_read(_value)` read from that
+//!   perf_event_array slot (default 0s; slot `i` is bound to CPU `i`).
 //! * `cpu`: `bpf_get_smp_processor_id` and the per-CPU map slot (default
 //!   the host's CPU); must be below the host's CPU count.
 //!
@@ -61,6 +64,9 @@ pub struct TracingState {
     /// Signals `bpf_send_signal(_thread)` sent: (signal, to the thread
     /// only).
     pub signals: Vec<(u32, bool)>,
+    /// `bpf_perf_event_read(_value)`: (perf_event_array slot, [counter,
+    /// enabled, running]).
+    pub perf_counters: Vec<(u32, [u64; 3])>,
 }
 
 /// Why a memory-image read failed (the helper's negative errno).
@@ -85,6 +91,7 @@ impl Default for TracingState {
             func_ip: 0,
             perf_value: [0; 3],
             signals: Vec::new(),
+            perf_counters: Vec::new(),
         }
     }
 }
@@ -183,7 +190,40 @@ pub fn object<'a>(
 }
 
 /// Keys [`apply_common`] reads.
-pub const COMMON_KEYS: &[&str] = &["memory", "task", "cookie", "cpu"];
+pub const COMMON_KEYS: &[&str] = &["memory", "task", "cookie", "cpu", "counters"];
+
+/// `counters`: `{"SLOT": {"counter", "enabled", "running"}}` (or a bare
+/// integer for the counter) for `bpf_perf_event_read(_value)`.
+fn parse_counters(v: &Value) -> Result<Vec<(u32, [u64; 3])>, EventError> {
+    let o = v.as_object().ok_or_else(|| {
+        EventError::new("`counters` must be an object: slot -> {counter, enabled, running}")
+    })?;
+    let mut out = Vec::new();
+    for (k, c) in o {
+        let slot = k
+            .parse::<u32>()
+            .map_err(|_| EventError::new(format!("counters: `{k}` is not a slot number")))?;
+        let mut vals = [0u64; 3];
+        match c {
+            Value::Object(f) => {
+                for (name, x) in f {
+                    let i = ["counter", "enabled", "running"]
+                        .iter()
+                        .position(|n| n == name)
+                        .ok_or_else(|| {
+                            EventError::new(format!(
+                                "counters.{k}: unknown key `{name}` (counter, enabled, running)"
+                            ))
+                        })?;
+                    vals[i] = int(x, &format!("counters.{k}.{name}"))?;
+                }
+            }
+            other => vals[0] = int(other, &format!("counters.{k}"))?,
+        }
+        out.push((slot, vals));
+    }
+    Ok(out)
+}
 
 fn parse_memory(v: &Value) -> Result<Vec<MemRegion>, EventError> {
     let list = v
@@ -275,6 +315,9 @@ pub fn apply_common(
     };
     if let Some(c) = ev.get("cookie") {
         st.cookie = int(c, "cookie")?;
+    }
+    if let Some(c) = ev.get("counters") {
+        st.perf_counters = parse_counters(c)?;
     }
     if let Some(c) = ev.get("cpu") {
         let cpu = int(c, "cpu")?;

@@ -151,7 +151,7 @@ const SCHEMA: &str = r#"TRACEPOINT event (tracepoint/SYS/EVENT, tp/SYS/EVENT):
                         by (len << 16 | offset)), lists of integers (or "hex:...") for other arrays.
                         Unset fields are 0; common_type defaults to the format's ID, common_pid to
                         task.pid
-  memory, task, cookie, cpu   as for KPROBE
+  memory, task, cookie, cpu, counters   as for KPROBE
 Result: 0 discards the perf sample of this hit, non-zero keeps it. Effects: event, record_size,
 perf_event_output, ringbuf, signals (as KPROBE). The record is followed by zeros up to 8192 bytes.
 Example: {"tracepoint": "sched/sched_switch", "fields": {"prev_comm": "bash", "prev_pid": 42,

@@ -334,6 +334,80 @@ fn perf_prog_read_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
+/// `BPF_F_INDEX_MASK` / `BPF_F_CURRENT_CPU`.
+const INDEX_MASK: u64 = 0xffff_ffff;
+const E2BIG: i32 = 7;
+const ENOENT: i32 = 2;
+
+/// `get_map_perf_counter`: the event in slot `flags & INDEX_MASK`
+/// (`BPF_F_CURRENT_CPU`: this CPU's) of a perf_event_array, read with
+/// `perf_event_read_local`. bpfbox's slot `i` is bound to CPU `i` (see
+/// `bpfbox_maps`), so another CPU's slot is `-EINVAL`; the values come
+/// from the event (`counters`), zero when not given.
+fn perf_counter(vm: &HostVm<'_>, handle: u64, flags: u64) -> Result<Result<[u64; 3], i32>, Trap> {
+    let m = vm
+        .host
+        .map_index(handle)
+        .ok_or_else(|| vm.helper_error(EINVAL))?;
+    let map = &vm.host.maps[m];
+    if flags & !INDEX_MASK != 0 {
+        return Ok(Err(EINVAL));
+    }
+    let cpu = u64::from(vm.host.cpu);
+    let index = if flags == INDEX_MASK { cpu } else { flags };
+    if index >= u64::from(map.def().max_entries) {
+        return Ok(Err(E2BIG));
+    }
+    let key = (index as u32).to_ne_bytes().to_vec();
+    if !map.entries().any(|(k, _)| k == key) {
+        return Ok(Err(ENOENT));
+    }
+    if index != cpu {
+        return Ok(Err(EINVAL));
+    }
+    Ok(Ok(state(vm)
+        .perf_counters
+        .iter()
+        .find(|(i, _)| u64::from(*i) == index)
+        .map_or([0; 3], |(_, v)| *v)))
+}
+
+/// `bpf_perf_event_read(map, flags)`: the counter, or a negative errno in
+/// the same u64.
+fn perf_event_read(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    Ok(match perf_counter(vm, a[0], a[1])? {
+        Ok(v) => v[0],
+        Err(e) => neg(e),
+    })
+}
+
+/// `bpf_perf_event_read_value(map, flags, buf, size)`: `struct
+/// bpf_perf_event_value`, zeroed on error.
+fn perf_event_read_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (buf, size) = (a[2], a[3] as u32 as usize);
+    if size > 0 {
+        read_guest(vm, buf, size)?;
+    }
+    let r = if size != 24 {
+        Err(EINVAL)
+    } else {
+        perf_counter(vm, a[0], a[1])?
+    };
+    match r {
+        Ok(v) => {
+            let b: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            write_guest(vm, buf, &b)?;
+            Ok(0)
+        }
+        Err(e) => {
+            if size > 0 {
+                zero(vm, buf, size)?;
+            }
+            Ok(neg(e))
+        }
+    }
+}
+
 /// `_NSIG` on x86-64.
 const NSIG: u64 = 64;
 const EPERM: i32 = 1;
@@ -369,9 +443,11 @@ fn send_signal_thread(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 /// (id, name, implementation).
 pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (4, "probe_read", probe_read),
+    (22, "perf_event_read", perf_event_read),
     (27, "get_stackid", get_stackid),
     (35, "get_current_task", get_current_task),
     (45, "probe_read_str", probe_read_str),
+    (55, "perf_event_read_value", perf_event_read_value),
     (56, "perf_prog_read_value", perf_prog_read_value),
     (67, "get_stack", get_stack),
     (109, "send_signal", send_signal),

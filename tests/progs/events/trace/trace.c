@@ -142,6 +142,25 @@ int rtp_signal(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* perf_event_array counters: slot rules (the array of the kernel test is
+ * empty) */
+SEC("raw_tp/sys_enter")
+int rtp_counters(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct bpf_perf_event_value v = { 1, 2, 3 };
+	char *s0 = str(0);
+
+	put(0, bpf_perf_event_read(&events, BPF_F_CURRENT_CPU));
+	put(1, bpf_perf_event_read(&events, 5));
+	put(2, bpf_perf_event_read(&events, 1ULL << 33));
+	put(3, bpf_perf_event_read_value(&events, 0, &v, sizeof(v)));
+	put(4, v.counter + v.enabled + v.running);
+	if (s0)
+		put(5, bpf_perf_event_read_value(&events, 0, (void *)s0, 16));
+	put(6, bpf_perf_event_read(&events, 1));
+	return 0;
+}
+
 /* ---- syscall ---- */
 
 struct sys_args {
