@@ -5,3 +5,4 @@
 progs:
 	$(MAKE) -C tests/progs progs
 	$(MAKE) -C tests/progs/coverage progs
+	$(MAKE) -C tests/progs/verify

@@ -189,13 +189,12 @@ impl Engine for InterpEngine {
     }
 }
 
-/// The kernel's load-time checks that bpfbox has (the verifier's first
-/// layer), with the program type's helper prototypes and LD_ABS rule.
-pub fn verify(def: &ProgramDef) -> Result<(), RunError> {
-    let insns = bpfbox_isa::decode(&def.insns).map_err(|e| RunError {
-        errno: None,
-        message: format!("{}: {e}", def.name),
-    })?;
+/// Runs the verifier's first layer on `def`'s decoded instructions with
+/// the kernel's conventions for its program type.
+pub fn check(
+    def: &ProgramDef,
+    insns: &[bpfbox_isa::Insn],
+) -> Result<(), Vec<bpfbox_verifier::Diagnostic>> {
     let mut opts = bpfbox_verifier::Options::kernel();
     opts.helper_args = Some(|id| {
         u32::try_from(id)
@@ -204,7 +203,17 @@ pub fn verify(def: &ProgramDef) -> Result<(), RunError> {
             .map(|p| p.nargs() as u8)
     });
     opts.allow_ld_abs = bpfbox_progtype::by_id(def.prog_type).is_some_and(|s| s.ld_abs);
-    bpfbox_verifier::check(&insns, &opts).map_err(|diags| {
+    bpfbox_verifier::check(insns, &opts)
+}
+
+/// The kernel's load-time checks that bpfbox has (the verifier's first
+/// layer), with the program type's helper prototypes and LD_ABS rule.
+pub fn verify(def: &ProgramDef) -> Result<(), RunError> {
+    let insns = bpfbox_isa::decode(&def.insns).map_err(|e| RunError {
+        errno: None,
+        message: format!("{}: {e}", def.name),
+    })?;
+    check(def, &insns).map_err(|diags| {
         let d = &diags[0];
         let line = def
             .line_for(d.primary.insn)

@@ -10,6 +10,7 @@ mod output;
 mod prog;
 mod run;
 mod types;
+mod verify;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
@@ -76,6 +77,8 @@ pub enum Command {
     Prog(prog::ProgCmd),
     /// Run an event-driven program (cgroup, sock_ops, kprobe, ...) on JSON events.
     Fire(fire::FireArgs),
+    /// Check programs with bpfbox's verifier; diagnostics point at the C source line.
+    Verify(verify::VerifyArgs),
     /// Explain a verifier diagnostic code (`uninit_reg` or `bpfbox::verifier::uninit_reg`).
     Explain {
         /// The code.
@@ -100,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Prog(c) => prog::run(&g, c),
         Command::Types(a) => types::run(&g, a),
         Command::Fire(a) => fire::run(&g, a),
+        Command::Verify(a) => verify::run(&g, a),
         Command::Explain { code } => explain(&code),
     };
     match result {

@@ -328,3 +328,26 @@ fn explain_prints_the_long_text() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(bpfbox(&["explain", "nope"]).status.code(), Some(1));
 }
+
+#[test]
+fn verify_points_at_the_c_source_line() {
+    let o = bpfbox(&["verify", "tests/progs/verify/reject.o"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("reads_r5: rejected"), "{out}");
+    assert!(out.contains("reject.c:13"), "C source line: {out}");
+    assert!(out.contains("R5 !read_ok"), "{out}");
+    assert!(out.contains("accepted: accepted"), "{out}");
+    let o = bpfbox(&["verify", "examples/xdp_filter.o"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    // The kernel refuses the same program for the same reason.
+    if super::kernel_usable("verify_points_at_the_c_source_line") {
+        let obj = bpfbox_object::load_file(root().join("tests/progs/verify/reject.o")).unwrap();
+        let def = obj.program("reads_r5").unwrap();
+        let err = bpfbox::kernel::ProgLoad::new(def.prog_type, &def.insns)
+            .load()
+            .err()
+            .expect("the kernel refuses it too");
+        assert!(err.to_string().contains("R5 !read_ok"), "{err}");
+    }
+}

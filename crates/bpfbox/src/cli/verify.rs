@@ -1,0 +1,87 @@
+//! `bpfbox verify`: the verifier's diagnostics, rendered like rustc's,
+//! with the C source line of each labelled instruction when the object has
+//! BTF line info.
+
+use super::GlobalOpts;
+use anyhow::{Context, Result};
+use bpfbox::{objects, rawprog};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// A clang-built object, or a raw program (`.s` or bytecode; checked
+    /// with the `exec` convention: r1 and r2 set at entry).
+    pub file: PathBuf,
+    /// Program to check (default: every program of the object).
+    #[arg(long)]
+    pub prog: Option<String>,
+}
+
+pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
+    let is_elf = std::fs::read(&a.file)
+        .map(|b| b.starts_with(b"\x7fELF"))
+        .with_context(|| a.file.display().to_string())?;
+    let mut rejected = 0;
+    let mut json = Vec::new();
+    if is_elf {
+        let obj = objects::load(&a.file)?;
+        let progs: Vec<_> = match &a.prog {
+            Some(_) => vec![objects::select(&obj, &a.file, a.prog.as_deref())?],
+            None => obj.programs.iter().collect(),
+        };
+        for def in progs {
+            let insns = bpfbox_isa::decode(&def.insns)
+                .with_context(|| format!("{}: {}", a.file.display(), def.name))?;
+            let diags = match bpfbox::engine::check(def, &insns) {
+                Ok(()) => Vec::new(),
+                Err(d) => d,
+            };
+            let source = |i: usize| {
+                def.line_for(i)
+                    .map(|l| format!("{}:{}: {}", l.file, l.line, l.text.trim()))
+            };
+            report(g, &def.name, &diags, &insns, Some(&source), &mut json);
+            rejected += usize::from(!diags.is_empty());
+        }
+    } else {
+        let slots = rawprog::load_program_file(&a.file)?;
+        let insns = bpfbox_isa::decode(&slots).with_context(|| a.file.display().to_string())?;
+        let diags = bpfbox_verifier::check(&insns, &bpfbox_verifier::Options::conformance())
+            .err()
+            .unwrap_or_default();
+        let name = a.file.display().to_string();
+        report(g, &name, &diags, &insns, None, &mut json);
+        rejected += usize::from(!diags.is_empty());
+    }
+    if g.json() {
+        println!("{}", serde_json::Value::Array(json));
+    }
+    Ok(if rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn report(
+    g: &GlobalOpts,
+    name: &str,
+    diags: &[bpfbox_verifier::Diagnostic],
+    insns: &[bpfbox_isa::Insn],
+    source: Option<&dyn Fn(usize) -> Option<String>>,
+    json: &mut Vec<serde_json::Value>,
+) {
+    if g.json() {
+        json.push(serde_json::json!({ "program": name, "accepted": diags.is_empty(), "diagnostics": diags }));
+        return;
+    }
+    if diags.is_empty() {
+        println!("{name}: accepted");
+        return;
+    }
+    println!("{name}: rejected");
+    for d in diags {
+        print!("{}", bpfbox_verifier::render_text(d, insns, source));
+    }
+}
