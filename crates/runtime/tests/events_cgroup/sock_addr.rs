@@ -64,12 +64,17 @@ fn cgroup_sock_addr_connect4_rewrite_matches_the_kernel() {
         // dropped at once): a connect is refused, not denied
     }
     let _kp = attach(&cg, &o, "connect4");
-    let k = in_cgroup(&cg, || {
+    let k1 = in_cgroup(&cg, || {
         let a = connect4([127, 0, 0, 2], 47010);
         let b = connect4([127, 0, 0, 1], 47013);
         let c = connect4([127, 0, 0, 1], 47012);
         [a[0], a[1], a[2], b[0], c[0]]
     });
+    // with getpeername4 attached too, the application sees the address
+    // it asked for
+    let _kp2 = attach(&cg, &o, "getpeername4");
+    let k2 = in_cgroup(&cg, || connect4([127, 0, 0, 2], 47010));
+    let k = [k1[0], k1[1], k1[2], k1[3], k1[4], k2[0], k2[1], k2[2]];
     drop(listener);
     // the rewritten connect reached the listener
     assert_eq!(k[0], 0, "connect to 127.0.0.2:47010 failed: errno {}", k[0]);
@@ -77,6 +82,10 @@ fn cgroup_sock_addr_connect4_rewrite_matches_the_kernel() {
     assert_eq!(json!(landed), ours[0].effects["ip"]);
     assert_eq!(json!(k[2]), ours[0].effects["port"]);
     assert_eq!(k[3], action_errno(&ours[1].action), "denied port");
+    assert_eq!(k[5], 0);
+    let hidden = fire(&o, "getpeername4", json!({"ip": landed, "port": k[2]}));
+    let shown = format!("report {}:{}", std::net::Ipv4Addr::from(k[6] as u32), k[7]);
+    assert_eq!(hidden[0].action, shown, "getpeername4 hides the rewrite");
     // allowed but refused (ECONNREFUSED), not denied
     assert_eq!(action_errno(&ours[2].action), 0);
     assert_eq!(k[4], i64::from(libc::ECONNREFUSED));

@@ -6,6 +6,7 @@
  *        others allowed.
  * sendmsg4: datagrams to port 47020 go to 127.0.0.1:47021 from 127.0.0.3.
  * recvmsg4: report 127.0.0.2:47010 for replies from 127.0.0.1:47011.
+ * getpeername4: the same for the peer of a connected socket.
  * connect6: [::2]:47010 -> [::1]:47011; calls bpf_bind to [::1]:0.
  */
 #include <linux/bpf.h>
@@ -54,6 +55,19 @@ int sendmsg4(struct bpf_sock_addr *ctx)
 
 SEC("cgroup/recvmsg4")
 int recvmsg4(struct bpf_sock_addr *ctx)
+{
+	if (ctx->user_ip4 == bpf_htonl(0x7f000001) &&
+	    ctx->user_port == bpf_htons(47011)) {
+		ctx->user_ip4 = bpf_htonl(0x7f000002);
+		ctx->user_port = bpf_htons(47010);
+	}
+	return 1;
+}
+
+/* getpeername4: hide connect4's rewrite (report 127.0.0.2:47010 for a
+ * peer that is really 127.0.0.1:47011). */
+SEC("cgroup/getpeername4")
+int getpeername4(struct bpf_sock_addr *ctx)
 {
 	if (ctx->user_ip4 == bpf_htonl(0x7f000001) &&
 	    ctx->user_port == bpf_htons(47011)) {
