@@ -19,7 +19,9 @@ pub mod cgroup_sysctl;
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
+pub mod sk_msg;
 pub mod sk_reuseport;
+pub mod sk_skb;
 pub mod sock_ops;
 pub mod sockets;
 pub mod syscall;
@@ -87,6 +89,8 @@ pub static REGISTRY: &[&EventDriver] = &[
     &syscall::DRIVER,
     &sock_ops::DRIVER,
     &sk_reuseport::DRIVER,
+    &sk_skb::DRIVER,
+    &sk_msg::DRIVER,
 ];
 
 /// The driver for a program type, if bpfbox can fire events at it.

@@ -274,6 +274,22 @@ pub struct SockState {
     pub opts: BTreeMap<(i32, i32), OptVal>,
     /// `sk->sk_txhash` if a program wrote it.
     pub txhash: Option<u32>,
+    /// sk_msg: the psock's pending verdict (`psock->eval`) and its
+    /// redirect target, kept while `apply_bytes` remain or after a drop.
+    pub msg_eval: Option<MsgVerdict>,
+    /// sk_msg: `psock->apply_bytes` still to cover.
+    pub msg_apply: u32,
+}
+
+/// A pending sk_msg verdict of a socket's psock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MsgVerdict {
+    /// `__SK_PASS`.
+    Pass,
+    /// `__SK_REDIRECT` to (socket id, ingress).
+    Redirect(u32, bool),
+    /// `__SK_DROP`.
+    Drop,
 }
 
 /// Sockets the events have named, with what programs did to them, and
@@ -339,6 +355,8 @@ pub struct SockEnv {
     /// sk_reuseport: the packet from the transport header
     /// (`sk_reuseport_load_bytes`).
     pub packet: Vec<u8>,
+    /// sk_msg: the message being sent.
+    pub msg: Option<super::sk_msg::MsgState>,
 }
 
 impl SockEnv {

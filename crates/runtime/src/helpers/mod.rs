@@ -167,6 +167,7 @@ pub(crate) fn refresh_packet(vm: &mut HostVm<'_>) -> Result<(), Trap> {
     vm.mem
         .set_window(pid, base + win.0 as u64, (win.1 - win.0) as u64)?;
     vm.mem.write(ctx_addr, &img).map_err(|f| vm.mem_trap(f))?;
+    sock::patch_skb_ctx(vm, ctx_addr)?;
     if vm.host.map.ld_abs {
         vm.set_ld_abs_source(base + data.0 as u64, (data.1 - data.0) as u64);
     }

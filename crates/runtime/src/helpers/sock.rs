@@ -267,6 +267,96 @@ fn flow_dissector_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Tr
     Ok(neg(EFAULT))
 }
 
+/// Runs a msg helper on the current message: syncs the program's stores
+/// from guest memory first; when the bytes or the window changed, lends
+/// the program a fresh buffer (the verifier invalidated the old packet
+/// pointers) and updates `data`, `data_end` and `size` in the ctx.
+fn with_msg(
+    vm: &mut HostVm<'_>,
+    name: &str,
+    args: [u64; 3],
+    f: impl FnOnce(&mut crate::events::sk_msg::MsgState) -> i64,
+) -> Result<u64, Trap> {
+    let trap = vm.helper_error(EINVAL);
+    let (addr, len) = env(vm)?.msg.as_ref().ok_or(trap)?.cur;
+    let cur = if len > 0 { read_guest(vm, addr, len)? } else { Vec::new() };
+    let e = env(vm)?;
+    let Some(msg) = e.msg.as_mut() else {
+        return Err(trap);
+    };
+    msg.bytes.copy_from_slice(&cur);
+    let before = (msg.bytes.len(), msg.window);
+    let r = f(msg);
+    let changed = (msg.bytes.len(), msg.window) != before;
+    let mut fresh = None;
+    if r == 0 && changed {
+        let mut b = msg.bytes.clone();
+        if b.is_empty() {
+            b.push(0);
+        }
+        let mut b = b.into_boxed_slice();
+        let ptr = b.as_mut_ptr();
+        let blen = b.len();
+        msg.bufs.push(b);
+        msg.cur = (ptr as usize as u64, msg.bytes.len());
+        fresh = Some((ptr, blen, msg.window, msg.bytes.len()));
+    }
+    e.log.push(json!({"helper": name, "args": args, "ret": r}));
+    if let Some((ptr, blen, win, size)) = fresh {
+        // SAFETY: the buffer is owned by the MsgState in the host's event
+        // slot, which outlives the Vm's memory; a boxed slice never moves.
+        unsafe { vm.mem.add_raw(ptr, blen, true, bpfbox_interp::RegionKind::Packet) };
+        if let Some((_, ctx)) = vm.host.map.ctx {
+            let base = ptr as usize as u64;
+            write_guest(vm, ctx, &(base + win.0 as u64).to_le_bytes())?;
+            write_guest(vm, ctx + 8, &(base + win.1 as u64).to_le_bytes())?;
+            write_guest(vm, ctx + 68, &(size as u32).to_le_bytes())?;
+        }
+    }
+    Ok(r as u64)
+}
+
+fn msg_apply_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    with_msg(vm, "msg_apply_bytes", [a[1], 0, 0], |m| {
+        m.apply_bytes = Some(a[1] as u32);
+        0
+    })
+}
+
+fn msg_cork_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    with_msg(vm, "msg_cork_bytes", [a[1], 0, 0], |m| {
+        m.cork_bytes = Some(a[1] as u32);
+        0
+    })
+}
+
+fn msg_pull_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    with_msg(vm, "msg_pull_data", [a[1], a[2], a[3]], |m| m.pull(a[1], a[2], a[3]))
+}
+
+fn msg_push_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    with_msg(vm, "msg_push_data", [a[1], a[2], a[3]], |m| m.push(a[1], a[2], a[3]))
+}
+
+fn msg_pop_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    with_msg(vm, "msg_pop_data", [a[1], a[2], a[3]], |m| m.pop(a[1], a[2], a[3]))
+}
+
+/// After an skb helper rebuilt the `__sk_buff` image, restores what the
+/// image builder does not know on socket hooks (sk_skb): the socket's
+/// `remote_port` (network order << 16) and `local_port`.
+pub(crate) fn patch_skb_ctx(vm: &mut HostVm<'_>, ctx_addr: u64) -> Result<(), Trap> {
+    let Some(e) = vm.host.event.get::<SockEnv>() else {
+        return Ok(());
+    };
+    let Some(s) = e.sock.filter(|_| e.prog_type == 14) else {
+        return Ok(());
+    };
+    let rp = s.remote.port().to_be_bytes();
+    write_guest(vm, ctx_addr + 132, &[0, 0, rp[0], rp[1]])?;
+    write_guest(vm, ctx_addr + 136, &u32::from(s.local.port()).to_le_bytes())
+}
+
 /// Helpers of this module available to every type that may call them.
 pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (49, "setsockopt", setsockopt),
@@ -275,10 +365,15 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (57, "getsockopt", getsockopt),
     (59, "sock_ops_cb_flags_set", sock_ops_cb_flags_set),
     (60, "msg_redirect_map", msg_redirect_map),
+    (61, "msg_apply_bytes", msg_apply_bytes),
+    (62, "msg_cork_bytes", msg_cork_bytes),
+    (63, "msg_pull_data", msg_pull_data),
     (70, "sock_hash_update", sock_hash_update),
     (71, "msg_redirect_hash", msg_redirect_hash),
     (72, "sk_redirect_hash", sk_redirect_hash),
     (82, "sk_select_reuseport", sk_select_reuseport),
+    (90, "msg_push_data", msg_push_data),
+    (91, "msg_pop_data", msg_pop_data),
 ];
 
 /// Per-type implementations of a shared helper id (the kernel's
