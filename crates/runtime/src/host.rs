@@ -6,6 +6,7 @@ use crate::packet::Packet;
 use crate::skb::Skb;
 use bpfbox_interp::{Program, RegionId};
 use bpfbox_maps::Map;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Most maps one host state can hold (map handles live in a fixed table so
@@ -109,6 +110,13 @@ pub struct Device {
     pub mtu: u32,
     /// Real RX queues (XDP `rx_queue_index` must be below).
     pub rx_queues: u32,
+    /// IPv4 and IPv6 forwarding enabled (`net.ipv{4,6}.conf.DEV.forwarding`;
+    /// `bpf_fib_lookup` answers `FWD_DISABLED` for an input device without).
+    pub forwarding: bool,
+    /// Addresses with prefix length, in the order they were added (the
+    /// first one of a family is the primary; see [`crate::fib::add_address`],
+    /// which also adds the routes the kernel derives from an address).
+    pub addrs: Vec<(IpAddr, u8)>,
 }
 
 impl Device {
@@ -121,25 +129,61 @@ impl Device {
             broadcast: [0; 6],
             mtu: 65536,
             rx_queues: 1,
+            forwarding: false,
+            addrs: Vec::new(),
         }
     }
 }
 
-/// A route for `bpf_fib_lookup`.
+/// What a route does with matching packets (`RTN_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    /// `RTN_UNICAST`: forwarded through `ifindex` (and `gateway`).
+    Unicast,
+    /// `RTN_LOCAL`: an address of this host.
+    Local,
+    /// `RTN_BROADCAST`.
+    Broadcast,
+    /// `RTN_BLACKHOLE`.
+    Blackhole,
+    /// `RTN_UNREACHABLE`.
+    Unreachable,
+    /// `RTN_PROHIBIT`.
+    Prohibit,
+}
+
+/// A route for `bpf_fib_lookup`, as `ip route` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    /// Destination prefix (4 or 16 bytes).
-    pub dst: Vec<u8>,
+    /// Routing table (`RT_TABLE_MAIN` = 254, `RT_TABLE_LOCAL` = 255).
+    pub table: u32,
+    /// Route type.
+    pub kind: RouteKind,
+    /// Destination prefix (the address family of the route).
+    pub dst: IpAddr,
     /// Prefix length.
     pub prefix_len: u8,
-    /// Output device.
+    /// Output device (0 for blackhole/unreachable/prohibit routes).
     pub ifindex: u32,
-    /// Gateway (empty = directly connected).
-    pub gateway: Vec<u8>,
-    /// Source MAC written into the lookup result.
-    pub smac: [u8; 6],
-    /// Destination (neighbour) MAC; `None` = no neighbour entry.
-    pub dmac: Option<[u8; 6]>,
+    /// Gateway (`None` = directly connected).
+    pub gateway: Option<IpAddr>,
+    /// Metric (`rt_metric` in the lookup result; lower wins).
+    pub metric: u32,
+    /// Preferred source address (`src`).
+    pub prefsrc: Option<IpAddr>,
+    /// Route MTU (0 = the device's).
+    pub mtu: u32,
+}
+
+/// A neighbour (ARP/NDP) entry in a valid state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neighbour {
+    /// Device.
+    pub ifindex: u32,
+    /// Protocol address.
+    pub addr: IpAddr,
+    /// Hardware address.
+    pub mac: [u8; 6],
 }
 
 /// What `bpf_redirect`/`bpf_redirect_map`/`bpf_clone_redirect` recorded.
@@ -278,8 +322,10 @@ pub struct HostState {
     pub nr_cpus: u32,
     /// Devices (index 0 should be loopback, ifindex 1).
     pub devices: Vec<Device>,
-    /// Routing table for `bpf_fib_lookup`.
+    /// Routing tables for `bpf_fib_lookup`.
     pub routes: Vec<Route>,
+    /// Neighbour table for `bpf_fib_lookup`.
+    pub neighbours: Vec<Neighbour>,
     /// Last redirect decision of the run.
     pub redirect: Option<Redirect>,
     /// The run's packet.
@@ -317,6 +363,7 @@ impl Default for HostState {
             nr_cpus: 1,
             devices: vec![Device::loopback()],
             routes: Vec::new(),
+            neighbours: Vec::new(),
             redirect: None,
             packet: PacketState::None,
             socket_cookie: 0x1000,

@@ -21,6 +21,7 @@ pub mod csum;
 pub mod ctx;
 pub mod drivers;
 pub mod events;
+pub mod fib;
 mod error;
 pub mod helpers;
 pub mod host;

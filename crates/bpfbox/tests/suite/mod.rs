@@ -1,5 +1,6 @@
 mod cli;
 mod conformance;
+mod fibnet;
 mod packets;
 mod progs_diff;
 

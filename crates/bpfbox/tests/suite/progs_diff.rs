@@ -1,10 +1,17 @@
 //! Every packet program of every test object runs on bpfbox and in the
 //! kernel over the generated packets: retval, errno, data_out, ctx_out and
 //! the maps afterwards must be identical (what `bpfbox diff` checks).
+//! Programs that call `bpf_fib_lookup` run the kernel side inside the
+//! [`super::fibnet`] namespace and bpfbox with the same network.
 
+use super::fibnet::TestNet;
 use super::{kernel_usable, packets, root};
 use bpfbox::diff::{compare, compare_maps};
-use bpfbox::engine::{self, Engine, InterpEngine, KernelEngine, RunInput};
+use bpfbox::engine::{
+    self, Engine, InterpEngine, KernelEngine, MapDump, RunError, RunInput, RunOutput,
+};
+use bpfbox_isa::Insn;
+use bpfbox_object::{Object, ProgramDef};
 use std::path::PathBuf;
 
 fn objects() -> Vec<PathBuf> {
@@ -35,6 +42,32 @@ fn has_runner(prog_type: u32) -> bool {
         .is_some()
 }
 
+/// `BPF_FUNC_fib_lookup`.
+const FIB_LOOKUP: i32 = 69;
+
+fn calls_fib_lookup(def: &ProgramDef) -> bool {
+    bpfbox_isa::decode(&def.insns).is_ok_and(|v| {
+        v.iter()
+            .any(|i| matches!(i, Insn::Call { helper } if *helper == FIB_LOOKUP))
+    })
+}
+
+type Runs = Vec<Result<RunOutput, RunError>>;
+
+fn run_all(e: &mut dyn Engine, inputs: &[RunInput]) -> (Runs, Vec<MapDump>) {
+    let runs = inputs.iter().map(|i| e.test_run(i)).collect();
+    (runs, e.dump_maps())
+}
+
+fn kernel_side(
+    obj: &Object,
+    def: &ProgramDef,
+    inputs: &[RunInput],
+) -> Result<(Runs, Vec<MapDump>), RunError> {
+    let mut k = KernelEngine::new(obj, def)?;
+    Ok(run_all(&mut k, inputs))
+}
+
 #[test]
 fn every_packet_program_matches_the_kernel() {
     if !kernel_usable("progs_diff") {
@@ -42,6 +75,15 @@ fn every_packet_program_matches_the_kernel() {
     }
     engine::pin_to_cpu0();
     let pkts = packets::all();
+    let inputs: Vec<RunInput> = pkts
+        .iter()
+        .map(|(_, data)| RunInput {
+            data_in: data.clone(),
+            repeat: 1,
+            ..Default::default()
+        })
+        .collect();
+    let mut net: Option<TestNet> = None;
     let (mut programs, mut runs) = (0, 0);
     let mut problems = Vec::new();
     for path in objects() {
@@ -57,34 +99,53 @@ fn every_packet_program_matches_the_kernel() {
                 path.file_name().unwrap().to_string_lossy(),
                 def.name
             );
-            let mut interp = match InterpEngine::new(&obj, def, engine::host_like_kernel()) {
+            let fib = calls_fib_lookup(def);
+            if fib && net.is_none() {
+                match TestNet::new() {
+                    Ok(n) => net = Some(n),
+                    Err(e) => {
+                        problems.push(format!("{at}: cannot build the fib namespace: {e}"));
+                        continue;
+                    }
+                }
+            }
+            let host = match (&net, fib) {
+                (Some(n), true) => n.host(engine::host_like_kernel()),
+                _ => engine::host_like_kernel(),
+            };
+            let mut interp = match InterpEngine::new(&obj, def, host) {
                 Ok(e) => e,
                 Err(e) => {
                     problems.push(format!("{at}: bpfbox cannot load: {e}"));
                     continue;
                 }
             };
-            let mut kernel = match KernelEngine::new(&obj, def) {
-                Ok(e) => e,
+            let kernel = match (&net, fib) {
+                (Some(n), true) => n
+                    .run(|| kernel_side(&obj, def, &inputs))
+                    .unwrap_or_else(|e| {
+                        Err(RunError {
+                            errno: None,
+                            message: e,
+                        })
+                    }),
+                _ => kernel_side(&obj, def, &inputs),
+            };
+            let (kruns, kmaps) = match kernel {
+                Ok(k) => k,
                 Err(e) => {
                     problems.push(format!("{at}: kernel cannot load: {e}"));
                     continue;
                 }
             };
             programs += 1;
+            let (iruns, imaps) = run_all(&mut interp, &inputs);
             let mut diffs = Vec::new();
-            for (name, data) in &pkts {
-                let input = RunInput {
-                    data_in: data.clone(),
-                    repeat: 1,
-                    ..Default::default()
-                };
-                let a = interp.test_run(&input);
-                let b = kernel.test_run(&input);
-                compare(&format!("{at} packet {name}"), &a, &b, &mut diffs);
+            for (((name, _), a), b) in pkts.iter().zip(&iruns).zip(&kruns) {
+                compare(&format!("{at} packet {name}"), a, b, &mut diffs);
                 runs += 1;
             }
-            compare_maps(&interp.dump_maps(), &kernel.dump_maps(), &mut diffs);
+            compare_maps(&imaps, &kmaps, &mut diffs);
             for d in diffs {
                 problems.push(format!(
                     "{}: {}: interp {} / kernel {}",

@@ -13,6 +13,7 @@
 //! which is what the kernel's packet-pointer invalidation amounts to.
 
 pub mod cgroup;
+mod fib;
 mod maps;
 mod misc;
 mod probe;
@@ -42,6 +43,7 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
     v.extend_from_slice(time::HELPERS);
     v.extend_from_slice(trace::HELPERS);
     v.extend_from_slice(maps::HELPERS);
+    v.extend_from_slice(fib::HELPERS);
     v.extend_from_slice(misc::HELPERS);
     v.extend_from_slice(probe::HELPERS);
     v.extend_from_slice(skb::HELPERS);
