@@ -26,6 +26,30 @@ pub struct RunInput {
     pub flags: u32,
 }
 
+impl RunInput {
+    /// Whether there is a packet (`data_in`); without one (raw tracepoint,
+    /// syscall programs) no `data_out` buffer is passed either, as the
+    /// kernel refuses one for those types.
+    pub fn has_data(&self) -> bool {
+        !self.data_in.is_empty()
+    }
+
+    /// Whether a `ctx_out` buffer is passed: only with `ctx_in` (for XDP a
+    /// ctx buffer without `ctx_in` is an all-zero `xdp_md`, which the
+    /// kernel reads as an empty packet) and a packet (the context-only
+    /// runners refuse `ctx_out`).
+    pub fn wants_ctx_out(&self) -> bool {
+        self.ctx_in.is_some() && self.has_data()
+    }
+}
+
+/// Without a `ctx_out` buffer, a context the program changed is reported
+/// from where the kernel writes it back (`ctx_in`, for syscall programs);
+/// an unchanged one is not reported.
+fn written_back(input: &RunInput, after: Option<Vec<u8>>) -> Option<Vec<u8>> {
+    after.filter(|a| input.ctx_in.as_ref().is_some_and(|c| c != a))
+}
+
 /// One test run's outputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunOutput {
@@ -138,11 +162,9 @@ impl Engine for InterpEngine {
     fn test_run(&mut self, input: &RunInput) -> Result<RunOutput, RunError> {
         let req = TestRunInput {
             data_in: input.data_in.clone(),
-            data_size_out: Some(DATA_OUT_CAPACITY),
+            data_size_out: input.has_data().then_some(DATA_OUT_CAPACITY),
             ctx_in: input.ctx_in.clone(),
-            // ctx_out only with ctx_in: for XDP a ctx buffer without ctx_in
-            // is an all-zero xdp_md, which the kernel reads as an empty packet.
-            ctx_size_out: input.ctx_in.as_ref().and(self.ctx_size),
+            ctx_size_out: input.wants_ctx_out().then_some(self.ctx_size).flatten(),
             repeat: input.repeat,
             flags: input.flags,
             ..Default::default()
@@ -152,11 +174,16 @@ impl Engine for InterpEngine {
                 errno: Some(e.errno),
                 message: e.to_string(),
             })?;
+        let ctx_out = if input.wants_ctx_out() {
+            out.ctx_out
+        } else {
+            written_back(input, out.ctx_out)
+        };
         Ok(RunOutput {
             retval: out.retval,
             errno: out.errno,
             data_out: out.data_out,
-            ctx_out: out.ctx_out,
+            ctx_out,
             duration_ns: out.duration_ns,
             trace: std::mem::take(&mut self.host.trace),
         })
@@ -262,10 +289,18 @@ impl Engine for KernelEngine {
 
     fn test_run(&mut self, input: &RunInput) -> Result<RunOutput, RunError> {
         let t = bpfbox_kernel::TestRun {
-            data_in: Some(&input.data_in),
-            data_size_out: DATA_OUT_CAPACITY,
+            data_in: input.has_data().then_some(&input.data_in[..]),
+            data_size_out: if input.has_data() {
+                DATA_OUT_CAPACITY
+            } else {
+                0
+            },
             ctx_in: input.ctx_in.as_deref(),
-            ctx_size_out: input.ctx_in.as_ref().and(self.ctx_size).unwrap_or(0),
+            ctx_size_out: input
+                .wants_ctx_out()
+                .then_some(self.ctx_size)
+                .flatten()
+                .unwrap_or(0),
             repeat: input.repeat,
             flags: input.flags,
             ..Default::default()
@@ -278,7 +313,11 @@ impl Engine for KernelEngine {
             retval: out.retval,
             errno: out.errno.map(|e| e.raw()),
             data_out: out.data_out,
-            ctx_out: (out.ctx_size_out > 0).then_some(out.ctx_out),
+            ctx_out: if input.wants_ctx_out() {
+                (out.ctx_size_out > 0).then_some(out.ctx_out)
+            } else {
+                written_back(input, Some(out.ctx_in_after))
+            },
             duration_ns: out.duration_ns,
             trace: Vec::new(),
         })

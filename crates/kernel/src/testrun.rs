@@ -70,6 +70,10 @@ pub struct TestRunOutput {
     pub ctx_size_out: u32,
     /// `Some(ENOSPC)` for a truncated but otherwise complete run.
     pub errno: Option<Errno>,
+    /// The `ctx_in` buffer after the call: BPF_PROG_TYPE_SYSCALL programs
+    /// write their context back into `ctx_in` rather than `ctx_out`
+    /// (`bpf_prog_test_run_syscall`).
+    pub ctx_in_after: Vec<u8>,
 }
 
 impl KernelProg {
@@ -81,12 +85,13 @@ impl KernelProg {
     pub fn test_run(&self, t: &TestRun<'_>) -> Result<TestRunOutput, Error> {
         const OP: &str = "BPF_PROG_TEST_RUN";
         let data_in = t.data_in.unwrap_or(&[]);
-        let ctx_in = t.ctx_in.unwrap_or(&[]);
+        // An owned copy: the kernel may write it (SYSCALL's copy back).
+        let mut ctx_in = t.ctx_in.unwrap_or(&[]).to_vec();
         let len32 = |s: &[u8], what: &str| {
             u32::try_from(s.len()).map_err(|_| Error::invalid(OP, format!("{what} too large")))
         };
         let data_size_in = len32(data_in, "data_in")?;
-        let ctx_size_in = len32(ctx_in, "ctx_in")?;
+        let ctx_size_in = len32(&ctx_in, "ctx_in")?;
         let mut data_out = vec![0u8; t.data_size_out as usize];
         let mut ctx_out = vec![0u8; t.ctx_size_out as usize];
         let mut a = TestRunAttr {
@@ -98,14 +103,15 @@ impl KernelProg {
             repeat: t.repeat,
             ctx_size_in,
             ctx_size_out: t.ctx_size_out,
-            ctx_in: sys::slice_ptr(ctx_in),
+            ctx_in: sys::out_ptr(&mut ctx_in),
             ctx_out: sys::out_ptr(&mut ctx_out),
             flags: t.flags,
             cpu: t.cpu,
             batch_size: t.batch_size,
             ..Default::default()
         };
-        // SAFETY: data_in/ctx_in point to live slices of the given sizes;
+        // SAFETY: data_in/ctx_in point to live buffers of the given sizes
+        // (ctx_in is an owned, writable copy);
         // data_out/ctx_out are live writable buffers whose capacity is the
         // non-zero size passed with them (a zero capacity passes a null
         // pointer, because the kernel treats a zero `data_size_out` as
@@ -126,6 +132,7 @@ impl KernelProg {
             ctx_out,
             ctx_size_out: a.ctx_size_out,
             errno,
+            ctx_in_after: ctx_in,
         })
     }
 }

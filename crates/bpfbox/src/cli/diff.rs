@@ -21,9 +21,9 @@ pub struct DiffArgs {
     pub prog: Option<String>,
     #[command(flatten)]
     pub input: PacketSource,
-    /// Run the program this many times per packet.
-    #[arg(long, default_value_t = 1)]
-    pub repeat: u32,
+    /// Run the program this many times per packet (default: once).
+    #[arg(long)]
+    pub repeat: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -44,7 +44,7 @@ impl Report for DiffReport {
         if self.identical {
             writeln!(
                 w,
-                "{}: {} packets, interp and kernel identical (retval, data_out, ctx_out, maps)",
+                "{}: {} runs, interp and kernel identical (retval, data_out, ctx_out, maps)",
                 self.program, self.packets
             )
         } else {
@@ -60,7 +60,7 @@ impl Report for DiffReport {
 
 pub fn run(g: &GlobalOpts, a: DiffArgs) -> Result<ExitCode> {
     let loaded = Loaded::new(&a.object, a.prog.as_deref())?;
-    let jobs = jobs(&a.input, a.repeat)?;
+    let jobs = jobs(&a.input, a.repeat.unwrap_or(0))?;
     let mut interp = loaded.engine(EngineArg::Interp)?;
     let mut kernel = loaded.engine(EngineArg::Kernel)?;
     let def = loaded.def();

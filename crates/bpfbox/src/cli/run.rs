@@ -39,9 +39,11 @@ pub struct RunArgs {
     /// With --pcap: write the packets the program did not drop, as it left them.
     #[arg(long, requires = "pcap")]
     pub pcap_out: Option<PathBuf>,
-    /// Run the program this many times per packet (BPF_PROG_TEST_RUN `repeat`).
-    #[arg(long, default_value_t = 1)]
-    pub repeat: u32,
+    /// Run the program this many times per packet (BPF_PROG_TEST_RUN
+    /// `repeat`; when absent 0 is passed, which the kernel runs once and
+    /// which is the only value context-only runners accept).
+    #[arg(long)]
+    pub repeat: Option<u32>,
     /// Engine to run on.
     #[arg(long, value_enum, default_value = "interp")]
     pub engine: EngineArg,
@@ -117,10 +119,12 @@ pub fn jobs(src: &PacketSource, repeat: u32) -> Result<Vec<Job>> {
             })
             .collect());
     }
-    let Some(p) = &src.data_in else {
-        bail!("give the packet with --data-in FILE or --pcap FILE");
+    let data = match (&src.data_in, &ctx_in) {
+        (Some(p), _) => std::fs::read(p).with_context(|| p.display().to_string())?,
+        // context-only programs (raw tracepoint, syscall)
+        (None, Some(_)) => Vec::new(),
+        (None, None) => bail!("give the input with --data-in FILE, --pcap FILE or --ctx-in FILE"),
     };
-    let data = std::fs::read(p).with_context(|| p.display().to_string())?;
     Ok(vec![Job {
         input: mk(data),
         packet: None,
@@ -274,13 +278,18 @@ impl Progress {
 
 pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
     let loaded = Loaded::new(&a.object, a.prog.as_deref())?;
-    let jobs = jobs(&a.input, a.repeat)?;
+    let jobs = jobs(&a.input, a.repeat.unwrap_or(0))?;
     let mut eng = loaded.engine(a.engine)?;
     let def = loaded.def();
     let program = format!("{} ({})", def.name, def.section);
     if a.input.pcap.is_none() {
         let job = &jobs[0];
-        let path = a.input.data_in.as_ref().expect("data_in given");
+        let path = a
+            .input
+            .data_in
+            .as_ref()
+            .or(a.input.ctx_in.as_ref())
+            .expect("data_in or ctx_in given");
         let out = eng
             .test_run(&job.input)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -295,7 +304,7 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
                 data_out: hex(&out.data_out),
                 ctx_out: out.ctx_out.as_deref().map(hex),
                 duration_ns: out.duration_ns,
-                repeat: a.repeat,
+                repeat: a.repeat.unwrap_or(1).max(1),
                 trace: out.trace,
                 errno: out.errno,
                 maps,
