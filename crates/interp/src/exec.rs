@@ -64,7 +64,7 @@ macro_rules! tri {
 impl<H> Vm<'_, H> {
     /// Runs `prog` from `pc` until the function in frame `base` (which the
     /// caller pushed) exits. `regs_io` holds the registers of the running
-    /// frame on entry and on exit. With a tracer installed, a separate
+    /// frame on entry, and on exit when the result is a tail call. With a tracer installed, a separate
     /// instantiation of the loop calls it before every instruction; without
     /// one the loop carries no tracing code at all.
     pub(crate) fn execute(
@@ -254,7 +254,11 @@ impl<H> Vm<'_, H> {
             }
         };
         self.budget = budget;
-        regs_io.copy_from_slice(&local[..11]);
+        // Only a tail call continues with these registers; copying them out
+        // on every exit would also stall on store forwarding.
+        if let Ok(Flow::TailCall(..)) = result {
+            regs_io.copy_from_slice(&local[..11]);
+        }
         result
     }
 

@@ -186,6 +186,11 @@ impl<'a, H> Vm<'a, H> {
     }
 
     fn run_main(&mut self, prog: &Arc<Program>, args: [u64; 5]) -> Result<u64, Trap> {
+        // Registers first: by the time the loop copies them into its locals
+        // these stores have left the store buffer (a 16-byte load spanning
+        // two pending 8-byte stores would stall on store forwarding).
+        let mut regs = [0u64; 11];
+        regs[1..6].copy_from_slice(&args);
         // The memory is a public field and may have been replaced.
         self.install_stack();
         self.budget = self.config.insn_limit;
@@ -196,8 +201,6 @@ impl<'a, H> Vm<'a, H> {
         let top = self.stack_top;
         self.mem.zero_stack(top, self.config.stack_size as u64);
         self.sync_stack_window();
-        let mut regs = [0u64; 11];
-        regs[1..6].copy_from_slice(&args);
         regs[10] = top;
         // The last program stays in `self.prog` between runs, so running
         // the same program again costs no reference-count traffic.
