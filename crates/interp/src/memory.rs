@@ -552,6 +552,29 @@ mod tests {
     }
 
     #[test]
+    fn raw_regions_and_mutable_borrows() {
+        let mut owned = vec![0u8; 8];
+        let ptr = owned.as_mut_ptr();
+        let mut m = Memory::new();
+        // SAFETY: `owned` outlives `m` and is not touched while `m` is used.
+        let (id, a) = unsafe { m.add_raw(ptr, 8, true, RegionKind::MapValue) };
+        m.read_mut(a + 2, 2).unwrap().copy_from_slice(&[1, 2]);
+        assert_eq!(m.read_u16(a + 2).unwrap(), 0x0201);
+        assert_eq!(m.backing(id), (a, 8));
+        assert_eq!(m.region_info(id), Some((RegionKind::MapValue, true)));
+        // SAFETY: as above; this region is read-only.
+        let (ro, b) = unsafe { m.add_raw(ptr, 8, false, RegionKind::ReadOnly) };
+        assert_eq!(m.region_info(ro), Some((RegionKind::ReadOnly, false)));
+        // The first matching region decides: `b` is inside the writable one.
+        assert!(m.write_u8(b, 9).is_ok());
+        m.set_window(id, a, 0).unwrap();
+        assert!(m.write_u8(b, 9).is_err());
+        assert!(m.read_mut(a, 0).is_ok());
+        drop(m);
+        assert_eq!(owned[..4], [9, 0, 1, 2]);
+    }
+
+    #[test]
     fn cstr() {
         let buf = *b"hi\0there";
         let mut m = Memory::new();
