@@ -97,6 +97,17 @@ pub trait Engine {
     fn test_run(&mut self, input: &RunInput) -> Result<RunOutput, RunError>;
     /// Reads every map back (queues and stacks are drained).
     fn dump_maps(&mut self) -> Vec<MapDump>;
+    /// Writes one element of the object's map `map` from user space
+    /// (`BPF_MAP_UPDATE_ELEM` with `BPF_ANY`), e.g. to give a devmap a
+    /// target before the runs.
+    fn update_map(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), RunError>;
+}
+
+fn no_map(map: &str) -> RunError {
+    RunError {
+        errno: Some(2),
+        message: format!("the object has no map `{map}`"),
+    }
 }
 
 const QUEUE: u32 = 22;
@@ -213,6 +224,19 @@ impl Engine for InterpEngine {
             out.push(d);
         }
         out
+    }
+
+    fn update_map(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), RunError> {
+        let i = self
+            .names
+            .iter()
+            .position(|(n, _)| n == map)
+            .ok_or_else(|| no_map(map))?;
+        let m = self.host.maps.get_mut(i).ok_or_else(|| no_map(map))?;
+        m.update(key, value, 0).map_err(|e| RunError {
+            errno: Some(e.errno()),
+            message: format!("updating `{map}`: {e}"),
+        })
     }
 }
 
@@ -352,6 +376,19 @@ impl Engine for KernelEngine {
             out.push(d);
         }
         out
+    }
+
+    fn update_map(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), RunError> {
+        let i = self
+            .names
+            .iter()
+            .position(|(n, _)| n == map)
+            .ok_or_else(|| no_map(map))?;
+        let m = self.obj.maps.get(i).ok_or_else(|| no_map(map))?;
+        m.update(key, value, 0).map_err(|e| RunError {
+            errno: e.errno().map(|e| e.raw()),
+            message: format!("updating `{map}`: {e}"),
+        })
     }
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* XDP helpers: head/tail/meta adjustment, load/store bytes, buffer length,
- * bpf_redirect and bpf_redirect_map into every redirect map type (empty
- * maps: the lookup fails and the low flag bits are the action; other flag
- * bits abort). Return codes go to `res`, the frame to data_out.
+ * bpf_redirect and bpf_redirect_map into every redirect map type. The test
+ * gives devs[1], devs_hash[1] and cpus[0] a target from user space; other
+ * keys have none, so the low flag bits are the action, and other flag bits
+ * abort. Return codes go to `res`, the frame to data_out.
  */
 #include "cov.h"
 
@@ -79,8 +80,13 @@ int xdp_redirect_maps(struct xdp_md *ctx)
 	__u32 len = ctx->data_end - ctx->data;
 	__u32 k = len & 3;
 
-	PUT(4, bpf_map_lookup_elem(&devs, &k) != 0);
-	PUT(4, bpf_map_lookup_elem(&devs_hash, &k) != 0);
+	{
+		struct bpf_devmap_val *dv = bpf_map_lookup_elem(&devs, &k);
+		__u32 *hv = bpf_map_lookup_elem(&devs_hash, &k);
+
+		PUT(4, dv ? dv->ifindex * 100 + dv->bpf_prog.id : 7);
+		PUT(4, hv ? *hv : 7);
+	}
 	PUT(4, bpf_map_lookup_elem(&xsks, &k) != 0);
 	PUT(5, bpf_redirect_map(&devs, k, XDP_PASS));
 	PUT(5, bpf_redirect_map(&devs, k, XDP_DROP | BPF_F_EXCLUDE_INGRESS));
