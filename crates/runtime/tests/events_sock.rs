@@ -643,3 +643,167 @@ fn sk_msg_changes_what_the_peer_receives_like_the_kernel() {
         msgs.len()
     );
 }
+
+fn so_cookie(fd: i32) -> u64 {
+    let mut c: u64 = 0;
+    let mut len = 8u32;
+    // SAFETY: getsockopt(SO_COOKIE) into a u64.
+    let r = unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, 57, (&mut c as *mut u64).cast(), &mut len)
+    };
+    assert_eq!(r, 0);
+    c
+}
+
+#[test]
+fn sk_lookup_test_runs_match_the_kernel() {
+    if !kernel_ok() {
+        return;
+    }
+    let obj = object("sk_lookup.o");
+    let k = kload(&obj, "pick");
+    let socks_i = map_index(&obj, "socks");
+    let tcp4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp4 = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tcp6 = match std::net::TcpListener::bind("[::1]:0") {
+        Ok(s) => s,
+        Err(e) => {
+            println!("skipping: no IPv6 loopback: {e}");
+            return;
+        }
+    };
+    let fds = [tcp4.as_raw_fd(), udp4.as_raw_fd(), -1, tcp6.as_raw_fd()];
+    let mut host = HostState::default();
+    let prog = LoadedProgram::from_object(&mut host, &obj, "pick").unwrap();
+    let descs = [
+        (1u32, tcp4.local_addr().unwrap(), 10u32, 6u32),
+        (2, udp4.local_addr().unwrap(), 7, 17),
+        (3, tcp6.local_addr().unwrap(), 10, 6),
+    ];
+    for (id, addr, state, proto) in descs {
+        bpfbox_runtime::drivers::sk_lookup::declare_socket(
+            &mut host,
+            events::sockets::SockDesc {
+                id,
+                local: addr,
+                remote: events::sockets::any4(),
+                state,
+                protocol: proto,
+            },
+        );
+    }
+    let ids = [1u32, 2, 0, 3];
+    let mut cookie_to_id = std::collections::HashMap::new();
+    for (key, fd) in fds.iter().enumerate() {
+        if *fd < 0 {
+            continue;
+        }
+        k.maps[socks_i]
+            .update(&(key as u32).to_le_bytes(), &(*fd as u64).to_le_bytes(), 0)
+            .unwrap();
+        host.maps[socks_i]
+            .update(&(key as u32).to_le_bytes(), &u64::from(ids[key]).to_le_bytes(), 0)
+            .unwrap();
+        cookie_to_id.insert(so_cookie(*fd), ids[key]);
+    }
+    let ctx_of = |family: u32, proto: u32, port: u32| {
+        let mut c = vec![0u8; 72];
+        c[8..12].copy_from_slice(&family.to_le_bytes());
+        c[12..16].copy_from_slice(&proto.to_le_bytes());
+        c[16..20].copy_from_slice(&[10, 0, 0, 9]);
+        c[20..36].copy_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]);
+        c[36..38].copy_from_slice(&40000u16.to_be_bytes());
+        c[40..44].copy_from_slice(&[127, 0, 0, 1]);
+        c[44..60].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        c[60..64].copy_from_slice(&port.to_le_bytes());
+        c
+    };
+    let mut inputs = Vec::new();
+    for family in [2u32, 10] {
+        for proto in [6u32, 17] {
+            for port in [7000u32, 7001, 7002, 7003, 7009, 80] {
+                inputs.push(bpfbox_runtime::TestRunInput {
+                    ctx_in: Some(ctx_of(family, proto, port)),
+                    ctx_size_out: Some(72),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    let mut bad_sk = ctx_of(2, 6, 7000);
+    bad_sk[0] = 1;
+    let mut bad_if = ctx_of(2, 6, 7000);
+    bad_if[64] = 1;
+    let bad_inputs = [
+        bpfbox_runtime::TestRunInput {
+            ctx_in: Some(bad_sk),
+            ..Default::default()
+        },
+        bpfbox_runtime::TestRunInput {
+            ctx_in: Some(bad_if),
+            ..Default::default()
+        },
+        bpfbox_runtime::TestRunInput {
+            ctx_in: Some(ctx_of(2, 6, 70000)),
+            ..Default::default()
+        },
+        bpfbox_runtime::TestRunInput {
+            ctx_in: Some(ctx_of(1, 6, 7000)),
+            ..Default::default()
+        },
+        bpfbox_runtime::TestRunInput {
+            ctx_in: Some(ctx_of(2, 6, 7000)),
+            data_in: vec![0; 20],
+            ..Default::default()
+        },
+        bpfbox_runtime::TestRunInput::default(),
+    ];
+    inputs.extend(bad_inputs);
+    for (i, input) in inputs.iter().enumerate() {
+        let b = bpfbox_runtime::test_run(&prog, &mut host, input)
+            .map(|o| (o.retval, o.errno, o.ctx_out))
+            .map_err(|e| e.errno);
+        let t = bpfbox_kernel::TestRun {
+            data_in: (!input.data_in.is_empty()).then_some(&input.data_in[..]),
+            data_size_out: 0,
+            ctx_in: input.ctx_in.as_deref(),
+            ctx_size_out: input.ctx_size_out.unwrap_or(0),
+            repeat: 1,
+            flags: 0,
+            cpu: 0,
+            batch_size: 0,
+        };
+        let kr = k
+            .prog
+            .test_run(&t)
+            .map(|o| {
+                let mut ctx = input.ctx_size_out.map(|_| o.ctx_out);
+                if let Some(c) = ctx.as_mut() {
+                    let cookie = u64::from_le_bytes(c[..8].try_into().unwrap());
+                    if cookie != 0 {
+                        let id = cookie_to_id.get(&cookie).copied().unwrap_or(u32::MAX);
+                        c[..8].copy_from_slice(&u64::from(id).to_le_bytes());
+                    }
+                }
+                (o.retval, o.errno.map(|e| e.raw()), ctx)
+            })
+            .map_err(|e| e.errno().map_or(-1, |e| e.raw()));
+        assert_eq!(b, kr, "input {i}");
+    }
+    let seen_i = map_index(&obj, "seen");
+    let count_i = map_index(&obj, "count");
+    let n = u32_at(&k.maps[count_i].lookup(&0u32.to_le_bytes()).unwrap().unwrap(), 0);
+    assert_eq!(Some(n), host.maps[count_i].lookup(&0u32.to_le_bytes()).ok().map(|v| u32_at(&v, 0)));
+    for i in 0..n {
+        let krec = k.maps[seen_i].lookup(&i.to_le_bytes()).unwrap().unwrap();
+        let brec = host.maps[seen_i].lookup(&i.to_le_bytes()).unwrap();
+        assert_eq!(
+            brec,
+            krec,
+            "run {i}: kernel {:?} bpfbox {:?}",
+            krec.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>(),
+            brec.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>()
+        );
+    }
+    println!("sk_lookup: {} test runs and {n} run records identical", inputs.len());
+}

@@ -9,6 +9,7 @@
 //! runner bpfbox does not implement yet.
 
 pub mod flow_dissector;
+pub mod sk_lookup;
 pub mod skb;
 pub mod tracing;
 pub mod xdp;
@@ -149,6 +150,7 @@ const RUNNERS: &[(ProgType, Runner)] = &[
     (ProgType::LwtXmit, skb::test_run),
     (ProgType::Xdp, xdp::test_run),
     (ProgType::FlowDissector, flow_dissector::test_run),
+    (ProgType::SkLookup, sk_lookup::test_run),
     (ProgType::RawTracepoint, tracing::raw_tp_test_run),
     (ProgType::Syscall, tracing::syscall_test_run),
 ];

@@ -19,6 +19,7 @@ pub mod cgroup_sysctl;
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
+pub mod sk_lookup;
 pub mod sk_msg;
 pub mod sk_reuseport;
 pub mod sk_skb;
@@ -91,6 +92,7 @@ pub static REGISTRY: &[&EventDriver] = &[
     &sk_reuseport::DRIVER,
     &sk_skb::DRIVER,
     &sk_msg::DRIVER,
+    &sk_lookup::DRIVER,
 ];
 
 /// The driver for a program type, if bpfbox can fire events at it.

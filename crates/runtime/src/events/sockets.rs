@@ -309,6 +309,9 @@ pub struct SockWorld {
     pub rmem_max: u32,
     /// `HZ` (jiffies per second) for describing RTO replies.
     pub hz: u32,
+    /// Sockets described by events or [`crate::drivers::sk_lookup::declare_socket`]
+    /// (what a sockmap lookup of an sk_lookup program returns).
+    pub descs: BTreeMap<u32, SockDesc>,
 }
 
 impl Default for SockWorld {
@@ -320,6 +323,7 @@ impl Default for SockWorld {
             wmem_max: 212_992,
             rmem_max: 212_992,
             hz: 250,
+            descs: BTreeMap::new(),
         }
     }
 }
@@ -357,6 +361,12 @@ pub struct SockEnv {
     pub packet: Vec<u8>,
     /// sk_msg: the message being sent.
     pub msg: Option<super::sk_msg::MsgState>,
+    /// sk_lookup: (family, protocol) of the lookup.
+    pub lookup: Option<(u32, u32)>,
+    /// sk_lookup: `BPF_SK_LOOKUP_F_NO_REUSEPORT` came with the selection.
+    pub no_reuseport: bool,
+    /// sk_lookup: socket pointers handed out by map lookups, with ids.
+    pub sk_ptrs: Vec<(u64, u32)>,
 }
 
 impl SockEnv {

@@ -342,6 +342,120 @@ fn msg_pop_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     with_msg(vm, "msg_pop_data", [a[1], a[2], a[3]], |m| m.pop(a[1], a[2], a[3]))
 }
 
+/// `bpf_map_lookup_elem` for sk_lookup programs: on a sockmap or sockhash
+/// it returns the socket (a `struct bpf_sock` image of the declared
+/// socket, or of a TCP listener of the lookup's family), like the kernel's
+/// `PTR_TO_SOCKET_OR_NULL`; other maps as usual.
+fn sk_lookup_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let m = map_of(vm, a[0])?;
+    if !vm.host.maps[m].map_type().is_sock() {
+        let Some(&(_, _, f)) = super::maps::HELPERS.iter().find(|h| h.0 == 1) else {
+            return Err(vm.helper_error(EINVAL));
+        };
+        return f(vm, a);
+    }
+    let ks = vm.host.maps[m].def().key_size as usize;
+    let key = read_guest(vm, a[1], ks)?;
+    let Some(id) = vm.host.maps[m].sock_at(&key) else {
+        return Ok(0);
+    };
+    let e = env(vm)?;
+    let (family, _) = e.lookup.unwrap_or((2, 6));
+    let desc = e.world.descs.get(&id).copied().unwrap_or_else(|| {
+        let any = if family == 2 { "0.0.0.0:0" } else { "[::]:0" };
+        let any: std::net::SocketAddr = any.parse().unwrap_or_else(|_| crate::events::sockets::any4());
+        crate::events::sockets::SockDesc {
+            id,
+            local: any,
+            remote: any,
+            state: 10,
+            protocol: 6,
+        }
+    });
+    let mut img = crate::events::sockets::bpf_sock_image(&desc, 0, 0)
+        .to_vec()
+        .into_boxed_slice();
+    let ptr = img.as_mut_ptr();
+    let len = img.len();
+    vm.host.scratch.push(img);
+    // SAFETY: the image lives in the host's scratch list until the run
+    // ends (`unmap_host_memory`), after the Vm's memory is gone.
+    unsafe { vm.mem.add_raw(ptr, len, false, bpfbox_interp::RegionKind::ReadOnly) };
+    let addr = ptr as usize as u64;
+    env(vm)?.sk_ptrs.push((addr, id));
+    Ok(addr)
+}
+
+/// `bpf_sk_release`: references are not counted in bpfbox.
+fn sk_release(_vm: &mut HostVm<'_>, _a: [u64; 5]) -> Result<u64, Trap> {
+    Ok(0)
+}
+
+/// `bpf_sk_lookup_assign(ctx, sk, flags)` (sk_lookup only): the checks of
+/// net/core/filter.c in order, then the selection; `ctx->sk` reads it at
+/// once.
+fn sk_assign(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    const ESOCKTNOSUPPORT: i32 = 94;
+    const EPROTOTYPE: i32 = 91;
+    const EAFNOSUPPORT: i32 = 97;
+    const EEXIST: i32 = 17;
+    let (ptr, flags) = (a[1], a[2]);
+    let e = env(vm)?;
+    let Some((family, protocol)) = e.lookup.filter(|_| e.prog_type == 30) else {
+        let t = vm.helper_error(EOPNOTSUPP);
+        return Err(t);
+    };
+    let sk = if ptr == 0 {
+        None
+    } else {
+        let id = e.sk_ptrs.iter().find(|(p, _)| *p == ptr).map(|(_, id)| *id);
+        let Some(id) = id else {
+            let t = vm.helper_error(EINVAL);
+            return Err(t);
+        };
+        let desc = e.world.descs.get(&id).copied();
+        Some((id, desc))
+    };
+    let r: i32 = if flags & !3 != 0 {
+        -EINVAL
+    } else {
+        let check = sk.map(|(_, d)| {
+            let (proto, state, fam) = d.map_or((6, 10, family), |d| (d.protocol, d.state, d.family()));
+            // A socket bound to a specific, non-mapped IPv6 address is
+            // IPv6-only (`__inet6_bind` sets ipv6only).
+            let v6only = d.is_some_and(|d| match d.local.ip() {
+                std::net::IpAddr::V6(a) => !a.is_unspecified() && a.to_ipv4_mapped().is_none(),
+                std::net::IpAddr::V4(_) => false,
+            });
+            if (proto == 6 && state != 10) || (proto == 17 && state != 7) {
+                -ESOCKTNOSUPPORT
+            } else if proto != protocol {
+                -EPROTOTYPE
+            } else if fam != family && (fam == 2 || v6only) {
+                -EAFNOSUPPORT
+            } else {
+                0
+            }
+        });
+        match check {
+            Some(c) if c != 0 => c,
+            _ if e.selected.is_some() && flags & 1 == 0 => -EEXIST,
+            _ => {
+                e.selected = sk.map(|(id, _)| id);
+                e.no_reuseport = flags & 2 != 0;
+                0
+            }
+        }
+    };
+    e.log.push(json!({"helper": "sk_assign", "socket": sk.map(|(id, _)| id), "flags": flags, "ret": r}));
+    if r == 0 {
+        if let Some((_, ctx)) = vm.host.map.ctx {
+            write_guest(vm, ctx, &ptr.to_le_bytes())?;
+        }
+    }
+    Ok(i64::from(r) as u64)
+}
+
 /// After an skb helper rebuilt the `__sk_buff` image, restores what the
 /// image builder does not know on socket hooks (sk_skb): the socket's
 /// `remote_port` (network order << 16) and `local_port`.
@@ -372,8 +486,10 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (71, "msg_redirect_hash", msg_redirect_hash),
     (72, "sk_redirect_hash", sk_redirect_hash),
     (82, "sk_select_reuseport", sk_select_reuseport),
+    (86, "sk_release", sk_release),
     (90, "msg_push_data", msg_push_data),
     (91, "msg_pop_data", msg_pop_data),
+    (124, "sk_assign", sk_assign),
 ];
 
 /// Per-type implementations of a shared helper id (the kernel's
@@ -382,4 +498,5 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
 pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
     (21, 26, reuseport_load_bytes),
     (22, 26, flow_dissector_load_bytes),
+    (30, 1, sk_lookup_map_lookup),
 ];
