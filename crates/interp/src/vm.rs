@@ -28,8 +28,9 @@ pub const MAX_CALL_DEPTH_LIMIT: usize = 64;
 pub const MAX_STACK_SIZE: usize = 1 << 20;
 
 /// A per-instruction trace callback: slot index, the instruction about to
-/// run, and `r0..r10` before it runs. See [`Vm::set_tracer`].
-pub type Tracer<'a> = Box<dyn FnMut(usize, &bpfbox_isa::Insn, &[u64]) + 'a>;
+/// run, and `r0..r10` before it runs. See [`Vm::set_tracer`]. It is `Send`
+/// so that a [`Vm`] stays `Send` when its host state is.
+pub type Tracer<'a> = Box<dyn FnMut(usize, &bpfbox_isa::Insn, &[u64]) + Send + 'a>;
 
 /// Run limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
