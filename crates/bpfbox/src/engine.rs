@@ -95,7 +95,8 @@ pub trait Engine {
     fn name(&self) -> &'static str;
     /// Runs `BPF_PROG_TEST_RUN`.
     fn test_run(&mut self, input: &RunInput) -> Result<RunOutput, RunError>;
-    /// Reads every map back (queues and stacks are drained).
+    /// Reads every map back (queues and stacks are drained, ring buffer
+    /// records consumed: numbered in commit order).
     fn dump_maps(&mut self) -> Vec<MapDump>;
     /// Writes one element of the object's map `map` from user space
     /// (`BPF_MAP_UPDATE_ELEM` with `BPF_ANY`), e.g. to give a devmap a
@@ -112,13 +113,22 @@ fn no_map(map: &str) -> RunError {
 
 const QUEUE: u32 = 22;
 const STACK: u32 = 23;
+const RINGBUF: u32 = 27;
+
+/// Ring buffer records as dump entries: (record number, bytes), consumed.
+fn numbered(records: Vec<Vec<u8>>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| ((i as u32).to_le_bytes().to_vec(), r))
+        .collect()
+}
 
 /// Maps whose contents cannot be listed the same way in both engines.
 fn unlistable(map_type: u32) -> Option<&'static str> {
     match map_type {
         4 => Some("perf event array: records are not stored in the map"),
         17 => Some("xskmap: AF_XDP sockets cannot be read back"),
-        27 => Some("ring buffer: records are not stored in the map"),
         30 => Some("bloom filter: not iterable"),
         _ => None,
     }
@@ -213,6 +223,8 @@ impl Engine for InterpEngine {
                     while let Ok(v) = m.lookup_and_delete(&[], 0) {
                         d.entries.push((Vec::new(), v));
                     }
+                } else if *ty == RINGBUF {
+                    d.entries = numbered(m.ringbuf_consume());
                 } else {
                     d.entries = m.entries().collect();
                     d.entries.sort();
@@ -359,6 +371,11 @@ impl Engine for KernelEngine {
                 if matches!(*ty, QUEUE | STACK) {
                     while let Ok(Some(v)) = m.lookup_and_delete(None) {
                         d.entries.push((Vec::new(), v));
+                    }
+                } else if *ty == RINGBUF {
+                    match crate::kobj::ringbuf_records(m, m.max_entries() as usize) {
+                        Ok(r) => d.entries = numbered(r),
+                        Err(e) => d.note = Some(format!("cannot read: {e}")),
                     }
                 } else {
                     match m.entries() {

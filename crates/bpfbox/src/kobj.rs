@@ -158,3 +158,71 @@ fn load_prog(
     load.load()
         .map_err(|e| Error(format!("kernel rejected `{}`: {e}", def.name)))
 }
+
+/// The records committed to a kernel ring buffer map, in order, read
+/// through its mmap()ed pages the way libbpf's consumer does (discarded
+/// records skipped, stopping at a busy one) and consumed. `data_size` is
+/// the map's `max_entries`.
+pub fn ringbuf_records(map: &KernelMap, data_size: usize) -> Result<Vec<Vec<u8>>, Error> {
+    // SAFETY: sysconf has no memory effects.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let fd = map.as_raw_fd();
+    let fail = |what: &str| {
+        Error(format!(
+            "mmap of the ring buffer {what}: {}",
+            std::io::Error::last_os_error()
+        ))
+    };
+    // SAFETY: a ring buffer map fd maps its consumer page (read-write) at
+    // offset 0 and its producer page plus the data area twice (read-only)
+    // at one page; both mappings are unmapped before returning and only
+    // accessed within their lengths.
+    unsafe {
+        let cons = libc::mmap(
+            std::ptr::null_mut(),
+            page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            fd,
+            0,
+        );
+        if cons == libc::MAP_FAILED {
+            return Err(fail("consumer page"));
+        }
+        let plen = page + 2 * data_size;
+        let prod = libc::mmap(
+            std::ptr::null_mut(),
+            plen,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            fd,
+            page as libc::off_t,
+        );
+        if prod == libc::MAP_FAILED {
+            libc::munmap(cons, page);
+            return Err(fail("producer pages"));
+        }
+        let cons_pos = cons.cast::<u64>();
+        let data = prod.cast::<u8>().add(page);
+        let mask = data_size as u64 - 1;
+        let mut out = Vec::new();
+        let mut c = std::ptr::read_volatile(cons_pos);
+        let p = std::ptr::read_volatile(prod.cast::<u64>());
+        while c < p {
+            let hdr = data.add((c & mask) as usize);
+            let len = std::ptr::read_volatile(hdr.cast::<u32>());
+            if len & (1 << 31) != 0 {
+                break; // busy
+            }
+            let n = len & !(1 << 30);
+            if len & (1 << 30) == 0 && (n as usize) < data_size {
+                out.push(std::slice::from_raw_parts(hdr.add(8), n as usize).to_vec());
+            }
+            c += (u64::from(n) + 8 + 7) & !7;
+            std::ptr::write_volatile(cons_pos, c);
+        }
+        libc::munmap(prod, plen);
+        libc::munmap(cons, page);
+        Ok(out)
+    }
+}
