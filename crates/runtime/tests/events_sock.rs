@@ -126,7 +126,6 @@ cli.close(); conn.close(); srv.close()
 print(json.dumps(out))
 "#;
 
-
 #[test]
 fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
     if !kernel_ok() {
@@ -156,7 +155,10 @@ fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
         map_index(&obj, "socks"),
     );
     let n = u32_at(
-        &k.maps[count_i].lookup(&0u32.to_le_bytes()).unwrap().unwrap(),
+        &k.maps[count_i]
+            .lookup(&0u32.to_le_bytes())
+            .unwrap()
+            .unwrap(),
         0,
     ) as usize;
     assert!(n >= 8, "the kernel made only {n} callbacks");
@@ -189,7 +191,12 @@ fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
     let outs = events::fire_all(&prog, &mut host, &Value::Array(events.clone())).unwrap();
     // Every callback the kernel made is one bpfbox makes (cb flags agree).
     for (o, ev) in outs.iter().zip(&events) {
-        assert_ne!(o.effects.get("called"), Some(&json!(false)), "{ev}: {}", o.action);
+        assert_ne!(
+            o.effects.get("called"),
+            Some(&json!(false)),
+            "{ev}: {}",
+            o.action
+        );
         assert_eq!(o.retval, 1);
     }
     // Same records, field by field.
@@ -201,8 +208,12 @@ fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
             "record {i} (op {}) differs\nevent {}\nkernel words {:?}\nbpfbox words {:?}",
             u32_at(kr, 0),
             events[i],
-            kr.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>(),
-            br.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>()
+            kr.chunks(4)
+                .map(|c| u32_at(c, 0) as i32)
+                .collect::<Vec<_>>(),
+            br.chunks(4)
+                .map(|c| u32_at(c, 0) as i32)
+                .collect::<Vec<_>>()
         );
     }
     // Decisions the kernel applied and user space can see.
@@ -223,7 +234,11 @@ fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
             Some(events::sockets::OptVal::Int(v)) => *v,
             _ => 16384,
         };
-        assert_eq!(json!(sndbuf), info["sndbuf"][pos], "SO_SNDBUF of socket {id}");
+        assert_eq!(
+            json!(sndbuf),
+            info["sndbuf"][pos],
+            "SO_SNDBUF of socket {id}"
+        );
     }
     // The sockhash holds the same sockets under the same keys (the
     // kernel's cookies mapped to bpfbox's socket ids).
@@ -234,7 +249,10 @@ fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
             .into_iter()
             .map(|(key, value)| {
                 let c = u64::from_le_bytes(value[..8].try_into().unwrap());
-                let id = cookies.iter().position(|x| *x == c).map_or(0, |p| [1, 2, 3][p]);
+                let id = cookies
+                    .iter()
+                    .position(|x| *x == c)
+                    .map_or(0, |p| [1, 2, 3][p]);
                 (u32_at(&key, 0), id)
             })
             .collect();
@@ -294,7 +312,11 @@ fn local_port(fd: &std::os::fd::OwnedFd) -> u16 {
     unsafe {
         let mut sa: libc::sockaddr_in = std::mem::zeroed();
         let mut len = std::mem::size_of::<libc::sockaddr_in>() as u32;
-        libc::getsockname(fd.as_raw_fd(), (&mut sa as *mut libc::sockaddr_in).cast(), &mut len);
+        libc::getsockname(
+            fd.as_raw_fd(),
+            (&mut sa as *mut libc::sockaddr_in).cast(),
+            &mut len,
+        );
         u16::from_be(sa.sin_port)
     }
 }
@@ -337,7 +359,10 @@ fn sk_reuseport_picks_the_socket_the_kernel_picks() {
         )
     };
     if r != 0 {
-        println!("skipping: SO_ATTACH_REUSEPORT_EBPF: {}", std::io::Error::last_os_error());
+        println!(
+            "skipping: SO_ATTACH_REUSEPORT_EBPF: {}",
+            std::io::Error::last_os_error()
+        );
         return;
     }
     let (group_i, seen_i, count_i) = (
@@ -347,7 +372,11 @@ fn sk_reuseport_picks_the_socket_the_kernel_picks() {
     );
     for (i, s) in socks.iter().enumerate() {
         k.maps[group_i]
-            .update(&(i as u32).to_le_bytes(), &(s.as_raw_fd() as u64).to_le_bytes(), 0)
+            .update(
+                &(i as u32).to_le_bytes(),
+                &(s.as_raw_fd() as u64).to_le_bytes(),
+                0,
+            )
             .unwrap();
     }
     // Payload commands; 'h' from several source ports to spread the hash,
@@ -361,13 +390,22 @@ fn sk_reuseport_picks_the_socket_the_kernel_picks() {
         let got = receiver(&socks);
         sent.push((tx.local_addr().unwrap().port(), payload, got));
     }
-    let n = u32_at(&k.maps[count_i].lookup(&0u32.to_le_bytes()).unwrap().unwrap(), 0) as usize;
+    let n = u32_at(
+        &k.maps[count_i]
+            .lookup(&0u32.to_le_bytes())
+            .unwrap()
+            .unwrap(),
+        0,
+    ) as usize;
     assert_eq!(n, cmds.len(), "the program ran once per datagram");
     let mut host = HostState::default();
     let prog = LoadedProgram::from_object(&mut host, &obj, "pick").unwrap();
     let mut hash_picks = 0;
     for (i, (sport, payload, got)) in sent.iter().enumerate() {
-        let krec = k.maps[seen_i].lookup(&(i as u32).to_le_bytes()).unwrap().unwrap();
+        let krec = k.maps[seen_i]
+            .lookup(&(i as u32).to_le_bytes())
+            .unwrap()
+            .unwrap();
         let ulen = 8 + payload.len() as u16;
         let mut pkt = Vec::new();
         pkt.extend_from_slice(&sport.to_be_bytes());
@@ -474,22 +512,50 @@ fn flow_dissector_test_runs_match_the_kernel() {
     }
     let obj = object("flow_dissector.o");
     let k = kload(&obj, "dissect");
-    let tcp = [0x9c, 0x40, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0];
-    let udp = [0x13, 0x89, 0x00, 0x35, 0x00, 0x0c, 0, 0, b'h', b'i', b'!', b'!'];
+    let tcp = [
+        0x9c, 0x40, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+    ];
+    let udp = [
+        0x13, 0x89, 0x00, 0x35, 0x00, 0x0c, 0, 0, b'h', b'i', b'!', b'!',
+    ];
     let cat = |a: Vec<u8>, b: Vec<u8>| [a, b].concat();
     let frames: Vec<(&str, Vec<u8>)> = vec![
         ("ipv4 tcp", cat(eth(0x0800, &[]), ipv4(6, 0x4000, 0, &tcp))),
-        ("ipv4 udp options", cat(eth(0x0800, &[]), ipv4(17, 0, 8, &udp))),
-        ("ipv4 first fragment", cat(eth(0x0800, &[]), ipv4(17, 0x2000, 0, &udp))),
-        ("ipv4 later fragment", cat(eth(0x0800, &[]), ipv4(17, 0x0010, 0, &udp))),
+        (
+            "ipv4 udp options",
+            cat(eth(0x0800, &[]), ipv4(17, 0, 8, &udp)),
+        ),
+        (
+            "ipv4 first fragment",
+            cat(eth(0x0800, &[]), ipv4(17, 0x2000, 0, &udp)),
+        ),
+        (
+            "ipv4 later fragment",
+            cat(eth(0x0800, &[]), ipv4(17, 0x0010, 0, &udp)),
+        ),
         ("ipv6 tcp", cat(eth(0x86dd, &[]), ipv6(6, 0, &tcp))),
-        ("ipv6 udp labelled", cat(eth(0x86dd, &[]), ipv6(17, 0xbeef, &udp))),
-        ("vlan ipv4 udp", cat(eth(0x0800, &[0x8100]), ipv4(17, 0, 0, &udp))),
-        ("qinq ipv6 tcp", cat(eth(0x86dd, &[0x88a8, 0x8100]), ipv6(6, 7, &tcp))),
+        (
+            "ipv6 udp labelled",
+            cat(eth(0x86dd, &[]), ipv6(17, 0xbeef, &udp)),
+        ),
+        (
+            "vlan ipv4 udp",
+            cat(eth(0x0800, &[0x8100]), ipv4(17, 0, 0, &udp)),
+        ),
+        (
+            "qinq ipv6 tcp",
+            cat(eth(0x86dd, &[0x88a8, 0x8100]), ipv6(6, 7, &tcp)),
+        ),
         ("arp", cat(eth(0x0806, &[]), vec![0; 28])),
-        ("ipv4 icmp", cat(eth(0x0800, &[]), ipv4(1, 0, 0, &[8, 0, 0, 0]))),
+        (
+            "ipv4 icmp",
+            cat(eth(0x0800, &[]), ipv4(1, 0, 0, &[8, 0, 0, 0])),
+        ),
         ("short ipv4", cat(eth(0x0800, &[]), vec![0x45, 0, 0, 20])),
-        ("truncated ports", cat(eth(0x0800, &[]), ipv4(6, 0, 0, &[0x9c]))),
+        (
+            "truncated ports",
+            cat(eth(0x0800, &[]), ipv4(6, 0, 0, &[0x9c])),
+        ),
         ("bare ethernet", eth(0x0800, &[])),
     ];
     let mut compared = 0;
@@ -514,7 +580,7 @@ fn flow_dissector_test_runs_match_the_kernel() {
     let base = frames[0].1.clone();
     let mut bad_ctx = vec![0u8; 56];
     bad_ctx[10] = 8;
-    let cases = vec![
+    let cases = [
         bpfbox_runtime::TestRunInput {
             data_in: base[..13].to_vec(),
             ..Default::default()
@@ -573,7 +639,11 @@ fn sk_msg_changes_what_the_peer_receives_like_the_kernel() {
         return;
     }
     k.maps[map_i]
-        .update(&0u32.to_le_bytes(), &(cli.as_raw_fd() as u32).to_le_bytes(), 0)
+        .update(
+            &0u32.to_le_bytes(),
+            &(cli.as_raw_fd() as u32).to_le_bytes(),
+            0,
+        )
         .unwrap();
     let timeout = Some(std::time::Duration::from_millis(200));
     srv.set_read_timeout(timeout).unwrap();
@@ -592,11 +662,21 @@ fn sk_msg_changes_what_the_peer_receives_like_the_kernel() {
     for m in msgs {
         let sent = cli.write(m).map_err(|e| e.raw_os_error().unwrap_or(0));
         let at_srv = read_some(&mut srv);
-        let at_cli = if m[0] == b'R' { read_some(&mut cli) } else { Vec::new() };
+        let at_cli = if m[0] == b'R' {
+            read_some(&mut cli)
+        } else {
+            Vec::new()
+        };
         kernel.push((sent, at_srv, at_cli));
     }
     let count_i = map_index(&obj, "count");
-    let kruns = u32_at(&k.maps[count_i].lookup(&0u32.to_le_bytes()).unwrap().unwrap(), 0);
+    let kruns = u32_at(
+        &k.maps[count_i]
+            .lookup(&0u32.to_le_bytes())
+            .unwrap()
+            .unwrap(),
+        0,
+    );
     let mut host = HostState::default();
     let prog = LoadedProgram::from_object(&mut host, &obj, "msg_verdict").unwrap();
     let mut rec = 0u32;
@@ -607,7 +687,11 @@ fn sk_msg_changes_what_the_peer_receives_like_the_kernel() {
             .unwrap()
             .filter(|r| u32_at(r, 0) as usize == m.len())
             .map_or(m.len(), |r| u32_at(&r, 16) as usize);
-        let segs = if win > 0 && win < m.len() { vec![win, m.len() - win] } else { vec![m.len()] };
+        let segs = if win > 0 && win < m.len() {
+            vec![win, m.len() - win]
+        } else {
+            vec![m.len()]
+        };
         let mut ev = json!({"data": events::sockets::hex(m), "segments": segs, "socket": 1,
             "local": cli.local_addr().unwrap().to_string(),
             "remote": srv.local_addr().unwrap().to_string()});
@@ -621,7 +705,11 @@ fn sk_msg_changes_what_the_peer_receives_like_the_kernel() {
             assert_eq!(*sent, Err(13), "{what}");
         } else {
             assert_eq!(*sent, Ok(m.len()), "{what}");
-            assert_eq!(json!(events::sockets::hex(at_srv)), out.effects["data"], "{what}");
+            assert_eq!(
+                json!(events::sockets::hex(at_srv)),
+                out.effects["data"],
+                "{what}"
+            );
             let redirected = out.effects.get("redirected").cloned().unwrap_or(json!(""));
             assert_eq!(json!(events::sockets::hex(at_cli)), redirected, "{what}");
         }
@@ -634,8 +722,12 @@ fn sk_msg_changes_what_the_peer_receives_like_the_kernel() {
             brec,
             krec,
             "run {i}: kernel {:?} bpfbox {:?}",
-            krec.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>(),
-            brec.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>()
+            krec.chunks(4)
+                .map(|c| u32_at(c, 0) as i32)
+                .collect::<Vec<_>>(),
+            brec.chunks(4)
+                .map(|c| u32_at(c, 0) as i32)
+                .collect::<Vec<_>>()
         );
     }
     println!(
@@ -649,7 +741,13 @@ fn so_cookie(fd: i32) -> u64 {
     let mut len = 8u32;
     // SAFETY: getsockopt(SO_COOKIE) into a u64.
     let r = unsafe {
-        libc::getsockopt(fd, libc::SOL_SOCKET, 57, (&mut c as *mut u64).cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            57,
+            (&mut c as *mut u64).cast(),
+            &mut len,
+        )
     };
     assert_eq!(r, 0);
     c
@@ -702,7 +800,11 @@ fn sk_lookup_test_runs_match_the_kernel() {
             .update(&(key as u32).to_le_bytes(), &(*fd as u64).to_le_bytes(), 0)
             .unwrap();
         host.maps[socks_i]
-            .update(&(key as u32).to_le_bytes(), &u64::from(ids[key]).to_le_bytes(), 0)
+            .update(
+                &(key as u32).to_le_bytes(),
+                &u64::from(ids[key]).to_le_bytes(),
+                0,
+            )
             .unwrap();
         cookie_to_id.insert(so_cookie(*fd), ids[key]);
     }
@@ -792,8 +894,20 @@ fn sk_lookup_test_runs_match_the_kernel() {
     }
     let seen_i = map_index(&obj, "seen");
     let count_i = map_index(&obj, "count");
-    let n = u32_at(&k.maps[count_i].lookup(&0u32.to_le_bytes()).unwrap().unwrap(), 0);
-    assert_eq!(Some(n), host.maps[count_i].lookup(&0u32.to_le_bytes()).ok().map(|v| u32_at(&v, 0)));
+    let n = u32_at(
+        &k.maps[count_i]
+            .lookup(&0u32.to_le_bytes())
+            .unwrap()
+            .unwrap(),
+        0,
+    );
+    assert_eq!(
+        Some(n),
+        host.maps[count_i]
+            .lookup(&0u32.to_le_bytes())
+            .ok()
+            .map(|v| u32_at(&v, 0))
+    );
     for i in 0..n {
         let krec = k.maps[seen_i].lookup(&i.to_le_bytes()).unwrap().unwrap();
         let brec = host.maps[seen_i].lookup(&i.to_le_bytes()).unwrap();
@@ -801,9 +915,95 @@ fn sk_lookup_test_runs_match_the_kernel() {
             brec,
             krec,
             "run {i}: kernel {:?} bpfbox {:?}",
-            krec.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>(),
-            brec.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>()
+            krec.chunks(4)
+                .map(|c| u32_at(c, 0) as i32)
+                .collect::<Vec<_>>(),
+            brec.chunks(4)
+                .map(|c| u32_at(c, 0) as i32)
+                .collect::<Vec<_>>()
         );
     }
-    println!("sk_lookup: {} test runs and {n} run records identical", inputs.len());
+    println!(
+        "sk_lookup: {} test runs and {n} run records identical",
+        inputs.len()
+    );
+}
+
+/// The shipped example events fire through the test programs with the
+/// actions the kernel semantics give (no kernel needed).
+#[test]
+fn example_events_fire_with_the_expected_actions() {
+    let ex = |name: &str| -> Value {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/events")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
+    };
+    let fire = |obj: &str, prog: &str, events: &str| -> Vec<String> {
+        let o = object(obj);
+        let mut host = HostState::default();
+        let p = LoadedProgram::from_object(&mut host, &o, prog).unwrap();
+        events::fire_all(&p, &mut host, &ex(events))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect()
+    };
+    let a = fire("sock_ops.o", "record_ops", "sock_ops.json");
+    assert_eq!(a[2], "initial rwnd 40 segments (at most)");
+    assert_eq!(a[3], "SYN RTO 10 jiffies = 40 ms at HZ=250");
+    assert!(a[4].starts_with("ECN off"));
+    assert!(
+        a[8].starts_with("not called: BPF_SOCK_OPS_RTT_CB_FLAG"),
+        "{}",
+        a[8]
+    );
+    assert_eq!(a[9], "STATE_CB (result ignored by the kernel)");
+    let a = fire("sk_reuseport.o", "pick", "sk_reuseport.json");
+    assert_eq!(a[0], "select socket 2");
+    assert!(
+        a[1].starts_with("select socket 2 (kernel hash pick: index 1"),
+        "{}",
+        a[1]
+    );
+    assert!(
+        a[2].starts_with("select socket 3 (kernel hash pick: index 2"),
+        "{}",
+        a[2]
+    );
+    assert!(a[3].starts_with("refuse"));
+    let a = fire("sk_skb.o", "verdict", "sk_skb.json");
+    assert_eq!(
+        a,
+        [
+            "pass: queue on socket 1",
+            "redirect to socket 2 (ingress)",
+            "drop"
+        ]
+    );
+    let a = fire("sk_skb.o", "parse", "sk_skb_parser.json");
+    assert_eq!(a[0], "message of 7 bytes");
+    assert_eq!(a[1], "message of 18 bytes: wait for 14 more bytes");
+    assert!(a[2].starts_with("need more data"));
+    let a = fire("sk_msg.o", "msg_verdict", "sk_msg.json");
+    assert_eq!(a[0], "pass: send 9 bytes");
+    assert_eq!(a[3], "redirect 5 bytes to socket 1 (ingress)");
+    assert!(
+        a[4].starts_with("pass: send 2 bytes, then pass: send 2 bytes, then pass: send 1 bytes"),
+        "{}",
+        a[4]
+    );
+    assert_eq!(a[6], "drop: sendmsg fails with EACCES");
+    assert!(a[7].contains("did not run"), "{}", a[7]);
+    let a = fire("sk_lookup.o", "pick", "sk_lookup.json");
+    assert_eq!(
+        a,
+        [
+            "deliver to socket 1 (no reuseport group pick)",
+            "deliver to socket 2 (no reuseport group pick)",
+            "continue: the regular socket lookup decides",
+            "continue: the regular socket lookup decides",
+            "drop: no socket (TCP reset)"
+        ]
+    );
 }

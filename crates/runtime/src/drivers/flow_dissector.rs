@@ -111,8 +111,7 @@ pub fn test_run(
     let user_ctx = ctx_init(input, FLOW_KEYS_SIZE)?;
     let mut flags = 0;
     if let Some(c) = &user_ctx {
-        if c[..FLAGS_OFF].iter().any(|b| *b != 0) || c[FLAGS_OFF + 4..].iter().any(|b| *b != 0)
-        {
+        if c[..FLAGS_OFF].iter().any(|b| *b != 0) || c[FLAGS_OFF + 4..].iter().any(|b| *b != 0) {
             return Err(TestRunError::new(
                 errno::EINVAL,
                 "ctx_in (struct bpf_flow_keys) may set only `flags`",

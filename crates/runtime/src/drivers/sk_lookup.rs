@@ -117,10 +117,14 @@ pub fn test_run(
 ) -> Result<TestRunOutput, TestRunError> {
     let einval = |m: &str| TestRunError::new(errno::EINVAL, m);
     if prog.expected_attach_type != ATTACH_SK_LOOKUP {
-        return Err(einval("sk_lookup programs need expected_attach_type BPF_SK_LOOKUP"));
+        return Err(einval(
+            "sk_lookup programs need expected_attach_type BPF_SK_LOOKUP",
+        ));
     }
     if input.flags != 0 || input.cpu != 0 || input.batch_size != 0 {
-        return Err(einval("sk_lookup test runs take no flags, cpu or batch_size"));
+        return Err(einval(
+            "sk_lookup test runs take no flags, cpu or batch_size",
+        ));
     }
     if !input.data_in.is_empty() || input.data_size_out.is_some() {
         return Err(einval("sk_lookup test runs take no data"));

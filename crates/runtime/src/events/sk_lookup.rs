@@ -38,7 +38,11 @@ fn declare(host: &mut HostState, v: &Value) -> Result<(), EventError> {
             None => 7,
         };
         let local = endpoint(o, "local", "0.0.0.0:0")?;
-        let any = if local.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+        let any = if local.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        };
         declare_socket(
             host,
             SockDesc {
@@ -55,13 +59,19 @@ fn declare(host: &mut HostState, v: &Value) -> Result<(), EventError> {
     Ok(())
 }
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "sk_lookup", KEYS)?;
     let proto = protocol(obj.get("protocol"))?;
     let local = endpoint(obj, "local", "127.0.0.1:80")?;
     let remote = endpoint(obj, "remote", "127.0.0.1:40000")?;
     if local.is_ipv4() != remote.is_ipv4() {
-        return Err(EventError::new("`local` and `remote` must be of the same family"));
+        return Err(EventError::new(
+            "`local` and `remote` must be of the same family",
+        ));
     }
     if let Some(v) = obj.get("sockets") {
         declare(host, v)?;
@@ -93,7 +103,11 @@ fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventO
         }
         (1, None) => "continue: the regular socket lookup decides".into(),
         _ => {
-            let what = if proto == 6 { "TCP reset" } else { "ICMP port unreachable" };
+            let what = if proto == 6 {
+                "TCP reset"
+            } else {
+                "ICMP port unreachable"
+            };
             format!("drop: no socket ({what})")
         }
     };

@@ -163,7 +163,8 @@ impl MsgState {
             self.elems[i] = start - off;
             self.elems.splice(i + 1..i + 1, [len, back]);
         }
-        self.bytes.splice(start..start, std::iter::repeat_n(0u8, len));
+        self.bytes
+            .splice(start..start, std::iter::repeat_n(0u8, len));
         self.reset_window();
         0
     }
@@ -312,7 +313,11 @@ fn run_once(
     })
 }
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "sk_msg", KEYS)?;
     let data = match obj.get("data") {
         Some(v) => bytes(v, "data")?,

@@ -21,8 +21,8 @@
 //! reset).
 
 use super::sockets::{
-    apply_sockmaps, bool_or, bpf_sock_image, bytes, hex, object, sock_desc, take_env, u32_or, uint, SockEnv,
-    BPF_SOCK_SIZE,
+    apply_sockmaps, bool_or, bpf_sock_image, bytes, hex, object, sock_desc, take_env, u32_or, uint,
+    SockEnv, BPF_SOCK_SIZE,
 };
 use super::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
@@ -68,7 +68,11 @@ fn group_of(obj: &Map<String, Value>) -> Result<Vec<u32>, EventError> {
     }
 }
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "sk_reuseport", KEYS)?;
     let group = group_of(obj)?;
     let protocol = match obj.get("protocol").map(|v| v.as_str()) {

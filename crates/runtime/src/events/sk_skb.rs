@@ -27,7 +27,7 @@ use crate::ctx::skb_image;
 use crate::drivers::{run_with_ctx, LoadedProgram};
 use crate::host::{HostState, PacketState};
 use crate::packet::Packet;
-use crate::skb::{SockInfo, Skb};
+use crate::skb::{Skb, SockInfo};
 use serde_json::{json, Map, Value};
 
 /// Headroom in front of the received bytes (`skb_change_head` room).
@@ -65,7 +65,11 @@ pub fn describe_parser(ret: i32, len: usize) -> String {
     }
 }
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "sk_skb", KEYS)?;
     let attach = attach_of(prog, obj)?;
     let data = match obj.get("data") {

@@ -26,8 +26,8 @@
 //! called unless `force` is set.
 
 use super::sockets::{
-    apply_world, bool_or, bpf_sock_image, ip4, ip6, object, sock_desc, take_env, tcp_state,
-    uint, OptVal, SockEnv, BPF_SOCK_SIZE,
+    apply_world, bool_or, bpf_sock_image, ip4, ip6, object, sock_desc, take_env, tcp_state, uint,
+    OptVal, SockEnv, BPF_SOCK_SIZE,
 };
 use super::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
@@ -219,7 +219,11 @@ fn args_of(obj: &Map<String, Value>) -> Result<[u32; 4], EventError> {
     Ok(args)
 }
 
-fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventOutcome, EventError> {
+fn fire(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ev: &Value,
+) -> Result<EventOutcome, EventError> {
     let obj = object(ev, "sock_ops", KEYS)?;
     let op = parse_op(
         obj.get("op")
@@ -339,9 +343,7 @@ fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventO
     let run = run_with_ctx(prog, host, &mut ctx, &mut extra);
     host.socket_cookie = saved_cookie;
     let mut env = host.event.take::<SockEnv>().unwrap_or_default();
-    let run = run.map_err(|t| {
-        EventError::new(format!("program trapped: {t}"))
-    });
+    let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")));
     let trace = host.trace.split_off(trace_start.min(host.trace.len()));
     let run = match run {
         Ok(r) => r,
@@ -354,7 +356,10 @@ fn fire(prog: &LoadedProgram, host: &mut HostState, ev: &Value) -> Result<EventO
     let allowed = run.retval as u32 == 1;
     let mut effects = Map::new();
     effects.insert("reply".into(), json!(reply));
-    effects.insert("hook_result".into(), json!(if allowed { reply as i32 } else { -1 }));
+    effects.insert(
+        "hook_result".into(),
+        json!(if allowed { reply as i32 } else { -1 }),
+    );
     if fullsock {
         let new_hash = rd_after(&ctx, 164);
         let st = env.world.socks.entry(sock.id).or_default();
@@ -446,7 +451,10 @@ mod tests {
         assert!(describe(1, true, 100_000, 250).contains("TCP_RTO_MAX"));
         assert_eq!(describe(6, true, 1, 250), "ECN on");
         assert!(describe(6, false, 1, 250).starts_with("ECN off"));
-        assert_eq!(describe(2, true, 40, 250), "initial rwnd 40 segments (at most)");
+        assert_eq!(
+            describe(2, true, 40, 250),
+            "initial rwnd 40 segments (at most)"
+        );
         assert_eq!(needed_flag(10), Some((4, "BPF_SOCK_OPS_STATE_CB_FLAG")));
         assert_eq!(default_state(10, true, &[1, 4, 0, 0]), 1);
     }

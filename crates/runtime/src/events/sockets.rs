@@ -27,9 +27,9 @@ pub fn object<'a>(
     what: &str,
     keys: &[&str],
 ) -> Result<&'a Map<String, Value>, EventError> {
-    let obj = ev
-        .as_object()
-        .ok_or_else(|| EventError::new(format!("a {what} event must be a JSON object, got {ev}")))?;
+    let obj = ev.as_object().ok_or_else(|| {
+        EventError::new(format!("a {what} event must be a JSON object, got {ev}"))
+    })?;
     if let Some(k) = obj.keys().find(|k| !keys.contains(&k.as_str())) {
         return Err(EventError::new(format!(
             "unknown key `{k}` in a {what} event (known: {})",
@@ -78,8 +78,10 @@ pub fn bytes(v: &Value, key: &str) -> Result<Vec<u8>, EventError> {
                 .chars()
                 .filter(|c| !c.is_whitespace() && *c != ':')
                 .collect();
-            if h.len() % 2 != 0 {
-                return Err(EventError::new(format!("`{key}` has an odd number of hex digits")));
+            if !h.len().is_multiple_of(2) {
+                return Err(EventError::new(format!(
+                    "`{key}` has an odd number of hex digits"
+                )));
             }
             (0..h.len())
                 .step_by(2)
@@ -109,7 +111,11 @@ pub fn hex(b: &[u8]) -> String {
 }
 
 /// An `addr:port` endpoint (`"10.0.0.1:80"`, `"[::1]:443"`).
-pub fn endpoint(obj: &Map<String, Value>, key: &str, default: &str) -> Result<SocketAddr, EventError> {
+pub fn endpoint(
+    obj: &Map<String, Value>,
+    key: &str,
+    default: &str,
+) -> Result<SocketAddr, EventError> {
     let s = match obj.get(key) {
         None => default.to_string(),
         Some(Value::String(s)) => s.clone(),
@@ -413,15 +419,17 @@ pub fn apply_sockmaps(host: &mut HostState, obj: &Map<String, Value>) -> Result<
     let Some(v) = obj.get("sockmaps") else {
         return Ok(());
     };
-    let maps = v
-        .as_object()
-        .ok_or_else(|| EventError::new("`sockmaps` must be an object {map name: {key: socket id}}"))?;
+    let maps = v.as_object().ok_or_else(|| {
+        EventError::new("`sockmaps` must be an object {map name: {key: socket id}}")
+    })?;
     for (name, entries) in maps {
         let m = host
             .maps
             .iter()
             .position(|m| m.def().name == *name)
-            .ok_or_else(|| EventError::new(format!("`sockmaps`: the program has no map `{name}`")))?;
+            .ok_or_else(|| {
+                EventError::new(format!("`sockmaps`: the program has no map `{name}`"))
+            })?;
         if !host.maps[m].map_type().is_sock() {
             return Err(EventError::new(format!(
                 "`sockmaps`: map `{name}` is a {}, not a sockmap, sockhash or reuseport_sockarray",
@@ -475,10 +483,16 @@ mod tests {
         assert_eq!(&img[48..52], &[0x0f, 0xa0, 0, 0]);
         assert_eq!(&img[24..28], &[10, 0, 0, 1]);
         let bad = serde_json::json!({"lokal": "x"});
-        assert!(object(&bad, "t", &["local"]).unwrap_err().0.contains("lokal"));
+        assert!(object(&bad, "t", &["local"])
+            .unwrap_err()
+            .0
+            .contains("lokal"));
         let v6 = serde_json::json!({"local": "[::1]:80", "remote": "10.0.0.2:1"});
         let o = object(&v6, "t", &["local", "remote"]).unwrap();
         assert!(sock_desc(o, "", "", 1, 6).is_err());
-        assert_eq!(bytes(&Value::from("0a 0b:0c"), "x").unwrap(), vec![10, 11, 12]);
+        assert_eq!(
+            bytes(&Value::from("0a 0b:0c"), "x").unwrap(),
+            vec![10, 11, 12]
+        );
     }
 }

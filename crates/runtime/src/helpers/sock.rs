@@ -71,9 +71,13 @@ fn setsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
         }
     };
     let value = if optname == sockopt::TCP_CONGESTION {
-        json!(String::from_utf8_lossy(optval.split(|b| *b == 0).next().unwrap_or(&[])))
+        json!(String::from_utf8_lossy(
+            optval.split(|b| *b == 0).next().unwrap_or(&[])
+        ))
     } else if optval.len() == 4 {
-        json!(i32::from_le_bytes([optval[0], optval[1], optval[2], optval[3]]))
+        json!(i32::from_le_bytes([
+            optval[0], optval[1], optval[2], optval[3]
+        ]))
     } else {
         json!(crate::events::sockets::hex(&optval))
     };
@@ -158,7 +162,11 @@ fn sock_update(vm: &mut HostVm<'_>, a: [u64; 5], hash: bool) -> Result<u64, Trap
         return Ok(neg(EOPNOTSUPP));
     }
     let r = vm.host.maps[m].sock_update_elem(&key, id, a[3]);
-    let name = if hash { "sock_hash_update" } else { "sock_map_update" };
+    let name = if hash {
+        "sock_hash_update"
+    } else {
+        "sock_map_update"
+    };
     let rec = json!({"helper": name, "map": m, "key": crate::events::sockets::hex(&key),
         "socket": id, "ret": r});
     env(vm)?.log.push(rec);
@@ -200,13 +208,21 @@ fn sk_select_reuseport(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 
 /// The redirect helpers of sk_skb and sk_msg: SK_PASS (1) with the target
 /// recorded, SK_DROP (0) for bad flags or an empty slot.
-fn redirect(vm: &mut HostVm<'_>, map: u64, key: Vec<u8>, flags: u64, name: &str) -> Result<u64, Trap> {
+fn redirect(
+    vm: &mut HostVm<'_>,
+    map: u64,
+    key: Vec<u8>,
+    flags: u64,
+    name: &str,
+) -> Result<u64, Trap> {
     let m = map_of(vm, map)?;
     let found = vm.host.maps[m].sock_at(&key);
     let e = env(vm)?;
     let ok = flags & !F_INGRESS == 0 && found.is_some();
-    e.log.push(json!({"helper": name, "map": m, "key": crate::events::sockets::hex(&key),
-        "flags": flags, "socket": found, "ret": u64::from(ok)}));
+    e.log.push(
+        json!({"helper": name, "map": m, "key": crate::events::sockets::hex(&key),
+        "flags": flags, "socket": found, "ret": u64::from(ok)}),
+    );
     if ok {
         e.redirect = Some((m, key, flags, found));
     }
@@ -246,7 +262,10 @@ fn msg_redirect_hash(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 fn reuseport_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (off, len) = (a[1] as usize, a[3] as usize);
     let pkt = env(vm)?.packet.clone();
-    match off.checked_add(len).filter(|end| *end <= pkt.len() && off <= 0xffff) {
+    match off
+        .checked_add(len)
+        .filter(|end| *end <= pkt.len() && off <= 0xffff)
+    {
         Some(end) => {
             write_guest(vm, a[2], &pkt[off..end])?;
             Ok(0)
@@ -279,7 +298,11 @@ fn with_msg(
 ) -> Result<u64, Trap> {
     let trap = vm.helper_error(EINVAL);
     let (addr, len) = env(vm)?.msg.as_ref().ok_or(trap)?.cur;
-    let cur = if len > 0 { read_guest(vm, addr, len)? } else { Vec::new() };
+    let cur = if len > 0 {
+        read_guest(vm, addr, len)?
+    } else {
+        Vec::new()
+    };
     let e = env(vm)?;
     let Some(msg) = e.msg.as_mut() else {
         return Err(trap);
@@ -305,7 +328,10 @@ fn with_msg(
     if let Some((ptr, blen, win, size)) = fresh {
         // SAFETY: the buffer is owned by the MsgState in the host's event
         // slot, which outlives the Vm's memory; a boxed slice never moves.
-        unsafe { vm.mem.add_raw(ptr, blen, true, bpfbox_interp::RegionKind::Packet) };
+        unsafe {
+            vm.mem
+                .add_raw(ptr, blen, true, bpfbox_interp::RegionKind::Packet)
+        };
         if let Some((_, ctx)) = vm.host.map.ctx {
             let base = ptr as usize as u64;
             write_guest(vm, ctx, &(base + win.0 as u64).to_le_bytes())?;
@@ -331,15 +357,21 @@ fn msg_cork_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 fn msg_pull_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    with_msg(vm, "msg_pull_data", [a[1], a[2], a[3]], |m| m.pull(a[1], a[2], a[3]))
+    with_msg(vm, "msg_pull_data", [a[1], a[2], a[3]], |m| {
+        m.pull(a[1], a[2], a[3])
+    })
 }
 
 fn msg_push_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    with_msg(vm, "msg_push_data", [a[1], a[2], a[3]], |m| m.push(a[1], a[2], a[3]))
+    with_msg(vm, "msg_push_data", [a[1], a[2], a[3]], |m| {
+        m.push(a[1], a[2], a[3])
+    })
 }
 
 fn msg_pop_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    with_msg(vm, "msg_pop_data", [a[1], a[2], a[3]], |m| m.pop(a[1], a[2], a[3]))
+    with_msg(vm, "msg_pop_data", [a[1], a[2], a[3]], |m| {
+        m.pop(a[1], a[2], a[3])
+    })
 }
 
 /// `bpf_map_lookup_elem` for sk_lookup programs: on a sockmap or sockhash
@@ -363,7 +395,9 @@ fn sk_lookup_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (family, _) = e.lookup.unwrap_or((2, 6));
     let desc = e.world.descs.get(&id).copied().unwrap_or_else(|| {
         let any = if family == 2 { "0.0.0.0:0" } else { "[::]:0" };
-        let any: std::net::SocketAddr = any.parse().unwrap_or_else(|_| crate::events::sockets::any4());
+        let any: std::net::SocketAddr = any
+            .parse()
+            .unwrap_or_else(|_| crate::events::sockets::any4());
         crate::events::sockets::SockDesc {
             id,
             local: any,
@@ -380,7 +414,10 @@ fn sk_lookup_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     vm.host.scratch.push(img);
     // SAFETY: the image lives in the host's scratch list until the run
     // ends (`unmap_host_memory`), after the Vm's memory is gone.
-    unsafe { vm.mem.add_raw(ptr, len, false, bpfbox_interp::RegionKind::ReadOnly) };
+    unsafe {
+        vm.mem
+            .add_raw(ptr, len, false, bpfbox_interp::RegionKind::ReadOnly)
+    };
     let addr = ptr as usize as u64;
     env(vm)?.sk_ptrs.push((addr, id));
     Ok(addr)
@@ -420,7 +457,8 @@ fn sk_assign(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
         -EINVAL
     } else {
         let check = sk.map(|(_, d)| {
-            let (proto, state, fam) = d.map_or((6, 10, family), |d| (d.protocol, d.state, d.family()));
+            let (proto, state, fam) =
+                d.map_or((6, 10, family), |d| (d.protocol, d.state, d.family()));
             // A socket bound to a specific, non-mapped IPv6 address is
             // IPv6-only (`__inet6_bind` sets ipv6only).
             let v6only = d.is_some_and(|d| match d.local.ip() {
@@ -447,7 +485,9 @@ fn sk_assign(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
             }
         }
     };
-    e.log.push(json!({"helper": "sk_assign", "socket": sk.map(|(id, _)| id), "flags": flags, "ret": r}));
+    e.log.push(
+        json!({"helper": "sk_assign", "socket": sk.map(|(id, _)| id), "flags": flags, "ret": r}),
+    );
     if r == 0 {
         if let Some((_, ctx)) = vm.host.map.ctx {
             write_guest(vm, ctx, &ptr.to_le_bytes())?;

@@ -216,7 +216,7 @@ fn set_congestion(w: &SockWorld, st: &mut SockState, optval: &[u8]) -> i64 {
         return -ENOTSUPP;
     }
     let name = String::from_utf8_lossy(name_bytes).into_owned();
-    if !w.congestion.iter().any(|c| *c == name) {
+    if !w.congestion.contains(&name) {
         return -ENOENT;
     }
     st.opts
@@ -311,12 +311,24 @@ mod tests {
         let w = SockWorld::default();
         let mut st = SockState::default();
         let s = tcp4();
-        assert_eq!(set(&w, &mut st, &s, SOL_SOCKET, 7, &65536i32.to_le_bytes()), 0);
-        assert_eq!(get(&w, &st, &s, SOL_SOCKET, 7, 4).unwrap(), 131072i32.to_le_bytes());
+        assert_eq!(
+            set(&w, &mut st, &s, SOL_SOCKET, 7, &65536i32.to_le_bytes()),
+            0
+        );
+        assert_eq!(
+            get(&w, &st, &s, SOL_SOCKET, 7, 4).unwrap(),
+            131072i32.to_le_bytes()
+        );
         set(&w, &mut st, &s, SOL_SOCKET, 7, &(-1i32).to_le_bytes());
-        assert_eq!(get(&w, &st, &s, SOL_SOCKET, 7, 4).unwrap(), 425984i32.to_le_bytes());
+        assert_eq!(
+            get(&w, &st, &s, SOL_SOCKET, 7, 4).unwrap(),
+            425984i32.to_le_bytes()
+        );
         set(&w, &mut st, &s, SOL_SOCKET, 8, &10i32.to_le_bytes());
-        assert_eq!(get(&w, &st, &s, SOL_SOCKET, 8, 4).unwrap(), 2304i32.to_le_bytes());
+        assert_eq!(
+            get(&w, &st, &s, SOL_SOCKET, 8, 4).unwrap(),
+            2304i32.to_le_bytes()
+        );
         assert_eq!(set(&w, &mut st, &s, SOL_SOCKET, 7, &[1, 2]), -22);
         assert_eq!(set(&w, &mut st, &s, SOL_SOCKET, 99, &[0; 4]), -22);
         assert_eq!(set(&w, &mut st, &s, SOL_IPV6, 67, &[0; 4]), -22);
@@ -341,13 +353,28 @@ mod tests {
         let mut st = SockState::default();
         let s = tcp4();
         assert_eq!(set(&w, &mut st, &s, SOL_TCP, 6, &200i32.to_le_bytes()), -22);
-        assert_eq!(set(&w, &mut st, &s, SOL_TCP, 1003, &1000i32.to_le_bytes()), -22);
-        assert_eq!(set(&w, &mut st, &s, SOL_TCP, 1003, &40000i32.to_le_bytes()), 0);
-        assert_eq!(set(&w, &mut st, &s, SOL_TCP, 1008, &0x80i32.to_le_bytes()), -22);
+        assert_eq!(
+            set(&w, &mut st, &s, SOL_TCP, 1003, &1000i32.to_le_bytes()),
+            -22
+        );
+        assert_eq!(
+            set(&w, &mut st, &s, SOL_TCP, 1003, &40000i32.to_le_bytes()),
+            0
+        );
+        assert_eq!(
+            set(&w, &mut st, &s, SOL_TCP, 1008, &0x80i32.to_le_bytes()),
+            -22
+        );
         assert_eq!(set(&w, &mut st, &s, SOL_TCP, 1008, &4i32.to_le_bytes()), 0);
         assert_eq!(st.cb_flags, 4);
-        assert_eq!(get(&w, &st, &s, SOL_TCP, 1008, 4).unwrap(), 4i32.to_le_bytes());
+        assert_eq!(
+            get(&w, &st, &s, SOL_TCP, 1008, 4).unwrap(),
+            4i32.to_le_bytes()
+        );
         assert_eq!(set(&w, &mut st, &s, SOL_IP, 1, &0x2fi32.to_le_bytes()), 0);
-        assert_eq!(get(&w, &st, &s, SOL_IP, 1, 4).unwrap(), 0x2ci32.to_le_bytes());
+        assert_eq!(
+            get(&w, &st, &s, SOL_IP, 1, 4).unwrap(),
+            0x2ci32.to_le_bytes()
+        );
     }
 }
