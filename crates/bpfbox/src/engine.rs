@@ -102,6 +102,41 @@ pub trait Engine {
     /// (`BPF_MAP_UPDATE_ELEM` with `BPF_ANY`), e.g. to give a devmap a
     /// target before the runs.
     fn update_map(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), RunError>;
+    /// Fills slot `i` of every perf_event_array (but those whose name ends
+    /// in `_unopened`) with a BPF-output event on CPU `i`, as libbpf's perf
+    /// buffer does; `dump_maps` then lists the records written to them
+    /// (key: CPU and sequence number; value: the raw sample, zero-padded so
+    /// its u32 size field plus data fill whole 8-byte words, as the kernel
+    /// stores it).
+    fn open_perf_buffers(&mut self) -> Result<(), RunError>;
+}
+
+/// Why a map is not listed: [`unlistable`], or a perf event array without
+/// perf buffers.
+fn note_for(name: &str, ty: u32, perf_open: bool) -> Option<String> {
+    if ty == PERF_EVENT_ARRAY && !(perf_open && opened_perf(name, ty)) {
+        return Some("perf event array without perf buffers: records go nowhere".into());
+    }
+    unlistable(ty).map(str::to_string)
+}
+
+/// Whether [`Engine::open_perf_buffers`] opens this map.
+fn opened_perf(name: &str, map_type: u32) -> bool {
+    map_type == PERF_EVENT_ARRAY && !name.ends_with("_unopened")
+}
+
+/// A perf sample as the kernel stores it: data zero-padded so that
+/// `4 + len` is a multiple of 8.
+fn perf_padded(mut data: Vec<u8>) -> Vec<u8> {
+    let n = (data.len() + 4).next_multiple_of(8) - 4;
+    data.resize(n, 0);
+    data
+}
+
+fn perf_key(cpu: u32, seq: usize) -> Vec<u8> {
+    let mut k = cpu.to_le_bytes().to_vec();
+    k.extend_from_slice(&(seq as u32).to_le_bytes());
+    k
 }
 
 fn no_map(map: &str) -> RunError {
@@ -114,6 +149,7 @@ fn no_map(map: &str) -> RunError {
 const QUEUE: u32 = 22;
 const STACK: u32 = 23;
 const RINGBUF: u32 = 27;
+const PERF_EVENT_ARRAY: u32 = 4;
 
 /// Ring buffer records as dump entries: (record number, bytes), consumed.
 fn numbered(records: Vec<Vec<u8>>) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -127,7 +163,6 @@ fn numbered(records: Vec<Vec<u8>>) -> Vec<(Vec<u8>, Vec<u8>)> {
 /// Maps whose contents cannot be listed the same way in both engines.
 fn unlistable(map_type: u32) -> Option<&'static str> {
     match map_type {
-        4 => Some("perf event array: records are not stored in the map"),
         17 => Some("xskmap: AF_XDP sockets cannot be read back"),
         30 => Some("bloom filter: not iterable"),
         _ => None,
@@ -151,6 +186,7 @@ pub struct InterpEngine {
     prog: LoadedProgram,
     names: Vec<(String, u32)>,
     ctx_size: Option<u32>,
+    perf_open: bool,
 }
 
 impl InterpEngine {
@@ -171,6 +207,7 @@ impl InterpEngine {
                 .map(|m| (m.name.clone(), m.map_type))
                 .collect(),
             ctx_size: ctx_size(def.prog_type),
+            perf_open: false,
         })
     }
 }
@@ -216,7 +253,7 @@ impl Engine for InterpEngine {
             let mut d = MapDump {
                 name: name.clone(),
                 entries: Vec::new(),
-                note: unlistable(*ty).map(str::to_string),
+                note: note_for(name, *ty, self.perf_open),
             };
             if d.note.is_none() {
                 if matches!(*ty, QUEUE | STACK) {
@@ -225,6 +262,13 @@ impl Engine for InterpEngine {
                     }
                 } else if *ty == RINGBUF {
                     d.entries = numbered(m.ringbuf_consume());
+                } else if *ty == PERF_EVENT_ARRAY {
+                    d.entries = m
+                        .take_perf_records()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| (perf_key(r.cpu, i), perf_padded(r.data)))
+                        .collect();
                 } else {
                     d.entries = m.entries().collect();
                     d.entries.sort();
@@ -249,6 +293,19 @@ impl Engine for InterpEngine {
             errno: Some(e.errno()),
             message: format!("updating `{map}`: {e}"),
         })
+    }
+
+    fn open_perf_buffers(&mut self) -> Result<(), RunError> {
+        for ((name, ty), m) in self.names.iter().zip(self.host.maps.iter_mut()) {
+            if opened_perf(name, *ty) {
+                m.perf_open_all().map_err(|e| RunError {
+                    errno: Some(e.errno()),
+                    message: format!("opening perf buffers of `{name}`: {e}"),
+                })?;
+            }
+        }
+        self.perf_open = true;
+        Ok(())
     }
 }
 
@@ -297,6 +354,8 @@ pub struct KernelEngine {
     obj: KernelObject,
     names: Vec<(String, u32)>,
     ctx_size: Option<u32>,
+    /// Perf buffers by map index, one per CPU slot.
+    perf: Vec<(usize, Vec<crate::kobj::PerfBuffer>)>,
 }
 
 impl KernelEngine {
@@ -314,6 +373,7 @@ impl KernelEngine {
                 .map(|m| (m.name.clone(), m.map_type))
                 .collect(),
             ctx_size: ctx_size(def.prog_type),
+            perf: Vec::new(),
         })
     }
 }
@@ -361,16 +421,23 @@ impl Engine for KernelEngine {
 
     fn dump_maps(&mut self) -> Vec<MapDump> {
         let mut out = Vec::new();
-        for ((name, ty), m) in self.names.iter().zip(&self.obj.maps) {
+        for (i, ((name, ty), m)) in self.names.iter().zip(&self.obj.maps).enumerate() {
             let mut d = MapDump {
                 name: name.clone(),
                 entries: Vec::new(),
-                note: unlistable(*ty).map(str::to_string),
+                note: note_for(name, *ty, !self.perf.is_empty()),
             };
             if d.note.is_none() {
                 if matches!(*ty, QUEUE | STACK) {
                     while let Ok(Some(v)) = m.lookup_and_delete(None) {
                         d.entries.push((Vec::new(), v));
+                    }
+                } else if *ty == PERF_EVENT_ARRAY {
+                    let bufs = self.perf.iter_mut().filter(|p| p.0 == i);
+                    for (cpu, buf) in bufs.flat_map(|p| p.1.iter_mut().enumerate()) {
+                        for (seq, s) in buf.take_samples().into_iter().enumerate() {
+                            d.entries.push((perf_key(cpu as u32, seq), s));
+                        }
                     }
                 } else if *ty == RINGBUF {
                     match crate::kobj::ringbuf_records(m, m.max_entries() as usize) {
@@ -406,6 +473,33 @@ impl Engine for KernelEngine {
             errno: e.errno().map(|e| e.raw()),
             message: format!("updating `{map}`: {e}"),
         })
+    }
+
+    fn open_perf_buffers(&mut self) -> Result<(), RunError> {
+        let cpus = bpfbox_kernel::possible_cpus().unwrap_or(1) as u32;
+        let err = |message: String| RunError {
+            errno: None,
+            message,
+        };
+        for (i, ((name, ty), m)) in self.names.iter().zip(&self.obj.maps).enumerate() {
+            if !opened_perf(name, *ty) {
+                continue;
+            }
+            let mut bufs = Vec::new();
+            for cpu in 0..m.max_entries().min(cpus) {
+                let b = crate::kobj::PerfBuffer::open(cpu).map_err(|e| err(e.to_string()))?;
+                let fd = b.raw_fd() as u32;
+                m.update(&cpu.to_ne_bytes(), &fd.to_ne_bytes(), 0)
+                    .map_err(|e| err(format!("filling `{name}` slot {cpu}: {e}")))?;
+                bufs.push(b);
+            }
+            self.perf.push((i, bufs));
+        }
+        if self.perf.is_empty() {
+            // no perf map: remember the call with an empty entry
+            self.perf.push((usize::MAX, Vec::new()));
+        }
+        Ok(())
     }
 }
 

@@ -226,3 +226,141 @@ pub fn ringbuf_records(map: &KernelMap, data_size: usize) -> Result<Vec<Vec<u8>>
         Ok(out)
     }
 }
+
+/// `PERF_TYPE_SOFTWARE`.
+const PERF_TYPE_SOFTWARE: u32 = 1;
+/// `PERF_COUNT_SW_BPF_OUTPUT`.
+const PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
+/// `PERF_SAMPLE_RAW`.
+const PERF_SAMPLE_RAW: u64 = 1 << 10;
+/// `PERF_RECORD_SAMPLE`.
+const PERF_RECORD_SAMPLE: u32 = 9;
+/// `PERF_FLAG_FD_CLOEXEC`.
+const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
+/// Data pages of each perf buffer (a power of two).
+const PERF_DATA_PAGES: usize = 8;
+
+/// One BPF-output perf event bound to a CPU with its mmap()ed ring, as
+/// libbpf's perf buffer opens for each slot of a perf_event_array.
+pub struct PerfBuffer {
+    fd: std::os::fd::OwnedFd,
+    base: *mut libc::c_void,
+    len: usize,
+    page: usize,
+}
+
+impl PerfBuffer {
+    /// Opens the event on `cpu` and maps its ring.
+    pub fn open(cpu: u32) -> Result<PerfBuffer, Error> {
+        use std::os::fd::FromRawFd;
+        let mut attr = [0u8; 128];
+        attr[0..4].copy_from_slice(&PERF_TYPE_SOFTWARE.to_ne_bytes());
+        attr[4..8].copy_from_slice(&128u32.to_ne_bytes());
+        attr[8..16].copy_from_slice(&PERF_COUNT_SW_BPF_OUTPUT.to_ne_bytes());
+        attr[16..24].copy_from_slice(&1u64.to_ne_bytes()); // sample_period
+        attr[24..32].copy_from_slice(&PERF_SAMPLE_RAW.to_ne_bytes());
+        attr[48..52].copy_from_slice(&1u32.to_ne_bytes()); // wakeup_events
+                                                           // SAFETY: perf_event_open reads `attr` (128 bytes, size field 128).
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_perf_event_open,
+                attr.as_ptr(),
+                -1 as libc::pid_t,
+                cpu as libc::c_int,
+                -1 as libc::c_int,
+                PERF_FLAG_FD_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(Error(format!(
+                "perf_event_open on CPU {cpu}: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        // SAFETY: a new fd owned by nobody else.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+        // SAFETY: sysconf has no memory effects.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+        let len = page * (1 + PERF_DATA_PAGES);
+        // SAFETY: maps the event's metadata page and data pages.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Error(format!(
+                "mmap of the perf buffer: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        Ok(PerfBuffer {
+            fd,
+            base,
+            len,
+            page,
+        })
+    }
+
+    /// The event's fd (the value a perf_event_array slot takes).
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Consumes the raw samples written since the last call, oldest
+    /// first (each as the kernel stores it: padded so that the size field
+    /// plus the data is a multiple of 8 bytes).
+    pub fn take_samples(&mut self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let size = (self.len - self.page) as u64;
+        // SAFETY: `perf_event_mmap_page` holds data_head at 1024 and
+        // data_tail at 1032; records lie in the data pages after the
+        // first page, wrapping at `size`. Every read stays in the mapping.
+        unsafe {
+            let meta = self.base.cast::<u8>();
+            let head = std::ptr::read_volatile(meta.add(1024).cast::<u64>());
+            std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+            let mut tail = std::ptr::read_volatile(meta.add(1032).cast::<u64>());
+            let data = meta.add(self.page);
+            let read = |pos: u64, n: usize| -> Vec<u8> {
+                (0..n as u64)
+                    .map(|i| *data.add(((pos + i) % size) as usize))
+                    .collect()
+            };
+            while tail < head {
+                let h = read(tail, 8);
+                let ty = u32::from_ne_bytes([h[0], h[1], h[2], h[3]]);
+                let rec = u64::from(u16::from_ne_bytes([h[6], h[7]]));
+                if rec < 8 {
+                    break;
+                }
+                if ty == PERF_RECORD_SAMPLE {
+                    let s = read(tail + 8, 4);
+                    let n = u32::from_ne_bytes([s[0], s[1], s[2], s[3]]) as usize;
+                    out.push(read(tail + 12, n));
+                }
+                tail += rec;
+            }
+            std::ptr::write_volatile(meta.add(1032).cast::<u64>(), tail);
+        }
+        out
+    }
+}
+
+// SAFETY: the mapping and the fd belong to this value alone; nothing else
+// refers to them, so moving it to another thread is sound.
+unsafe impl Send for PerfBuffer {}
+
+impl Drop for PerfBuffer {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly what `open` mapped.
+        unsafe {
+            libc::munmap(self.base, self.len);
+        }
+    }
+}

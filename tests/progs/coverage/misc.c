@@ -38,6 +38,15 @@ struct {
 	__type(value, struct locked);
 } lk SEC(".maps");
 
+/* no perf buffers behind this one (the test leaves `*_unopened` maps
+ * empty): outputs fail with ENOENT */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} perf_unopened SEC(".maps");
+
+/* one perf buffer per CPU, as libbpf's perf_buffer opens them */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(__u32));
@@ -157,13 +166,19 @@ static __always_inline int run(void *ctx, __u8 *hdr, __u32 len, int have)
 		PUT(6, bpf_csum_diff(from, 3, to, 4, 0)); /* not a multiple of 4 */
 	}
 
-	/* perf_event_output into an empty perf event array */
+	/* perf_event_output into an empty perf event array, then into
+	 * perf buffers: this CPU's slot, another CPU's, a bad index */
 	{
 		__u64 ev = len;
+		__u8 odd[5] = { 1, 2, 3, 4, (__u8)len };
 
+		PUT(7, bpf_perf_event_output(ctx, &perf_unopened, BPF_F_CURRENT_CPU, &ev, sizeof(ev)));
+		PUT(7, bpf_perf_event_output(ctx, &perf_unopened, 3, &ev, sizeof(ev)));
+		PUT(7, bpf_perf_event_output(ctx, &perf_unopened, 1ULL << 40, &ev, sizeof(ev)));
 		PUT(7, bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &ev, sizeof(ev)));
-		PUT(7, bpf_perf_event_output(ctx, &perf, 3, &ev, sizeof(ev)));
-		PUT(7, bpf_perf_event_output(ctx, &perf, 1ULL << 40, &ev, sizeof(ev)));
+		PUT(7, bpf_perf_event_output(ctx, &perf, 0, odd, sizeof(odd)));
+		PUT(7, bpf_perf_event_output(ctx, &perf, 1, &ev, sizeof(ev)));
+		PUT(7, bpf_perf_event_output(ctx, &perf, 4096, &ev, sizeof(ev)));
 	}
 
 	/* ring buffer: output, reserve+submit, reserve+discard, queries */

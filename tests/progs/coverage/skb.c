@@ -66,7 +66,9 @@ int cg_in(struct __sk_buff *skb)
 	loads(skb, 2);
 	cookie(skb, 3);
 	PUT(3, bpf_ringbuf_output(&rb, &ev, sizeof(ev), 0));
+	/* with the first 4 packet bytes appended (BPF_F_CTXLEN_MASK) */
 	PUT(3, bpf_perf_event_output(skb, &perf, BPF_F_CURRENT_CPU | (4ULL << 32), &ev, sizeof(ev)));
+	PUT(3, bpf_perf_event_output(skb, &perf, BPF_F_CURRENT_CPU | (9999ULL << 32), &ev, sizeof(ev)));
 	return 1;
 }
 

@@ -57,8 +57,10 @@ fn calls_fib_lookup(def: &ProgramDef) -> bool {
 type Runs = Vec<Result<RunOutput, RunError>>;
 
 /// devmap and devmap_hash: key 1 -> lo (ifindex 1); cpumap: CPU 0 with a
-/// queue of 64 (xskmap slots need AF_XDP sockets and stay empty).
+/// queue of 64 (xskmap slots need AF_XDP sockets and stay empty); perf
+/// event arrays get a perf buffer per CPU unless named `*_unopened`.
 fn preset(e: &mut dyn Engine, obj: &Object) -> Result<(), RunError> {
+    e.open_perf_buffers()?;
     for m in &obj.maps {
         let (key, first) = match m.map_type {
             14 | 25 => (1u32, 1u32),
