@@ -5,7 +5,9 @@
 //!
 //! The ctx is the `__sk_buff` view of an skb holding the received bytes
 //! (no headers: `data` is the first payload byte, `len` the payload
-//! length, `protocol` the socket family's ethertype) whose `sk` is the
+//! length, `protocol` the socket family's ethertype; the strparser's skbs
+//! are non-linear, so `data_end` = `data` until `bpf_skb_pull_data`) whose
+//! `sk` is the
 //! receiving socket: `family`, addresses, `remote_port` (network order
 //! << 16) and `local_port`. The skb helpers of the type (`load_bytes`,
 //! `store_bytes`, `pull_data`, `change_tail`, `change_head`, `adjust_room`)
@@ -20,7 +22,8 @@
 //! cleared before each run (`skb_bpf_redirect_clear`).
 
 use super::sockets::{
-    apply_sockmaps, bpf_sock_image, bytes, hex, ip4, ip6, object, sock_desc, take_env, SockEnv,
+    apply_sockmaps, bpf_sock_image, bytes, hex, ip4, ip6, object, sock_desc, take_env, u32_or,
+    SockEnv,
 };
 use super::{EventDriver, EventError, EventOutcome};
 use crate::ctx::skb_image;
@@ -33,7 +36,9 @@ use serde_json::{json, Map, Value};
 /// Headroom in front of the received bytes (`skb_change_head` room).
 const HEADROOM: usize = 128;
 
-const KEYS: &[&str] = &["data", "attach", "socket", "local", "remote", "sockmaps"];
+const KEYS: &[&str] = &[
+    "data", "linear", "attach", "socket", "local", "remote", "sockmaps",
+];
 
 /// Which program of the psock runs: 4 stream parser, 5 stream verdict, 38
 /// verdict (`enum bpf_attach_type`).
@@ -77,6 +82,14 @@ fn fire(
         None => Vec::new(),
     };
     let sock = sock_desc(obj, "127.0.0.1:8080", "127.0.0.1:40000", 1, 6)?;
+    // The strparser hands its programs clones whose bytes all sit in
+    // fragments (skb_headlen 0, measured on 6.18); the plain verdict path
+    // gets the received skb with its data linear.
+    let default_linear = if attach == 38 { data.len() } else { 0 };
+    let linear = u32_or(obj, "linear", default_linear as u32)? as usize;
+    if linear > data.len() {
+        return Err(EventError::new("`linear` exceeds the data length"));
+    }
     apply_sockmaps(host, obj)?;
     let mut env = take_env(host);
     env.sock = Some(sock);
@@ -86,6 +99,7 @@ fn fire(
     env.log.clear();
     env.redirect = None;
     env.selected = None;
+    env.skb_linear = Some(linear);
     host.event.set(env);
 
     let pkt = Packet::new(&data, HEADROOM, 0)
@@ -112,6 +126,8 @@ fn fire(
     let rp = sock.remote.port().to_be_bytes();
     ctx[132..136].copy_from_slice(&[0, 0, rp[0], rp[1]]);
     ctx[136..140].copy_from_slice(&u32::from(sock.local.port()).to_le_bytes());
+    let data_end = (base + (HEADROOM + linear) as u64) as u32;
+    ctx[80..84].copy_from_slice(&data_end.to_le_bytes());
     let saved_pkt = std::mem::replace(&mut host.packet, PacketState::Skb(Box::new(skb)));
     let trace_start = host.trace.len();
     let run = run_with_ctx(prog, host, &mut ctx, &mut []);
@@ -121,6 +137,7 @@ fn fire(
     let trace = host.trace.split_off(trace_start.min(host.trace.len()));
     let log = std::mem::take(&mut env.log);
     let redirect = env.redirect.take();
+    env.skb_linear = None;
     host.event.set(env);
     let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
     let out_data = match &after {
@@ -159,7 +176,10 @@ fn fire(
 }
 
 const SCHEMA: &str = r#"sk_skb event: bytes received on a socket that is in a sockmap/sockhash.
-  data          hex string or byte list: the received bytes (skb->data .. data_end; default empty)
+  data          hex string or byte list: the received bytes (default empty); skb->len is its length
+  linear        how many of them are in the linear part, i.e. readable between data and data_end
+                before bpf_skb_pull_data (default 0 for stream_parser/stream_verdict: the kernel's
+                strparser clones keep everything in fragments; all for verdict)
   attach        "stream_parser", "stream_verdict" or "verdict" (default: the program's attach type,
                 else stream_verdict)
   socket        receiving socket id (default 1); local, remote "addr:port" (default

@@ -367,6 +367,9 @@ pub struct SockEnv {
     pub packet: Vec<u8>,
     /// sk_msg: the message being sent.
     pub msg: Option<super::sk_msg::MsgState>,
+    /// sk_skb: bytes of the skb in its linear part (`skb_headlen`);
+    /// `data_end` stops there until `bpf_skb_pull_data` pulls more.
+    pub skb_linear: Option<usize>,
     /// sk_lookup: (family, protocol) of the lookup.
     pub lookup: Option<(u32, u32)>,
     /// sk_lookup: `BPF_SK_LOOKUP_F_NO_REUSEPORT` came with the selection.

@@ -506,9 +506,36 @@ pub(crate) fn patch_skb_ctx(vm: &mut HostVm<'_>, ctx_addr: u64) -> Result<(), Tr
     let Some(s) = e.sock.filter(|_| e.prog_type == 14) else {
         return Ok(());
     };
+    let linear = e.skb_linear;
     let rp = s.remote.port().to_be_bytes();
     write_guest(vm, ctx_addr + 132, &[0, 0, rp[0], rp[1]])?;
-    write_guest(vm, ctx_addr + 136, &u32::from(s.local.port()).to_le_bytes())
+    write_guest(vm, ctx_addr + 136, &u32::from(s.local.port()).to_le_bytes())?;
+    if let Some(l) = linear {
+        let c = read_guest(vm, ctx_addr, 84)?;
+        let rd = |o: usize| u32::from_le_bytes([c[o], c[o + 1], c[o + 2], c[o + 3]]);
+        let (len, data) = (rd(0), rd(76));
+        let end = data.wrapping_add((l as u32).min(len));
+        write_guest(vm, ctx_addr + 80, &end.to_le_bytes())?;
+    }
+    Ok(())
+}
+
+/// `sk_skb_pull_data(skb, len)`: `skb_ensure_writable(skb, len ?:
+/// skb_headlen(skb))` — pulls `len` bytes into the linear part (`ENOMEM`
+/// past the end), so `data_end` covers them.
+fn sk_skb_pull_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let total = vm.host.skb().map_or(0, |s| s.len());
+    let e = env(vm)?;
+    let linear = e.skb_linear.unwrap_or(total);
+    let want = if a[1] == 0 { linear as u64 } else { a[1] };
+    if want > total as u64 {
+        return Ok(neg(12));
+    }
+    e.skb_linear = Some(linear.max(want as usize));
+    let Some(&(_, _, f)) = super::skb::HELPERS.iter().find(|h| h.0 == 39) else {
+        return Err(vm.helper_error(EINVAL));
+    };
+    f(vm, a)
 }
 
 /// Helpers of this module available to every type that may call them.
@@ -539,4 +566,5 @@ pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
     (21, 26, reuseport_load_bytes),
     (22, 26, flow_dissector_load_bytes),
     (30, 1, sk_lookup_map_lookup),
+    (14, 39, sk_skb_pull_data),
 ];
