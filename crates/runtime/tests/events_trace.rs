@@ -152,31 +152,22 @@ fn run_b(host: &mut HostState, prog: &LoadedProgram, input: &TestRunInput) -> Ou
 /// The kernel's test run; for SYSCALL the ctx the kernel copies back into
 /// `ctx_in` is returned like bpfbox's `ctx_out`.
 fn run_k(prog: &bpfbox_kernel::KernelProg, input: &TestRunInput, copy_back: bool) -> Outcome {
-    let mut buf = input.ctx_in.clone().unwrap_or_default();
-    let p = buf.as_mut_ptr();
-    // SAFETY: the kernel may write the buffer during the call (SYSCALL's
-    // copy back); it is read afterwards only through the raw pointer.
-    let ctx_in = input
-        .ctx_in
-        .as_ref()
-        .map(|_| unsafe { std::slice::from_raw_parts(p, buf.len()) });
     let t = bpfbox_kernel::TestRun {
         data_in: (!input.data_in.is_empty()).then_some(&input.data_in[..]),
         data_size_out: input.data_size_out.unwrap_or(0),
-        ctx_in,
+        ctx_in: input.ctx_in.as_deref(),
         ctx_size_out: input.ctx_size_out.unwrap_or(0),
         repeat: input.repeat,
         flags: input.flags,
         cpu: input.cpu,
         batch_size: input.batch_size,
     };
-    let r = prog.test_run(&t);
-    let back: Vec<u8> = (0..buf.len())
-        // SAFETY: within the live buffer.
-        .map(|i| unsafe { std::ptr::read_volatile(p.add(i)) })
-        .collect();
-    match r {
-        Ok(o) => Ok((o.retval, (copy_back && !back.is_empty()).then_some(back))),
+    match prog.test_run(&t) {
+        // SYSCALL programs write their context back into ctx_in.
+        Ok(o) => Ok((
+            o.retval,
+            (copy_back && !o.ctx_in_after.is_empty()).then_some(o.ctx_in_after),
+        )),
         Err(e) => Err(e.errno().map_or(-1, |e| e.raw())),
     }
 }
