@@ -63,7 +63,8 @@ pub struct RunOutput {
     pub ctx_out: Option<Vec<u8>>,
     /// Mean wall-clock time per run, ns (each engine its own).
     pub duration_ns: u32,
-    /// Lines `bpf_trace_printk` printed (interpreter only).
+    /// Lines `bpf_trace_printk` printed (the kernel engine: only after
+    /// [`KernelEngine::capture_trace`]).
     pub trace: Vec<String>,
 }
 
@@ -356,6 +357,8 @@ pub struct KernelEngine {
     ctx_size: Option<u32>,
     /// Perf buffers by map index, one per CPU slot.
     perf: Vec<(usize, Vec<crate::kobj::PerfBuffer>)>,
+    /// Where `bpf_trace_printk` lines are read from, once asked for.
+    trace: Option<crate::kobj::TraceCapture>,
 }
 
 impl KernelEngine {
@@ -374,7 +377,22 @@ impl KernelEngine {
                 .collect(),
             ctx_size: ctx_size(def.prog_type),
             perf: Vec::new(),
+            trace: None,
         })
+    }
+}
+
+impl KernelEngine {
+    /// Captures `bpf_trace_printk` lines from now on (a tracefs instance
+    /// of this engine's own): later runs report them in
+    /// [`RunOutput::trace`].
+    pub fn capture_trace(&mut self) -> Result<(), RunError> {
+        let t = crate::kobj::TraceCapture::new().map_err(|e| RunError {
+            errno: None,
+            message: e.to_string(),
+        })?;
+        self.trace = Some(t);
+        Ok(())
     }
 }
 
@@ -415,7 +433,12 @@ impl Engine for KernelEngine {
                 written_back(input, Some(out.ctx_in_after))
             },
             duration_ns: out.duration_ns,
-            trace: Vec::new(),
+            trace: self
+                .trace
+                .as_ref()
+                // SAFETY: gettid has no memory effects.
+                .map(|t| t.take(unsafe { libc::gettid() }))
+                .unwrap_or_default(),
         })
     }
 

@@ -364,3 +364,57 @@ impl Drop for PerfBuffer {
         }
     }
 }
+
+/// The kernel's `bpf_trace_printk` lines, captured in a tracefs instance of
+/// its own (`/sys/kernel/tracing/instances/bpfbox-PID-N`, removed on drop)
+/// with the `bpf_trace/bpf_trace_printk` event enabled, so the global trace
+/// buffer and other users are left alone.
+pub struct TraceCapture {
+    dir: std::path::PathBuf,
+}
+
+impl TraceCapture {
+    /// Creates the instance and enables the event.
+    pub fn new() -> Result<TraceCapture, Error> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::path::PathBuf::from(format!(
+            "/sys/kernel/tracing/instances/bpfbox-{}-{n}",
+            std::process::id()
+        ));
+        std::fs::create_dir(&dir).map_err(|e| Error(format!("creating {}: {e}", dir.display())))?;
+        let cap = TraceCapture { dir };
+        std::fs::write(
+            cap.dir.join("events/bpf_trace/bpf_trace_printk/enable"),
+            "1",
+        )
+        .map_err(|e| Error(format!("enabling bpf_trace_printk: {e}")))?;
+        Ok(cap)
+    }
+
+    /// The messages the thread `tid` printed since the last call, oldest
+    /// first, without the trace line prefix and trailing newline; the
+    /// instance's buffer is cleared.
+    pub fn take(&self, tid: i32) -> Vec<String> {
+        let path = self.dir.join("trace");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let _ = std::fs::write(&path, "");
+        let tag = format!("-{tid} ");
+        text.lines()
+            .filter(|l| !l.starts_with('#') && l.contains(&tag))
+            .filter_map(|l| l.split_once(" bpf_trace_printk: ").map(|(_, m)| m))
+            .map(|m| m.trim_end_matches('\n').to_string())
+            .collect()
+    }
+}
+
+impl Drop for TraceCapture {
+    fn drop(&mut self) {
+        let _ = std::fs::write(
+            self.dir.join("events/bpf_trace/bpf_trace_printk/enable"),
+            "0",
+        );
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}

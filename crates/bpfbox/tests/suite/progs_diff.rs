@@ -4,7 +4,9 @@
 //! Programs that call `bpf_fib_lookup` run the kernel side inside the
 //! [`super::fibnet`] namespace and bpfbox with the same network. Redirect
 //! maps get one target from user space first ([`preset`]), so
-//! `bpf_redirect_map` takes both its paths.
+//! `bpf_redirect_map` takes both its paths. Perf event arrays get perf
+//! buffers, and `bpf_trace_printk` lines of the coverage objects are
+//! compared (read from a tracefs instance of the kernel engine's own).
 
 use super::fibnet::TestNet;
 use super::{kernel_usable, packets, root};
@@ -46,11 +48,13 @@ fn has_runner(prog_type: u32) -> bool {
 
 /// `BPF_FUNC_fib_lookup`.
 const FIB_LOOKUP: i32 = 69;
+/// `BPF_FUNC_trace_printk`.
+const TRACE_PRINTK: i32 = 6;
 
-fn calls_fib_lookup(def: &ProgramDef) -> bool {
+fn calls(def: &ProgramDef, id: i32) -> bool {
     bpfbox_isa::decode(&def.insns).is_ok_and(|v| {
         v.iter()
-            .any(|i| matches!(i, Insn::Call { helper } if *helper == FIB_LOOKUP))
+            .any(|i| matches!(i, Insn::Call { helper } if *helper == id))
     })
 }
 
@@ -83,8 +87,12 @@ fn kernel_side(
     obj: &Object,
     def: &ProgramDef,
     inputs: &[RunInput],
+    trace: bool,
 ) -> Result<(Runs, Vec<MapDump>), RunError> {
     let mut k = KernelEngine::new(obj, def)?;
+    if trace {
+        k.capture_trace()?;
+    }
     preset(&mut k, obj)?;
     Ok(run_all(&mut k, inputs))
 }
@@ -120,7 +128,11 @@ fn every_packet_program_matches_the_kernel() {
                 path.file_name().unwrap().to_string_lossy(),
                 def.name
             );
-            let fib = calls_fib_lookup(def);
+            let fib = calls(def, FIB_LOOKUP);
+            // trace_printk lines are compared for the coverage objects
+            // (others print clock readings, which differ by design)
+            let trace =
+                calls(def, TRACE_PRINTK) && path.parent().is_some_and(|p| p.ends_with("coverage"));
             if fib && net.is_none() {
                 match TestNet::new() {
                     Ok(n) => net = Some(n),
@@ -143,14 +155,14 @@ fn every_packet_program_matches_the_kernel() {
             };
             let kernel = match (&net, fib) {
                 (Some(n), true) => n
-                    .run(|| kernel_side(&obj, def, &inputs))
+                    .run(|| kernel_side(&obj, def, &inputs, trace))
                     .unwrap_or_else(|e| {
                         Err(RunError {
                             errno: None,
                             message: e,
                         })
                     }),
-                _ => kernel_side(&obj, def, &inputs),
+                _ => kernel_side(&obj, def, &inputs, trace),
             };
             let (kruns, kmaps) = match kernel {
                 Ok(k) => k,
@@ -168,6 +180,14 @@ fn every_packet_program_matches_the_kernel() {
             let mut diffs = Vec::new();
             for (((name, _), a), b) in pkts.iter().zip(&iruns).zip(&kruns) {
                 compare(&format!("{at} packet {name}"), a, b, &mut diffs);
+                if let (Ok(x), Ok(y), true) = (a, b, trace) {
+                    if x.trace != y.trace {
+                        problems.push(format!(
+                            "{at} packet {name}: trace_printk: interp {:?} / kernel {:?}",
+                            x.trace, y.trace
+                        ));
+                    }
+                }
                 runs += 1;
             }
             compare_maps(&imaps, &kmaps, &mut diffs);
