@@ -29,8 +29,11 @@ use super::sockets::{
     apply_world, bool_or, bpf_sock_image, ip4, ip6, object, sock_desc, take_env, tcp_state, uint,
     OptVal, SockEnv, BPF_SOCK_SIZE,
 };
+use super::sockets::{bytes, hex, u32_or};
 use super::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
+use crate::helpers::hdropt_is_hdr_op as is_hdr_op_fn;
+use crate::helpers::HdrState;
 use crate::host::HostState;
 use bpfbox_interp::RegionKind;
 use serde_json::{json, Map, Value};
@@ -106,6 +109,11 @@ const KEYS: &[&str] = &[
     "wmem_max",
     "rmem_max",
     "hz",
+    "skb",
+    "skb_len",
+    "tcp_flags",
+    "remaining_opt_len",
+    "syn",
 ];
 
 /// Parses an op by number or name (`TIMEOUT_INIT`, `BPF_SOCK_OPS_TIMEOUT_INIT`).
@@ -219,6 +227,62 @@ fn args_of(obj: &Map<String, Value>) -> Result<[u32; 4], EventError> {
     Ok(args)
 }
 
+/// The callback's packet as the event gives it.
+struct Pkt {
+    present: bool,
+    hdr: Vec<u8>,
+    /// `skb_data_end - skb_data`.
+    end: usize,
+    /// Bytes of room (header + option space).
+    cap: usize,
+    remaining: u32,
+    skb_len: u32,
+    tcp_flags: u32,
+    syn: Option<Vec<u8>>,
+}
+
+/// Reads `skb`, `skb_len`, `tcp_flags`, `remaining_opt_len` and `syn`.
+/// For WRITE_HDR_OPT_CB the header given is what the kernel wrote so far,
+/// with `doff` counting the reserved space, so the option space defaults
+/// to `doff * 4 - len(skb)` (`first_opt_off = tcp_hdrlen - max_opt_len`);
+/// HDR_OPT_LEN_CB sees an empty window and defaults to 40 bytes of space.
+fn packet_of(obj: &Map<String, Value>, op: u32) -> Result<Pkt, EventError> {
+    let hdr = match obj.get("skb") {
+        Some(v) => Some(bytes(v, "skb")?),
+        None => None,
+    };
+    let present = hdr.is_some() || op == 15;
+    let mut hdr = hdr.unwrap_or_default();
+    let doff = hdr.get(12).map_or(0, |b| usize::from(b >> 4) * 4);
+    let default_remaining = match op {
+        14 => 40,
+        15 => doff.saturating_sub(hdr.len()),
+        _ => 0,
+    };
+    let remaining = u32_or(obj, "remaining_opt_len", default_remaining as u32)?;
+    let tcp_flags = u32_or(obj, "tcp_flags", hdr.get(13).map_or(0, |b| u32::from(*b)))?;
+    let skb_len = u32_or(obj, "skb_len", hdr.len() as u32)?;
+    if op == 14 {
+        hdr.clear();
+    }
+    let syn = match obj.get("syn") {
+        Some(v) => Some(bytes(v, "syn")?),
+        None => None,
+    };
+    let end = hdr.len();
+    let cap = end + if op == 15 { remaining as usize } else { 0 };
+    Ok(Pkt {
+        present,
+        hdr,
+        end,
+        cap,
+        remaining,
+        skb_len,
+        tcp_flags,
+        syn,
+    })
+}
+
 fn fire(
     prog: &LoadedProgram,
     host: &mut HostState,
@@ -327,18 +391,53 @@ fn fire(
         };
         sk = bpf_sock_image(&sock, mark, prio);
     }
+    let pkt = packet_of(obj, op)?;
+    let mut skb_buf = vec![0u8; pkt.cap.max(1)];
+    skb_buf[..pkt.hdr.len()].copy_from_slice(&pkt.hdr);
+    env.hdr = None;
     host.event.set(env);
     let saved_cookie = host.socket_cookie;
     host.socket_cookie = u64::from(sock.id);
     let trace_start = host.trace.len();
-    let mut extra = [ExtraRegion {
-        bytes: &mut sk,
-        writable: false,
-        kind: RegionKind::ReadOnly,
-    }];
+    let mut extra = [
+        ExtraRegion {
+            bytes: &mut sk,
+            writable: false,
+            kind: RegionKind::ReadOnly,
+        },
+        ExtraRegion {
+            bytes: &mut skb_buf,
+            writable: true,
+            kind: RegionKind::Packet,
+        },
+    ];
     let sk_addr = extra[0].addr();
     if fullsock {
         ctx[184..192].copy_from_slice(&sk_addr.to_le_bytes());
+    }
+    let skb_addr = extra[1].addr();
+    if pkt.present {
+        ctx[192..200].copy_from_slice(&skb_addr.to_le_bytes());
+        ctx[200..208].copy_from_slice(&(skb_addr + pkt.end as u64).to_le_bytes());
+        put32(&mut ctx, 208, pkt.skb_len);
+        put32(&mut ctx, 212, pkt.tcp_flags);
+        if let Some(e) = host.event.get_mut::<SockEnv>() {
+            e.hdr = Some(HdrState {
+                addr: skb_addr,
+                cap: pkt.cap,
+                end: pkt.end,
+                remaining: pkt.remaining,
+                syn: pkt.syn.clone(),
+            });
+        }
+    } else if is_hdr_op_fn(op) || pkt.remaining > 0 {
+        if let Some(e) = host.event.get_mut::<SockEnv>() {
+            e.hdr = Some(HdrState {
+                remaining: pkt.remaining,
+                syn: pkt.syn.clone(),
+                ..Default::default()
+            });
+        }
     }
     let run = run_with_ctx(prog, host, &mut ctx, &mut extra);
     host.socket_cookie = saved_cookie;
@@ -372,7 +471,35 @@ fn fire(
     if !env.log.is_empty() {
         effects.insert("helpers".into(), Value::Array(std::mem::take(&mut env.log)));
     }
-    let action = describe(op, allowed, reply, hz);
+    let hdr_after = env.hdr.take();
+    let mut action = describe(op, allowed, reply, hz);
+    let left = hdr_after.as_ref().map_or(pkt.remaining, |h| h.remaining);
+    let used = pkt.remaining.saturating_sub(left);
+    if op == 14 {
+        // bpf_skops_hdr_opt_len: ignored unless the program returned 1;
+        // rounded up to 4 bytes.
+        let reserved = if allowed { used } else { 0 };
+        let padded = (reserved + 3) & !3;
+        effects.insert("reserved".into(), json!(padded));
+        action = if padded == 0 {
+            "no TCP option space reserved".into()
+        } else {
+            format!("reserve {padded} bytes of TCP options ({reserved} asked)")
+        };
+    } else if op == 15 {
+        // bpf_skops_write_hdr_opt: what was written, then NOP padding.
+        let max = pkt.remaining as usize;
+        let written = if allowed { used as usize } else { 0 };
+        let mut area = skb_buf[pkt.end..pkt.end + max].to_vec();
+        for b in area.iter_mut().skip(written) {
+            *b = 1;
+        }
+        effects.insert("options".into(), json!(hex(&area)));
+        action = format!(
+            "write {written} bytes of TCP options, {} bytes of NOP padding",
+            max - written
+        );
+    }
     host.event.set(env);
     Ok(EventOutcome {
         retval: run.retval,
@@ -417,11 +544,19 @@ const SCHEMA: &str = r#"sock_ops event: one tcp_call_bpf() callback on a TCP soc
   force         run an optional callback even if its cb flag is not set (default false)
   congestion_available  list of registered congestion controls (default ["cubic","reno"])
   wmem_max, rmem_max    net.core sysctls clamping SO_SNDBUF/SO_RCVBUF (default 212992)
+  skb           hex TCP header the callback sees at skb_data..skb_data_end: the received header
+                (PARSE_HDR_OPT_CB, *_ESTABLISHED_CB) or what the kernel wrote so far
+                (WRITE_HDR_OPT_CB, whose option space follows); absent = no skb (skb_data NULL)
+  skb_len, tcp_flags    ctx skb_len and skb_tcp_flags (default: header length, header byte 13)
+  remaining_opt_len     option space for bpf_reserve_hdr_opt / bpf_store_hdr_opt (default 40 for
+                HDR_OPT_LEN_CB; doff*4 - len(skb) for WRITE_HDR_OPT_CB)
+  syn           hex TCP header of the SYN for bpf_load_hdr_opt(BPF_LOAD_HDR_OPT_TCP_SYN)
   hz            jiffies per second for describing the SYN RTO (default 250)
 Result: action says what the kernel does with the reply ("SYN RTO 10 jiffies = 40 ms at HZ=250",
 "initial rwnd 40 segments (at most)", "ECN on"); effects: reply, hook_result (reply if the program
-returned 1, else -1), cb_flags, sk_txhash (if written), helpers (setsockopt, cb_flags_set and sockmap
-updates with their return codes).
+returned 1, else -1), cb_flags, sk_txhash (if written), helpers (setsockopt, cb_flags_set, sockmap
+updates and stored header options with their return codes); HDR_OPT_LEN_CB: reserved (rounded up to
+4, 0 unless the program returned 1); WRITE_HDR_OPT_CB: options (the option area as sent, NOP-padded).
 Example: [{"op": "TCP_LISTEN_CB", "socket": 2, "local": "127.0.0.1:8080", "remote": "0.0.0.0:0"},
           {"op": "TIMEOUT_INIT", "socket": 1}]"#;
 

@@ -367,6 +367,9 @@ pub struct SockEnv {
     pub packet: Vec<u8>,
     /// sk_msg: the message being sent.
     pub msg: Option<super::sk_msg::MsgState>,
+    /// sock_ops: the callback's TCP header (`skb_data`..) and option
+    /// space.
+    pub hdr: Option<crate::helpers::HdrState>,
     /// sk_skb: bytes of the skb in its linear part (`skb_headlen`);
     /// `data_end` stops there until `bpf_skb_pull_data` pulls more.
     pub skb_linear: Option<usize>,

@@ -14,6 +14,7 @@
 
 pub mod cgroup;
 mod fib;
+mod hdropt;
 mod maps;
 mod misc;
 mod probe;
@@ -27,6 +28,7 @@ mod time;
 mod trace;
 mod xdp;
 
+pub use hdropt::{is_hdr_op as hdropt_is_hdr_op, HdrState};
 use crate::avail::ProgType;
 use crate::ctx::{skb_absorb, skb_image, xdp_image};
 use crate::host::{HostState, PacketState};

@@ -557,6 +557,9 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (90, "msg_push_data", msg_push_data),
     (91, "msg_pop_data", msg_pop_data),
     (124, "sk_assign", sk_assign),
+    (142, "load_hdr_opt", super::hdropt::load_hdr_opt),
+    (143, "store_hdr_opt", super::hdropt::store_hdr_opt),
+    (144, "reserve_hdr_opt", super::hdropt::reserve_hdr_opt),
 ];
 
 /// Per-type implementations of a shared helper id (the kernel's
