@@ -25,19 +25,27 @@ const BPF_MAX_LOOPS: u64 = 8 * 1024 * 1024;
 
 /// `bpf_loop(nr_loops, callback, ctx, flags)`: stops when the callback
 /// returns 1; returns the number of iterations run.
+///
+/// With `flags == 0` the kernel's verifier replaces the call by an inline
+/// loop (`inline_bpf_loop`, whenever the call site always sees the same
+/// callback and a constant zero flags): the count is compared as 64 bits
+/// and `-E2BIG` is a 32-bit move, so r0 is `0x0000_0000_ffff_fff9`. bpfbox
+/// takes every zero-flags call as inlined; other flags reach the helper,
+/// which answers `-EINVAL` (64-bit) and takes a 32-bit count.
 fn bpf_loop(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    let (nr, cb, ctx, flags) = (a[0] as u32, a[1], a[2], a[3]);
+    let (cb, ctx, flags) = (a[1], a[2], a[3]);
     if flags != 0 {
         return Ok(neg(22));
     }
-    if u64::from(nr) > BPF_MAX_LOOPS {
-        return Ok(neg(7)); // E2BIG
+    let nr = a[0];
+    if nr > BPF_MAX_LOOPS {
+        return Ok(u64::from((-7i32) as u32)); // mov32 r0, -E2BIG
     }
     let Some(slot) = func_slot(cb) else {
         return Err(vm.helper_error(22));
     };
     let mut i: u64 = 0;
-    while i < u64::from(nr) {
+    while i < nr {
         let r = vm.call_function(slot, [i, ctx, 0, 0, 0])?;
         i += 1;
         if r != 0 {
