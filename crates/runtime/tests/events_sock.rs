@@ -199,6 +199,10 @@ fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
         );
         assert_eq!(o.retval, 1);
     }
+    // bpf_tcp_sock agreed with the ctx's TCP fields in the kernel.
+    for kr in krecs.iter().filter(|r| matches!(u32_at(r, 0), 4 | 5)) {
+        assert_eq!(u32_at(kr, 92), 31, "bpf_tcp_sock check bits");
+    }
     // Same records, field by field.
     for (i, kr) in krecs.iter().enumerate() {
         let br = host.maps[log_i].lookup(&(i as u32).to_le_bytes()).unwrap();

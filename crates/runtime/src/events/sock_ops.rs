@@ -94,6 +94,29 @@ const TCP_FIELDS: &[(&str, usize)] = &[
     ("bytes_acked", 176),
 ];
 
+/// `struct bpf_tcp_sock` fields that are not in the ctx (offsets in
+/// `bpf_tcp_sock`); a `tcp` object may set them for `bpf_tcp_sock`.
+const TCP_SOCK_ONLY: &[(&str, usize)] = &[
+    ("dsack_dups", 96),
+    ("delivered", 100),
+    ("delivered_ce", 104),
+    ("icsk_retransmits", 108),
+];
+
+/// `struct bpf_tcp_sock` (112 bytes) of the callback's socket, from the
+/// ctx's TCP fields (the same `tcp_sock` members, in the same order but
+/// without `bpf_sock_ops_cb_flags` and `state`) and the extra fields.
+fn tcp_sock_image(ctx: &[u8], extra: &[u32; 4]) -> Vec<u8> {
+    let mut b = vec![0u8; 112];
+    b[0..8].copy_from_slice(&ctx[76..84]);
+    b[8..80].copy_from_slice(&ctx[92..164]);
+    b[80..96].copy_from_slice(&ctx[168..184]);
+    for (i, v) in extra.iter().enumerate() {
+        b[96 + 4 * i..100 + 4 * i].copy_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
 const KEYS: &[&str] = &[
     "op",
     "args",
@@ -346,6 +369,7 @@ fn fire(
     put32(&mut ctx, 68, u32::from(sock.local.port()));
     put32(&mut ctx, 72, u32::from(fullsock));
     put32(&mut ctx, 88, sock.state);
+    let mut tcp_extra = [0u32; 4];
     if fullsock {
         put32(&mut ctx, 84, cb_flags);
         if let Some(h) = txhash {
@@ -356,6 +380,12 @@ fn fire(
                 .as_object()
                 .ok_or_else(|| EventError::new("`tcp` must be an object of TCP fields"))?;
             for (k, v) in t {
+                if let Some((_, o)) = TCP_SOCK_ONLY.iter().find(|(n, _)| n == k) {
+                    let n = u32::try_from(uint(v, k)?)
+                        .map_err(|_| EventError::new(format!("`{k}` is 32-bit")))?;
+                    tcp_extra[(o - 96) / 4] = n;
+                    continue;
+                }
                 let (_, off) = TCP_FIELDS.iter().find(|(n, _)| n == k).ok_or_else(|| {
                     let names: Vec<&str> = TCP_FIELDS.iter().map(|(n, _)| *n).collect();
                     EventError::new(format!(
@@ -414,6 +444,10 @@ fn fire(
     let sk_addr = extra[0].addr();
     if fullsock {
         ctx[184..192].copy_from_slice(&sk_addr.to_le_bytes());
+        let img = tcp_sock_image(&ctx, &tcp_extra);
+        if let Some(e) = host.event.get_mut::<SockEnv>() {
+            e.tcp_sock = Some((sk_addr, img));
+        }
     }
     let skb_addr = extra[1].addr();
     if pkt.present {
@@ -472,6 +506,7 @@ fn fire(
         effects.insert("helpers".into(), Value::Array(std::mem::take(&mut env.log)));
     }
     let hdr_after = env.hdr.take();
+    env.tcp_sock = None;
     let mut action = describe(op, allowed, reply, hz);
     let left = hdr_after.as_ref().map_or(pkt.remaining, |h| h.remaining);
     let used = pkt.remaining.saturating_sub(left);
@@ -539,7 +574,8 @@ const SCHEMA: &str = r#"sock_ops event: one tcp_call_bpf() callback on a TCP soc
   tcp           object of TCP ctx fields: snd_cwnd, srtt_us, rtt_min, snd_ssthresh, rcv_nxt, snd_nxt,
                 snd_una, mss_cache, ecn_flags, rate_delivered, rate_interval_us, packets_out,
                 retrans_out, total_retrans, segs_in, data_segs_in, segs_out, data_segs_out, lost_out,
-                sacked_out, sk_txhash, bytes_received, bytes_acked (default 0)
+                sacked_out, sk_txhash, bytes_received, bytes_acked (default 0), and for
+                bpf_tcp_sock only: dsack_dups, delivered, delivered_ce, icsk_retransmits
   cb_flags      set the socket's bpf_sock_ops_cb_flags before the callback
   force         run an optional callback even if its cb flag is not set (default false)
   congestion_available  list of registered congestion controls (default ["cubic","reno"])

@@ -370,6 +370,9 @@ pub struct SockEnv {
     /// sock_ops: the callback's TCP header (`skb_data`..) and option
     /// space.
     pub hdr: Option<crate::helpers::HdrState>,
+    /// sock_ops: the `bpf_sock` address of a full TCP socket and its
+    /// `struct bpf_tcp_sock` image (`bpf_tcp_sock`).
+    pub tcp_sock: Option<(u64, Vec<u8>)>,
     /// sk_skb: bytes of the skb in its linear part (`skb_headlen`);
     /// `data_end` stops there until `bpf_skb_pull_data` pulls more.
     pub skb_linear: Option<usize>,

@@ -423,6 +423,30 @@ fn sk_lookup_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(addr)
 }
 
+/// `bpf_tcp_sock(sk)`: the `struct bpf_tcp_sock` of a full TCP socket
+/// (the sock_ops callback's socket), else NULL — also for the test-run
+/// dummy socket of skb programs, which is not TCP.
+fn tcp_sock(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let img = match vm.host.event.get::<SockEnv>() {
+        Some(e) => match &e.tcp_sock {
+            Some((addr, img)) if *addr == a[0] => img.clone(),
+            _ => return Ok(0),
+        },
+        None => return Ok(0),
+    };
+    let mut b = img.into_boxed_slice();
+    let ptr = b.as_mut_ptr();
+    let len = b.len();
+    vm.host.scratch.push(b);
+    // SAFETY: the image lives in the host's scratch list until the run
+    // ends, after the Vm's memory is gone.
+    unsafe {
+        vm.mem
+            .add_raw(ptr, len, false, bpfbox_interp::RegionKind::ReadOnly)
+    };
+    Ok(ptr as usize as u64)
+}
+
 /// `bpf_sk_release`: references are not counted in bpfbox.
 fn sk_release(_vm: &mut HostVm<'_>, _a: [u64; 5]) -> Result<u64, Trap> {
     Ok(0)
@@ -554,6 +578,7 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (72, "sk_redirect_hash", sk_redirect_hash),
     (82, "sk_select_reuseport", sk_select_reuseport),
     (86, "sk_release", sk_release),
+    (96, "tcp_sock", tcp_sock),
     (90, "msg_push_data", msg_push_data),
     (91, "msg_pop_data", msg_pop_data),
     (124, "sk_assign", sk_assign),

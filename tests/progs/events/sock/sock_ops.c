@@ -1,8 +1,9 @@
 // sock_ops: records every callback it sees (op, args, socket fields, what
 // its helpers returned) in `oplog`, sets the SYN RTO and initial window
 // replies, turns on STATE_CB on established sockets, switches them to
-// reno with a 64 KiB send buffer and adds listeners and established
-// sockets to a sockhash keyed by local port.
+// reno with a 64 KiB send buffer, adds listeners and established sockets
+// to a sockhash keyed by local port and checks bpf_tcp_sock against the
+// ctx's TCP fields.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -17,7 +18,7 @@ struct rec {
 	__u32 cbf, reply_in, lip4, rip4;
 	__s32 r_cb, r_cc, r_buf, r_get;
 	__s32 r_map, r_bad, got, sk_state;
-	__u32 sk_sport, sk_dport, cbf_after, pad;
+	__u32 sk_sport, sk_dport, cbf_after, tp_ok;
 	char cc[8];
 };
 
@@ -100,6 +101,15 @@ int record_ops(struct bpf_sock_ops *skops)
 		bpf_getsockopt(skops, SOL_TCP, TCP_CONGESTION, r->cc, sizeof(r->cc));
 		key = skops->local_port;
 		r->r_map = bpf_sock_hash_update(skops, &socks, &key, BPF_NOEXIST);
+		if (skops->sk) {
+			struct bpf_tcp_sock *tp = bpf_tcp_sock(skops->sk);
+
+			if (tp)
+				r->tp_ok = 1 | (tp->snd_cwnd == skops->snd_cwnd) << 1 |
+					   (tp->mss_cache == skops->mss_cache) << 2 |
+					   (tp->bytes_received == skops->bytes_received) << 3 |
+					   (tp->srtt_us == skops->srtt_us) << 4;
+		}
 		break;
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
 		key = skops->local_port;
