@@ -18,9 +18,10 @@
 //! `bpf_msg_redirect_map`/`_hash` redirects, SK_PASS alone sends, anything
 //! else drops (the sender's `sendmsg` fails with `EACCES`).
 //! `bpf_msg_apply_bytes(n)` makes the verdict cover the next `n` bytes;
-//! `bpf_msg_cork_bytes(n)` holds the data until `n` bytes are there (not
-//! accumulated across events: reported and stopped). The pending verdict
-//! is the socket's (`psock->eval`): a drop sticks, as in the kernel.
+//! `bpf_msg_cork_bytes(n)` holds the data until `n` bytes are there: later
+//! events on the socket add to the corked message and the program runs
+//! again on all of it once it is long enough. The pending verdict is the
+//! socket's (`psock->eval`): a drop sticks, as in the kernel.
 
 use super::sockets::{
     apply_sockmaps, bpf_sock_image, bytes, hex, ip4, ip6, object, sock_desc, take_env, uint,
@@ -350,6 +351,50 @@ fn fire(
     let mut cork = None;
     let mut dropped = false;
     let mut guard = 0;
+    // tcp_bpf_sendmsg: once a cork allocated `psock->cork`, every send
+    // copies into it (the new bytes extend its last scatterlist element, as
+    // the socket's page fragment continues), and its `apply_bytes` and
+    // `cork_bytes` stay; while cork bytes are missing the program does not
+    // run, once they are there it runs again on the whole message.
+    let mut persistent = false;
+    if let Some(mut tx) = st.msg_tx.take() {
+        persistent = true;
+        let size = msg.bytes.len();
+        tx.bytes.extend_from_slice(&msg.bytes);
+        match tx.elems.last_mut() {
+            Some(l) => *l += size,
+            None if size > 0 => tx.elems.push(size),
+            None => {}
+        }
+        tx.window = (0, tx.elems.first().copied().unwrap_or(0));
+        msg = tx;
+        if st.cork_left > 0 {
+            let left = if size as u32 > st.cork_left {
+                0
+            } else {
+                st.cork_left - size as u32
+            };
+            if left > 0 {
+                st.cork_left = left;
+                st.msg_tx = Some(msg);
+                let mut env = take_env(host);
+                env.world.socks.insert(sock.id, st);
+                host.event.set(env);
+                let mut effects = Map::new();
+                effects.insert("cork_left".into(), json!(left));
+                effects.insert("runs".into(), json!(0));
+                effects.insert("data".into(), json!(""));
+                return Ok(EventOutcome {
+                    retval: 0,
+                    action: format!("cork: still {left} bytes short; the program did not run"),
+                    effects,
+                    trace: Vec::new(),
+                });
+            }
+            st.cork_left = 0;
+            st.msg_eval = None;
+        }
+    }
     while !msg.bytes.is_empty() || (runs == 0 && st.msg_eval.is_none()) {
         guard += 1;
         if guard > 64 {
@@ -373,6 +418,8 @@ fn fire(
             }
             if let Some(c) = msg.cork_bytes.filter(|c| *c as usize > msg.bytes.len()) {
                 cork = Some(c);
+                st.cork_left = c - msg.bytes.len() as u32;
+                persistent = true;
                 break;
             }
         }
@@ -406,6 +453,9 @@ fn fire(
         if st.msg_apply == 0 {
             st.msg_eval = None;
         }
+    }
+    if persistent {
+        st.msg_tx = Some(msg.clone());
     }
     let mut env = take_env(host);
     env.world.socks.insert(sock.id, st.clone());
@@ -486,7 +536,9 @@ const SCHEMA: &str = r#"sk_msg event: one sendmsg on a socket that is in a sockm
   sockmaps      {"map name": {"key": socket id}} stored before the run (redirect targets)
 The psock's verdict persists per socket like the kernel's (tcp_bpf_send_verdict): with apply_bytes
 it covers that many bytes, also of later messages, before the program runs again (on the rest of the
-same message too); after SK_DROP every later send on the socket fails without running the program.
+same message too); after SK_DROP every later send on the socket fails without running the program;
+after bpf_msg_cork_bytes(n) later messages are appended until n bytes are queued, then the program
+runs on the whole corked message.
 Result: "pass: send N bytes", "redirect N bytes to socket K (ingress|egress)", "drop: sendmsg fails
 with EACCES" or "cork: ..."; effects: data (bytes passed to the peer), redirected, deliveries,
 runs, apply_bytes, cork_bytes, helpers.

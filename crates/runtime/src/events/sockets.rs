@@ -285,6 +285,12 @@ pub struct SockState {
     pub msg_eval: Option<MsgVerdict>,
     /// sk_msg: `psock->apply_bytes` still to cover.
     pub msg_apply: u32,
+    /// sk_msg: `psock->cork`, the message struct a cork allocated; the
+    /// kernel keeps using it (with its `apply_bytes`/`cork_bytes`) for
+    /// every later send on the socket.
+    pub msg_tx: Option<super::sk_msg::MsgState>,
+    /// sk_msg: `psock->cork_bytes`, bytes still missing to fill the cork.
+    pub cork_left: u32,
 }
 
 /// A pending sk_msg verdict of a socket's psock.

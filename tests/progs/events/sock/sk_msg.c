@@ -1,8 +1,8 @@
 // sk_msg: the first byte of each message is a command: 'P' pushes 3 bytes
 // at offset 1 and fills them, 'O' pops 2 bytes at offset 1, 'U' pulls the
 // whole message and upper-cases its first byte, 'D' drops, 'R' redirects
-// to sock_map[0] (ingress), 'A' applies the verdict to 2 bytes; anything
-// else passes. Every run is recorded.
+// to sock_map[0] (ingress), 'A' applies the verdict to 2 bytes, 'C' corks
+// until 8 bytes are queued; anything else passes. Every run is recorded.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -100,6 +100,9 @@ int msg_verdict(struct sk_msg_md *msg)
 		break;
 	case 'A':
 		r->r = bpf_msg_apply_bytes(msg, 2);
+		break;
+	case 'C':
+		r->r = bpf_msg_cork_bytes(msg, 8);
 		break;
 	}
 	r->size_after = msg->size;
