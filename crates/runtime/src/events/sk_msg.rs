@@ -369,11 +369,7 @@ fn fire(
         tx.window = (0, tx.elems.first().copied().unwrap_or(0));
         msg = tx;
         if st.cork_left > 0 {
-            let left = if size as u32 > st.cork_left {
-                0
-            } else {
-                st.cork_left - size as u32
-            };
+            let left = st.cork_left.saturating_sub(size as u32);
             if left > 0 {
                 st.cork_left = left;
                 st.msg_tx = Some(msg);
