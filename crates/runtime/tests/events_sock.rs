@@ -977,6 +977,23 @@ fn example_events_fire_with_the_expected_actions() {
         a[2]
     );
     assert!(a[3].starts_with("refuse"));
+    // Request migration (no kernel comparison: it needs a closing
+    // listener with pending requests).
+    let o = object("sk_reuseport.o");
+    let mut host = HostState::default();
+    let p = LoadedProgram::from_object(&mut host, &o, "migrate").unwrap();
+    let evs = json!([
+        {"group": [1, 2], "sockmaps": {"group": {"0": 1, "1": 2}}, "migrating": 7, "hash": 5},
+        {"group": [1, 2], "hash": 4294967295u32},
+    ]);
+    let out = events::fire_all(&p, &mut host, &evs).unwrap();
+    assert_eq!(out[0].action, "migrate to socket 2");
+    assert!(out[1]
+        .action
+        .starts_with("select socket 2 (kernel hash pick: index 1"));
+    let pick = LoadedProgram::from_object(&mut host, &o, "pick").unwrap();
+    let bad = events::fire_all(&pick, &mut host, &json!({"migrating": true}));
+    assert!(bad.unwrap_err().0.contains("SELECT_OR_MIGRATE"));
     let a = fire("sk_skb.o", "verdict", "sk_skb.json");
     assert_eq!(
         a,

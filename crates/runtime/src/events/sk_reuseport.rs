@@ -9,7 +9,10 @@
 //! 16 bits, `ip_protocol` the group socket's protocol, `bind_inany`,
 //! `hash` (the flow hash the kernel computed: `udp_ehashfn` /
 //! `inet_ehashfn`, seeded per boot, so events give it), `sk` the socket the
-//! lookup found, `migrating_sk` NULL (request migration is not modelled).
+//! lookup found, `migrating_sk` NULL except when a closing listener's
+//! request migrates (`reuseport_migrate_sock`, attach type
+//! SELECT_OR_MIGRATE): then SK_PASS without a pick migrates by hash and
+//! anything else drops the request.
 //!
 //! The decision (`bpf_run_sk_reuseport`): SK_PASS with a socket chosen by
 //! `bpf_sk_select_reuseport` delivers to it; SK_PASS without one (or after
@@ -50,6 +53,7 @@ const KEYS: &[&str] = &[
     "local",
     "remote",
     "sockmaps",
+    "migrating",
 ];
 
 fn group_of(obj: &Map<String, Value>) -> Result<Vec<u32>, EventError> {
@@ -116,6 +120,29 @@ fn fire(
         pbuf.push(0); // a region needs a byte; data_end still equals data
     }
     let mut sk = bpf_sock_image(&sock, 0, 0);
+    // reuseport_migrate_sock: the request (or child) of a closing listener
+    // whose requests move to another listener; hash is its sk_hash.
+    let migrating = match obj.get("migrating") {
+        None | Some(Value::Bool(false)) => None,
+        Some(Value::Bool(true)) => Some(sock.id),
+        Some(v) => Some(
+            u32::try_from(uint(v, "migrating")?)
+                .map_err(|_| EventError::new("`migrating` is a socket id"))?,
+        ),
+    };
+    if migrating.is_some() && prog.expected_attach_type != 40 {
+        return Err(EventError::new(
+            "`migrating` needs a program loaded for BPF_SK_REUSEPORT_SELECT_OR_MIGRATE \
+             (SEC(\"sk_reuseport/migrate\")); without it the kernel migrates by hash only \
+             when net.ipv4.tcp_migrate_req=1",
+        ));
+    }
+    let mut msk = {
+        let mut req = sock;
+        req.id = migrating.unwrap_or(0);
+        req.state = 12; // TCP_NEW_SYN_RECV
+        bpf_sock_image(&req, 0, 0)
+    };
     let mut extra = [
         ExtraRegion {
             bytes: &mut pbuf,
@@ -127,9 +154,19 @@ fn fire(
             writable: false,
             kind: RegionKind::ReadOnly,
         },
+        ExtraRegion {
+            bytes: &mut msk[..BPF_SOCK_SIZE],
+            writable: false,
+            kind: RegionKind::ReadOnly,
+        },
     ];
     let data = extra[0].addr();
     let sk_addr = extra[1].addr();
+    let msk_addr = if migrating.is_some() {
+        extra[2].addr()
+    } else {
+        0
+    };
     let mut ctx = vec![0u8; CTX_SIZE];
     ctx[0..8].copy_from_slice(&data.to_le_bytes());
     ctx[8..16].copy_from_slice(&(data + pkt.len() as u64).to_le_bytes());
@@ -139,6 +176,7 @@ fn fire(
     ctx[28..32].copy_from_slice(&u32::from(bind_inany).to_le_bytes());
     ctx[32..36].copy_from_slice(&hash.to_le_bytes());
     ctx[40..48].copy_from_slice(&sk_addr.to_le_bytes());
+    ctx[48..56].copy_from_slice(&msk_addr.to_le_bytes());
     let saved_cookie = host.socket_cookie;
     host.socket_cookie = u64::from(sock.id);
     let trace_start = host.trace.len();
@@ -151,12 +189,18 @@ fn fire(
     host.event.set(env);
     let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
     let mut effects = Map::new();
+    let verb = if migrating.is_some() {
+        effects.insert("migrating".into(), json!(migrating));
+        "migrate to"
+    } else {
+        "select"
+    };
     let action = if run.retval as u32 == 1 {
         match selected {
             Some(id) => {
                 effects.insert("socket".into(), json!(id));
                 effects.insert("by".into(), json!("program"));
-                format!("select socket {id}")
+                format!("{verb} socket {id}")
             }
             None => {
                 let i = reciprocal_scale(hash, group.len() as u32) as usize;
@@ -165,11 +209,14 @@ fn fire(
                 effects.insert("by".into(), json!("hash"));
                 effects.insert("index".into(), json!(i));
                 format!(
-                    "select socket {id} (kernel hash pick: index {i} = reciprocal_scale(hash {hash:#x}, {}))",
+                    "{verb} socket {id} (kernel hash pick: index {i} = reciprocal_scale(hash {hash:#x}, {}))",
                     group.len()
                 )
             }
         }
+    } else if migrating.is_some() {
+        effects.insert("socket".into(), Value::Null);
+        "no migration: the request is dropped (TCPMigrateReqFailure)".into()
     } else {
         effects.insert("socket".into(), Value::Null);
         "refuse: ECONNREFUSED (UDP drops the datagram, TCP resets)".into()
@@ -198,6 +245,10 @@ const SCHEMA: &str = r#"sk_reuseport event: one socket lookup that reached a SO_
   bind_inany    bool (default false)
   hash          u32 flow hash (default 0); the kernel's is seeded per boot, so give the one you want
   local, remote "addr:port" of ctx->sk (default "127.0.0.1:8080", "127.0.0.1:40000")
+  migrating     true or a socket id: a request of a closing listener is being migrated
+                (reuseport_migrate_sock; programs of sk_reuseport/migrate only): ctx->migrating_sk
+                is that request (state NEW_SYN_RECV), the packet is usually empty and hash is the
+                request's sk_hash; the group lists the remaining listeners
   sockmaps      {"map name": {"key": socket id}} stored before the run (reuseport_sockarray,
                 sockmap, sockhash; decimal u32 keys or "0x.." raw key bytes); maps keep them
                 for later events

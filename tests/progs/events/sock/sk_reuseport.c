@@ -71,4 +71,22 @@ int pick(struct sk_reuseport_md *md)
 	return SK_PASS;
 }
 
+
+
+// Request migration: a migrating request goes to sockarray slot 1 if it
+// is still a request (NEW_SYN_RECV), else slot 0; plain lookups keep the
+// kernel's hash pick.
+SEC("sk_reuseport/migrate")
+int migrate(struct sk_reuseport_md *md)
+{
+	struct bpf_sock *m = md->migrating_sk;
+	__u32 key;
+
+	if (!m)
+		return SK_PASS;
+	key = m->state == 12 ? 1 : 0;
+	if (bpf_sk_select_reuseport(md, &group, &key, 0))
+		return SK_DROP;
+	return SK_PASS;
+}
 char LICENSE[] SEC("license") = "GPL";
