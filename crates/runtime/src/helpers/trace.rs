@@ -25,7 +25,7 @@ impl ArgMemory for GuestMem<'_, '_> {
 /// formatted length (as `bstr_printf` does) and captures the line.
 fn trace_printk(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let fmt = read_guest(vm, a[0], a[1] as usize)?;
-    let out = match format(&fmt, &a[2..5], &mut GuestMem(vm)) {
+    let out = match format(&fmt, &a[2..5], MAX_BPRINTF_BUF, &mut GuestMem(vm)) {
         Ok(o) => o,
         Err(e) => return Ok(e as u64),
     };
@@ -61,7 +61,7 @@ fn snprintf(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
             .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
             .collect();
     }
-    let out = match format(&fmt, &args, &mut GuestMem(vm)) {
+    let out = match format(&fmt, &args, out_size, &mut GuestMem(vm)) {
         Ok(o) => o,
         Err(e) => return Ok(e as u64),
     };
@@ -71,7 +71,8 @@ fn snprintf(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
         buf.push(0);
         write_guest(vm, out_addr, &buf)?;
     }
-    Ok(out.len().min(MAX_BPRINTF_BUF - 1) as u64 + 1)
+    // bstr_printf counts the whole output, whatever the buffer size
+    Ok(out.len() as u64 + 1)
 }
 
 /// (id, name, implementation).
