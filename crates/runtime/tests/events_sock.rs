@@ -1021,6 +1021,15 @@ fn example_events_fire_with_the_expected_actions() {
     // sends: the dropped 5 bytes are corked, and refused with the next.
     assert_eq!(a[8], "cork: held until 8 bytes are queued");
     assert_eq!(a[9], "drop: sendmsg fails with EACCES");
+    let a = fire("flow_dissector.o", "dissect", "flow_dissector.json");
+    assert_eq!(
+        a,
+        [
+            "flow 10.0.0.1:5001 -> 10.0.0.2:53 proto 17",
+            "flow 2000::1:0 -> 2000::2:0 proto 17",
+            "dissection failed (no flow keys)"
+        ]
+    );
     let a = fire("sk_lookup.o", "pick", "sk_lookup.json");
     assert_eq!(
         a,

@@ -16,6 +16,7 @@ pub mod cgroup_sock;
 pub mod cgroup_sockaddr;
 pub mod cgroup_sockopt;
 pub mod cgroup_sysctl;
+pub mod flow_dissector;
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
@@ -26,9 +27,9 @@ pub mod sk_skb;
 pub mod sock_ops;
 pub mod sockets;
 pub mod syscall;
-pub mod tracepoint;
 pub mod traceenv;
 pub mod tracefs;
+pub mod tracepoint;
 
 use crate::drivers::LoadedProgram;
 use crate::host::HostState;
@@ -93,6 +94,7 @@ pub static REGISTRY: &[&EventDriver] = &[
     &sk_skb::DRIVER,
     &sk_msg::DRIVER,
     &sk_lookup::DRIVER,
+    &flow_dissector::DRIVER,
 ];
 
 /// The driver for a program type, if bpfbox can fire events at it.
