@@ -964,6 +964,19 @@ fn example_events_fire_with_the_expected_actions() {
         a[8]
     );
     assert_eq!(a[9], "STATE_CB (result ignored by the kernel)");
+    // Timestamping callbacks do not hold the socket lock: the TCP fields
+    // and cb flags read 0 and the socket helpers refuse (EOPNOTSUPP).
+    let o = object("sock_ops.o");
+    let mut host = HostState::default();
+    let p = LoadedProgram::from_object(&mut host, &o, "record_ops").unwrap();
+    let evs = json!([{"op": "ACTIVE_ESTABLISHED_CB"}, {"op": "TSTAMP_SCHED_CB"},
+        {"op": "ACTIVE_ESTABLISHED_CB"}]);
+    events::fire_all(&p, &mut host, &evs).unwrap();
+    let li = map_index(&o, "oplog");
+    let rec = |i: u32| host.maps[li].lookup(&i.to_le_bytes()).unwrap();
+    assert_eq!(u32_at(&rec(0), 88), 4, "cb flags after the first callback");
+    assert_eq!(u32_at(&rec(1), 32), 0, "cb flags read in TSTAMP_SCHED_CB");
+    assert_eq!(u32_at(&rec(2), 32), 4, "cb flags read when locked");
     let a = fire("sk_reuseport.o", "pick", "sk_reuseport.json");
     assert_eq!(a[0], "select socket 2");
     assert!(

@@ -6,7 +6,10 @@
 //! `args[0]`), the socket's addresses and ports (`remote_port` is the
 //! network-order port shifted left by 16, `local_port` host order), and the
 //! TCP fields (`snd_cwnd` .. `bytes_acked`, `bpf_sock_ops_cb_flags`,
-//! `sk_txhash`) only when `is_fullsock`; a request socket (the passive
+//! `sk_txhash`) only when `is_fullsock` and the op holds the socket lock
+//! (not the TSTAMP_* ops, 16..=20, which also refuse setsockopt,
+//! getsockopt, cb_flags_set and load_hdr_opt with `EOPNOTSUPP`); a
+//! request socket (the passive
 //! side's TIMEOUT_INIT, RWND_INIT and NEEDS_ECN) reads them as 0 and has a
 //! NULL `sk`.
 //!
@@ -370,7 +373,10 @@ fn fire(
     put32(&mut ctx, 72, u32::from(fullsock));
     put32(&mut ctx, 88, sock.state);
     let mut tcp_extra = [0u32; 4];
-    if fullsock {
+    // sock_ops_convert_ctx_access guards the tcp_sock fields (and the cb
+    // flags and txhash) with is_locked_tcp_sock, which the timestamping
+    // ops (16..=20) do not set although their socket is full.
+    if fullsock && op <= 15 {
         put32(&mut ctx, 84, cb_flags);
         if let Some(h) = txhash {
             put32(&mut ctx, 164, h);
@@ -493,7 +499,7 @@ fn fire(
         "hook_result".into(),
         json!(if allowed { reply as i32 } else { -1 }),
     );
-    if fullsock {
+    if fullsock && op <= 15 {
         let new_hash = rd_after(&ctx, 164);
         let st = env.world.socks.entry(sock.id).or_default();
         if new_hash != txhash.unwrap_or(0) {

@@ -88,6 +88,9 @@ pub fn load(
     flags: u64,
 ) -> (Option<Vec<u8>>, i64) {
     let len = search_res.len();
+    if op > WRITE_HDR_OPT_CB {
+        return (None, -95); // EOPNOTSUPP: the timestamping ops hold no lock
+    }
     if len < 2 || flags & !1 != 0 {
         return (None, -EINVAL);
     }
@@ -290,6 +293,7 @@ mod tests {
         assert_eq!(load(13, Some(&h), None, &q, 1).1, -2);
         assert_eq!(load(13, Some(&h), None, &[3, 2], 0).1, -22);
         assert_eq!(load(13, Some(&h), None, &[3, 0, 0], 0).1, -42);
+        assert_eq!(load(16, Some(&h), None, &q, 0).1, -95);
     }
 
     #[test]

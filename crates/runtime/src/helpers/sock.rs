@@ -131,7 +131,10 @@ fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 fn sock_ops_cb_flags_set(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let argval = a[1] as i32;
     let e = env(vm)?;
-    if e.op > LAST_LOCKED_OP || !e.fullsock {
+    if e.op > LAST_LOCKED_OP {
+        return Ok(neg(EOPNOTSUPP));
+    }
+    if !e.fullsock {
         return Ok(neg(EINVAL));
     }
     let val = (argval as u32) & ALL_CB_FLAGS;
