@@ -89,4 +89,41 @@ int migrate(struct sk_reuseport_md *md)
 		return SK_DROP;
 	return SK_PASS;
 }
+
+// TCP: the SYN's source port (the first two bytes of the TCP header at
+// data) picks sockarray slot port % 3; the lookup is recorded like pick's.
+SEC("sk_reuseport")
+int by_sport(struct sk_reuseport_md *md)
+{
+	__u32 zero = 0, i, key;
+	__u32 *n = bpf_map_lookup_elem(&count, &zero);
+	__u8 *d = md->data, *end = md->data_end;
+	struct rec *r;
+
+	if (!n)
+		return SK_DROP;
+	i = *n;
+	if (i >= 16)
+		return SK_DROP;
+	*n = i + 1;
+	r = bpf_map_lookup_elem(&seen, &i);
+	if (!r)
+		return SK_DROP;
+	r->len = md->len;
+	r->eth_protocol = md->eth_protocol;
+	r->ip_protocol = md->ip_protocol;
+	r->bind_inany = md->bind_inany;
+	r->hash = md->hash;
+	r->data_len = end - d;
+	r->sk_port = md->sk->src_port;
+	r->family = md->sk->family;
+	r->r_load = bpf_skb_load_bytes(md, 12, &r->loaded, 2);
+	if (d + 2 > end)
+		return SK_DROP;
+	key = ((d[0] << 8) | d[1]) % 3;
+	r->cmd = key;
+	r->r_select = bpf_sk_select_reuseport(md, &group, &key, 0);
+	return SK_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";
