@@ -1358,7 +1358,7 @@ fn sk_reuseport_tcp_syns_go_where_the_kernel_sends_them() {
     let k = kload(&obj, "by_sport");
     let first = tcp_reuseport(0);
     let port = local_port(&first);
-    let socks = vec![first, tcp_reuseport(port), tcp_reuseport(port)];
+    let socks = [first, tcp_reuseport(port), tcp_reuseport(port)];
     let pfd: libc::c_int = k.prog.fd().as_raw_fd();
     // SAFETY: SO_ATTACH_REUSEPORT_EBPF takes the program fd as an int.
     let r = unsafe {
