@@ -377,11 +377,12 @@ fn msg_pop_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     })
 }
 
-/// `bpf_map_lookup_elem` for sk_lookup programs: on a sockmap or sockhash
-/// it returns the socket (a `struct bpf_sock` image of the declared
-/// socket, or of a TCP listener of the lookup's family), like the kernel's
-/// `PTR_TO_SOCKET_OR_NULL`; other maps as usual.
-fn sk_lookup_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+/// `bpf_map_lookup_elem` for the socket program types: on a sockmap,
+/// sockhash or reuseport_sockarray it returns the socket (a `struct
+/// bpf_sock` image of the declared socket, or else of a TCP socket of the
+/// hook's family — a listener for sk_lookup, established otherwise), like
+/// the kernel's `PTR_TO_SOCKET_OR_NULL`; other maps as usual.
+fn sock_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let m = map_of(vm, a[0])?;
     if !vm.host.maps[m].map_type().is_sock() {
         let Some(&(_, _, f)) = super::maps::HELPERS.iter().find(|h| h.0 == 1) else {
@@ -395,7 +396,9 @@ fn sk_lookup_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
         return Ok(0);
     };
     let e = env(vm)?;
-    let (family, _) = e.lookup.unwrap_or((2, 6));
+    let hook_family = e.sock.map_or(2, |s| s.family());
+    let (family, _) = e.lookup.unwrap_or((hook_family, 6));
+    let state = if e.prog_type == 30 { 10 } else { 1 };
     let desc = e.world.descs.get(&id).copied().unwrap_or_else(|| {
         let any = if family == 2 { "0.0.0.0:0" } else { "[::]:0" };
         let any: std::net::SocketAddr = any
@@ -405,7 +408,7 @@ fn sk_lookup_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
             id,
             local: any,
             remote: any,
-            state: 10,
+            state,
             protocol: 6,
         }
     });
@@ -596,6 +599,10 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
 pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
     (21, 26, reuseport_load_bytes),
     (22, 26, flow_dissector_load_bytes),
-    (30, 1, sk_lookup_map_lookup),
+    (30, 1, sock_map_lookup),
+    (13, 1, sock_map_lookup),
+    (14, 1, sock_map_lookup),
+    (16, 1, sock_map_lookup),
+    (21, 1, sock_map_lookup),
     (14, 39, sk_skb_pull_data),
 ];
