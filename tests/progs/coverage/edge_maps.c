@@ -132,7 +132,7 @@ int edge_maps_tc(struct __sk_buff *skb)
 		PUT(5, bpf_snprintf(s, 80, "%pI4|%pI6|%pi6|%pI6c|%+d", a, 40));
 		/* the address after the buffer is full is not consumed: %d
 		 * then reads the pre-rendered text (kernel quirk) */
-		PUT(6, bpf_snprintf(s, 12, "%pI4|%pI4|%d", a, 24));
+		PUT(6, bpf_snprintf(s, 8, "%pI4|%pI4|%d", a, 24));
 		PUT(6, bpf_snprintf(s, 80, "%20pI4|%-8s|", a, 16));
 		{
 			__u64 w[3] = { 1, 2, 3 };
