@@ -14,6 +14,10 @@
 //! `bpf_map_lookup_elem` on these maps returns a socket pointer in the
 //! kernel; here [`Map::lookup_ptr`] returns NULL (documented difference).
 //!
+//! A socket is in at most one reuseport_sockarray slot (`EBUSY`); bpfbox
+//! checks this within one map only (the kernel also refuses a socket that
+//! another reuseport array holds).
+//!
 //! sockmap and reuseport_sockarray keep their slots in the fd-array store,
 //! sockhash in the hash store (the value cell holds the id), so element
 //! counting, `E2BIG` on a full hash and `get_next_key` order are those of
@@ -123,6 +127,22 @@ impl Map {
         value: &[u8],
         flags: u64,
     ) -> Result<(), MapError> {
+        // bpf_fd_reuseport_array_update_elem reads a 4-byte value as an
+        // int fd: a "negative" one fails the fd lookup (EBADF), after the
+        // flag and index checks.
+        if self.def.map_type == MapType::ReuseportSockarray && value.len() == 4 {
+            let v = u32::from_ne_bytes([value[0], value[1], value[2], value[3]]);
+            if v > i32::MAX as u32 {
+                if flags > BPF_EXIST {
+                    return Err(err(EINVAL, format!("invalid update flags {flags:#x}")));
+                }
+                let idx = index_of(key)?;
+                if idx >= self.def.max_entries {
+                    return Err(err(E2BIG, "index past the array"));
+                }
+                return Err(err(EBADF, "not an open file descriptor"));
+            }
+        }
         let id = sock_id(value)?;
         self.sock_update(key, id, flags)
     }
@@ -147,6 +167,16 @@ impl Map {
                 }
                 if !present && flags == BPF_EXIST {
                     return Err(err(ENOENT, "slot is empty"));
+                }
+                // reuseport_array_update_check: a socket sits in at most one
+                // slot (its sk_user_data points there), even this one.
+                if self.def.map_type == MapType::ReuseportSockarray
+                    && (0..self.def.max_entries).any(|i| f.get(i) == Some(id))
+                {
+                    return Err(err(
+                        EBUSY,
+                        "the socket is already in a reuseport array slot",
+                    ));
                 }
                 f.set(idx, id);
                 Ok(())
