@@ -26,6 +26,9 @@
 //! bucket layout) and of LPM tries, bloom filter bit positions, helper-side
 //! return values (hand-assembled programs run with `BPF_PROG_TEST_RUN`), and
 //! ring buffer records byte for byte through the kernel's mmap()ed ring.
+//! Socket maps (sockmap, sockhash, reuseport_sockarray) hold socket ids
+//! where the kernel holds sockets; their create-time and syscall-side
+//! errnos are compared with real sockets (tests/kernel_sockmap.rs).
 //!
 //! Where bpfbox cannot match the kernel bit for bit it says so on the item:
 //! LRU eviction order (the kernel's LRU is approximate and per-CPU), hash
