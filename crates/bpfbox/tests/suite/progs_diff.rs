@@ -1,6 +1,7 @@
 //! Every packet program of every test object runs on bpfbox and in the
 //! kernel over the generated packets: retval, errno, data_out, ctx_out and
-//! the maps afterwards must be identical (what `bpfbox diff` checks).
+//! the maps afterwards must be identical (what `bpfbox diff` checks); each
+//! packet runs twice, without and with a context ([`inputs_for`]).
 //! Programs that call `bpf_fib_lookup` run the kernel side inside the
 //! [`super::fibnet`] namespace and bpfbox with the same network. Redirect
 //! maps get one target from user space first ([`preset`]), so
@@ -60,6 +61,72 @@ fn calls(def: &ProgramDef, id: i32) -> bool {
 
 type Runs = Vec<Result<RunOutput, RunError>>;
 
+/// `BPF_PROG_TYPE_XDP`.
+const XDP: u32 = 6;
+
+/// Every packet as is, then again with a context (`ctx_in`): for XDP 8
+/// bytes of metadata in front of the frame and the loopback device as
+/// ingress; for skb types the `__sk_buff` fields the kernel's test run
+/// takes (mark, priority, ifindex, cb, tstamp). The second round compares
+/// `ctx_out` too.
+fn inputs_for(prog_type: u32, pkts: &[(String, Vec<u8>)]) -> (Vec<String>, Vec<RunInput>) {
+    let mut names = Vec::new();
+    let mut inputs = Vec::new();
+    for (name, data) in pkts {
+        names.push(name.clone());
+        inputs.push(RunInput {
+            data_in: data.clone(),
+            repeat: 1,
+            ..Default::default()
+        });
+    }
+    for (name, data) in pkts {
+        let ctx = if prog_type == XDP {
+            let mut c = vec![0u8; 24];
+            c[0..4].copy_from_slice(&8u32.to_le_bytes()); // data
+            c[4..8].copy_from_slice(&(data.len() as u32).to_le_bytes()); // data_end
+            c[12..16].copy_from_slice(&1u32.to_le_bytes()); // ingress_ifindex
+            c
+        } else {
+            let mut c = vec![0u8; 192];
+            c[8..12].copy_from_slice(&0x55u32.to_le_bytes()); // mark
+            c[32..36].copy_from_slice(&6u32.to_le_bytes()); // priority
+            c[40..44].copy_from_slice(&1u32.to_le_bytes()); // ifindex
+            for (i, v) in (48..68).step_by(4).zip(1u32..) {
+                c[i..i + 4].copy_from_slice(&(v * 0x0101_0101).to_le_bytes()); // cb
+            }
+            c[152..160].copy_from_slice(&12_345u64.to_le_bytes()); // tstamp
+            c
+        };
+        let mut data_in = data.clone();
+        if prog_type == XDP {
+            // metadata first: data_in holds meta + frame
+            let mut d = vec![0xa5u8; 8];
+            d.extend_from_slice(data);
+            data_in = d;
+            let end = data_in.len() as u32;
+            let mut c = ctx;
+            c[4..8].copy_from_slice(&end.to_le_bytes());
+            names.push(format!("{name}+ctx"));
+            inputs.push(RunInput {
+                data_in,
+                ctx_in: Some(c),
+                repeat: 1,
+                ..Default::default()
+            });
+            continue;
+        }
+        names.push(format!("{name}+ctx"));
+        inputs.push(RunInput {
+            data_in,
+            ctx_in: Some(ctx),
+            repeat: 1,
+            ..Default::default()
+        });
+    }
+    (names, inputs)
+}
+
 /// devmap and devmap_hash: key 1 -> lo (ifindex 1); cpumap: CPU 0 with a
 /// queue of 64 (xskmap slots need AF_XDP sockets and stay empty); perf
 /// event arrays get a perf buffer per CPU unless named `*_unopened`.
@@ -104,14 +171,6 @@ fn every_packet_program_matches_the_kernel() {
     }
     engine::pin_to_cpu0();
     let pkts = packets::all();
-    let inputs: Vec<RunInput> = pkts
-        .iter()
-        .map(|(_, data)| RunInput {
-            data_in: data.clone(),
-            repeat: 1,
-            ..Default::default()
-        })
-        .collect();
     let mut net: Option<TestNet> = None;
     let (mut programs, mut runs) = (0, 0);
     let mut problems = Vec::new();
@@ -128,6 +187,7 @@ fn every_packet_program_matches_the_kernel() {
                 path.file_name().unwrap().to_string_lossy(),
                 def.name
             );
+            let (names, inputs) = inputs_for(def.prog_type, &pkts);
             let fib = calls(def, FIB_LOOKUP);
             // trace_printk lines are compared for the coverage objects
             // (others print clock readings, which differ by design)
@@ -178,7 +238,7 @@ fn every_packet_program_matches_the_kernel() {
             }
             let (iruns, imaps) = run_all(&mut interp, &inputs);
             let mut diffs = Vec::new();
-            for (((name, _), a), b) in pkts.iter().zip(&iruns).zip(&kruns) {
+            for ((name, a), b) in names.iter().zip(&iruns).zip(&kruns) {
                 compare(&format!("{at} packet {name}"), a, b, &mut diffs);
                 if let (Ok(x), Ok(y), true) = (a, b, trace) {
                     if x.trace != y.trace {
