@@ -470,7 +470,7 @@ fn fire(
                 syn: pkt.syn.clone(),
             });
         }
-    } else if is_hdr_op_fn(op) || pkt.remaining > 0 {
+    } else if is_hdr_op_fn(op) || pkt.remaining > 0 || pkt.syn.is_some() {
         if let Some(e) = host.event.get_mut::<SockEnv>() {
             e.hdr = Some(HdrState {
                 remaining: pkt.remaining,
@@ -592,7 +592,8 @@ const SCHEMA: &str = r#"sock_ops event: one tcp_call_bpf() callback on a TCP soc
   skb_len, tcp_flags    ctx skb_len and skb_tcp_flags (default: header length, header byte 13)
   remaining_opt_len     option space for bpf_reserve_hdr_opt / bpf_store_hdr_opt (default 40 for
                 HDR_OPT_LEN_CB; doff*4 - len(skb) for WRITE_HDR_OPT_CB)
-  syn           hex TCP header of the SYN for bpf_load_hdr_opt(BPF_LOAD_HDR_OPT_TCP_SYN)
+  syn           hex TCP header of the SYN for bpf_load_hdr_opt(BPF_LOAD_HDR_OPT_TCP_SYN) and
+                bpf_getsockopt(SOL_TCP, TCP_BPF_SYN)
   hz            jiffies per second for describing the SYN RTO (default 250)
 Result: action says what the kernel does with the reply ("SYN RTO 10 jiffies = 40 ms at HZ=250",
 "initial rwnd 40 segments (at most)", "ECN on"); effects: reply, hook_result (reply if the program

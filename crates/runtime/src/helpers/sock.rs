@@ -99,8 +99,28 @@ fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let r: Result<Vec<u8>, i64> = if e.op > LAST_LOCKED_OP {
         Err(-i64::from(EOPNOTSUPP))
     } else if level == sockopt::SOL_TCP && (1005..=1007).contains(&optname) {
-        // TCP_BPF_SYN*: the saved SYN headers are not modelled.
-        Err(-sockopt::ENOTSUPP)
+        // TCP_BPF_SYN copies the SYN's TCP header (the event's `syn`),
+        // ENOENT without one, ENOSPC (after a partial copy) when optval is
+        // short; the IP and MAC variants are not modelled.
+        let syn = e.hdr.as_ref().and_then(|h| h.syn.clone());
+        match (optname, syn) {
+            (1005, Some(h)) => {
+                let n = h.len().min(len);
+                let mut out = vec![0u8; len];
+                out[..n].copy_from_slice(&h[..n]);
+                write_guest(vm, a[3], &out)?;
+                return Ok(if len < h.len() {
+                    neg(28)
+                } else {
+                    h.len() as u64
+                });
+            }
+            (1005, None) => {
+                write_guest(vm, a[3], &vec![0u8; len])?;
+                return Ok(neg(ENOENT));
+            }
+            _ => Err(-sockopt::ENOTSUPP),
+        }
     } else if !e.fullsock {
         Err(-i64::from(EINVAL))
     } else {

@@ -48,6 +48,21 @@ fn example_events_fire_with_the_expected_actions() {
     assert_eq!(u32_at(&rec(0), 88), 4, "cb flags after the first callback");
     assert_eq!(u32_at(&rec(1), 32), 0, "cb flags read in TSTAMP_SCHED_CB");
     assert_eq!(u32_at(&rec(2), 32), 4, "cb flags read when locked");
+    // TCP_BPF_SYN: the SYN header from the event (ENOSPC into 8 bytes),
+    // ENOENT without one.
+    let o = object("hdr_opt.o");
+    let mut host = HostState::default();
+    let p = LoadedProgram::from_object(&mut host, &o, "hdr_opts").unwrap();
+    let syn = "9c401f900000000100000000a002faf0000000000204ffd70402080a000000010000000001030307";
+    let ack = "1f909c4000000002000000025010020000000000"; // a 20-byte ACK header
+    let evs = json!([
+        {"op": "PASSIVE_ESTABLISHED_CB", "skb": ack, "syn": syn},
+        {"op": "PASSIVE_ESTABLISHED_CB", "skb": ack}
+    ]);
+    events::fire_all(&p, &mut host, &evs).unwrap();
+    let li = map_index(&o, "oplog");
+    let r3 = |i: u32| u32_at(&host.maps[li].lookup(&i.to_le_bytes()).unwrap(), 48) as i32;
+    assert_eq!((r3(0), r3(1)), (-28, -2));
     let a = fire("sk_reuseport.o", "pick", "sk_reuseport.json");
     assert_eq!(a[0], "select socket 2");
     assert!(

@@ -53,6 +53,7 @@ int hdr_opts(struct bpf_sock_ops *skops)
 	__u8 opt[6] = {254, 6, 0xeb, 0x9f, 0, 0};
 	__u8 other[4] = {254, 4, 0xeb, 0x9e};
 	__u8 search[8] = {254, 4, 0xeb, 0x9f};
+	__u8 syn[8];
 
 	if (op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB &&
 	    op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB &&
@@ -85,6 +86,8 @@ int hdr_opts(struct bpf_sock_ops *skops)
 		r->r1 = bpf_sock_ops_cb_flags_set(skops,
 			BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG | BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
 		r->got = bpf_load_hdr_opt(skops, search, sizeof(search), 0);
+		/* no TCP_SAVE_SYN: no SYN to copy */
+		r->r3 = bpf_getsockopt(skops, 6, 1005, syn, sizeof(syn));
 		break;
 	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
 		r->r1 = bpf_reserve_hdr_opt(skops, 1, 0);
