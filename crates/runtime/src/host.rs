@@ -171,7 +171,9 @@ pub struct Route {
     pub metric: u32,
     /// Preferred source address (`src`).
     pub prefsrc: Option<IpAddr>,
-    /// Route MTU (0 = the device's).
+    /// Locked route MTU (`mtu lock N`; 0 = the device's). Forwarding
+    /// lookups ignore an unlocked route MTU (with the default
+    /// `net.ipv4.ip_forward_use_pmtu = 0`), so it is not modelled.
     pub mtu: u32,
 }
 

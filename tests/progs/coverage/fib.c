@@ -8,7 +8,7 @@
  */
 #include "cov.h"
 
-#define NCASES 32
+#define NCASES 40
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -70,6 +70,14 @@ const volatile struct fcase cases[NCASES] = {
 	{ 10, 0, 0, 1, 0, 0, V6(0xfd020000, 0, 0, 1) },
 	{ 10, 0, 0, 1, 0, 0, V6(0xfd030000, 0, 0, 1) },
 	{ 10, 0, 0, 1, 0, 0, V6(0x20010db8, 0, 0, 1) },
+	{ 2, 0, 0, 1, F(SRC), 0, V4(198, 51, 100, 7) },
+	{ 2, 0, 1400, 1, 0, 0, V4(192, 0, 2, 200) },
+	{ 2, 0, 1200, 1, 0, 0, V4(192, 0, 2, 200) },
+	{ 2, 0, 0, 1, F(OUTPUT), 0, V4(10, 0, 0, 1) },
+	{ 10, 0, 0, 1, F(DIRECT), 0, V6(0xfd000000, 0, 0, 1) },
+	{ 10, 0, 0, 1, F(DIRECT) | F(TBID), 255, V6(0xfd000000, 0, 0, 1) },
+	{ 10, 0, 0, 0, F(OUTPUT), 0, V6(0xfd010000, 0, 0, 9), 2 },
+	{ 10, 0, 0, 999, 0, 0, V6(0xfd010000, 0, 0, 9) },
 };
 
 /* creation order in the namespace: ve1 (the peer) gets 2, ve0 gets 3 */

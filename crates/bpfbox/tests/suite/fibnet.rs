@@ -39,38 +39,70 @@ const DEVS: &[Dev] = &[
     },
 ];
 
-/// (kind, prefix, len, gateway, device, metric)
-type RouteRow = (
-    RouteKind,
-    &'static str,
-    u8,
-    Option<&'static str>,
-    &'static str,
-    u32,
-);
+/// One route as `ip route add` takes it.
+struct RouteRow {
+    kind: RouteKind,
+    prefix: &'static str,
+    len: u8,
+    gateway: Option<&'static str>,
+    dev: &'static str,
+    metric: u32,
+    mtu: u32,
+}
+
+const fn r(
+    kind: RouteKind,
+    prefix: &'static str,
+    len: u8,
+    gateway: Option<&'static str>,
+    dev: &'static str,
+    metric: u32,
+    mtu: u32,
+) -> RouteRow {
+    RouteRow {
+        kind,
+        prefix,
+        len,
+        gateway,
+        dev,
+        metric,
+        mtu,
+    }
+}
 
 const ROUTES: &[RouteRow] = &[
-    (
+    r(
         RouteKind::Unicast,
         "192.0.2.0",
         24,
         Some("10.0.0.254"),
         "ve0",
         5,
+        0,
     ),
-    (RouteKind::Blackhole, "203.0.113.0", 25, None, "", 0),
-    (RouteKind::Unreachable, "203.0.113.128", 25, None, "", 0),
-    (RouteKind::Prohibit, "198.18.0.0", 15, None, "", 0),
-    (
+    r(
+        RouteKind::Unicast,
+        "192.0.2.128",
+        25,
+        Some("10.0.0.254"),
+        "ve0",
+        0,
+        1300,
+    ),
+    r(RouteKind::Blackhole, "203.0.113.0", 25, None, "", 0, 0),
+    r(RouteKind::Unreachable, "203.0.113.128", 25, None, "", 0, 0),
+    r(RouteKind::Prohibit, "198.18.0.0", 15, None, "", 0, 0),
+    r(
         RouteKind::Unicast,
         "fd01::",
         64,
         Some("fd00::fe"),
         "ve0",
         1024,
+        0,
     ),
-    (RouteKind::Blackhole, "fd02::", 64, None, "", 1024),
-    (RouteKind::Unreachable, "fd03::", 64, None, "", 1024),
+    r(RouteKind::Blackhole, "fd02::", 64, None, "", 1024, 0),
+    r(RouteKind::Unreachable, "fd03::", 64, None, "", 1024, 0),
 ];
 
 const NEIGHS: &[(&str, [u8; 6], &str)] = &[
@@ -157,33 +189,39 @@ impl TestNet {
                 ip(&args)?;
             }
         }
-        for (kind, pfx, len, gw, dev, metric) in ROUTES {
-            let cidr = format!("{pfx}/{len}");
-            let m = metric.to_string();
-            let v6 = pfx.contains(':');
+        for rt in ROUTES {
+            let cidr = format!("{}/{}", rt.prefix, rt.len);
+            let m = rt.metric.to_string();
+            let mtu = rt.mtu.to_string();
+            let v6 = rt.prefix.contains(':');
             let mut args = vec!["-n", n];
             if v6 {
                 args.push("-6");
             }
             args.push("route");
             args.push("add");
-            match kind {
+            match rt.kind {
                 RouteKind::Blackhole => args.push("blackhole"),
                 RouteKind::Unreachable => args.push("unreachable"),
                 RouteKind::Prohibit => args.push("prohibit"),
                 _ => {}
             }
             args.push(&cidr);
-            if let Some(g) = gw {
+            if let Some(g) = rt.gateway {
                 args.push("via");
                 args.push(g);
             }
-            if !dev.is_empty() {
+            if !rt.dev.is_empty() {
                 args.push("dev");
-                args.push(dev);
+                args.push(rt.dev);
             }
             args.push("metric");
             args.push(&m);
+            if rt.mtu != 0 {
+                // only a locked route MTU counts for forwarding
+                args.extend(["mtu", "lock"]);
+                args.push(&mtu);
+            }
             ip(&args)?;
         }
         for (a, m, dev) in NEIGHS {
@@ -280,17 +318,17 @@ impl TestNet {
                 add_address(&mut base, d.ifindex, a.parse().unwrap(), *l);
             }
         }
-        for (kind, pfx, len, gw, dev, metric) in ROUTES {
+        for rt in ROUTES {
             base.routes.push(Route {
                 table: TABLE_MAIN,
-                kind: *kind,
-                dst: pfx.parse().unwrap(),
-                prefix_len: *len,
-                ifindex: ifindex(dev),
-                gateway: gw.map(|g| g.parse::<IpAddr>().unwrap()),
-                metric: *metric,
+                kind: rt.kind,
+                dst: rt.prefix.parse().unwrap(),
+                prefix_len: rt.len,
+                ifindex: ifindex(rt.dev),
+                gateway: rt.gateway.map(|g| g.parse::<IpAddr>().unwrap()),
+                metric: rt.metric,
                 prefsrc: None,
-                mtu: 0,
+                mtu: rt.mtu,
             });
         }
         for (a, m, dev) in NEIGHS {
