@@ -78,6 +78,9 @@ pub fn bytes(v: &Value, key: &str) -> Result<Vec<u8>, EventError> {
                 .chars()
                 .filter(|c| !c.is_whitespace() && *c != ':')
                 .collect();
+            if !h.is_ascii() {
+                return Err(EventError::new(format!("`{key}` is not hex")));
+            }
             if !h.len().is_multiple_of(2) {
                 return Err(EventError::new(format!(
                     "`{key}` has an odd number of hex digits"
