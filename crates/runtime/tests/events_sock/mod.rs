@@ -9,6 +9,7 @@
 
 mod examples;
 mod psock;
+mod robust;
 mod reuseport;
 mod sock_ops;
 mod testrun;
