@@ -41,9 +41,9 @@ fn sk_msg_changes_what_the_peer_receives_like_the_kernel() {
             Err(_) => Vec::new(),
         }
     };
-    let msgs: [&[u8]; 10] = [
-        b"Phello", b"Oabcdef", b"Uxyz", b"Rback", b"Aabcd", b"plain", b"Cab", b"cdefgh", b"Dnope",
-        b"after",
+    let msgs: [&[u8]; 16] = [
+        b"Phello", b"Oabcdef", b"Uxyz", b"Rback", b"Aabcd", b"plain", b"a12345", b"e12345",
+        b"z12345", b"y12345", b"w12", b"q12345", b"Cab", b"cdefgh", b"Dnope", b"after",
     ];
     let mut kernel = Vec::new();
     for m in msgs {

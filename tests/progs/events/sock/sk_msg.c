@@ -2,7 +2,9 @@
 // at offset 1 and fills them, 'O' pops 2 bytes at offset 1, 'U' pulls the
 // whole message and upper-cases its first byte, 'D' drops, 'R' redirects
 // to sock_map[0] (ingress), 'A' applies the verdict to 2 bytes, 'C' corks
-// until 8 bytes are queued; anything else passes. Every run is recorded.
+// until 8 bytes are queued; 'a' pushes 2 bytes at the front, 'e' appends
+// 2, 'z' pops the first byte, 'y' the last two, 'w' tries bad pop/push,
+// 'q' pulls bytes 2..4; anything else passes. Every run is recorded.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -21,7 +23,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 16);
+	__uint(max_entries, 64);
 	__type(key, __u32);
 	__type(value, struct rec);
 } seen SEC(".maps");
@@ -45,7 +47,7 @@ int msg_verdict(struct sk_msg_md *msg)
 	if (!n)
 		return SK_PASS;
 	i = *n;
-	if (i >= 16)
+	if (i >= 64)
 		return SK_PASS;
 	*n = i + 1;
 	r = bpf_map_lookup_elem(&seen, &i);
@@ -103,6 +105,45 @@ int msg_verdict(struct sk_msg_md *msg)
 		break;
 	case 'C':
 		r->r = bpf_msg_cork_bytes(msg, 8);
+		break;
+	case 'a': /* push at the front, fill the new bytes */
+		r->r = bpf_msg_push_data(msg, 0, 2, 0);
+		d = msg->data;
+		end = msg->data_end;
+		if (d + 2 <= end) {
+			d[0] = '<';
+			d[1] = '<';
+		}
+		break;
+	case 'e': { /* append, pull the new bytes in, fill them */
+		__u32 sz = msg->size;
+
+		r->r = bpf_msg_push_data(msg, sz, 2, 0);
+		r->pad = bpf_msg_pull_data(msg, sz, sz + 2, 0);
+		d = msg->data;
+		end = msg->data_end;
+		if (d + 2 <= end) {
+			d[0] = '>';
+			d[1] = '>';
+		}
+		break;
+	}
+	case 'z':
+		r->r = bpf_msg_pop_data(msg, 0, 1, 0);
+		break;
+	case 'y':
+		r->r = bpf_msg_pop_data(msg, msg->size - 2, 2, 0);
+		break;
+	case 'w':
+		r->r = bpf_msg_pop_data(msg, 1, 100, 0);
+		r->pad = bpf_msg_push_data(msg, 1, 1, 1);
+		break;
+	case 'q':
+		r->r = bpf_msg_pull_data(msg, 2, 4, 0);
+		d = msg->data;
+		end = msg->data_end;
+		if (d + 1 <= end)
+			d[0] = 'Q';
 		break;
 	}
 	r->size_after = msg->size;
