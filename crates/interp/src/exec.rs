@@ -213,7 +213,14 @@ impl<H> Vm<'_, H> {
                     budget = self.budget;
                     tri!('run, r);
                     if self.pending_tail.is_some() {
-                        break self.tail_call(pc, regs, base);
+                        match tri!('run, self.tail_call(pc, regs, base)) {
+                            call::TailOutcome::Leave(flow) => break Ok(flow),
+                            call::TailOutcome::Resume(ret) => {
+                                budget = self.budget;
+                                pc = ret;
+                                continue;
+                            }
+                        }
                     }
                     pc += 1;
                 }
@@ -230,7 +237,14 @@ impl<H> Vm<'_, H> {
                     budget = self.budget;
                     tri!('run, r);
                     if self.pending_tail.is_some() {
-                        break self.tail_call(pc, regs, base);
+                        match tri!('run, self.tail_call(pc, regs, base)) {
+                            call::TailOutcome::Leave(flow) => break Ok(flow),
+                            call::TailOutcome::Resume(ret) => {
+                                budget = self.budget;
+                                pc = ret;
+                                continue;
+                            }
+                        }
                     }
                     pc += 1;
                 }
@@ -241,7 +255,14 @@ impl<H> Vm<'_, H> {
                         budget = self.budget;
                         tri!('run, r);
                         if self.pending_tail.is_some() {
-                            break self.tail_call(pc, regs, base);
+                            match tri!('run, self.tail_call(pc, regs, base)) {
+                                call::TailOutcome::Leave(flow) => break Ok(flow),
+                                call::TailOutcome::Resume(ret) => {
+                                    budget = self.budget;
+                                    pc = ret;
+                                    continue;
+                                }
+                            }
                         }
                         pc += 1;
                     }

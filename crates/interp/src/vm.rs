@@ -110,6 +110,12 @@ pub struct Vm<'a, H> {
     pub(crate) stack_top: u64,
     running: bool,
     pub(crate) tracer: Option<Tracer<'a>>,
+    /// Callbacks (`call_function`) running; tail calls are refused in them.
+    pub(crate) callbacks: u32,
+    /// Sub-program frames a tail-called program currently runs in: each
+    /// allows one more frame, since the kernel's frame limit bounds one
+    /// program's call graph, not a chain of tail calls.
+    pub(crate) tail_frames: usize,
 }
 
 impl<'a, H> Vm<'a, H> {
@@ -137,13 +143,17 @@ impl<'a, H> Vm<'a, H> {
             stack_top: 0,
             running: false,
             tracer: None,
+            callbacks: 0,
+            tail_frames: 0,
         };
         vm.install_stack();
         vm
     }
 
     fn install_stack(&mut self) {
-        let bytes = self.config.max_call_depth * self.config.stack_size;
+        // Room for the frames tail calls from sub-programs can stack up.
+        let frames = self.config.max_call_depth + MAX_TAIL_CALL_CNT as usize;
+        let bytes = frames * self.config.stack_size;
         let (id, top) = self.mem.ensure_stack(bytes);
         self.stack_id = id;
         self.stack_top = top;
@@ -183,6 +193,8 @@ impl<'a, H> Vm<'a, H> {
         self.running = false;
         self.frames.clear();
         self.pending_tail = None;
+        self.callbacks = 0;
+        self.tail_frames = 0;
         r
     }
 
@@ -259,7 +271,7 @@ impl<'a, H> Vm<'a, H> {
         saved: [u64; 4],
     ) -> Result<u64, Trap> {
         let depth = self.frames.len();
-        if depth >= self.config.max_call_depth {
+        if depth >= self.config.max_call_depth + self.tail_frames {
             return Err(Trap::call_depth(pc));
         }
         let fp = self.frame_pointer(depth);
@@ -289,7 +301,9 @@ impl<'a, H> Vm<'a, H> {
         let mut regs = [0u64; 11];
         regs[1..6].copy_from_slice(&args);
         regs[10] = self.push_frame(pc, usize::MAX, [0; 4])?;
+        self.callbacks += 1;
         let r = self.execute(&prog, target, &mut regs, base);
+        self.callbacks -= 1;
         self.frames.truncate(base);
         self.sync_stack_window();
         self.pc = pc;

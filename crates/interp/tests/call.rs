@@ -386,7 +386,7 @@ fn tail_call(vm: &mut Vm<'_, Progs>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 #[test]
-fn tail_call_unwinds_frames_and_passes_ctx() {
+fn tail_call_from_a_subprogram_returns_to_its_caller() {
     let h = Helpers::new().with(12, tail_call);
     // Program 1: returns ctx + r10 check (r10 must be the main frame's top).
     let target = prog(vec![ldx(Size::DW, 0, 1, 0), add(0, 1), EXIT]);
@@ -399,10 +399,12 @@ fn tail_call_unwinds_frames_and_passes_ctx() {
         &h,
         Config::default(),
     );
-    // Program 0: calls a subprogram which tail-calls program 1.
+    // Program 0: calls a subprogram which tail-calls program 1. As in the
+    // kernel's JIT, program 1 replaces only the subprogram: its r0 returns
+    // to program 0, which resumes after the call.
     let p = prog(vec![
         local(3),
-        mov(0, 99),
+        add(0, 1000),
         EXIT,
         mov(2, 0), // 3: r1 is still ctx
         mov(3, 1),
@@ -410,7 +412,7 @@ fn tail_call_unwinds_frames_and_passes_ctx() {
         mov(0, 98),
         EXIT,
     ]);
-    assert_eq!(vm.run(&p, [c, 0, 0, 0, 0]), Ok(42));
+    assert_eq!(vm.run(&p, [c, 0, 0, 0, 0]), Ok(1042));
     assert_eq!(vm.tail_call_count(), 1);
     // A missing index: the helper returns and the program continues.
     let miss = prog(vec![mov(2, 0), mov(3, 7), call(12), mov(0, 5), EXIT]);

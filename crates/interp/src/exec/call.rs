@@ -5,8 +5,9 @@ use super::{ix, Regs};
 use crate::helpers::HelperFn;
 use crate::program::func_slot;
 use crate::trap::Trap;
-use crate::vm::Vm;
+use crate::vm::{Vm, MAY_GOTO_BUDGET};
 use bpfbox_isa::{Insn, Reg};
+use std::sync::Arc;
 
 /// What a `callx` turned out to be.
 pub(super) enum CallX<H> {
@@ -80,14 +81,69 @@ impl<H> Vm<'_, H> {
         Some(f.ret_pc)
     }
 
-    /// After a helper requested a tail call: hand it to the outer run loop,
-    /// which unwinds all frames. Not possible inside a callback.
+    /// After a helper requested a tail call. From the function the current
+    /// `execute` started (frame `base`), the call leaves the loop: the
+    /// caller replaces that function (the run loop for the main function).
+    /// From a deeper sub-program, the new program replaces only that
+    /// sub-program, as the kernel's JIT does (it jumps into the target in
+    /// the same frame): it runs here in the sub-program's frame, and its
+    /// `r0` returns to the sub-program's caller, which resumes at the
+    /// returned slot. Not possible inside a callback.
     #[cold]
     #[inline(never)]
-    pub(super) fn tail_call(&mut self, pc: usize, regs: &Regs, base: usize) -> Result<Flow, Trap> {
-        match self.pending_tail.take() {
-            Some(p) if base == 0 => Ok(Flow::TailCall(p, regs[1])),
-            _ => Err(Trap::tail_call_in_callback(pc)),
+    pub(super) fn tail_call(
+        &mut self,
+        pc: usize,
+        regs: &mut Regs,
+        base: usize,
+    ) -> Result<TailOutcome, Trap> {
+        let Some(mut next) = self.pending_tail.take() else {
+            return Err(Trap::tail_call_in_callback(pc));
+        };
+        if self.callbacks > 0 {
+            return Err(Trap::tail_call_in_callback(pc));
+        }
+        let depth = self.frames.len() - 1;
+        if depth == base {
+            return Ok(TailOutcome::Leave(Flow::TailCall(next, regs[1])));
+        }
+        let outer = self.prog.clone();
+        let mut ctx = regs[1];
+        self.tail_frames += 1;
+        let result = loop {
+            self.prog = Some(Arc::clone(&next));
+            if let Some(f) = self.frames.last_mut() {
+                f.loops = MAY_GOTO_BUDGET;
+            }
+            // The kernel jumps without clearing registers; r1 is the ctx.
+            let mut r = [0u64; 11];
+            r.copy_from_slice(&regs[..11]);
+            r[1] = ctx;
+            r[10] = self.frame_pointer(depth);
+            match self.execute(&next, 0, &mut r, depth) {
+                Ok(Flow::Exit(v)) => break Ok(v),
+                Ok(Flow::TailCall(p, c)) => {
+                    next = p;
+                    ctx = c;
+                }
+                Err(t) => break Err(t),
+            }
+        };
+        self.tail_frames -= 1;
+        self.prog = outer;
+        regs[0] = result?;
+        match self.ret(regs, base) {
+            Some(ret) => Ok(TailOutcome::Resume(ret)),
+            None => Err(Trap::tail_call_in_callback(pc)),
         }
     }
+}
+
+/// How a tail call continues the instruction loop.
+pub(super) enum TailOutcome {
+    /// Leave the loop with this flow (a tail call from frame `base`).
+    Leave(Flow),
+    /// The tail-called program ran in place of a sub-program and returned:
+    /// continue at this slot.
+    Resume(usize),
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Tail calls from bpf-to-bpf subprograms: the count of 33 is shared across
  * the calls a program makes through subprograms, a failed tail call in a
- * subprogram returns there, and a successful one replaces the whole call
- * chain (the subprogram's caller never resumes).
+ * subprogram returns there, and a successful one replaces only the calling
+ * subprogram: the new program runs in its frame and its r0 returns to the
+ * subprogram's caller, which resumes (the x86-64 JIT's behaviour).
  */
-#include "../cov.h"
+#include "cov.h"
 
 RESULTS(8);
 
