@@ -147,10 +147,12 @@ fn no_map(map: &str) -> RunError {
     }
 }
 
-const QUEUE: u32 = 22;
-const STACK: u32 = 23;
-const RINGBUF: u32 = 27;
-const PERF_EVENT_ARRAY: u32 = 4;
+use bpfbox_maps::MapType;
+
+const QUEUE: u32 = MapType::Queue as u32;
+const STACK: u32 = MapType::Stack as u32;
+const RINGBUF: u32 = MapType::Ringbuf as u32;
+const PERF_EVENT_ARRAY: u32 = MapType::PerfEventArray as u32;
 
 /// Ring buffer records as dump entries: (record number, bytes), consumed.
 fn numbered(records: Vec<Vec<u8>>) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -164,15 +166,15 @@ fn numbered(records: Vec<Vec<u8>>) -> Vec<(Vec<u8>, Vec<u8>)> {
 /// Maps whose contents cannot be listed the same way in both engines.
 fn unlistable(map_type: u32) -> Option<&'static str> {
     match map_type {
-        17 => Some("xskmap: AF_XDP sockets cannot be read back"),
-        30 => Some("bloom filter: not iterable"),
+        t if t == MapType::Xskmap as u32 => Some("xskmap: AF_XDP sockets cannot be read back"),
+        t if t == MapType::BloomFilter as u32 => Some("bloom filter: not iterable"),
         _ => None,
     }
 }
 
 /// Maps whose values are host-specific handles (fds, ids).
 fn handle_valued(map_type: u32) -> bool {
-    matches!(map_type, 3 | 12 | 13)
+    MapType::from_u32(map_type).is_some_and(|t| t == MapType::ProgArray || t.is_map_in_map())
 }
 
 fn ctx_size(prog_type: u32) -> Option<u32> {
