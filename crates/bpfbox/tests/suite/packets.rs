@@ -82,7 +82,10 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
         // above one MTU but within the test run's one-page limit
         ("jumbo-ipv4".into(), eth(0x0800, &ipv4(17, &[0x66; 3000]))),
         // above the page: E2BIG (or XDP fragments for frags programs)
-        ("oversize-ipv4".into(), eth(0x0800, &ipv4(17, &[0x77; 5000]))),
+        (
+            "oversize-ipv4".into(),
+            eth(0x0800, &ipv4(17, &[0x77; 5000])),
+        ),
     ];
     for len in [0, 10, 13, 14, 20, 33, 34, 40, 53, 54] {
         let mut t = v4.clone();
