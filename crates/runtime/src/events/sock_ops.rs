@@ -100,6 +100,8 @@ const TCP_FIELDS: &[(&str, usize)] = &[
 /// `struct bpf_tcp_sock` fields that are not in the ctx (offsets in
 /// `bpf_tcp_sock`); a `tcp` object may set them for `bpf_tcp_sock`.
 const TCP_SOCK_ONLY: &[(&str, usize)] = &[
+    // not in bpf_tcp_sock either: what getsockopt(TCP_WINDOW_CLAMP) reads
+    ("window_clamp", 112),
     ("dsack_dups", 96),
     ("delivered", 100),
     ("delivered_ce", 104),
@@ -135,6 +137,7 @@ const KEYS: &[&str] = &[
     "wmem_max",
     "rmem_max",
     "hz",
+    "tcp_rmem_max",
     "skb",
     "skb_len",
     "tcp_flags",
@@ -373,6 +376,7 @@ fn fire(
     put32(&mut ctx, 72, u32::from(fullsock));
     put32(&mut ctx, 88, sock.state);
     let mut tcp_extra = [0u32; 4];
+    let mut window_clamp = None;
     // sock_ops_convert_ctx_access guards the tcp_sock fields (and the cb
     // flags and txhash) with is_locked_tcp_sock, which the timestamping
     // ops (16..=20) do not set although their socket is full.
@@ -389,7 +393,11 @@ fn fire(
                 if let Some((_, o)) = TCP_SOCK_ONLY.iter().find(|(n, _)| n == k) {
                     let n = u32::try_from(uint(v, k)?)
                         .map_err(|_| EventError::new(format!("`{k}` is 32-bit")))?;
-                    tcp_extra[(o - 96) / 4] = n;
+                    if *o == 112 {
+                        window_clamp = Some(n);
+                    } else {
+                        tcp_extra[(o - 96) / 4] = n;
+                    }
                     continue;
                 }
                 let (_, off) = TCP_FIELDS.iter().find(|(n, _)| n == k).ok_or_else(|| {
@@ -413,6 +421,9 @@ fn fire(
     let rd = |o: usize| u32::from_le_bytes([ctx[o], ctx[o + 1], ctx[o + 2], ctx[o + 3]]);
     env.mss = rd(112);
     env.data_segs_out = rd(152);
+    if window_clamp.is_some() {
+        env.world.socks.entry(sock.id).or_default().window_clamp = window_clamp;
+    }
     let hz = env.world.hz;
     // The socket a fullsock ctx's `sk` points at.
     let mut sk = [0u8; BPF_SOCK_SIZE];
@@ -581,11 +592,13 @@ const SCHEMA: &str = r#"sock_ops event: one tcp_call_bpf() callback on a TCP soc
                 snd_una, mss_cache, ecn_flags, rate_delivered, rate_interval_us, packets_out,
                 retrans_out, total_retrans, segs_in, data_segs_in, segs_out, data_segs_out, lost_out,
                 sacked_out, sk_txhash, bytes_received, bytes_acked (default 0), and for
-                bpf_tcp_sock only: dsack_dups, delivered, delivered_ce, icsk_retransmits
+                bpf_tcp_sock only: dsack_dups, delivered, delivered_ce, icsk_retransmits; and
+                window_clamp (what getsockopt(TCP_WINDOW_CLAMP) reads before a set)
   cb_flags      set the socket's bpf_sock_ops_cb_flags before the callback
   force         run an optional callback even if its cb flag is not set (default false)
   congestion_available  list of registered congestion controls (default ["cubic","reno"])
   wmem_max, rmem_max    net.core sysctls clamping SO_SNDBUF/SO_RCVBUF (default 212992)
+  tcp_rmem_max  net.ipv4.tcp_rmem[2], caps SO_RCVLOWAT (default 6291456)
   skb           hex TCP header the callback sees at skb_data..skb_data_end: the received header
                 (PARSE_HDR_OPT_CB, *_ESTABLISHED_CB) or what the kernel wrote so far
                 (WRITE_HDR_OPT_CB, whose option space follows); absent = no skb (skb_data NULL)

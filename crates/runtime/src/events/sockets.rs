@@ -283,6 +283,9 @@ pub struct SockState {
     pub opts: BTreeMap<(i32, i32), OptVal>,
     /// `sk->sk_txhash` if a program wrote it.
     pub txhash: Option<u32>,
+    /// `tp->window_clamp` as an event gave it (`tcp.window_clamp`), what
+    /// `getsockopt(TCP_WINDOW_CLAMP)` reads before a program sets it.
+    pub window_clamp: Option<u32>,
     /// sk_msg: the psock's pending verdict (`psock->eval`) and its
     /// redirect target, kept while `apply_bytes` remain or after a drop.
     pub msg_eval: Option<MsgVerdict>,
@@ -322,6 +325,9 @@ pub struct SockWorld {
     pub wmem_max: u32,
     /// `net.core.rmem_max` (clamps `SO_RCVBUF`).
     pub rmem_max: u32,
+    /// `net.ipv4.tcp_rmem[2]` (caps `SO_RCVLOWAT` without a locked
+    /// receive buffer).
+    pub tcp_rmem_max: u32,
     /// `HZ` (jiffies per second) for describing RTO replies.
     pub hz: u32,
     /// Sockets described by events or [`crate::drivers::sk_lookup::declare_socket`]
@@ -337,6 +343,7 @@ impl Default for SockWorld {
             default_congestion: "cubic".into(),
             wmem_max: 212_992,
             rmem_max: 212_992,
+            tcp_rmem_max: 6_291_456,
             hz: 250,
             descs: BTreeMap::new(),
         }
@@ -361,6 +368,7 @@ pub struct SockEnv {
     pub mss: u32,
     /// sock_ops: `data_segs_out` (`TCP_BPF_IW` needs 0).
     pub data_segs_out: u32,
+
     /// Helper calls with visible effects, in order (reported as `effects`).
     pub log: Vec<Value>,
     /// Redirect recorded by `sk_redirect_*` / `msg_redirect_*`:
@@ -425,6 +433,7 @@ pub fn apply_world(env: &mut SockEnv, obj: &Map<String, Value>) -> Result<(), Ev
     }
     env.world.wmem_max = u32_or(obj, "wmem_max", env.world.wmem_max)?;
     env.world.rmem_max = u32_or(obj, "rmem_max", env.world.rmem_max)?;
+    env.world.tcp_rmem_max = u32_or(obj, "tcp_rmem_max", env.world.tcp_rmem_max)?;
     env.world.hz = u32_or(obj, "hz", env.world.hz)?.max(1);
     Ok(())
 }

@@ -15,7 +15,6 @@ use crate::events::sockets::{OptVal, SockState, SockWorld, AF_INET, AF_INET6};
 /// errnos.
 const EINVAL: i64 = 22;
 const ENOENT: i64 = 2;
-const ENODEV: i64 = 19;
 /// `ENOTSUPP`: kernel-internal "not supported", also bpfbox's "unmodelled".
 pub(crate) const ENOTSUPP: i64 = 524;
 
@@ -107,7 +106,7 @@ fn gate(s: &OptSock, level: i32, optname: i32, getopt: bool) -> Result<bool, i64
             1 | 2 | 4 | 5 | 6 | 7 | 10 | 16 | 18 | 25 | 27 | 44 => Ok(true),
             TCP_CONGESTION | 28 => Ok(false),
             1001..=1004 | 1008 if !getopt => Ok(true),
-            1008 => Ok(true),
+            1003 | 1004 | 1008 => Ok(true),
             _ => Err(-EINVAL),
         },
         _ => Err(-EINVAL),
@@ -155,14 +154,25 @@ pub(crate) fn set(
             Ok((v * 2).max(min))
         }
         (SOL_SOCKET, 2 | 9 | 15) | (SOL_TCP, 1) => Ok(i32::from(val != 0)),
-        (SOL_SOCKET, 18) => Ok(if val < 0 { i32::MAX } else { val }),
+        (SOL_SOCKET, 18) => {
+            // tcp_set_rcvlowat: capped at half the receive buffer when
+            // SO_RCVBUF locked it, else at half of tcp_rmem[2]; 0 means 1.
+            let v = if val < 0 { i32::MAX } else { val };
+            let cap = match st.opts.get(&(SOL_SOCKET, 8)) {
+                Some(OptVal::Int(rcvbuf)) => *rcvbuf >> 1,
+                _ => (w.tcp_rmem_max >> 1) as i32,
+            };
+            Ok(v.min(cap).max(1))
+        }
         (SOL_SOCKET, 74) if !(-1..=1).contains(&val) => Err(-EINVAL),
-        (SOL_SOCKET, 62) if val != 0 && val != 1 => Err(-ENODEV),
+        // sock_bindtoindex_locked: no device lookup, only the sign.
+        (SOL_SOCKET, 62) if val < 0 => Err(-EINVAL),
         (SOL_TCP, 2) if val != 0 && !(88..=32767).contains(&val) => Err(-EINVAL),
         (SOL_TCP, 4 | 5) if !(1..=32767).contains(&val) => Err(-EINVAL),
         (SOL_TCP, 6 | 7) if !(1..=127).contains(&val) => Err(-EINVAL),
         (SOL_TCP, 10) if val == 0 && s.state != 7 => Err(-EINVAL),
-        (SOL_TCP, 10) => Ok(val.max(0)),
+        // tcp_set_window_clamp: at least SOCK_MIN_RCVBUF / 2.
+        (SOL_TCP, 10) => Ok(val.max(SOCK_MIN_RCVBUF / 2)),
         (SOL_TCP, 16) if !(0..=1).contains(&val) => Err(-EINVAL),
         (SOL_TCP, 18) if val < 0 => Err(-EINVAL),
         (SOL_TCP, 27) if !(0..=2).contains(&val) => Err(-EINVAL),
@@ -177,7 +187,8 @@ pub(crate) fn set(
             if val < 0 || j > u64::from(hz / 5) || j < min {
                 Err(-EINVAL)
             } else {
-                Ok(val)
+                // kept in jiffies: reads back rounded up to whole jiffies
+                Ok((j * (1_000_000 / u64::from(hz.max(1)))) as i32)
             }
         }
         (SOL_TCP, 1008) if (val as u32) & !ALL_CB_FLAGS != 0 => Err(-EINVAL),
@@ -266,6 +277,9 @@ pub(crate) fn get(
     };
     let v: i32 = match (level, optname) {
         (SOL_TCP, 1008) => st.cb_flags as i32,
+        // do_tcp_getsockopt: the user MSS only before the connection has
+        // one (CLOSE or LISTEN), else mss_cache.
+        (SOL_TCP, 2) if !matches!(s.state, 7 | 10) && s.mss != 0 => s.mss as i32,
         _ if stored.is_some() => stored.unwrap_or(0),
         (SOL_SOCKET, 7) => 16384,  // tcp_wmem[1]
         (SOL_SOCKET, 8) => 131072, // tcp_rmem[1]
@@ -283,8 +297,15 @@ pub(crate) fn get(
         (SOL_TCP, 5) => 75,
         (SOL_TCP, 6) => 9,
         (SOL_TCP, 7) => 6,
-        (SOL_TCP, 10) => return Err(-ENOTSUPP),
-        (SOL_TCP, 25) => -1, // net.ipv4.tcp_notsent_lowat = UINT_MAX
+        // tp->window_clamp depends on the buffers at connect time: the
+        // event says it (`tcp.window_clamp`), else unmodelled.
+        (SOL_TCP, 10) => match st.window_clamp {
+            Some(v) => v as i32,
+            None => return Err(-ENOTSUPP),
+        },
+        (SOL_TCP, 25) => 0, // per-socket notsent_lowat; 0 = use the sysctl
+        (SOL_TCP, 1003) => 200_000, // TCP_DELACK_MAX (HZ/5) in usecs
+        (SOL_TCP, 1004) => 200_000, // TCP_RTO_MIN (HZ/5) in usecs
         (SOL_TCP, 44) => 120_000,
         (SOL_IPV6, 70) => 1,
         _ => 0,
