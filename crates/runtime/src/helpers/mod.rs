@@ -28,13 +28,13 @@ mod time;
 mod trace;
 mod xdp;
 
-pub use hdropt::{is_hdr_op as hdropt_is_hdr_op, HdrState};
 use crate::avail::ProgType;
 use crate::ctx::{skb_absorb, skb_image, xdp_image};
 use crate::host::{HostState, PacketState};
 use crate::Error;
 use bpfbox_interp::{HelperFn, Helpers, Program, Trap, Vm};
 use bpfbox_isa::Insn;
+pub use hdropt::{is_hdr_op as hdropt_is_hdr_op, HdrState};
 
 /// The VM type helpers run in.
 pub type HostVm<'a> = Vm<'a, HostState>;

@@ -9,8 +9,8 @@
 
 mod examples;
 mod psock;
-mod robust;
 mod reuseport;
+mod robust;
 mod sock_ops;
 mod testrun;
 
