@@ -106,6 +106,7 @@ pub struct Vm<'a, H> {
     pub(crate) pending_tail: Option<Arc<Program>>,
     tail_calls: u32,
     pub(crate) ld_abs: (u64, u64),
+    pub(crate) ld_abs_headers: Option<(u64, u64)>,
     pub(crate) stack_id: RegionId,
     pub(crate) stack_top: u64,
     running: bool,
@@ -139,6 +140,7 @@ impl<'a, H> Vm<'a, H> {
             pending_tail: None,
             tail_calls: 0,
             ld_abs: (0, 0),
+            ld_abs_headers: None,
             stack_id: RegionId(0),
             stack_top: 0,
             running: false,
@@ -339,6 +341,13 @@ impl<'a, H> Vm<'a, H> {
     /// kernel's `bpf_gen_ld_abs` rewrite does; loads are big-endian.
     pub fn set_ld_abs_source(&mut self, data_addr: u64, len: u64) {
         self.ld_abs = (data_addr, len);
+    }
+
+    /// Where the link-layer (mac) and network headers are, for the
+    /// negative `LD_ABS`/`LD_IND` offsets `SKF_LL_OFF + k` and
+    /// `SKF_NET_OFF + k`; without them every negative offset misses.
+    pub fn set_ld_abs_headers(&mut self, mac_addr: u64, net_addr: u64) {
+        self.ld_abs_headers = Some((mac_addr, net_addr));
     }
 
     /// Instructions executed by the current (or last) run, including tail

@@ -29,6 +29,7 @@ pub(crate) fn interp_run(prog: &Arc<Program>, packet: &[u8]) -> Result<InterpOut
     let mut vm = Vm::new(mem, (), &helpers, Config::default());
     let eth = (ETH_HLEN as u64).min(pkt_len);
     vm.set_ld_abs_source(data + eth, pkt_len - eth);
+    vm.set_ld_abs_headers(data, data + eth);
     let r0 = vm.run(prog, [ctx_addr, 0, 0, 0, 0])?;
     Ok(InterpOut {
         r0,

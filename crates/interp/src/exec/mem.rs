@@ -75,6 +75,8 @@ impl<H> Vm<'_, H> {
     /// caller ends the function with `r0 = 0`). Negative `SKF_*_OFF`
     /// offsets are not supported and behave like a miss.
     #[inline(never)]
+    /// Loads a `LD_ABS`/`LD_IND` value into `r0`; `Ok(false)` when the
+    /// offset misses the packet (the function then returns 0).
     pub(super) fn ld_abs(
         &self,
         regs: &mut Regs,
@@ -85,10 +87,32 @@ impl<H> Vm<'_, H> {
         let off = off as u32 as i32;
         let (data, len) = self.ld_abs;
         let n = size.bytes();
-        if off < 0 || (off as u64).saturating_add(n as u64) > len {
-            return Ok(false);
-        }
-        let addr = data.wrapping_add(off as u64);
+        let addr = if off >= 0 {
+            if (off as u64).saturating_add(n as u64) > len {
+                return Ok(false);
+            }
+            data.wrapping_add(off as u64)
+        } else {
+            // bpf_internal_load_pointer_neg_helper: SKF_NET_OFF + k and
+            // SKF_LL_OFF + k address the network and link-layer headers;
+            // the load must stay inside [mac header, data end).
+            let Some((mac, net)) = self.ld_abs_headers else {
+                return Ok(false);
+            };
+            let (base, k) = if off >= SKF_NET_OFF {
+                (net, off - SKF_NET_OFF)
+            } else if off >= SKF_LL_OFF {
+                (mac, off - SKF_LL_OFF)
+            } else {
+                return Ok(false);
+            };
+            let addr = base.wrapping_add(k as u64);
+            let end = data.wrapping_add(len);
+            if addr < mac || addr.saturating_add(n as u64) > end {
+                return Ok(false);
+            }
+            addr
+        };
         let Some(v) = self.mem.load(addr, n) else {
             return Err(Trap::oob(pc, addr, n, false));
         };
@@ -99,6 +123,11 @@ impl<H> Vm<'_, H> {
         Ok(true)
     }
 }
+
+/// `SKF_NET_OFF` (include/uapi/linux/filter.h).
+const SKF_NET_OFF: i32 = -0x100000;
+/// `SKF_LL_OFF`.
+const SKF_LL_OFF: i32 = -0x200000;
 
 #[cfg(test)]
 mod tests {

@@ -155,12 +155,16 @@ pub(crate) fn refresh_packet(vm: &mut HostVm<'_>) -> Result<(), Trap> {
     let (base, _) = vm.mem.backing(pid);
     let sk = vm.host.map.sk.unwrap_or(0);
     let rxq = vm.host.xdp_rxq;
+    let mut headers = None;
     let (img, win, data): (Vec<u8>, (usize, usize), (usize, usize)) = match &vm.host.packet {
-        PacketState::Skb(s) => (
-            skb_image(s, base, sk).to_vec(),
-            s.pkt.window(),
-            (s.pkt.data, s.pkt.end),
-        ),
+        PacketState::Skb(s) => {
+            headers = Some((s.mac_header, s.network_header));
+            (
+                skb_image(s, base, sk).to_vec(),
+                s.pkt.window(),
+                (s.pkt.data, s.pkt.end),
+            )
+        }
         PacketState::Xdp(p) => (
             xdp_image(p, base, rxq).to_vec(),
             p.window(),
@@ -174,6 +178,9 @@ pub(crate) fn refresh_packet(vm: &mut HostVm<'_>) -> Result<(), Trap> {
     sock::patch_skb_ctx(vm, ctx_addr)?;
     if vm.host.map.ld_abs {
         vm.set_ld_abs_source(base + data.0 as u64, (data.1 - data.0) as u64);
+        if let Some((mac, net)) = headers {
+            vm.set_ld_abs_headers(base + mac as u64, base + net as u64);
+        }
     }
     Ok(())
 }
