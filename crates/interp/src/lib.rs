@@ -40,9 +40,11 @@
 //!   budget [`MAY_GOTO_BUDGET`] (8M); at 0 it jumps, else it decrements and
 //!   falls through.
 //! - **`LD_ABS`/`LD_IND`:** read big-endian from the packet set with
-//!   [`Vm::set_ld_abs_source`]; an offset past the end (or negative) ends
-//!   the *current function* with `r0 = 0`, which for the main function ends
-//!   the program (the kernel's `bpf_gen_ld_abs` emits an `exit`).
+//!   [`Vm::set_ld_abs_source`] (negative `SKF_NET_OFF`/`SKF_LL_OFF`
+//!   offsets from the headers given with [`Vm::set_ld_abs_headers`]); an
+//!   offset that misses ends the *current function* with `r0 = 0`, which
+//!   for the main function ends the program (the kernel's `bpf_gen_ld_abs`
+//!   emits an `exit`).
 //! - **Atomics** are checked read-modify-writes of host memory, not locked
 //!   instructions: the interpreter is single-threaded.
 //! - **Instruction limit:** [`Config::insn_limit`] (default `1 << 26`)

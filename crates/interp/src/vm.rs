@@ -337,8 +337,9 @@ impl<'a, H> Vm<'a, H> {
 
     /// The packet `LD_ABS`/`LD_IND` read from: `len` bytes at `data_addr`
     /// (which must lie in a region). An access past `len` (or at a
-    /// negative offset) ends the current function with `r0 = 0`, as the
-    /// kernel's `bpf_gen_ld_abs` rewrite does; loads are big-endian.
+    /// negative offset other than those of [`Vm::set_ld_abs_headers`])
+    /// ends the current function with `r0 = 0`, as the kernel's
+    /// `bpf_gen_ld_abs` rewrite does; loads are big-endian.
     pub fn set_ld_abs_source(&mut self, data_addr: u64, len: u64) {
         self.ld_abs = (data_addr, len);
     }

@@ -71,12 +71,11 @@ impl<H> Vm<'_, H> {
 
     /// `r0 = ntoh(*(size *)(data + off))` with the kernel's
     /// `bpf_skb_load_helper_*` rules: `off` is the low 32 bits as a signed
-    /// int; a negative offset or one past the end returns `false` (the
-    /// caller ends the function with `r0 = 0`). Negative `SKF_*_OFF`
-    /// offsets are not supported and behave like a miss.
+    /// int; `SKF_NET_OFF + k` / `SKF_LL_OFF + k` address the headers set
+    /// with [`Vm::set_ld_abs_headers`]; any other negative offset, or one
+    /// past the end, returns `false` (the caller ends the function with
+    /// `r0 = 0`).
     #[inline(never)]
-    /// Loads a `LD_ABS`/`LD_IND` value into `r0`; `Ok(false)` when the
-    /// offset misses the packet (the function then returns 0).
     pub(super) fn ld_abs(
         &self,
         regs: &mut Regs,
