@@ -351,3 +351,41 @@ fn verify_points_at_the_c_source_line() {
         assert!(err.to_string().contains("R5 !read_ok"), "{err}");
     }
 }
+
+#[test]
+fn every_shipped_example_event_fires() {
+    let t = "tests/progs/events/trace/trace.o";
+    let s = |o: &str| format!("tests/progs/events/sock/{o}");
+    let cases = [
+        (t.to_string(), "kp_regs", "kprobe.json"),
+        (t.to_string(), "pe_sample", "perf_event.json"),
+        (t.to_string(), "rtp_sum", "raw_tracepoint.json"),
+        (t.to_string(), "sys_prog", "syscall.json"),
+        (t.to_string(), "tp_switch", "tracepoint_sched_switch.json"),
+        (s("sock_ops.o"), "record_ops", "sock_ops.json"),
+        (s("sk_reuseport.o"), "pick", "sk_reuseport.json"),
+        (s("sk_skb.o"), "verdict", "sk_skb.json"),
+        (s("sk_skb.o"), "parse", "sk_skb_parser.json"),
+        (s("sk_msg.o"), "msg_verdict", "sk_msg.json"),
+        (s("sk_lookup.o"), "pick", "sk_lookup.json"),
+        (s("flow_dissector.o"), "dissect", "flow_dissector.json"),
+        (
+            "tests/progs/events/cgroup/dev.o".into(),
+            "dev_policy",
+            "cgroup_device.json",
+        ),
+    ];
+    for (obj, prog, event) in cases {
+        let ev = format!("examples/events/{event}");
+        let o = bpfbox(&["fire", &obj, "--prog", prog, "--event", &ev, "--json"]);
+        assert!(o.status.success(), "{event}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let results = v.as_array().cloned().unwrap_or_else(|| vec![v.clone()]);
+        for r in results {
+            assert!(
+                r["retval"].is_number() && r["action"].is_string(),
+                "{event}: {r}"
+            );
+        }
+    }
+}
