@@ -209,20 +209,12 @@ impl<H> Vm<'_, H> {
                         break Err(Trap::unknown_helper(pc, helper));
                     };
                     self.budget = budget;
-                    let r = self.call_helper(f, helper, pc, regs);
+                    let step = self.helper_step(f, helper, pc, regs, base);
                     budget = self.budget;
-                    tri!('run, r);
-                    if self.pending_tail.is_some() {
-                        match tri!('run, self.tail_call(pc, regs, base)) {
-                            call::TailOutcome::Leave(flow) => break Ok(flow),
-                            call::TailOutcome::Resume(ret) => {
-                                budget = self.budget;
-                                pc = ret;
-                                continue;
-                            }
-                        }
+                    match tri!('run, step) {
+                        call::Step::Next(next) => pc = next,
+                        call::Step::Leave(flow) => break Ok(flow),
                     }
-                    pc += 1;
                 }
                 Insn::CallLocal { target } => {
                     regs[10] = tri!('run, self.push_frame(pc, pc + 1, saved(regs)));
@@ -233,38 +225,22 @@ impl<H> Vm<'_, H> {
                         break Err(Trap::kfunc(pc, btf_id));
                     };
                     self.budget = budget;
-                    let r = self.call_helper(f, btf_id, pc, regs);
+                    let step = self.helper_step(f, btf_id, pc, regs, base);
                     budget = self.budget;
-                    tri!('run, r);
-                    if self.pending_tail.is_some() {
-                        match tri!('run, self.tail_call(pc, regs, base)) {
-                            call::TailOutcome::Leave(flow) => break Ok(flow),
-                            call::TailOutcome::Resume(ret) => {
-                                budget = self.budget;
-                                pc = ret;
-                                continue;
-                            }
-                        }
+                    match tri!('run, step) {
+                        call::Step::Next(next) => pc = next,
+                        call::Step::Leave(flow) => break Ok(flow),
                     }
-                    pc += 1;
                 }
                 Insn::CallX { reg } => match tri!('run, self.callx(insns, regs, pc, reg)) {
                     call::CallX::Helper(f, id) => {
                         self.budget = budget;
-                        let r = self.call_helper(f, id, pc, regs);
+                        let step = self.helper_step(f, id, pc, regs, base);
                         budget = self.budget;
-                        tri!('run, r);
-                        if self.pending_tail.is_some() {
-                            match tri!('run, self.tail_call(pc, regs, base)) {
-                                call::TailOutcome::Leave(flow) => break Ok(flow),
-                                call::TailOutcome::Resume(ret) => {
-                                    budget = self.budget;
-                                    pc = ret;
-                                    continue;
-                                }
-                            }
+                        match tri!('run, step) {
+                            call::Step::Next(next) => pc = next,
+                            call::Step::Leave(flow) => break Ok(flow),
                         }
-                        pc += 1;
                     }
                     call::CallX::Local(target) => pc = target,
                 },

@@ -34,6 +34,28 @@ impl<H> Vm<'_, H> {
         Ok(())
     }
 
+    /// A helper (or kfunc) call at `pc` and what follows it: the next slot,
+    /// or, when the helper requested a tail call, where [`Vm::tail_call`]
+    /// leads. The caller syncs the budget around it.
+    #[inline(always)]
+    pub(super) fn helper_step(
+        &mut self,
+        f: HelperFn<H>,
+        id: i32,
+        pc: usize,
+        regs: &mut Regs,
+        base: usize,
+    ) -> Result<Step, Trap> {
+        self.call_helper(f, id, pc, regs)?;
+        if self.pending_tail.is_none() {
+            return Ok(Step::Next(pc + 1));
+        }
+        Ok(match self.tail_call(pc, regs, base)? {
+            TailOutcome::Leave(flow) => Step::Leave(flow),
+            TailOutcome::Resume(ret) => Step::Next(ret),
+        })
+    }
+
     /// `callx reg`: a value that fits an `i32` is a helper id (the
     /// bpf_conformance convention); a sub-program address loaded with
     /// `lddw rX, func` makes a bpf-to-bpf call; anything else traps.
@@ -137,6 +159,14 @@ impl<H> Vm<'_, H> {
             None => Err(Trap::tail_call_in_callback(pc)),
         }
     }
+}
+
+/// Where the loop goes after a helper call.
+pub(super) enum Step {
+    /// Continue at this slot.
+    Next(usize),
+    /// Leave the loop with this flow.
+    Leave(Flow),
 }
 
 /// How a tail call continues the instruction loop.
