@@ -141,20 +141,7 @@ pub fn object<'a>(
     ty: &str,
     allowed: &[&str],
 ) -> Result<&'a Map<String, Value>, EventError> {
-    let obj = ev
-        .as_object()
-        .ok_or_else(|| EventError::new(format!("a {ty} event must be a JSON object, got {ev}")))?;
-    for k in obj.keys() {
-        if !allowed.contains(&k.as_str()) && !COMMON_KEYS.contains(&k.as_str()) {
-            let mut all: Vec<&str> = allowed.to_vec();
-            all.extend_from_slice(COMMON_KEYS);
-            return Err(EventError::new(format!(
-                "unknown key `{k}` in a {ty} event (known: {})",
-                all.join(", ")
-            )));
-        }
-    }
-    Ok(obj)
+    super::json_object(ev, ty, allowed, COMMON_KEYS)
 }
 
 /// Sets `host.task` from the event's `task` (or the default task).

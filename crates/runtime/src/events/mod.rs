@@ -63,6 +63,29 @@ impl EventError {
     }
 }
 
+/// The event as a JSON object whose keys are all in `allowed` or `common`
+/// (a misspelt key is an error, not a silent default). `ty` names the
+/// event kind in messages.
+pub fn json_object<'a>(
+    ev: &'a Value,
+    ty: &str,
+    allowed: &[&str],
+    common: &[&str],
+) -> Result<&'a serde_json::Map<String, Value>, EventError> {
+    let obj = ev
+        .as_object()
+        .ok_or_else(|| EventError::new(format!("a {ty} event must be a JSON object, got {ev}")))?;
+    let known = |k: &str| allowed.contains(&k) || common.contains(&k);
+    if let Some(k) = obj.keys().find(|k| !known(k)) {
+        let all: Vec<&str> = allowed.iter().chain(common).copied().collect();
+        return Err(EventError::new(format!(
+            "unknown key `{k}` in a {ty} event (known: {})",
+            all.join(", ")
+        )));
+    }
+    Ok(obj)
+}
+
 /// Runs one event through a loaded program.
 pub type FireFn = fn(&LoadedProgram, &mut HostState, &Value) -> Result<EventOutcome, EventError>;
 

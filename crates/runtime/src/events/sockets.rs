@@ -27,16 +27,7 @@ pub fn object<'a>(
     what: &str,
     keys: &[&str],
 ) -> Result<&'a Map<String, Value>, EventError> {
-    let obj = ev.as_object().ok_or_else(|| {
-        EventError::new(format!("a {what} event must be a JSON object, got {ev}"))
-    })?;
-    if let Some(k) = obj.keys().find(|k| !keys.contains(&k.as_str())) {
-        return Err(EventError::new(format!(
-            "unknown key `{k}` in a {what} event (known: {})",
-            keys.join(", ")
-        )));
-    }
-    Ok(obj)
+    super::json_object(ev, what, keys, &[])
 }
 
 /// An unsigned integer field (number, or a string in decimal or `0x` hex).
