@@ -146,40 +146,10 @@ pub fn object<'a>(
 
 /// Sets `host.task` from the event's `task` (or the default task).
 pub fn apply_task(host: &mut HostState, obj: &Map<String, Value>) -> Result<(), EventError> {
-    let mut t = Task::default();
-    if let Some(v) = obj.get("task") {
-        let o = v
-            .as_object()
-            .ok_or_else(|| EventError::new("`task` must be an object"))?;
-        for (k, val) in o {
-            let small = |key: &str| -> Result<u32, EventError> {
-                u32::try_from(int(val, key)?)
-                    .map_err(|_| EventError::new(format!("task.{key} does not fit in 32 bits")))
-            };
-            match k.as_str() {
-                "pid" => t.pid = small("pid")?,
-                "tgid" => t.tgid = small("tgid")?,
-                "uid" => t.uid = small("uid")?,
-                "gid" => t.gid = small("gid")?,
-                "cgroup_id" => t.cgroup_id = int(val, "task.cgroup_id")?,
-                "comm" => {
-                    t.comm = val
-                        .as_str()
-                        .ok_or_else(|| EventError::new("task.comm must be a string"))?
-                        .to_string()
-                }
-                other => {
-                    return Err(EventError::new(format!(
-                    "unknown key `{other}` in `task` (known: pid, tgid, uid, gid, comm, cgroup_id)"
-                )))
-                }
-            }
-        }
-        if !o.contains_key("tgid") {
-            t.tgid = t.pid;
-        }
-    }
-    host.task = t;
+    host.task = match obj.get("task") {
+        Some(v) => super::task_from_json(v)?.0,
+        None => Task::default(),
+    };
     Ok(())
 }
 

@@ -86,6 +86,47 @@ pub fn json_object<'a>(
     Ok(obj)
 }
 
+/// The `task` of an event (who runs the hook): `{"pid", "tgid" (default
+/// pid), "uid", "gid", "comm", "cgroup_id", "ptr"}`; returns the task and
+/// the `task_struct` address `ptr` (for `bpf_get_current_task`), if given.
+pub fn task_from_json(v: &Value) -> Result<(crate::host::Task, Option<u64>), EventError> {
+    let o = v
+        .as_object()
+        .ok_or_else(|| EventError::new("`task` must be an object"))?;
+    let mut t = crate::host::Task::default();
+    let mut ptr = None;
+    for (k, val) in o {
+        let int = |key: &str| traceenv::int(val, &format!("task.{key}"));
+        let small = |key: &str| -> Result<u32, EventError> {
+            u32::try_from(int(key)?)
+                .map_err(|_| EventError::new(format!("task.{key} does not fit in 32 bits")))
+        };
+        match k.as_str() {
+            "pid" => t.pid = small("pid")?,
+            "tgid" => t.tgid = small("tgid")?,
+            "uid" => t.uid = small("uid")?,
+            "gid" => t.gid = small("gid")?,
+            "cgroup_id" => t.cgroup_id = int("cgroup_id")?,
+            "ptr" => ptr = Some(int("ptr")?),
+            "comm" => {
+                t.comm = val
+                    .as_str()
+                    .ok_or_else(|| EventError::new("task.comm must be a string"))?
+                    .to_string()
+            }
+            other => {
+                return Err(EventError::new(format!(
+                    "unknown key `{other}` in `task` (known: pid, tgid, uid, gid, comm, cgroup_id, ptr)"
+                )))
+            }
+        }
+    }
+    if !o.contains_key("tgid") {
+        t.tgid = t.pid;
+    }
+    Ok((t, ptr))
+}
+
 /// Runs one event through a loaded program.
 pub type FireFn = fn(&LoadedProgram, &mut HostState, &Value) -> Result<EventOutcome, EventError>;
 

@@ -251,36 +251,9 @@ fn parse_memory(v: &Value) -> Result<Vec<MemRegion>, EventError> {
 }
 
 fn parse_task(v: &Value, state: &mut TracingState) -> Result<Task, EventError> {
-    let o = v
-        .as_object()
-        .ok_or_else(|| EventError::new("`task` must be an object"))?;
-    let mut t = Task::default();
-    for (k, val) in o {
-        let u32v = |key: &str| -> Result<u32, EventError> {
-            u32::try_from(int(val, key)?)
-                .map_err(|_| EventError::new(format!("task.{key} does not fit in 32 bits")))
-        };
-        match k.as_str() {
-            "pid" => t.pid = u32v("pid")?,
-            "tgid" => t.tgid = u32v("tgid")?,
-            "uid" => t.uid = u32v("uid")?,
-            "gid" => t.gid = u32v("gid")?,
-            "ptr" => state.task_ptr = int(val, "task.ptr")?,
-            "comm" => {
-                t.comm = val
-                    .as_str()
-                    .ok_or_else(|| EventError::new("task.comm must be a string"))?
-                    .to_string();
-            }
-            other => {
-                return Err(EventError::new(format!(
-                    "unknown key `{other}` in `task` (known: pid, tgid, uid, gid, comm, ptr)"
-                )))
-            }
-        }
-    }
-    if !o.contains_key("tgid") {
-        t.tgid = t.pid;
+    let (t, ptr) = super::task_from_json(v)?;
+    if let Some(p) = ptr {
+        state.task_ptr = p;
     }
     Ok(t)
 }
