@@ -19,6 +19,12 @@ pub enum Error {
         /// Cause.
         cause: std::io::Error,
     },
+    /// An ELF object given where raw bytecode is expected.
+    #[error("{path}: an ELF object, not raw bytecode: use `bpfbox run` to run its programs")]
+    ElfObject {
+        /// File.
+        path: String,
+    },
     /// Raw bytecode whose length is not a multiple of 8.
     #[error("{path}: {len} bytes is not a multiple of 8 (raw bytecode is 8-byte little-endian instructions)")]
     NotMultipleOf8 {
@@ -66,6 +72,9 @@ pub fn load_program_file(path: &Path) -> Result<Vec<RawInsn>, Error> {
         path: p.clone(),
         cause,
     })?;
+    if bytes.starts_with(b"\x7fELF") {
+        return Err(Error::ElfObject { path: p });
+    }
     if is_asm_path(path) {
         let text = String::from_utf8_lossy(&bytes);
         return bpfbox_asm::assemble(&text).map_err(|cause| Error::Asm { path: p, cause });

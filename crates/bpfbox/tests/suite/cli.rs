@@ -91,6 +91,8 @@ fn exec_bad_input_is_one_line() {
     let spin = tmp("spin.s", b"l: goto l\n");
     let o = bpfbox(&["exec", spin.to_str().unwrap(), "--insn-limit", "1000"]);
     one_line_error(&o, "spin.s", "limit");
+    let o = bpfbox(&["exec", "examples/xdp_filter.o"]);
+    one_line_error(&o, "xdp_filter.o", "bpfbox run");
     let uninit = tmp("uninit.s", b"or %r0, %r10\nexit\n");
     one_line_error(
         &bpfbox(&["exec", uninit.to_str().unwrap()]),
