@@ -45,8 +45,12 @@ pub enum MapType {
     Xskmap = 17,
     /// `BPF_MAP_TYPE_SOCKHASH`
     Sockhash = 18,
+    /// `BPF_MAP_TYPE_CGROUP_STORAGE` (see the storage module)
+    CgroupStorage = 19,
     /// `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY`
     ReuseportSockarray = 20,
+    /// `BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE`
+    PercpuCgroupStorage = 21,
     /// `BPF_MAP_TYPE_QUEUE`
     Queue = 22,
     /// `BPF_MAP_TYPE_STACK`
@@ -78,7 +82,9 @@ impl MapType {
         MapType::Cpumap,
         MapType::Xskmap,
         MapType::Sockhash,
+        MapType::CgroupStorage,
         MapType::ReuseportSockarray,
+        MapType::PercpuCgroupStorage,
         MapType::Queue,
         MapType::Stack,
         MapType::DevmapHash,
@@ -121,6 +127,8 @@ impl MapType {
             MapType::Stack => "stack",
             MapType::Ringbuf => "ringbuf",
             MapType::BloomFilter => "bloom_filter",
+            MapType::CgroupStorage => "cgroup_storage",
+            MapType::PercpuCgroupStorage => "percpu_cgroup_storage",
         }
     }
 
@@ -133,7 +141,10 @@ impl MapType {
     pub fn is_percpu(self) -> bool {
         matches!(
             self,
-            MapType::PercpuArray | MapType::PercpuHash | MapType::LruPercpuHash
+            MapType::PercpuArray
+                | MapType::PercpuHash
+                | MapType::LruPercpuHash
+                | MapType::PercpuCgroupStorage
         )
     }
 
@@ -350,6 +361,7 @@ fn validate(d: &MapDef) -> Result<(), MapError> {
         MapType::Devmap | MapType::DevmapHash | MapType::Cpumap | MapType::Xskmap => {
             crate::devmap::check(d)?
         }
+        MapType::CgroupStorage | MapType::PercpuCgroupStorage => crate::storage::check(d)?,
     }
     if t.is_map_in_map() {
         check_inner(d)?;

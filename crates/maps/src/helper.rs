@@ -56,6 +56,23 @@ impl Map {
         }
     }
 
+    /// `bpf_get_local_storage`: the storage of the (one modelled) cgroup,
+    /// this CPU's slot for the per-CPU type; `None` for other map types.
+    pub fn storage_ptr(&self, cpu: u32) -> Option<*mut u8> {
+        match &self.store {
+            Store::Storage(st) => Some(st.ptr(cpu)),
+            _ => None,
+        }
+    }
+
+    /// Zeroes cgroup storage: the kernel gives every `BPF_PROG_TEST_RUN`
+    /// call a freshly allocated storage. No-op for other map types.
+    pub fn reset_storage(&mut self) {
+        if let Store::Storage(st) = &mut self.store {
+            st.reset();
+        }
+    }
+
     /// `bpf_redirect_map`'s lookup: whether devmap, devmap_hash, cpumap or
     /// xskmap has a target under `key` (`false` for other types).
     pub fn redirect_target(&self, key: u32) -> bool {
@@ -97,7 +114,9 @@ impl Map {
                 h.update(key, Src::Prog(value, cpu), flags, &mut self.grave)
             }
             Store::Lpm(l) => l.update(key, value, flags, &mut self.grave),
-            Store::Queue(_) | Store::Fd(_) | Store::Dev(_) => return -i64::from(EINVAL),
+            Store::Queue(_) | Store::Fd(_) | Store::Dev(_) | Store::Storage(_) => {
+                return -i64::from(EINVAL)
+            }
             Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
             Store::Ring(_) => return -i64::from(ENOTSUPP),
         };
@@ -112,9 +131,11 @@ impl Map {
         let r = match &mut self.store {
             Store::Hash(h) => h.delete(key, &mut self.grave),
             Store::Lpm(l) => l.delete(key, &mut self.grave),
-            Store::Array(_) | Store::Queue(_) | Store::Fd(_) | Store::Dev(_) => {
-                return -i64::from(EINVAL)
-            }
+            Store::Array(_)
+            | Store::Queue(_)
+            | Store::Fd(_)
+            | Store::Dev(_)
+            | Store::Storage(_) => return -i64::from(EINVAL),
             Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
             Store::Ring(_) => return -i64::from(ENOTSUPP),
         };
@@ -303,6 +324,7 @@ impl Map {
             Store::Lpm(l) => l.regions(&mut out),
             Store::Ring(r) => out.push(r.region()),
             Store::Dev(d) => out.push(d.region()),
+            Store::Storage(st) => out.push(st.region()),
             Store::Fd(_) | Store::Queue(_) | Store::Bloom(_) => {}
         }
         for g in &self.grave {

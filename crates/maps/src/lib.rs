@@ -52,6 +52,7 @@ mod queue;
 mod rawbuf;
 mod ringbuf;
 mod sockmap;
+mod storage;
 
 pub use def::{
     MapConfig, MapDef, MapType, KMALLOC_MAX_SIZE, MAX_MAP_BYTES, PAGE_SIZE, PCPU_MIN_UNIT_SIZE,

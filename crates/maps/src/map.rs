@@ -13,6 +13,7 @@ use crate::lpm::LpmStore;
 use crate::queue::QueueStore;
 use crate::rawbuf::RawBuf;
 use crate::ringbuf::RingStore;
+use crate::storage::StorageStore;
 
 pub(crate) enum Store {
     Array(ArrayStore),
@@ -23,6 +24,7 @@ pub(crate) enum Store {
     Ring(RingStore),
     Fd(FdArray),
     Dev(DevStore),
+    Storage(StorageStore),
 }
 
 /// A map instance. Not `Clone`: program-side pointers refer into it.
@@ -43,6 +45,15 @@ impl std::fmt::Debug for Map {
             .field("frozen", &self.frozen)
             .finish_non_exhaustive()
     }
+}
+
+/// Cgroup storage seen from user space: bpfbox models no attachment, so
+/// (like the kernel under `BPF_PROG_TEST_RUN`) no storage is linked.
+fn no_storage() -> MapError {
+    err(
+        ENOENT,
+        "no cgroup storage is linked to this map (the program is not attached)",
+    )
 }
 
 fn not_supp(what: &str, t: MapType) -> MapError {
@@ -83,6 +94,9 @@ impl Map {
             MapType::Ringbuf => Store::Ring(RingStore::new(def.max_entries)?),
             MapType::Devmap | MapType::DevmapHash | MapType::Cpumap | MapType::Xskmap => {
                 Store::Dev(DevStore::new(&def, cfg.ncpus)?)
+            }
+            MapType::CgroupStorage | MapType::PercpuCgroupStorage => {
+                Store::Storage(StorageStore::new(&def, cfg.ncpus)?)
             }
         };
         let mut def = def;
@@ -139,7 +153,7 @@ impl Map {
             Store::Hash(h) => h.len() as usize,
             Store::Lpm(l) => l.len(),
             Store::Queue(q) => q.len() as usize,
-            Store::Bloom(_) | Store::Ring(_) => 0,
+            Store::Bloom(_) | Store::Ring(_) | Store::Storage(_) => 0,
             Store::Dev(d) => d.len(),
         }
     }
@@ -231,6 +245,7 @@ impl Map {
             )),
             Store::Ring(_) => Err(not_supp("lookup", t)),
             Store::Dev(d) => d.sys_lookup(index_of(key)?),
+            Store::Storage(_) => Err(no_storage()),
         }
     }
 
@@ -295,6 +310,7 @@ impl Map {
             Store::Bloom(b) => b.push(value, flags),
             Store::Ring(_) => Err(not_supp("update", t)),
             Store::Dev(d) => d.update(index_of(key)?, value, flags),
+            Store::Storage(_) => Err(no_storage()),
         }
     }
 
@@ -361,6 +377,7 @@ impl Map {
             Store::Bloom(_) => Err(err(EOPNOTSUPP, "bloom filters do not support delete")),
             Store::Ring(_) => Err(not_supp("delete", t)),
             Store::Dev(d) => d.delete(index_of(key)?),
+            Store::Storage(_) => Err(err(EINVAL, "cgroup storage cannot be deleted")),
         }
     }
 
@@ -382,6 +399,7 @@ impl Map {
                 d.hash_next_key(key.map(index_of).transpose()?)
             }
             Store::Dev(_) => next_index(key, self.def.max_entries),
+            Store::Storage(_) => Err(no_storage()),
         }
     }
 
@@ -427,7 +445,7 @@ impl Map {
             Store::Hash(h) => h.entries(),
             Store::Lpm(l) => l.entries(),
             Store::Queue(q) => q.values().into_iter().map(|v| (Vec::new(), v)).collect(),
-            Store::Bloom(_) | Store::Ring(_) => Vec::new(),
+            Store::Bloom(_) | Store::Ring(_) | Store::Storage(_) => Vec::new(),
             Store::Dev(d) => d.entries(),
         };
         v.into_iter()

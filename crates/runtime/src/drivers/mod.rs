@@ -122,7 +122,14 @@ pub fn test_run(
     input: &TestRunInput,
 ) -> Result<TestRunOutput, TestRunError> {
     match runner_for(prog.prog_type) {
-        Some(run) => run(prog, host, input),
+        Some(run) => {
+            // Every BPF_PROG_TEST_RUN call gets freshly allocated cgroup
+            // storage (bpf_test_run's bpf_cgroup_storage_alloc).
+            for m in &mut host.maps {
+                m.reset_storage();
+            }
+            run(prog, host, input)
+        }
         None => Err(TestRunError::new(
             crate::skb::errno::ENOTSUPP,
             format!(

@@ -60,6 +60,22 @@ fn lookup_common(vm: &mut HostVm<'_>, handle: u64, key: u64, cpu: u32) -> Result
     }
 }
 
+/// `bpf_get_local_storage(map, flags)`: the cgroup storage of the hook
+/// (one modelled cgroup). The verifier only accepts flags 0.
+fn get_local_storage(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let m = map_of(vm, a[0])?;
+    if a[1] != 0 {
+        return Err(vm.helper_error(EINVAL));
+    }
+    let cpu = vm.host.cpu;
+    let vs = vm.host.maps[m].def().value_size as usize;
+    let p = vm.host.maps[m]
+        .storage_ptr(cpu)
+        .ok_or_else(|| vm.helper_error(EINVAL))?;
+    expose(vm, m, p, vs);
+    Ok(p as usize as u64)
+}
+
 fn map_lookup_elem(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let cpu = vm.host.cpu;
     lookup_common(vm, a[0], a[1], cpu)
@@ -261,6 +277,7 @@ fn spin_lock(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 /// (id, name, implementation).
 pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
     (1, "map_lookup_elem", map_lookup_elem),
+    (81, "get_local_storage", get_local_storage),
     (2, "map_update_elem", map_update_elem),
     (3, "map_delete_elem", map_delete_elem),
     (12, "tail_call", tail_call),
