@@ -177,7 +177,7 @@ fn kernel_prologue(len: usize) -> Vec<Insn> {
 }
 
 /// Runs a raw program in the running kernel (as XDP under
-/// BPF_PROG_TEST_RUN, see [`kernel_prologue`]); returns the 32-bit retval.
+/// BPF_PROG_TEST_RUN, with a prologue that loads r1 and r2); returns the 32-bit retval.
 /// The kernel verifier must accept the program: programs that touch memory
 /// without packet bounds checks are rejected, and the error carries the
 /// verifier log.

@@ -268,7 +268,7 @@ pub fn disasm_insn(insn: &Insn, pc: usize) -> String {
 }
 
 /// Disassembles a decoded program (one entry per slot, as
-/// [`crate::decode`] returns it) into `(slot index, text)` pairs, one per
+/// [`crate::decode()`] returns it) into `(slot index, text)` pairs, one per
 /// instruction; the second half of a `lddw` has no line.
 pub fn disasm_lines(insns: &[Insn]) -> Vec<(usize, String)> {
     insns

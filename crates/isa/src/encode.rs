@@ -1,4 +1,4 @@
-//! [`Insn`] back to raw slots: the inverse of [`crate::decode`].
+//! [`Insn`] back to raw slots: the inverse of [`crate::decode()`].
 
 use crate::insn::*;
 use crate::raw::{op, RawInsn};
@@ -259,7 +259,7 @@ pub fn encode_one(insn: &Insn, pc: usize) -> Result<Vec<RawInsn>, EncodeError> {
     }
 }
 
-/// Encodes a decoded program (one entry per slot, as [`crate::decode`]
+/// Encodes a decoded program (one entry per slot, as [`crate::decode()`]
 /// returns it) back into slots.
 pub fn encode(insns: &[Insn]) -> Result<Vec<RawInsn>, EncodeError> {
     let mut out = Vec::with_capacity(insns.len());

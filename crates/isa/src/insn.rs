@@ -1,6 +1,6 @@
 //! The decoded instruction: what the interpreter, the verifier, the
 //! disassembler and (later) the JIT work on. Raw slots are decoded once by
-//! [`crate::decode`]; jump and call targets are resolved to slot indices and
+//! [`crate::decode()`]; jump and call targets are resolved to slot indices and
 //! the two halves of `lddw` are merged.
 
 /// A register number, 0..=10 (`r10` is the read-only frame pointer).

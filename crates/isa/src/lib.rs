@@ -1,7 +1,7 @@
 //! The eBPF instruction set as Linux 6.x executes it (RFC 9669 plus the
 //! Linux extensions): raw 8-byte slots ([`RawInsn`]), the pre-decoded
 //! instruction ([`Insn`]) every engine runs, decoding with the kernel's
-//! reserved-field checks ([`decode`]), encoding ([`encode`]), the value
+//! reserved-field checks ([`decode()`]), encoding ([`encode()`]), the value
 //! semantics of each operation ([`sem`]) and the pseudo-C disassembler
 //! ([`disasm`]).
 //!

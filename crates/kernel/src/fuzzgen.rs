@@ -508,7 +508,7 @@ impl Gen {
 
 /// A random verifier-friendly program of about `len` body instructions
 /// (plus a fixed prologue and epilogue), in the one-entry-per-slot form of
-/// [`bpfbox_isa::decode`] (`lddw` followed by [`Insn::LdImm64Hi`], targets
+/// [`bpfbox_isa::decode()`] (`lddw` followed by [`Insn::LdImm64Hi`], targets
 /// are slot indices). The same seed always gives the same program.
 pub fn random_program(rng_seed: u64, len: usize) -> Vec<Insn> {
     let mut g = Gen {

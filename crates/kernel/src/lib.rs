@@ -49,7 +49,7 @@ use bpfbox_isa::Insn;
 /// Length of the zero packet [`run_in_kernel`] runs programs on.
 pub const FUZZ_PACKET_LEN: usize = 64;
 
-/// Encodes `insns` (one entry per slot, as [`bpfbox_isa::decode`] returns
+/// Encodes `insns` (one entry per slot, as [`bpfbox_isa::decode()`] returns
 /// them), loads them as a SOCKET_FILTER and runs them once on a 64-byte
 /// zero packet, returning the kernel's retval (the low 32 bits of `r0`).
 ///

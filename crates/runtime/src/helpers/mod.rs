@@ -8,8 +8,8 @@
 //!
 //! Packet helpers keep the guest view in sync: before they run, stores the
 //! program made to writable ctx fields are applied to the skb
-//! ([`absorb_ctx`]); afterwards the ctx image (`data`, `data_end`, `len`,
-//! ...) and the packet region's window are refreshed ([`refresh_packet`]),
+//! (`absorb_ctx`); afterwards the ctx image (`data`, `data_end`, `len`,
+//! ...) and the packet region's window are refreshed (`refresh_packet`),
 //! which is what the kernel's packet-pointer invalidation amounts to.
 
 pub mod cgroup;
