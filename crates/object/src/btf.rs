@@ -48,6 +48,9 @@ pub struct Member {
     pub type_id: u32,
     /// Bit offset of the member (bitfield size already stripped).
     pub bit_offset: u32,
+    /// Bitfield size in bits for `kind_flag` structs (0: not a bitfield,
+    /// or a pre-`kind_flag` bitfield encoded in its INT type).
+    pub bitfield_size: u32,
 }
 
 /// One `struct btf_var_secinfo` of a DATASEC.
@@ -453,6 +456,7 @@ fn parse_type(b: &[u8], off: usize, end: usize) -> Option<(BtfType, usize)> {
                     name_off: rd_u32(b, p)?,
                     type_id: rd_u32(b, p + 4)?,
                     bit_offset,
+                    bitfield_size: if kind_flag { raw_off >> 24 } else { 0 },
                 });
                 p += 12;
             }
@@ -559,6 +563,21 @@ pub struct BtfExt {
     pub line_info: Vec<(String, Vec<ExtLine>)>,
     /// Number of CO-RE relocation records per section.
     pub core_relos: Vec<(String, usize)>,
+    /// The CO-RE relocation records (`struct bpf_core_relo`) per section.
+    pub core_relo_recs: Vec<(String, Vec<CoreRelo>)>,
+}
+
+/// One `.BTF.ext` CO-RE relocation record (`struct bpf_core_relo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoreRelo {
+    /// Byte offset of the instruction in its ELF section.
+    pub insn_off: u32,
+    /// Local BTF id of the root type.
+    pub type_id: u32,
+    /// String offset of the access string ("0:1:2").
+    pub access_str_off: u32,
+    /// `enum bpf_core_relo_kind`.
+    pub kind: u32,
 }
 
 impl BtfExt {
@@ -609,7 +628,20 @@ impl BtfExt {
         }
         if hdr_len >= 32 {
             for (sec, rec_size, recs) in sub(f(24)?, f(28)?, "core_relo", 16)? {
-                ext.core_relos.push((sec, recs.len() / rec_size as usize));
+                ext.core_relos
+                    .push((sec.clone(), recs.len() / rec_size as usize));
+                let v = recs
+                    .chunks_exact(rec_size as usize)
+                    .filter_map(|r| {
+                        Some(CoreRelo {
+                            insn_off: rd_u32(r, 0)?,
+                            type_id: rd_u32(r, 4)?,
+                            access_str_off: rd_u32(r, 8)?,
+                            kind: rd_u32(r, 12)?,
+                        })
+                    })
+                    .collect();
+                ext.core_relo_recs.push((sec, v));
             }
         }
         Ok(ext)

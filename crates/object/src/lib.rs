@@ -20,11 +20,24 @@
 //!
 //! This crate depends only on `bpfbox-isa` (and the `object` ELF reader); it
 //! must not depend on any engine, the kernel crate or the maps crate.
-//! Not supported yet (clear errors): CO-RE relocations, externs (kfuncs,
-//! `__ksym`, `__kconfig`), arena and struct_ops sections.
+//! CO-RE relocations (`.BTF.ext` `bpf_core_relo` records) are resolved and
+//! patched before anything else, against the target chosen in
+//! [`LoadOptions::core_target`] ([`load_with`]); the default,
+//! [`CoreTarget::Auto`], uses the kernel's `/sys/kernel/btf/vmlinux` when it
+//! is readable and else the object's own BTF. With the local BTF as target
+//! every relocation resolves to the value clang compiled in, which is what
+//! bpfbox's interpreter needs when it has no kernel structs. Relocations of
+//! kinds other than the `*_EXISTS` ones that find no target are "poisoned"
+//! as libbpf does: the instruction becomes `call 0xbad2310`, which the
+//! kernel's verifier rejects ("invalid func unknown#195896080") only if the
+//! instruction is reachable. See [`Object::core_relos`] for what was done.
+//!
+//! Not supported yet (clear errors): externs (kfuncs, `__ksym`,
+//! `__kconfig`), arena and struct_ops sections.
 #![deny(missing_docs)]
 
 pub mod btf;
+pub mod co_re;
 mod elf;
 mod error;
 pub mod maps;
@@ -37,6 +50,7 @@ use bpfbox_isa::raw::op;
 use bpfbox_isa::RawInsn;
 
 pub use btf::{Btf, BtfExt};
+pub use co_re::{CoreReloResult, CoreTarget, LoadOptions};
 pub use error::{Error, ErrorKind};
 pub use maps::{DataKind, MapInit, MapKind, MapSpec, Pinning};
 pub use secdef::{sec_def_for, SecDef, SEC_DEFS};
@@ -181,6 +195,11 @@ pub struct Object {
     pub btf: Option<Btf>,
     /// Parsed `.BTF.ext`.
     pub btf_ext: Option<BtfExt>,
+    /// The CO-RE target used: a BTF file path, "custom" or "local"; `None`
+    /// when the object has no CO-RE relocations.
+    pub core_target: Option<String>,
+    /// Every CO-RE relocation applied, in `.BTF.ext` order.
+    pub core_relos: Vec<CoreReloResult>,
     sec_sizes: Vec<(String, u32)>,
     var_syms: Vec<(String, u32, bool)>,
     static_funcs: Vec<String>,
@@ -249,6 +268,26 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Object, Error> {
 
 /// Loads an object from memory with `obj_name` as libbpf's object name.
 pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
+    load_with(bytes, obj_name, &LoadOptions::default())
+}
+
+/// Loads an object from a file, as [`load_file`], with options.
+pub fn load_file_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Object, Error> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("cannot read: {e}")).with_file(path.to_path_buf())
+    })?;
+    let base = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = base.split('.').next().unwrap_or("");
+    load_with(&bytes, name, opts).map_err(|e| e.with_file(path.to_path_buf()))
+}
+
+/// Loads an object from memory with `obj_name` as libbpf's object name and
+/// explicit options (the CO-RE target).
+pub fn load_with(bytes: &[u8], obj_name: &str, opts: &LoadOptions) -> Result<Object, Error> {
     let elf = Elf::parse(bytes)?;
     let mut license = String::new();
     let mut kern_version = None;
@@ -283,14 +322,6 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
         (Some(raw), Some(b)) => Some(BtfExt::parse(raw, b)?),
         _ => None,
     };
-    if let Some(ext) = &btf_ext {
-        if let Some((sec, n)) = ext.core_relos.iter().find(|(_, n)| *n > 0) {
-            return err(
-                ErrorKind::Unsupported,
-                format!("CO-RE relocations not supported yet ({n} in section '{sec}')"),
-            );
-        }
-    }
 
     let mut maps = Vec::new();
     if let Some(idx) = legacy_sec {
@@ -303,6 +334,10 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
     let maps_secs: Vec<usize> = legacy_sec.into_iter().chain(btf_maps_sec).collect();
 
     let mut code = prog::collect_code(&elf)?;
+    let (core_target, core_relos) = match (&btf, &btf_ext) {
+        (Some(b), Some(ext)) => apply_core(&elf, b, ext, &mut code, opts)?,
+        _ => (None, Vec::new()),
+    };
     prog::collect_relocs(&elf, &mut code, &maps, &maps_secs)?;
 
     // entry programs: functions outside .text, in libbpf's cmp_progs order
@@ -399,10 +434,45 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
         maps,
         btf,
         btf_ext,
+        core_target,
+        core_relos,
         sec_sizes,
         var_syms,
         static_funcs,
     })
+}
+
+/// Applies every CO-RE relocation to the sections' slots (before linking,
+/// as libbpf does them per program before `bpf_object__reloc_code`).
+fn apply_core(
+    elf: &Elf,
+    btf: &Btf,
+    ext: &BtfExt,
+    code: &mut prog::Code,
+    opts: &LoadOptions,
+) -> Result<(Option<String>, Vec<CoreReloResult>), Error> {
+    if ext.core_relo_recs.iter().all(|(_, r)| r.is_empty()) {
+        return Ok((None, Vec::new()));
+    }
+    let (target, desc) = co_re::resolve_target(&opts.core_target, btf)?;
+    let mut out = Vec::new();
+    for (sec, recs) in &ext.core_relo_recs {
+        if recs.is_empty() {
+            continue;
+        }
+        let Some(idx) = elf
+            .sections
+            .iter()
+            .position(|s| &s.name == sec && s.is_exec())
+        else {
+            return err(
+                ErrorKind::Relocation,
+                format!("CO-RE relocations for unknown code section '{sec}'"),
+            );
+        };
+        co_re::apply(btf, &target, sec, recs, &mut code.slots[idx], &mut out)?;
+    }
+    Ok((Some(desc), out))
 }
 
 /// `.rel.maps`: the `.values = { ... }` initializers of map-in-maps and prog

@@ -149,18 +149,6 @@ fn unknown_map_type_is_named() {
 }
 
 #[test]
-fn co_re_is_refused_clearly() {
-    let e = load_file(prog_path("core_reloc.o")).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unsupported);
-    assert!(
-        e.to_string()
-            .contains("CO-RE relocations not supported yet"),
-        "{e}"
-    );
-    assert!(e.to_string().contains("core_reloc.o: "), "{e}");
-}
-
-#[test]
 fn externs_are_refused_clearly() {
     let e = load_file(prog_path("extern_kfunc.o")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);

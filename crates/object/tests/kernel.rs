@@ -17,21 +17,24 @@ const BPF_BTF_LOAD: i64 = 18;
 const BPF_MAP_FREEZE: i64 = 22;
 
 /// `union bpf_attr` as bytes; each command writes the fields it uses.
-struct Attr([u64; 20]);
+pub struct Attr([u64; 20]);
 
 impl Attr {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Attr([0; 20])
     }
     fn bytes(&mut self) -> &mut [u8] {
         // SAFETY: [u64; 20] is plain bytes with no padding.
         unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr() as *mut u8, 160) }
     }
-    fn u32(&mut self, off: usize, v: u32) -> &mut Self {
+    pub fn bytes_u32(&mut self, off: usize) -> u32 {
+        u32::from_ne_bytes(self.bytes()[off..off + 4].try_into().unwrap())
+    }
+    pub fn u32(&mut self, off: usize, v: u32) -> &mut Self {
         self.bytes()[off..off + 4].copy_from_slice(&v.to_ne_bytes());
         self
     }
-    fn u64(&mut self, off: usize, v: u64) -> &mut Self {
+    pub fn u64(&mut self, off: usize, v: u64) -> &mut Self {
         self.bytes()[off..off + 8].copy_from_slice(&v.to_ne_bytes());
         self
     }
@@ -40,7 +43,7 @@ impl Attr {
         self.bytes()[off..off + n].copy_from_slice(&s.as_bytes()[..n]);
         self
     }
-    fn sys(&mut self, cmd: i64) -> Result<i32, std::io::Error> {
+    pub fn sys(&mut self, cmd: i64) -> Result<i32, std::io::Error> {
         // SAFETY: the attr buffer outlives the call; pointers inside it point
         // at live buffers owned by the caller.
         let r = unsafe { libc::syscall(libc::SYS_bpf, cmd, self.0.as_mut_ptr(), 160u32) };
@@ -52,7 +55,7 @@ impl Attr {
     }
 }
 
-fn fd(raw: i32) -> OwnedFd {
+pub fn fd(raw: i32) -> OwnedFd {
     // SAFETY: raw is a fresh fd returned by bpf().
     unsafe { OwnedFd::from_raw_fd(raw) }
 }
@@ -70,7 +73,7 @@ pub fn unusable() -> Option<String> {
     }
 }
 
-fn load_btf(raw: &[u8]) -> OwnedFd {
+pub fn load_btf(raw: &[u8]) -> OwnedFd {
     let mut log = vec![0u8; 1 << 16];
     let mut a = Attr::new();
     a.u64(0, raw.as_ptr() as u64)
@@ -122,7 +125,7 @@ fn update(map: &OwnedFd, key: u32, value: &[u8]) -> Result<i32, std::io::Error> 
 }
 
 /// Creates every map of `o` the way libbpf does.
-fn create_maps(o: &Object, btf: Option<&OwnedFd>) -> Vec<OwnedFd> {
+pub fn create_maps(o: &Object, btf: Option<&OwnedFd>) -> Vec<OwnedFd> {
     let mut fds: Vec<OwnedFd> = Vec::new();
     for m in &o.maps {
         let inner = m.inner.as_ref().map(|i| create_map(i, None, None));
@@ -150,7 +153,7 @@ fn create_maps(o: &Object, btf: Option<&OwnedFd>) -> Vec<OwnedFd> {
     fds
 }
 
-fn prog_load(
+pub fn prog_load(
     p: &ProgramDef,
     o: &Object,
     maps: &[OwnedFd],
@@ -243,7 +246,7 @@ fn kernel_verifier_accepts_every_program() {
             }
         }
     }
-    assert_eq!(loaded, 1 + 9 + 2 + 1 + 1 + 4);
+    assert_eq!(loaded, 1 + 9 + 2 + 1 + 1 + 4 + 4);
 }
 
 #[test]

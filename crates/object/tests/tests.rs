@@ -2,6 +2,7 @@
 //! tests/progs (rebuild them with `make progs`).
 
 mod bad_input;
+mod core;
 mod kernel;
 mod libbpf;
 mod lists;
@@ -23,6 +24,7 @@ pub const LOADABLE: &[&str] = &[
     "legacy_maps.o",
     "loop.o",
     "global_func.o",
+    "core_reloc.o",
 ];
 
 /// Loads a committed object, panicking with the error's text.
