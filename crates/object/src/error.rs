@@ -20,7 +20,7 @@ pub enum ErrorKind {
     /// A map definition is malformed or uses an unknown map type.
     Map,
     /// The object uses a feature this loader does not implement yet
-    /// (CO-RE relocations, externs/kfuncs, ...).
+    /// (externs/kfuncs, arena, struct_ops, ...).
     Unsupported,
 }
 
