@@ -115,6 +115,8 @@ fn same_result_as_libbpf() {
         "map_in_map.o",
         "loop.o",
         "global_func.o",
+        // CO-RE: both relocate against /sys/kernel/btf/vmlinux
+        "core_reloc.o",
     ] {
         let d = match run(&harness, name) {
             Ok(d) => d,
