@@ -4,10 +4,8 @@
 //! `bpf_core_calc_relo`, `bpf_core_patch_insn`) and libbpf.c
 //! (`bpf_core_add_cands`) do.
 //!
-//! Not done (documented differences): candidates are searched in one target
-//! BTF only (libbpf falls back to kernel-module BTFs), and `TYPE_MATCHES`
-//! is approximated by `TYPE_EXISTS`'s compatibility check (libbpf's
-//! `bpf_core_types_match` is stricter).
+//! Not done (documented difference): candidates are searched in one target
+//! BTF only (libbpf falls back to kernel-module BTFs).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -398,6 +396,106 @@ fn types_compat(l: &Btf, lid: u32, t: &Btf, tid: u32, depth: u32) -> bool {
     }
 }
 
+/// Essential names equal, or both anonymous (libbpf
+/// `bpf_core_names_match`).
+fn names_match(l: &Btf, loff: u32, t: &Btf, toff: u32) -> bool {
+    let (a, b) = (l.str_at(loff).unwrap_or(""), t.str_at(toff).unwrap_or(""));
+    if b.is_empty() {
+        return a.is_empty();
+    }
+    essential_name(a) == essential_name(b)
+}
+
+/// libbpf `__bpf_core_types_match` (the `TYPE_MATCHES` relation): names
+/// match, kinds equal (a struct/union behind a pointer may match a FWD of
+/// its kind), ints by size and signedness, arrays by length and element,
+/// local struct members and enum variants all present by name in the
+/// target, function prototypes argument by argument.
+fn types_match(l: &Btf, lid: u32, t: &Btf, tid: u32, behind_ptr: bool, level: u32) -> bool {
+    let (mut lid, mut tid, mut behind_ptr) = (lid, tid, behind_ptr);
+    if level == 0 {
+        return false;
+    }
+    for _ in 0..32 {
+        (lid, tid) = (l.skip_mods_and_typedefs(lid), t.skip_mods_and_typedefs(tid));
+        let (Some(lt), Some(tt)) = (l.type_by_id(lid), t.type_by_id(tid)) else {
+            return false;
+        };
+        if !names_match(l, lt.name_off, t, tt.name_off) {
+            return false;
+        }
+        let same = lt.kind == tt.kind;
+        match (&lt.extra, &tt.extra) {
+            _ if lt.kind == kind::FWD => {
+                return if behind_ptr && !same {
+                    (tt.kind == kind::STRUCT && !lt.kind_flag)
+                        || (tt.kind == kind::UNION && lt.kind_flag)
+                } else {
+                    same && lt.kind_flag == tt.kind_flag
+                };
+            }
+            (Extra::Enumerators(le), Extra::Enumerators(te)) => {
+                return lt.size_or_type == tt.size_or_type
+                    && le.len() <= te.len()
+                    && le
+                        .iter()
+                        .all(|(ln, _)| te.iter().any(|(tn, _)| names_match(l, *ln, t, *tn)));
+            }
+            (Extra::Members(lm), _) if behind_ptr => {
+                let _ = lm;
+                return same || (tt.kind == kind::FWD && (lt.kind == kind::UNION) == tt.kind_flag);
+            }
+            (Extra::Members(lm), Extra::Members(tm)) => {
+                return same
+                    && lm.len() <= tm.len()
+                    && lm.iter().all(|a| {
+                        tm.iter().any(|b| {
+                            names_match(l, a.name_off, t, b.name_off)
+                                && types_match(l, a.type_id, t, b.type_id, behind_ptr, level - 1)
+                        })
+                    });
+            }
+            (Extra::Int(a), Extra::Int(b)) => {
+                return lt.size_or_type == tt.size_or_type && (a >> 24) & 1 == (b >> 24) & 1;
+            }
+            (
+                Extra::Array {
+                    elem: le,
+                    nelems: ln,
+                    ..
+                },
+                Extra::Array {
+                    elem: te,
+                    nelems: tn,
+                    ..
+                },
+            ) => {
+                if ln != tn {
+                    return false;
+                }
+                (lid, tid) = (*le, *te);
+            }
+            (Extra::Params(lp), Extra::Params(tp)) => {
+                if lp.len() != tp.len()
+                    || !lp
+                        .iter()
+                        .zip(tp)
+                        .all(|(a, b)| types_match(l, a.1, t, b.1, behind_ptr, level - 1))
+                {
+                    return false;
+                }
+                (lid, tid) = (lt.size_or_type, tt.size_or_type);
+            }
+            _ if lt.kind == kind::PTR && same => {
+                behind_ptr = true;
+                (lid, tid) = (lt.size_or_type, tt.size_or_type);
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// libbpf `bpf_core_fields_are_compat`.
 fn fields_compat(l: &Btf, lid: u32, t: &Btf, tid: u32, depth: u32) -> bool {
     if depth > 32 {
@@ -484,6 +582,10 @@ fn spec_match(l: &Btf, local: &Spec, t: &Btf, targ_id: u32, relo_kind: u32) -> R
         raw_len: 0,
         bit_offset: 0,
     };
+    if relo_kind == rk::TYPE_MATCHES {
+        let ok = types_match(l, local.root_id, t, targ_id, false, 32);
+        return Ok(ok.then_some(spec));
+    }
     if !is_field(relo_kind) && !is_enumval(relo_kind) {
         let ok = types_compat(l, local.root_id, t, targ_id, 0);
         return Ok(ok.then_some(spec));

@@ -299,3 +299,32 @@ fn flavours_of_one_type_in_a_searched_target_are_ambiguous() {
     assert!(e.to_string().contains("ambiguous"), "{e}");
     assert!(e.to_string().contains("type_size of 'iphdr___mine'"), "{e}");
 }
+
+#[test]
+fn load_size_follows_the_target_field_size() {
+    let Some(_) = vmlinux() else { return };
+    let o = load_file_with(
+        prog_path("core_more.o"),
+        &LoadOptions {
+            core_target: CoreTarget::Vmlinux,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = prog(&o, "core_sizes");
+    let r = o
+        .core_relos
+        .iter()
+        .find(|r| r.local_type == "iphdr___sz" && r.access == "0:1")
+        .unwrap();
+    let i = p.insns[r.insn_off as usize / 8];
+    // local `__u64 saddr` at 8, the kernel's `__be32 saddr` at 12
+    assert_eq!((r.orig_val, r.new_val), (8, 12));
+    assert_eq!((i.code, i.off), (0x61, 12), "ldxdw became ldxw");
+    // h_source[3]: array element access "0:1:3", kernel h_source at 6
+    let r = o
+        .core_relos
+        .iter()
+        .find(|r| r.local_type == "ethhdr___arr" && r.access == "0:1:3")
+        .unwrap();
+    assert_eq!((r.orig_val, r.new_val), (5, 9));
+}

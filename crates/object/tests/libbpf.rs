@@ -117,6 +117,7 @@ fn same_result_as_libbpf() {
         "global_func.o",
         // CO-RE: both relocate against /sys/kernel/btf/vmlinux
         "core_reloc.o",
+        "core_more.o",
     ] {
         let d = match run(&harness, name) {
             Ok(d) => d,

@@ -25,6 +25,7 @@ pub const LOADABLE: &[&str] = &[
     "loop.o",
     "global_func.o",
     "core_reloc.o",
+    "core_more.o",
 ];
 
 /// Loads a committed object, panicking with the error's text.
