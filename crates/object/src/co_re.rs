@@ -266,6 +266,15 @@ fn int_enc(btf: &Btf, id: u32) -> Option<u32> {
     }
 }
 
+/// `base + idx * size * 8` without overflow.
+fn elem_bits(base: u64, idx: u32, size: u64) -> R<u64> {
+    u64::from(idx)
+        .checked_mul(size)
+        .and_then(|b| b.checked_mul(8))
+        .and_then(|b| b.checked_add(base))
+        .ok_or_else(|| "offset overflows".to_string())
+}
+
 /// libbpf `bpf_core_parse_spec`.
 fn parse_spec(btf: &Btf, type_id: u32, access: &str, relo_kind: u32) -> R<Spec> {
     let raw: Vec<u32> = access
@@ -313,7 +322,7 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, relo_kind: u32) -> R<Spec> 
         idx: raw[0],
         name: None,
     });
-    spec.bit_offset = u64::from(raw[0]) * size(btf, id)? * 8;
+    spec.bit_offset = elem_bits(0, raw[0], size(btf, id)?)?;
     for &idx in &raw[1..] {
         let t = btf
             .type_by_id(id)
@@ -323,7 +332,10 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, relo_kind: u32) -> R<Spec> 
                 let m = m
                     .get(idx as usize)
                     .ok_or_else(|| format!("member index {idx} out of range in '{access}'"))?;
-                spec.bit_offset += u64::from(m.bit_offset);
+                spec.bit_offset = spec
+                    .bit_offset
+                    .checked_add(u64::from(m.bit_offset))
+                    .ok_or("offset overflows")?;
                 let name = btf.str_at(m.name_off).unwrap_or("");
                 if !name.is_empty() {
                     spec.access.push(Acc {
@@ -345,7 +357,7 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, relo_kind: u32) -> R<Spec> 
                     idx,
                     name: None,
                 });
-                spec.bit_offset += u64::from(idx) * size(btf, e)? * 8;
+                spec.bit_offset = elem_bits(spec.bit_offset, idx, size(btf, e)?)?;
                 id = e;
             }
             _ => return Err(format!("cannot index into a {} in '{access}'", t.kind)),
@@ -549,7 +561,7 @@ fn match_member(
         return None;
     }
     for (i, m) in members(t, targ_id)?.iter().enumerate() {
-        spec.bit_offset += u64::from(m.bit_offset);
+        spec.bit_offset = spec.bit_offset.checked_add(u64::from(m.bit_offset))?;
         spec.raw_len += 1;
         let name = t.str_at(m.name_off).unwrap_or("");
         if name.is_empty() {
@@ -617,7 +629,7 @@ fn spec_match(l: &Btf, local: &Spec, t: &Btf, targ_id: u32, relo_kind: u32) -> R
         name: None,
     });
     spec.raw_len = 1;
-    spec.bit_offset = u64::from(first) * size(t, id)? * 8;
+    spec.bit_offset = elem_bits(0, first, size(t, id)?)?;
     for acc in &local.access[1..] {
         if acc.name.is_some() {
             match match_member(l, acc, t, id, &mut spec, 0) {
@@ -641,7 +653,7 @@ fn spec_match(l: &Btf, local: &Spec, t: &Btf, targ_id: u32, relo_kind: u32) -> R
             name: None,
         });
         spec.raw_len += 1;
-        spec.bit_offset += u64::from(acc.idx) * size(t, e)? * 8;
+        spec.bit_offset = elem_bits(spec.bit_offset, acc.idx, size(t, e)?)?;
         id = e;
     }
     Ok(Some(spec))
@@ -682,6 +694,9 @@ fn field_value(btf: &Btf, spec: &Spec, relo_kind: u32) -> R<(u64, u64, u32, bool
         .ok_or("bad member access")?;
     let ftype = btf.skip_mods_and_typedefs(m.type_id);
     let bit_off = spec.bit_offset;
+    if bit_off > u64::MAX / 4 {
+        return Err("field offset too large".into());
+    }
     let mut bit_sz = u64::from(m.bitfield_size);
     let bitfield = bit_sz > 0;
     let (byte_off, byte_sz) = if bitfield {
