@@ -29,7 +29,12 @@ pub(super) fn field_value(btf: &Btf, spec: &Spec, relo_kind: u32) -> R<(u64, u64
     let acc = spec.access.last().ok_or("empty access")?;
     let Some(_) = &acc.name else {
         return match relo_kind {
-            rk::FIELD_BYTE_OFFSET => Ok((spec.bit_offset / 8, size(btf, acc.type_id)?, 0, true)),
+            rk::FIELD_BYTE_OFFSET => Ok((
+                spec.bit_offset / 8,
+                size(btf, acc.type_id)?,
+                acc.type_id,
+                true,
+            )),
             rk::FIELD_BYTE_SIZE => Ok((size(btf, acc.type_id)?, 0, 0, true)),
             _ => Err(format!(
                 "{} relocation on an array element or root",
@@ -85,9 +90,12 @@ pub(super) fn field_value(btf: &Btf, spec: &Spec, relo_kind: u32) -> R<(u64, u64
         rk::FIELD_LSHIFT_U64 => (64u64)
             .checked_sub(bit_off + bit_sz - byte_off * 8)
             .ok_or("field too large for a shift relocation")?,
-        rk::FIELD_RSHIFT_U64 => (64u64)
-            .checked_sub(bit_sz)
-            .ok_or("field too large for a shift relocation")?,
+        rk::FIELD_RSHIFT_U64 => {
+            validate = true;
+            (64u64)
+                .checked_sub(bit_sz)
+                .ok_or("field too large for a shift relocation")?
+        }
         _ => return Err("not a field relocation".into()),
     };
     Ok((val, fsz, ftid, validate))
@@ -99,22 +107,35 @@ pub(super) fn spec_value(btf: &Btf, spec: &Spec, relo_kind: u32) -> R<(u64, u64,
     if is_field(relo_kind) {
         return field_value(btf, spec, relo_kind);
     }
+    let mut validate = true;
     let v = match relo_kind {
-        rk::TYPE_ID_LOCAL | rk::TYPE_ID_TARGET => u64::from(spec.root_id),
+        rk::TYPE_ID_LOCAL => u64::from(spec.root_id),
+        rk::TYPE_ID_TARGET => {
+            // ids may change when objects are linked: libbpf never checks
+            validate = false;
+            u64::from(spec.root_id)
+        }
         rk::TYPE_EXISTS | rk::TYPE_MATCHES | rk::ENUMVAL_EXISTS => 1,
         rk::TYPE_SIZE => size(btf, spec.root_id)?,
         rk::ENUMVAL_VALUE => {
             let a = &spec.access[0];
-            match btf.type_by_id(a.type_id).map(|t| &t.extra) {
-                Some(Extra::Enumerators(e)) => {
-                    e.get(a.idx as usize).ok_or("bad enumerator")?.1 as u64
+            match btf.type_by_id(a.type_id).map(|t| (t.kind, &t.extra)) {
+                Some((k, Extra::Enumerators(e))) => {
+                    let v = e.get(a.idx as usize).ok_or("bad enumerator")?.1;
+                    // libbpf reads a 32-bit enumerator as signed whatever
+                    // the enum's signedness
+                    if k == kind::ENUM {
+                        i64::from(v as i32) as u64
+                    } else {
+                        v as u64
+                    }
                 }
                 _ => return Err("not an enum".into()),
             }
         }
         k => return Err(format!("unknown relocation kind {k}")),
     };
-    Ok((v, 0, 0, true))
+    Ok((v, 0, 0, validate))
 }
 
 pub(super) fn calc(l: &Btf, local: &Spec, t: &Btf, targ: Option<&Spec>, relo_kind: u32) -> R<Res> {
@@ -134,10 +155,10 @@ pub(super) fn calc(l: &Btf, local: &Spec, t: &Btf, targ: Option<&Spec>, relo_kin
             res.new_type = new_type;
             res.validate &= v2;
         }
+        // type-based kinds and the *_EXISTS ones become 0; the rest poison
         None => match relo_kind {
-            rk::FIELD_EXISTS | rk::TYPE_EXISTS | rk::TYPE_MATCHES | rk::ENUMVAL_EXISTS => {
-                res.new = 0
-            }
+            rk::FIELD_EXISTS | rk::ENUMVAL_EXISTS => res.new = 0,
+            k if !is_field(k) && k != rk::ENUMVAL_VALUE => res.new = 0,
             _ => {
                 res.poison = true;
                 res.new_sz = res.orig_sz;
@@ -146,12 +167,11 @@ pub(super) fn calc(l: &Btf, local: &Spec, t: &Btf, targ: Option<&Spec>, relo_kin
     }
     if relo_kind == rk::FIELD_BYTE_OFFSET && targ.is_some() && res.orig_sz != res.new_sz {
         let (ot, nt) = (l.type_by_id(res.orig_type), t.type_by_id(res.new_type));
+        // only pointers and unsigned ints keep their value when the access
+        // size changes (libbpf `bpf_core_calc_relo`)
         let ok = match (ot, nt) {
             (Some(a), Some(b)) => match (&a.extra, &b.extra) {
-                (Extra::Int(x), Extra::Int(y)) => x >> 24 == y >> 24,
-                (Extra::Enumerators(_), Extra::Enumerators(_)) => {
-                    a.kind == b.kind && a.kind_flag == b.kind_flag
-                }
+                (Extra::Int(x), Extra::Int(y)) => x >> 24 != 1 && y >> 24 != 1,
                 _ => a.kind == kind::PTR && b.kind == kind::PTR,
             },
             _ => false,
@@ -184,7 +204,7 @@ pub(super) fn poison(insn: &mut RawInsn) {
 pub(super) fn patch(insns: &mut [RawInsn], i: usize, res: &Res) -> R<()> {
     let code = insns[i].code;
     let is_lddw = code == 0x18;
-    if res.poison || (res.fail_memsz && matches!(code & 7, 1..=3)) {
+    if res.poison {
         if is_lddw && i + 1 < insns.len() {
             poison(&mut insns[i + 1]);
         }
@@ -197,15 +217,14 @@ pub(super) fn patch(insns: &mut [RawInsn], i: usize, res: &Res) -> R<()> {
             if code & 0x08 != 0 {
                 return Err("ALU instruction with a register source".into());
             }
-            if res.validate && insn.imm as u32 as u64 != res.orig {
+            if res.validate && insn.imm as i64 as u64 != res.orig {
                 return Err(format!(
                     "unexpected imm {} (expected {})",
                     insn.imm, res.orig
                 ));
             }
-            insn.imm = u32::try_from(res.new)
-                .map_err(|_| format!("value {} does not fit an imm", res.new))?
-                as i32;
+            // truncated to 32 bits, as libbpf does
+            insn.imm = res.new as u32 as i32;
         }
         1..=3 => {
             if res.validate && i64::from(insn.off) as u64 != res.orig {
@@ -214,8 +233,14 @@ pub(super) fn patch(insns: &mut [RawInsn], i: usize, res: &Res) -> R<()> {
                     insn.off, res.orig
                 ));
             }
-            insn.off = i16::try_from(res.new)
+            let off = i16::try_from(res.new)
                 .map_err(|_| format!("offset {} does not fit 16 bits", res.new))?;
+            if res.fail_memsz {
+                // a size change that would alter the value: poisoned
+                poison(insn);
+                return Ok(());
+            }
+            insn.off = off;
             if res.new_sz != res.orig_sz {
                 if bytes_of_size(code) != res.orig_sz {
                     return Err(format!(

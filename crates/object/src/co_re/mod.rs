@@ -282,6 +282,7 @@ pub(crate) fn apply(
                 None => calc(local, &lspec, t, None, r.kind).map_err(fail)?,
             }
         };
+        let was_mem = matches!(insns[i].code & 7, 1..=3);
         patch(insns, i, &res).map_err(fail)?;
         out.push(CoreReloResult {
             section: sec.to_string(),
@@ -291,7 +292,7 @@ pub(crate) fn apply(
             access,
             orig_val: res.orig,
             new_val: res.new,
-            poisoned: res.poison || res.fail_memsz,
+            poisoned: res.poison || (res.fail_memsz && was_mem),
         });
     }
     Ok(())

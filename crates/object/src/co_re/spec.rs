@@ -73,6 +73,12 @@ pub(super) fn elem_bits(base: u64, idx: u32, size: u64) -> R<u64> {
 
 /// libbpf `bpf_core_parse_spec`.
 pub(super) fn parse_spec(btf: &Btf, type_id: u32, access: &str, relo_kind: u32) -> R<Spec> {
+    if relo_kind > rk::TYPE_MATCHES {
+        return Err(format!("unknown relocation kind {relo_kind}"));
+    }
+    if !is_field(relo_kind) && !is_enumval(relo_kind) && access != "0" {
+        return Err(format!("type relocation with access '{access}'"));
+    }
     let raw: Vec<u32> = access
         .split(':')
         .map(|s| s.parse::<u32>())
@@ -81,9 +87,9 @@ pub(super) fn parse_spec(btf: &Btf, type_id: u32, access: &str, relo_kind: u32) 
     if raw.is_empty() || raw.len() > 64 {
         return Err(format!("malformed access string '{access}'"));
     }
-    let t = btf
-        .type_by_id(type_id)
-        .ok_or_else(|| format!("unknown local type id {type_id}"))?;
+    if btf.type_by_id(type_id).is_none() {
+        return Err(format!("unknown local type id {type_id}"));
+    }
     let mut spec = Spec {
         root_id: type_id,
         access: Vec::new(),
@@ -91,12 +97,13 @@ pub(super) fn parse_spec(btf: &Btf, type_id: u32, access: &str, relo_kind: u32) 
         bit_offset: 0,
     };
     if !is_field(relo_kind) && !is_enumval(relo_kind) {
-        if raw != [0] {
-            return Err(format!("type relocation with access '{access}'"));
-        }
         return Ok(spec);
     }
     if is_enumval(relo_kind) {
+        let type_id = btf.skip_mods_and_typedefs(type_id);
+        let t = btf
+            .type_by_id(type_id)
+            .ok_or("enum value relocation on void")?;
         let Extra::Enumerators(e) = &t.extra else {
             return Err("enum value relocation on a non-enum type".into());
         };
@@ -196,9 +203,7 @@ pub(super) fn types_compat(l: &Btf, lid: u32, t: &Btf, tid: u32, depth: u32) -> 
         }
         _ => match lt.kind {
             kind::PTR => types_compat(l, lt.size_or_type, t, tt.size_or_type, depth + 1),
-            kind::STRUCT | kind::UNION | kind::ENUM | kind::ENUM64 | kind::FWD | kind::FLOAT => {
-                true
-            }
+            kind::STRUCT | kind::UNION | kind::ENUM | kind::ENUM64 | kind::FWD => true,
             _ => false,
         },
     }
@@ -327,8 +332,8 @@ pub(super) fn fields_compat(l: &Btf, lid: u32, t: &Btf, tid: u32, depth: u32) ->
         return false;
     }
     match lt.kind {
-        kind::FWD | kind::FLOAT | kind::PTR => true,
-        kind::ENUM | kind::ENUM64 => {
+        kind::FLOAT | kind::PTR => true,
+        kind::FWD | kind::ENUM | kind::ENUM64 => {
             let (a, b) = (l.type_name(lid), t.type_name(tid));
             a.is_empty() || b.is_empty() || essential_name(a) == essential_name(b)
         }
@@ -413,6 +418,7 @@ pub(super) fn spec_match(
     }
     if is_enumval(relo_kind) {
         let lname = local.access[0].name.as_deref().unwrap_or("");
+        let targ_id = t.skip_mods_and_typedefs(targ_id);
         let Some(Extra::Enumerators(e)) = t.type_by_id(targ_id).map(|x| &x.extra) else {
             return Ok(None);
         };
