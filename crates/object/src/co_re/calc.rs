@@ -260,6 +260,10 @@ pub(super) fn patch(insns: &mut [RawInsn], i: usize, res: &Res) -> R<()> {
             }
         }
         0 if is_lddw && i + 1 < insns.len() => {
+            let (a, b) = (insns[i], insns[i + 1]);
+            if a.src != 0 || a.off != 0 || b.code != 0 || b.dst != 0 || b.src != 0 || b.off != 0 {
+                return Err("lddw of an unexpected form".into());
+            }
             let cur = u64::from(insns[i].imm as u32) | (u64::from(insns[i + 1].imm as u32) << 32);
             if res.validate && cur != res.orig {
                 return Err(format!("unexpected imm64 {cur} (expected {})", res.orig));

@@ -247,6 +247,10 @@ pub(crate) fn apply(
         let res = if r.kind == rk::TYPE_ID_LOCAL || target.identity {
             let mut res = calc(local, &lspec, local, Some(&lspec), r.kind).map_err(fail)?;
             res.new = res.orig;
+            if r.kind == rk::TYPE_ID_LOCAL {
+                // ids may change when objects are linked: never checked
+                res.validate = false;
+            }
             res
         } else {
             if lname.is_empty() {
@@ -260,13 +264,19 @@ pub(crate) fn apply(
                 .iter()
                 .copied()
                 .filter(|&id| kind_compat(tkind(t, id), lkind));
-            let mut chosen: Option<Res> = None;
+            let mut chosen: Option<(Res, u64)> = None;
             for cid in ids {
                 let Some(ts) = spec_match(local, &lspec, t, cid, r.kind).map_err(fail)? else {
                     continue;
                 };
                 let res = calc(local, &lspec, t, Some(&ts), r.kind).map_err(fail)?;
-                if let Some(c) = &chosen {
+                if let Some((c, bits)) = &chosen {
+                    if is_field(r.kind) && *bits != ts.bit_offset {
+                        return Err(fail(format!(
+                            "field offset ambiguity: bit {} != {}",
+                            ts.bit_offset, bits
+                        )));
+                    }
                     if c.new != res.new || c.poison != res.poison {
                         return Err(fail(format!(
                             "ambiguous: candidates give {} and {}",
@@ -274,11 +284,11 @@ pub(crate) fn apply(
                         )));
                     }
                 } else {
-                    chosen = Some(res);
+                    chosen = Some((res, ts.bit_offset));
                 }
             }
             match chosen {
-                Some(c) => c,
+                Some((c, _)) => c,
                 None => calc(local, &lspec, t, None, r.kind).map_err(fail)?,
             }
         };
