@@ -328,3 +328,49 @@ fn load_size_follows_the_target_field_size() {
         .unwrap();
     assert_eq!((r.orig_val, r.new_val), (5, 9));
 }
+
+#[test]
+fn a_target_without_the_types_gives_zero_or_poison_by_kind() {
+    // xdp_globals.o's BTF has none of the local types: type-based and
+    // *_EXISTS relocations become 0, the others poison their instruction
+    let other = crate::load("xdp_globals.o").btf.unwrap();
+    for t in ["iphdr", "iphdr___mine", "xdp_action", "task_struct"] {
+        assert!(other.find(t, kind::STRUCT).is_none() && other.find(t, kind::ENUM).is_none());
+    }
+    let o = load_target(CoreTarget::Btf(Box::new(other)));
+    assert_eq!(o.core_target.as_deref(), Some("custom"));
+    assert_eq!(o.core_relos.len(), 29);
+    for r in &o.core_relos {
+        if r.local_type == "xdp_md___core" {
+            // struct xdp_md is there (the programs' context type)
+            assert!(!r.poisoned && r.new_val == r.orig_val, "{r:?}");
+            continue;
+        }
+        let zero = matches!(
+            r.kind,
+            rk::FIELD_EXISTS
+                | rk::ENUMVAL_EXISTS
+                | rk::TYPE_EXISTS
+                | rk::TYPE_SIZE
+                | rk::TYPE_ID_TARGET
+                | rk::TYPE_MATCHES
+        );
+        if zero {
+            assert!(!r.poisoned && r.new_val == 0, "{r:?}");
+        } else {
+            assert!(r.poisoned, "{r:?}");
+        }
+    }
+    // a poisoned lddw (enum value) is poisoned in both slots
+    let r = o
+        .core_relos
+        .iter()
+        .find(|r| r.kind == rk::ENUMVAL_VALUE)
+        .unwrap();
+    let p = prog(&o, "core_types");
+    let (_, start) = raw_func("core_types");
+    let at = r.insn_off as usize / 8 - start;
+    for i in [p.insns[at], p.insns[at + 1]] {
+        assert_eq!((i.code, i.imm), (0x85, POISON_CALL_IMM));
+    }
+}
