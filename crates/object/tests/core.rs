@@ -374,3 +374,18 @@ fn a_target_without_the_types_gives_zero_or_poison_by_kind() {
         assert_eq!((i.code, i.imm), (0x85, POISON_CALL_IMM));
     }
 }
+
+#[test]
+fn auto_prefers_the_kernels_btf_and_falls_back_to_local() {
+    let o = load_target(CoreTarget::Auto);
+    let want = if std::fs::read(VMLINUX_BTF).is_ok() {
+        VMLINUX_BTF
+    } else {
+        "local"
+    };
+    assert_eq!(o.core_target.as_deref(), Some(want));
+    // the plain loaders use Auto
+    let plain = crate::load("core_reloc.o");
+    assert_eq!(plain.core_target.as_deref(), Some(want));
+    assert_eq!(plain.core_relos, o.core_relos);
+}
