@@ -318,4 +318,62 @@ mod tests {
         patch(&mut v, 0, &p).unwrap();
         assert_eq!((v[0].code, v[0].imm), (0x85, 0x0bad_2310));
     }
+
+    #[test]
+    fn alu_and_lddw_patching() {
+        let mov = RawInsn {
+            code: 0xb7,
+            dst: 1,
+            src: 0,
+            off: 0,
+            imm: -1,
+        };
+        // imm -1 is the sign-extended original (a negative enumerator)
+        let res = Res {
+            orig: u64::MAX,
+            new: 2,
+            validate: true,
+            ..Res::default()
+        };
+        let mut v = vec![mov];
+        patch(&mut v, 0, &res).unwrap();
+        assert_eq!(v[0].imm, 2);
+        let lddw = |imm| RawInsn {
+            code: 0x18,
+            dst: 1,
+            src: 0,
+            off: 0,
+            imm,
+        };
+        let hi = RawInsn {
+            code: 0,
+            dst: 0,
+            src: 0,
+            off: 0,
+            imm: 0,
+        };
+        let res = Res {
+            orig: 200,
+            new: 0x1_0000_0002,
+            validate: true,
+            ..Res::default()
+        };
+        let mut v = vec![lddw(200), hi];
+        patch(&mut v, 0, &res).unwrap();
+        assert_eq!((v[0].imm, v[1].imm), (2, 1));
+        // a map lddw (src 1) is not a CO-RE constant
+        let mut v = vec![
+            RawInsn {
+                src: 1,
+                ..lddw(200)
+            },
+            hi,
+        ];
+        assert!(patch(&mut v, 0, &res)
+            .unwrap_err()
+            .contains("unexpected form"));
+        // register-source ALU cannot carry a relocated constant
+        let mut v = vec![RawInsn { code: 0xbf, ..mov }];
+        assert!(patch(&mut v, 0, &res).is_err());
+    }
 }
