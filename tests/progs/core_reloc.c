@@ -61,8 +61,8 @@ int core_iphdr(struct xdp_md *ctx)
 
 /* A read of a field the target lacks is poisoned (call 0xbad2310) like
  * libbpf does; the kernel accepts it because field_exists() made it dead
- * code. "?xdp" (not autoloaded): bpfbox's own checks refuse the unknown
- * helper even in dead code, so the differential test leaves it out.
+ * code, and so does bpfbox (an unknown helper traps only if reached).
+ * "?xdp": not autoloaded (the object tests load it on purpose).
  */
 SEC("?xdp")
 int core_poison(struct xdp_md *ctx)

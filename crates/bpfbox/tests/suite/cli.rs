@@ -391,3 +391,25 @@ fn every_shipped_example_event_fires() {
         }
     }
 }
+
+#[test]
+fn co_re_poisoned_dead_code_runs_like_the_kernel() {
+    if !super::kernel_usable("co_re_poisoned_dead_code_runs_like_the_kernel") {
+        return;
+    }
+    // IPv4 frame: core_poison's field_exists() is 0 against vmlinux, so the
+    // poisoned read (call 0xbad2310) is dead code in both engines.
+    let mut f = vec![0u8; 64];
+    f[12] = 8;
+    f[14] = 0x45;
+    let pkt = tmp("ipv4.bin", &f);
+    let o = bpfbox(&[
+        "diff",
+        "tests/progs/core_reloc.o",
+        "--prog",
+        "core_poison",
+        "--data-in",
+        pkt.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}
