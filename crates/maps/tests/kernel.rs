@@ -109,16 +109,7 @@ fn create_validation_matches_kernel() {
         MapDef::new(ArrayOfMaps, 4, 4, 1)
             .with_inner(MapDef::new(ArrayOfMaps, 4, 4, 1).with_inner(inner.clone())),
     ];
-    let mut mismatches = Vec::new();
-    for d in &defs {
-        let k = kcreate_tree(d).map(|_| 0).unwrap_or_else(|e| e);
-        let o = Map::new(d.clone(), cfg())
-            .map(|_| 0)
-            .unwrap_or_else(|e| e.errno());
-        if k != o {
-            mismatches.push(format!("{d:?}: kernel {k}, bpfbox {o}"));
-        }
-    }
+    let mismatches = create_mismatches(&defs, kcreate_tree);
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 

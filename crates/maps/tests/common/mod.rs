@@ -219,6 +219,23 @@ macro_rules! require_kernel {
     };
 }
 
+/// Creates every definition with `kernel` and with bpfbox; one line per
+/// definition whose errno (0 = created) differs.
+pub fn create_mismatches<T>(
+    defs: &[MapDef],
+    kernel: impl Fn(&MapDef) -> Result<T, i32>,
+) -> Vec<String> {
+    defs.iter()
+        .filter_map(|d| {
+            let k = kernel(d).map(|_| 0).unwrap_or_else(|e| e);
+            let o = bpfbox_maps::Map::new(d.clone(), cfg())
+                .map(|_| 0)
+                .unwrap_or_else(|e| e.errno());
+            (k != o).then(|| format!("{d:?}: kernel {k}, bpfbox {o}"))
+        })
+        .collect()
+}
+
 pub fn ours<T>(r: Result<T, MapError>) -> Result<T, i32> {
     r.map_err(|e| e.errno())
 }
