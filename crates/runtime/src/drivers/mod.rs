@@ -21,6 +21,7 @@ use crate::testrun::{TestRunError, TestRunInput, TestRunOutput};
 use crate::Error;
 use bpfbox_interp::{Config, Helpers, Memory, Program, RegionKind, Trap, Vm};
 use bpfbox_isa::{Insn, RawInsn};
+use bpfbox_progtype::spec::{Runner as KernelRunner, TestRunSupport};
 use std::sync::Arc;
 
 /// A program ready to run: decoded instructions, type, expected attach
@@ -144,27 +145,33 @@ pub fn test_run(
 pub type Runner =
     fn(&LoadedProgram, &mut HostState, &TestRunInput) -> Result<TestRunOutput, TestRunError>;
 
-/// The test-run driver of each program type bpfbox runs on packets, as the
-/// kernel shares `bpf_prog_test_run_skb` between the skb types. Adding a
-/// type adds one row.
-const RUNNERS: &[(ProgType, Runner)] = &[
-    (ProgType::SocketFilter, skb::test_run),
-    (ProgType::SchedCls, skb::test_run),
-    (ProgType::SchedAct, skb::test_run),
-    (ProgType::CgroupSkb, skb::test_run),
-    (ProgType::LwtIn, skb::test_run),
-    (ProgType::LwtOut, skb::test_run),
-    (ProgType::LwtXmit, skb::test_run),
-    (ProgType::Xdp, xdp::test_run),
-    (ProgType::FlowDissector, flow_dissector::test_run),
-    (ProgType::SkLookup, sk_lookup::test_run),
-    (ProgType::RawTracepoint, tracing::raw_tp_test_run),
-    (ProgType::Syscall, tracing::syscall_test_run),
+/// The driver for each of the kernel's test-run operations, by the runner
+/// the program type's data names (`bpfbox_progtype::spec::Runner`: the
+/// kernel shares `bpf_prog_test_run_skb` between the skb types, and whether
+/// the program sees the Ethernet header is part of that data). Adding a
+/// runner adds one row; a type gets one by naming it in its module.
+const RUNNERS: &[(KernelRunner, Runner)] = &[
+    (KernelRunner::SkbL2, skb::test_run),
+    (KernelRunner::SkbL3, skb::test_run),
+    (KernelRunner::Xdp, xdp::test_run),
+    (KernelRunner::FlowDissector, flow_dissector::test_run),
+    (KernelRunner::SkLookup, sk_lookup::test_run),
+    (KernelRunner::RawTp, tracing::raw_tp_test_run),
+    (KernelRunner::Syscall, tracing::syscall_test_run),
 ];
+
+/// The kernel test-run operation of a program type, from its data.
+pub fn kernel_runner(ty: ProgType) -> Option<KernelRunner> {
+    match ty.spec().test_run.default {
+        TestRunSupport::Supported { runner, .. } => Some(runner),
+        _ => None,
+    }
+}
 
 /// The test-run driver for a program type, if bpfbox has one.
 pub fn runner_for(ty: ProgType) -> Option<Runner> {
-    RUNNERS.iter().find(|(t, _)| *t == ty).map(|(_, r)| *r)
+    let k = kernel_runner(ty)?;
+    RUNNERS.iter().find(|(r, _)| *r == k).map(|(_, f)| *f)
 }
 
 /// A trap while running: the kernel's verifier would have rejected the

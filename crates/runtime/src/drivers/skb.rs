@@ -150,7 +150,8 @@ pub fn prepare(
         ));
     }
     let ctx = ctx_init(input, SKB_CTX_SIZE)?;
-    let is_l2 = matches!(prog_type, ProgType::SchedCls | ProgType::SchedAct);
+    // The program sees the Ethernet header only for the L2 runner (tc).
+    let is_l2 = super::kernel_runner(prog_type) == Some(bpfbox_progtype::spec::Runner::SkbL2);
     let pkt = Packet::new(&input.data_in, VIRT_ROOM, VIRT_ROOM).ok_or_else(|| {
         TestRunError::new(errno::ENOMEM, "no address space below 2 GiB for the packet")
     })?;
