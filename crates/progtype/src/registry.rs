@@ -340,8 +340,8 @@ mod tests {
     }
 
     /// `ReturnSpec::drops` (used by the CLI to leave dropped packets out of
-    /// pcap output) reads the value tables; keep the tables' wording and
-    /// that reading in step.
+    /// pcap output) reads the `drops` mark of the value tables: every value
+    /// named like a drop is marked, no pass value is.
     #[test]
     fn drop_values_read_as_drops() {
         use crate::spec::AttachFilter;

@@ -16,6 +16,8 @@ pub struct NamedValue {
     pub name: &'static str,
     /// What happens.
     pub meaning: &'static str,
+    /// The hook drops the packet (`XDP_DROP`, `TC_ACT_SHOT`, cgroup `drop`).
+    pub drops: bool,
 }
 
 impl NamedValue {
@@ -25,6 +27,17 @@ impl NamedValue {
             value,
             name,
             meaning,
+            drops: false,
+        }
+    }
+
+    /// A value on which the hook drops the packet.
+    pub const fn dropping(value: i64, name: &'static str, meaning: &'static str) -> NamedValue {
+        NamedValue {
+            value,
+            name,
+            meaning,
+            drops: true,
         }
     }
 }
@@ -174,10 +187,9 @@ impl ReturnSpec {
 
 impl ReturnSpec {
     /// Whether the hook drops the packet for this return value: a socket
-    /// filter keeping 0 bytes, or a named value whose name or meaning says
-    /// drop (`XDP_DROP`, `XDP_ABORTED`: "drop and fire...", `TC_ACT_SHOT`:
-    /// "drop the packet", cgroup `drop`). Used to leave dropped packets out
-    /// of `--pcap-out`.
+    /// filter keeping 0 bytes, or a named value marked
+    /// [`NamedValue::dropping`] in the type's module. Used to leave dropped
+    /// packets out of `--pcap-out`.
     pub fn drops(&self, attach: Option<AttachType>, retval: u64) -> bool {
         let Some(rule) = self.rule(attach) else {
             return false;
@@ -185,10 +197,7 @@ impl ReturnSpec {
         if rule.interp == Interp::KeepBytes && retval as u32 == 0 {
             return true;
         }
-        self.named(attach, retval).is_some_and(|n| {
-            let said = |s: &str| s.to_ascii_lowercase().starts_with("drop");
-            said(n.name) || said(n.meaning) || n.meaning.starts_with("packet dropped")
-        })
+        self.named(attach, retval).is_some_and(|n| n.drops)
     }
 }
 

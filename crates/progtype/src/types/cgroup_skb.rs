@@ -20,14 +20,14 @@ static ACCESS: AccessTable = AccessTable {
 };
 
 static INGRESS: &[NamedValue] = &[
-    NamedValue::new(0, "drop", "packet dropped (-EPERM to the caller)"),
+    NamedValue::dropping(0, "drop", "packet dropped (-EPERM to the caller)"),
     NamedValue::new(1, "allow", "packet passes"),
 ];
 
 static EGRESS: &[NamedValue] = &[
-    NamedValue::new(0, "drop", "packet dropped, the sender gets EPERM"),
+    NamedValue::dropping(0, "drop", "packet dropped, the sender gets EPERM"),
     NamedValue::new(1, "allow", "NET_XMIT_SUCCESS"),
-    NamedValue::new(
+    NamedValue::dropping(
         2,
         "drop+cn",
         "dropped with congestion notification (NET_XMIT_DROP, ENOBUFS)",

@@ -49,7 +49,7 @@ pub(crate) static CGROUP_ALLOW_DENY: &[NamedValue] = &[
 
 /// SK_DROP / SK_PASS (enum sk_action).
 pub(crate) static SK_VERDICT: &[NamedValue] = &[
-    NamedValue::new(0, "SK_DROP", "drop / refuse"),
+    NamedValue::dropping(0, "SK_DROP", "drop / refuse"),
     NamedValue::new(
         1,
         "SK_PASS",
@@ -60,7 +60,7 @@ pub(crate) static SK_VERDICT: &[NamedValue] = &[
 /// LWT and flow-dissector return codes (enum bpf_ret_code).
 pub(crate) static BPF_RET_CODE: &[NamedValue] = &[
     NamedValue::new(0, "BPF_OK", "continue"),
-    NamedValue::new(2, "BPF_DROP", "drop the packet"),
+    NamedValue::dropping(2, "BPF_DROP", "drop the packet"),
     NamedValue::new(7, "BPF_REDIRECT", "redirect after bpf_redirect"),
     NamedValue::new(128, "BPF_LWT_REROUTE", "route the packet again"),
 ];

@@ -48,7 +48,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
             when: AttachFilter::Any,
             range: RangeRule::Range { min: 0, max: 1 },
             values: &[
-                NamedValue::new(0, "NF_DROP", "drop the packet"),
+                NamedValue::dropping(0, "NF_DROP", "drop the packet"),
                 NamedValue::new(1, "NF_ACCEPT", "accept the packet"),
             ],
             interp: Interp::Named,

@@ -15,7 +15,7 @@ static ACT_VALUES: &[NamedValue] = &[
     ),
     NamedValue::new(0, "TC_ACT_OK", "verdict OK"),
     NamedValue::new(1, "TC_ACT_RECLASSIFY", "restart classification"),
-    NamedValue::new(2, "TC_ACT_SHOT", "drop (counted as drop)"),
+    NamedValue::dropping(2, "TC_ACT_SHOT", "drop (counted as drop)"),
     NamedValue::new(3, "TC_ACT_PIPE", "continue with the next action"),
     NamedValue::new(7, "TC_ACT_REDIRECT", "redirect as set by bpf_redirect*"),
 ];

@@ -31,7 +31,7 @@ pub(crate) static TC_ACT: &[NamedValue] = &[
     NamedValue::new(-1, "TC_ACT_UNSPEC", "use the default / try the next filter"),
     NamedValue::new(0, "TC_ACT_OK", "pass the packet"),
     NamedValue::new(1, "TC_ACT_RECLASSIFY", "restart classification"),
-    NamedValue::new(2, "TC_ACT_SHOT", "drop the packet"),
+    NamedValue::dropping(2, "TC_ACT_SHOT", "drop the packet"),
     NamedValue::new(3, "TC_ACT_PIPE", "continue with the next action"),
     NamedValue::new(
         4,
@@ -51,14 +51,14 @@ static TCX: &[NamedValue] = &[
         "run the next program / fall through to legacy tc",
     ),
     NamedValue::new(0, "TCX_PASS", "pass the packet"),
-    NamedValue::new(2, "TCX_DROP", "drop the packet"),
+    NamedValue::dropping(2, "TCX_DROP", "drop the packet"),
     NamedValue::new(7, "TCX_REDIRECT", "redirect as set by bpf_redirect*"),
 ];
 
 static NETKIT: &[NamedValue] = &[
     NamedValue::new(-1, "NETKIT_NEXT", "run the next program"),
     NamedValue::new(0, "NETKIT_PASS", "pass the packet"),
-    NamedValue::new(2, "NETKIT_DROP", "drop the packet"),
+    NamedValue::dropping(2, "NETKIT_DROP", "drop the packet"),
     NamedValue::new(7, "NETKIT_REDIRECT", "redirect as set by bpf_redirect*"),
 ];
 

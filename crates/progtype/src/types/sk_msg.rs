@@ -78,7 +78,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
             when: AttachFilter::Any,
             range: RangeRule::Unchecked,
             values: &[
-                NamedValue::new(0, "SK_DROP", "drop; the sender's sendmsg fails with EACCES"),
+                NamedValue::dropping(0, "SK_DROP", "drop; the sender's sendmsg fails with EACCES"),
                 NamedValue::new(
                     1,
                     "SK_PASS",

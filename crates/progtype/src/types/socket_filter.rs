@@ -33,7 +33,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
             when: AttachFilter::Any,
             range: RangeRule::Unchecked,
             values: &[
-                NamedValue::new(0, "drop", "the packet is not delivered to the socket"),
+                NamedValue::dropping(0, "drop", "the packet is not delivered to the socket"),
                 NamedValue::new(-1, "keep all", "0xffffffff: keep the whole packet"),
             ],
             interp: Interp::KeepBytes,

@@ -51,12 +51,12 @@ static ACCESS: AccessTable = AccessTable {
 };
 
 static XDP_ACTIONS: &[NamedValue] = &[
-    NamedValue::new(
+    NamedValue::dropping(
         0,
         "XDP_ABORTED",
         "drop and fire the xdp_exception tracepoint",
     ),
-    NamedValue::new(1, "XDP_DROP", "drop the packet"),
+    NamedValue::dropping(1, "XDP_DROP", "drop the packet"),
     NamedValue::new(2, "XDP_PASS", "continue into the network stack"),
     NamedValue::new(3, "XDP_TX", "transmit back out of the receiving device"),
     NamedValue::new(
