@@ -20,11 +20,11 @@ mod cmd {
     pub const LINK_CREATE: i32 = 28;
 }
 
+/// `BPF_F_ALLOW_MULTI`: programs of descendants and ancestors all run.
+pub use bpfbox_uapi::attach_flags::F_ALLOW_MULTI;
 /// `BPF_F_ALLOW_OVERRIDE`: a sub-cgroup may attach its own program, which
 /// replaces this one for its subtree.
-pub const F_ALLOW_OVERRIDE: u32 = 1;
-/// `BPF_F_ALLOW_MULTI`: programs of descendants and ancestors all run.
-pub const F_ALLOW_MULTI: u32 = 2;
+pub use bpfbox_uapi::attach_flags::F_ALLOW_OVERRIDE;
 
 /// The `BPF_PROG_ATTACH`/`BPF_PROG_DETACH` member of `union bpf_attr`.
 #[repr(C)]
@@ -247,8 +247,7 @@ mod tests {
     use crate::consts::prog_type;
     use bpfbox_isa::RawInsn;
 
-    /// BPF_CGROUP_DEVICE.
-    const CGROUP_DEVICE: u32 = 6;
+    use crate::consts::attach_type::CGROUP_DEVICE;
 
     #[test]
     fn attach_and_detach_a_device_program_to_a_test_cgroup() {

@@ -9,7 +9,7 @@ pub struct Errno(pub i32);
 
 /// The kernel-internal `ENOTSUPP` (include/linux/errno.h), which leaks to
 /// user space from `BPF_PROG_TEST_RUN` for types without a test runner.
-pub const ENOTSUPP: i32 = 524;
+pub use bpfbox_uapi::errno::ENOTSUPP;
 
 impl Errno {
     /// The calling thread's current `errno`.

@@ -2,37 +2,8 @@
 
 use std::fmt;
 
-/// Kernel errno values used by the map code (positive, as in `errno.h`).
-pub mod errno {
-    /// Operation not permitted.
-    pub const EPERM: i32 = 1;
-    /// No such element.
-    pub const ENOENT: i32 = 2;
-    /// Try again (ring buffer full on output).
-    pub const EAGAIN: i32 = 11;
-    /// Bad file descriptor (missing inner map template).
-    pub const EBADF: i32 = 9;
-    /// Out of memory.
-    pub const ENOMEM: i32 = 12;
-    /// Device or resource busy.
-    pub const EBUSY: i32 = 16;
-    /// Element exists.
-    pub const EEXIST: i32 = 17;
-    /// Invalid argument.
-    pub const EINVAL: i32 = 22;
-    /// Argument list too long (full map, index out of range, size limits).
-    pub const E2BIG: i32 = 7;
-    /// No space left (full LPM trie).
-    pub const ENOSPC: i32 = 28;
-    /// No such device (cpumap key that is not a possible CPU).
-    pub const ENODEV: i32 = 19;
-    /// Value too large (cpumap `qsize`).
-    pub const EOVERFLOW: i32 = 75;
-    /// Operation not supported (user-visible `EOPNOTSUPP`).
-    pub const EOPNOTSUPP: i32 = 95;
-    /// Kernel-internal "not supported" (524), leaks to user space from bpf().
-    pub const ENOTSUPP: i32 = 524;
-}
+/// Kernel errno values (positive, as in `errno.h`; from bpfbox-uapi).
+pub use bpfbox_uapi::errno;
 
 /// Coarse classification of a [`MapError`], derived from its errno.
 #[non_exhaustive]

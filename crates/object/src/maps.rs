@@ -7,16 +7,16 @@ use crate::btf::{kind, Btf, Extra};
 use crate::elf::{Elf, Symbol, SHT_NOBITS, SHT_PROGBITS, STT_SECTION, STV_HIDDEN, STV_INTERNAL};
 use crate::error::{err, Error, ErrorKind};
 
-/// `BPF_MAP_TYPE_ARRAY`.
-pub const BPF_MAP_TYPE_ARRAY: u32 = 2;
-/// `BPF_MAP_TYPE_PROG_ARRAY`.
-pub const BPF_MAP_TYPE_PROG_ARRAY: u32 = 3;
-/// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
-pub const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
-/// `BPF_MAP_TYPE_HASH_OF_MAPS`.
-pub const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
 /// Highest `BPF_MAP_TYPE_*` Linux 6.18 knows (`BPF_MAP_TYPE_ARENA`).
-pub const MAX_MAP_TYPE: u32 = 33;
+pub use bpfbox_uapi::map_type::ARENA as MAX_MAP_TYPE;
+/// `BPF_MAP_TYPE_ARRAY`.
+pub use bpfbox_uapi::map_type::ARRAY as BPF_MAP_TYPE_ARRAY;
+/// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
+pub use bpfbox_uapi::map_type::ARRAY_OF_MAPS as BPF_MAP_TYPE_ARRAY_OF_MAPS;
+/// `BPF_MAP_TYPE_HASH_OF_MAPS`.
+pub use bpfbox_uapi::map_type::HASH_OF_MAPS as BPF_MAP_TYPE_HASH_OF_MAPS;
+/// `BPF_MAP_TYPE_PROG_ARRAY`.
+pub use bpfbox_uapi::map_type::PROG_ARRAY as BPF_MAP_TYPE_PROG_ARRAY;
 /// Largest global-data section accepted (a `.bss` size is only a header
 /// field, so it is bounded before zeros are allocated for it).
 pub const MAX_DATA_SIZE: u64 = 1 << 26;

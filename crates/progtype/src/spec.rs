@@ -2,6 +2,7 @@
 //! data (the kernel's `bpf_types.h` row plus its verifier-ops facts) with a
 //! [`ProgTypeHooks`] object for the few rules that are code, not data.
 
+use bpfbox_uapi::prog_type;
 use serde::Serialize;
 
 use crate::attach::AttachType;
@@ -17,38 +18,38 @@ use crate::{Error, ErrorKind};
 #[repr(u32)]
 #[allow(missing_docs)] // each variant is the BPF_PROG_TYPE_* of the same name
 pub enum ProgType {
-    SocketFilter = 1,
-    Kprobe = 2,
-    SchedCls = 3,
-    SchedAct = 4,
-    Tracepoint = 5,
-    Xdp = 6,
-    PerfEvent = 7,
-    CgroupSkb = 8,
-    CgroupSock = 9,
-    LwtIn = 10,
-    LwtOut = 11,
-    LwtXmit = 12,
-    SockOps = 13,
-    SkSkb = 14,
-    CgroupDevice = 15,
-    SkMsg = 16,
-    RawTracepoint = 17,
-    CgroupSockAddr = 18,
-    LwtSeg6local = 19,
-    LircMode2 = 20,
-    SkReuseport = 21,
-    FlowDissector = 22,
-    CgroupSysctl = 23,
-    RawTracepointWritable = 24,
-    CgroupSockopt = 25,
-    Tracing = 26,
-    StructOps = 27,
-    Ext = 28,
-    Lsm = 29,
-    SkLookup = 30,
-    Syscall = 31,
-    Netfilter = 32,
+    SocketFilter = prog_type::SOCKET_FILTER,
+    Kprobe = prog_type::KPROBE,
+    SchedCls = prog_type::SCHED_CLS,
+    SchedAct = prog_type::SCHED_ACT,
+    Tracepoint = prog_type::TRACEPOINT,
+    Xdp = prog_type::XDP,
+    PerfEvent = prog_type::PERF_EVENT,
+    CgroupSkb = prog_type::CGROUP_SKB,
+    CgroupSock = prog_type::CGROUP_SOCK,
+    LwtIn = prog_type::LWT_IN,
+    LwtOut = prog_type::LWT_OUT,
+    LwtXmit = prog_type::LWT_XMIT,
+    SockOps = prog_type::SOCK_OPS,
+    SkSkb = prog_type::SK_SKB,
+    CgroupDevice = prog_type::CGROUP_DEVICE,
+    SkMsg = prog_type::SK_MSG,
+    RawTracepoint = prog_type::RAW_TRACEPOINT,
+    CgroupSockAddr = prog_type::CGROUP_SOCK_ADDR,
+    LwtSeg6local = prog_type::LWT_SEG6LOCAL,
+    LircMode2 = prog_type::LIRC_MODE2,
+    SkReuseport = prog_type::SK_REUSEPORT,
+    FlowDissector = prog_type::FLOW_DISSECTOR,
+    CgroupSysctl = prog_type::CGROUP_SYSCTL,
+    RawTracepointWritable = prog_type::RAW_TRACEPOINT_WRITABLE,
+    CgroupSockopt = prog_type::CGROUP_SOCKOPT,
+    Tracing = prog_type::TRACING,
+    StructOps = prog_type::STRUCT_OPS,
+    Ext = prog_type::EXT,
+    Lsm = prog_type::LSM,
+    SkLookup = prog_type::SK_LOOKUP,
+    Syscall = prog_type::SYSCALL,
+    Netfilter = prog_type::NETFILTER,
 }
 
 impl ProgType {
@@ -247,17 +248,8 @@ pub enum Runner {
     StructOps,
 }
 
-/// Linux errno values used in this crate's facts.
-pub mod errno {
-    /// Operation not permitted.
-    pub const EPERM: i32 = 1;
-    /// Bad address.
-    pub const EFAULT: i32 = 14;
-    /// Invalid argument.
-    pub const EINVAL: i32 = 22;
-    /// Kernel-internal "operation not supported" returned by test_run.
-    pub const ENOTSUPP: i32 = 524;
-}
+/// Linux errno values (from bpfbox-uapi).
+pub use bpfbox_uapi::errno;
 
 /// Whether `BPF_PROG_TEST_RUN` works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -62,9 +62,9 @@ mod ret {
     pub const NO_SRC_ADDR: i64 = 9;
 }
 
-const EINVAL: i64 = 22;
-const ENODEV: i64 = 19;
-const EAFNOSUPPORT: i64 = 97;
+const EINVAL: i64 = bpfbox_uapi::errno::EINVAL as i64;
+const ENODEV: i64 = bpfbox_uapi::errno::ENODEV as i64;
+const EAFNOSUPPORT: i64 = bpfbox_uapi::errno::EAFNOSUPPORT as i64;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 /// `VLAN_HLEN`, allowed on top of MTU + hard header by `is_skb_forwardable`.

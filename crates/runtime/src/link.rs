@@ -23,10 +23,8 @@ use bpfbox_object::{MapInit, MapSpec, Object, ProgramDef};
 use std::sync::Arc;
 
 /// `BPF_F_RDONLY_PROG`.
-pub const F_RDONLY_PROG: u32 = 1 << 7;
-
-/// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
-const PERF_EVENT_ARRAY: u32 = 4;
+pub use bpfbox_uapi::map_flags::F_RDONLY_PROG;
+use bpfbox_uapi::map_type::PERF_EVENT_ARRAY;
 
 /// `max_entries` as libbpf creates the map: a perf event array declared
 /// without one gets one slot per possible CPU.

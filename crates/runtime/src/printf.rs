@@ -102,8 +102,8 @@ fn fmt_ip6(b: &[u8], compressed: bool) -> String {
 
 /// `MAX_BPRINTF_BIN_ARGS`: room for the packed arguments.
 const MAX_BIN_ARGS: usize = 512;
-const EINVAL: i64 = -22;
-const ENOSPC: i64 = -28;
+const EINVAL: i64 = -(bpfbox_uapi::errno::EINVAL as i64);
+const ENOSPC: i64 = -(bpfbox_uapi::errno::ENOSPC as i64);
 
 /// How `bstr_printf` consumes one conversion's packed argument.
 #[derive(Clone, Copy)]

@@ -8,49 +8,8 @@
 use crate::csum;
 use crate::packet::{Packet, ETH_HLEN, VLAN_HLEN};
 
-/// errno values used by the helpers (x86-64 Linux).
-pub mod errno {
-    /// Operation not permitted.
-    pub const EPERM: i32 = 1;
-    /// No such device.
-    pub const ENODEV: i32 = 19;
-    /// Out of memory.
-    pub const ENOMEM: i32 = 12;
-    /// Permission denied.
-    pub const EACCES: i32 = 13;
-    /// Bad address.
-    pub const EFAULT: i32 = 14;
-    /// Device or resource busy.
-    pub const EBUSY: i32 = 16;
-    /// File exists.
-    pub const EEXIST: i32 = 17;
-    /// Invalid argument.
-    pub const EINVAL: i32 = 22;
-    /// Argument list too long.
-    pub const E2BIG: i32 = 7;
-    /// No such file or directory.
-    pub const ENOENT: i32 = 2;
-    /// No space left.
-    pub const ENOSPC: i32 = 28;
-    /// Numerical result out of range.
-    pub const ERANGE: i32 = 34;
-    /// Message too long.
-    pub const EMSGSIZE: i32 = 90;
-    /// Operation not supported (`EOPNOTSUPP`).
-    pub const EOPNOTSUPP: i32 = 95;
-    /// Operation already in progress.
-    pub const EALREADY: i32 = 114;
-    /// Bad message.
-    pub const EBADMSG: i32 = 74;
-    /// Interrupted.
-    pub const EINTR: i32 = 4;
-    /// Kernel-internal "operation not supported" (524).
-    pub const ENOTSUPP: i32 = 524;
-    /// Try again.
-    pub const EAGAIN: i32 = 11;
-    /// Too many links (loop limits).
-    pub const E2BIG_LOOP: i32 = 7;
-}
+/// errno values used by the helpers (from bpfbox-uapi).
+pub use bpfbox_uapi::errno;
 
 /// `SKB_MAX_ALLOC` on x86-64: `(PAGE_SIZE << 2) - SKB_DATA_ALIGN(sizeof(struct
 /// skb_shared_info))`, the `BPF_SKB_MAX_LEN` limit of the resize helpers.

@@ -1,10 +1,14 @@
 //! The numbers of Linux's BPF uapi (`include/uapi/linux/bpf.h`) as the
 //! 6.18 kernel defines them (taken from the running kernel's BTF; the
 //! installed 6.1 header lacks the newer ones): `enum bpf_prog_type`,
-//! `enum bpf_attach_type`, `enum bpf_map_type`. One definition for the
+//! `enum bpf_attach_type`, `enum bpf_map_type`, `enum bpf_func_id`
+//! ([`helper`]) and errno values ([`errno`]). One definition for the
 //! loader (bpfbox-object) and the kernel engine (bpfbox-kernel);
 //! program-type *facts* live in bpfbox-progtype.
 #![deny(missing_docs)]
+
+pub mod errno;
+pub mod helper;
 
 /// `enum bpf_prog_type`.
 #[allow(missing_docs)]
@@ -144,4 +148,56 @@ pub mod map_type {
     pub const USER_RINGBUF: u32 = 31;
     pub const CGRP_STORAGE: u32 = 32;
     pub const ARENA: u32 = 33;
+}
+
+/// Flags for map element updates and creation.
+#[allow(missing_docs)]
+pub mod map_flags {
+    /// Update: create or replace.
+    pub const ANY: u64 = 0;
+    /// Update: create only.
+    pub const NOEXIST: u64 = 1;
+    /// Update: replace only.
+    pub const EXIST: u64 = 2;
+    /// Update/lookup: take the value's `bpf_spin_lock`.
+    pub const F_LOCK: u64 = 4;
+    /// Creation: do not preallocate hash elements.
+    pub const F_NO_PREALLOC: u32 = 1;
+    pub const F_NO_COMMON_LRU: u32 = 2;
+    pub const F_NUMA_NODE: u32 = 4;
+    pub const F_RDONLY: u32 = 8;
+    pub const F_WRONLY: u32 = 16;
+    pub const F_RDONLY_PROG: u32 = 128;
+    pub const F_WRONLY_PROG: u32 = 256;
+    pub const F_MMAPABLE: u32 = 1024;
+}
+
+/// `BPF_PROG_LOAD` `prog_flags`.
+#[allow(missing_docs)]
+pub mod prog_flags {
+    pub const F_STRICT_ALIGNMENT: u32 = 1;
+    pub const F_ANY_ALIGNMENT: u32 = 2;
+    pub const F_TEST_RND_HI32: u32 = 4;
+    pub const F_TEST_STATE_FREQ: u32 = 8;
+    pub const F_SLEEPABLE: u32 = 16;
+    pub const F_XDP_HAS_FRAGS: u32 = 32;
+    pub const F_XDP_DEV_BOUND_ONLY: u32 = 64;
+}
+
+/// `BPF_PROG_TEST_RUN` flags.
+#[allow(missing_docs)]
+pub mod test_flags {
+    pub const F_TEST_RUN_ON_CPU: u32 = 1;
+    pub const F_TEST_XDP_LIVE_FRAMES: u32 = 2;
+    pub const F_TEST_SKB_CHECKSUM_COMPLETE: u32 = 4;
+}
+
+/// `BPF_PROG_ATTACH` flags.
+pub mod attach_flags {
+    /// `BPF_F_ALLOW_OVERRIDE`.
+    pub const F_ALLOW_OVERRIDE: u32 = 1;
+    /// `BPF_F_ALLOW_MULTI`.
+    pub const F_ALLOW_MULTI: u32 = 2;
+    /// `BPF_F_REPLACE`.
+    pub const F_REPLACE: u32 = 4;
 }

@@ -2,30 +2,14 @@
 //! ([`HELPER_NAMES`]), prototypes for the common helpers ([`proto()`]) and
 //! availability per program type as layered sets ([`HelperAvail`]).
 
-mod ids;
 pub mod proto;
 pub mod sets;
 
-pub use ids::{id, HELPER_COUNT, HELPER_NAMES};
+pub use bpfbox_uapi::helper::{helper_id, helper_name, id, HELPER_COUNT, HELPER_NAMES};
 pub use proto::{proto, ArgType, HelperProto, RetType, PROTOS};
 
 use crate::attach::AttachType;
 use crate::spec::{AttachFilter, Evidence};
-
-/// Name of helper `id` without the `bpf_` prefix, if 6.18 defines it.
-pub fn helper_name(id: u32) -> Option<&'static str> {
-    HELPER_NAMES.get(id as usize).copied()
-}
-
-/// Id of a helper by name, with or without the `bpf_` prefix.
-pub fn helper_id(name: &str) -> Option<u32> {
-    let bare = name.strip_prefix("bpf_").unwrap_or(name);
-    HELPER_NAMES
-        .iter()
-        .position(|n| *n == bare)
-        .filter(|&i| i != 0)
-        .map(|i| i as u32)
-}
 
 /// A named set of helper ids (one layer).
 #[derive(Debug)]

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use super::ids::id::*;
+use bpfbox_uapi::helper::id::*;
 
 /// Argument type of a helper (`enum bpf_arg_type` with its flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

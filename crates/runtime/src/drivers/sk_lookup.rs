@@ -30,9 +30,9 @@ pub const CTX_SIZE: usize = 72;
 /// `BPF_SK_LOOKUP`.
 pub const ATTACH_SK_LOOKUP: u32 = 36;
 /// `EAFNOSUPPORT`.
-const EAFNOSUPPORT: i32 = 97;
+use bpfbox_uapi::errno::EAFNOSUPPORT;
 /// `ERANGE`.
-const ERANGE: i32 = 34;
+use bpfbox_uapi::errno::ERANGE;
 
 /// Describes socket `desc.id` for later sockmap lookups of sk_lookup
 /// programs (protocol, family, state, addresses). Undeclared ids in a

@@ -28,7 +28,7 @@ pub const RAW_TP_CTX_MAX: usize = 96;
 pub const SYSCALL_CTX_MAX: usize = 65535;
 /// `BPF_F_TEST_RUN_ON_CPU`.
 pub const F_RUN_ON_CPU: u32 = 1;
-const ENXIO: i32 = 6;
+use bpfbox_uapi::errno::ENXIO;
 
 /// What a register (or spilled stack slot) holds, as far as the ctx bound
 /// is concerned.

@@ -21,7 +21,7 @@ pub const CTX_SIZE: usize = 40;
 /// Offset of `retval` in the ctx.
 const RETVAL_OFF: usize = 36;
 /// `EFAULT`.
-const EFAULT: i32 = 14;
+use bpfbox_uapi::errno::EFAULT;
 
 const KEYS: &[&str] = &[
     "level",

@@ -38,7 +38,7 @@ pub const CTX_SIZE: usize = 80;
 /// `MAX_MSG_FRAGS` (= `MAX_SKB_FRAGS`).
 pub const MAX_MSG_FRAGS: usize = 17;
 
-const EINVAL: i64 = 22;
+const EINVAL: i64 = bpfbox_uapi::errno::EINVAL as i64;
 
 /// A message being sent, as the msg helpers see and change it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

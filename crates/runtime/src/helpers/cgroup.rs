@@ -14,12 +14,14 @@ use crate::events::cgroup::SockDesc;
 use crate::events::sockets::{SockState, SockWorld};
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
+use bpfbox_uapi::prog_type;
 use serde_json::{json, Value};
 
-/// `EINVAL`.
-const EINVAL: i32 = 22;
 /// `EAFNOSUPPORT`.
-const EAFNOSUPPORT: i32 = 97;
+use bpfbox_uapi::errno::EAFNOSUPPORT;
+/// `EINVAL`.
+use bpfbox_uapi::errno::EINVAL;
 
 /// State of one cgroup hook run (the kernel's `bpf_cg_run_ctx` plus what
 /// bpfbox records).
@@ -225,11 +227,11 @@ fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (64, "bind", bind),
-    (80, "get_current_cgroup_id", get_current_cgroup_id),
-    (186, "get_retval", get_retval),
-    (187, "set_retval", set_retval),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::BIND, bind),
+    (id::GET_CURRENT_CGROUP_ID, get_current_cgroup_id),
+    (id::GET_RETVAL, get_retval),
+    (id::SET_RETVAL, set_retval),
 ];
 
 /// The cgroup hooks' own versions of helpers other types implement
@@ -238,10 +240,10 @@ pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
 /// CGROUP_SOCKOPT (25) work on the hook's socket rather than a sock_ops
 /// callback's.
 pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
-    (18, 49, setsockopt),
-    (18, 57, getsockopt),
-    (25, 49, setsockopt),
-    (25, 57, getsockopt),
+    (prog_type::CGROUP_SOCK_ADDR, id::SETSOCKOPT, setsockopt),
+    (prog_type::CGROUP_SOCK_ADDR, id::GETSOCKOPT, getsockopt),
+    (prog_type::CGROUP_SOCKOPT, id::SETSOCKOPT, setsockopt),
+    (prog_type::CGROUP_SOCKOPT, id::GETSOCKOPT, getsockopt),
 ];
 
 #[cfg(test)]

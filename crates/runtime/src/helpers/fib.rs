@@ -5,6 +5,7 @@ use super::{read_guest, write_guest, HostVm};
 use crate::fib::{lookup, Caller, PARAMS_SIZE};
 use crate::host::{HostState, PacketState};
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
 /// `bpf_fib_lookup(ctx, params, plen, flags)`.
 fn fib_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
@@ -28,4 +29,4 @@ fn fib_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[(69, "fib_lookup", fib_lookup)];
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[(id::FIB_LOOKUP, fib_lookup)];

@@ -11,13 +11,13 @@ use super::{read_guest, write_guest, HostVm};
 use bpfbox_interp::Trap;
 use serde_json::json;
 
-const EINVAL: i64 = 22;
-const EPERM: i64 = 1;
-const ENOSPC: i64 = 28;
-const ENOMSG: i64 = 42;
-const EFAULT: i64 = 14;
-const EEXIST: i64 = 17;
-const ENOENT: i64 = 2;
+const EINVAL: i64 = bpfbox_uapi::errno::EINVAL as i64;
+const EPERM: i64 = bpfbox_uapi::errno::EPERM as i64;
+const ENOSPC: i64 = bpfbox_uapi::errno::ENOSPC as i64;
+const ENOMSG: i64 = bpfbox_uapi::errno::ENOMSG as i64;
+const EFAULT: i64 = bpfbox_uapi::errno::EFAULT as i64;
+const EEXIST: i64 = bpfbox_uapi::errno::EEXIST as i64;
+const ENOENT: i64 = bpfbox_uapi::errno::ENOENT as i64;
 /// `TCPOPT_EOL`, `TCPOPT_NOP`, `TCPOPT_EXP`.
 const EOL: u8 = 0;
 const NOP: u8 = 1;

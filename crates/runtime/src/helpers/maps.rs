@@ -7,8 +7,9 @@ use super::{neg, read_guest, write_guest, HostVm};
 use crate::host::HostState;
 use crate::link::prog_writable;
 use bpfbox_interp::{func_slot, HelperFn, RegionKind, Trap, MAX_TAIL_CALL_CNT};
+use bpfbox_uapi::helper::id;
 
-const EINVAL: i32 = 22;
+use bpfbox_uapi::errno::EINVAL;
 
 /// The map a handle argument names; a bad handle is a trap (the verifier
 /// guarantees a map pointer).
@@ -178,7 +179,7 @@ fn perf_event_output(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
         };
         match bytes {
             Some(b) => data.extend_from_slice(&b),
-            None => return Ok(neg(14)), // EFAULT
+            None => return Ok(neg(bpfbox_uapi::errno::EFAULT)),
         }
     }
     Ok(vm.host.maps[m].perf_output(flags & 0xffff_ffff, &data) as u64)
@@ -275,23 +276,23 @@ fn spin_lock(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (1, "map_lookup_elem", map_lookup_elem),
-    (81, "get_local_storage", get_local_storage),
-    (2, "map_update_elem", map_update_elem),
-    (3, "map_delete_elem", map_delete_elem),
-    (12, "tail_call", tail_call),
-    (25, "perf_event_output", perf_event_output),
-    (87, "map_push_elem", map_push_elem),
-    (88, "map_pop_elem", map_pop_elem),
-    (89, "map_peek_elem", map_peek_elem),
-    (93, "spin_lock", spin_lock),
-    (94, "spin_unlock", spin_lock),
-    (130, "ringbuf_output", ringbuf_output),
-    (131, "ringbuf_reserve", ringbuf_reserve),
-    (132, "ringbuf_submit", ringbuf_submit),
-    (133, "ringbuf_discard", ringbuf_discard),
-    (134, "ringbuf_query", ringbuf_query),
-    (164, "for_each_map_elem", for_each_map_elem),
-    (195, "map_lookup_percpu_elem", map_lookup_percpu_elem),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::MAP_LOOKUP_ELEM, map_lookup_elem),
+    (id::GET_LOCAL_STORAGE, get_local_storage),
+    (id::MAP_UPDATE_ELEM, map_update_elem),
+    (id::MAP_DELETE_ELEM, map_delete_elem),
+    (id::TAIL_CALL, tail_call),
+    (id::PERF_EVENT_OUTPUT, perf_event_output),
+    (id::MAP_PUSH_ELEM, map_push_elem),
+    (id::MAP_POP_ELEM, map_pop_elem),
+    (id::MAP_PEEK_ELEM, map_peek_elem),
+    (id::SPIN_LOCK, spin_lock),
+    (id::SPIN_UNLOCK, spin_lock),
+    (id::RINGBUF_OUTPUT, ringbuf_output),
+    (id::RINGBUF_RESERVE, ringbuf_reserve),
+    (id::RINGBUF_SUBMIT, ringbuf_submit),
+    (id::RINGBUF_DISCARD, ringbuf_discard),
+    (id::RINGBUF_QUERY, ringbuf_query),
+    (id::FOR_EACH_MAP_ELEM, for_each_map_elem),
+    (id::MAP_LOOKUP_PERCPU_ELEM, map_lookup_percpu_elem),
 ];

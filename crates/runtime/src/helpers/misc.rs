@@ -3,6 +3,7 @@
 use super::{neg, read_guest, HostVm};
 use crate::host::{HostState, Redirect};
 use bpfbox_interp::{func_slot, HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
 /// `bpf_csum_diff(from, from_size, to, to_size, seed)`.
 fn csum_diff(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
@@ -35,7 +36,7 @@ const BPF_MAX_LOOPS: u64 = 8 * 1024 * 1024;
 fn bpf_loop(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (cb, ctx, flags) = (a[1], a[2], a[3]);
     if flags != 0 {
-        return Ok(neg(22));
+        return Ok(neg(bpfbox_uapi::errno::EINVAL));
     }
     let nr = a[0];
     if nr > BPF_MAX_LOOPS {
@@ -62,7 +63,7 @@ const F_INGRESS: u64 = 1;
 /// `TC_ACT_REDIRECT` (= `XDP_REDIRECT` semantics for XDP: 7 vs 4).
 fn redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (ifindex, flags) = (a[0] as u32, a[1]);
-    let xdp = vm.host.map.prog_type == 6;
+    let xdp = vm.host.map.prog_type == bpfbox_uapi::prog_type::XDP;
     if xdp {
         // bpf_xdp_redirect: any flag is invalid -> XDP_ABORTED
         if flags != 0 {
@@ -128,9 +129,9 @@ fn redirect_map(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (23, "redirect", redirect),
-    (28, "csum_diff", csum_diff),
-    (51, "redirect_map", redirect_map),
-    (181, "loop", bpf_loop),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::REDIRECT, redirect),
+    (id::CSUM_DIFF, csum_diff),
+    (id::REDIRECT_MAP, redirect_map),
+    (id::LOOP, bpf_loop),
 ];

@@ -39,23 +39,29 @@ pub use hdropt::{is_hdr_op as hdropt_is_hdr_op, HdrState};
 /// The VM type helpers run in.
 pub type HostVm<'a> = Vm<'a, HostState>;
 
-/// Every helper bpfbox implements: (id, name, function).
+/// Every helper bpfbox implements: (id, name, function); names from
+/// bpfbox-uapi.
 pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
-    let mut v: Vec<(u32, &'static str, HelperFn<HostState>)> = Vec::new();
-    v.extend_from_slice(time::HELPERS);
-    v.extend_from_slice(trace::HELPERS);
-    v.extend_from_slice(maps::HELPERS);
-    v.extend_from_slice(fib::HELPERS);
-    v.extend_from_slice(misc::HELPERS);
-    v.extend_from_slice(probe::HELPERS);
-    v.extend_from_slice(skb::HELPERS);
-    v.extend_from_slice(xdp::HELPERS);
-    v.extend_from_slice(task::HELPERS);
-    v.extend_from_slice(sock::HELPERS);
-    v.extend_from_slice(cgroup::HELPERS);
-    v.extend_from_slice(sysctl::HELPERS);
-    v.extend_from_slice(strto::HELPERS);
-    v
+    let tables: [&[(u32, HelperFn<HostState>)]; 13] = [
+        time::HELPERS,
+        trace::HELPERS,
+        maps::HELPERS,
+        fib::HELPERS,
+        misc::HELPERS,
+        probe::HELPERS,
+        skb::HELPERS,
+        xdp::HELPERS,
+        task::HELPERS,
+        sock::HELPERS,
+        cgroup::HELPERS,
+        sysctl::HELPERS,
+        strto::HELPERS,
+    ];
+    tables
+        .iter()
+        .flat_map(|t| t.iter())
+        .map(|&(id, f)| (id, bpfbox_uapi::helper::helper_name(id).unwrap_or("?"), f))
+        .collect()
 }
 
 fn helper_name(id: u32) -> String {

@@ -21,10 +21,11 @@ use super::{neg, read_guest, write_guest, HostVm};
 use crate::events::traceenv::{kernel_addr_ok, ReadError, TracingState, TASK_SIZE_MAX};
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
-const EFAULT: i32 = 14;
-const EINVAL: i32 = 22;
-const ERANGE: i32 = 34;
+use bpfbox_uapi::errno::EFAULT;
+use bpfbox_uapi::errno::EINVAL;
+use bpfbox_uapi::errno::ERANGE;
 
 /// Where a probe read looks.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -336,8 +337,8 @@ fn perf_prog_read_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 
 /// `BPF_F_INDEX_MASK` / `BPF_F_CURRENT_CPU`.
 const INDEX_MASK: u64 = 0xffff_ffff;
-const E2BIG: i32 = 7;
-const ENOENT: i32 = 2;
+use bpfbox_uapi::errno::E2BIG;
+use bpfbox_uapi::errno::ENOENT;
 
 /// `get_map_perf_counter`: the event in slot `flags & INDEX_MASK`
 /// (`BPF_F_CURRENT_CPU`: this CPU's) of a perf_event_array, read with
@@ -410,7 +411,7 @@ fn perf_event_read_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> 
 
 /// `_NSIG` on x86-64.
 const NSIG: u64 = 64;
-const EPERM: i32 = 1;
+use bpfbox_uapi::errno::EPERM;
 
 /// `bpf_send_signal_common`: no signal to init (`-EPERM`), an invalid
 /// signal number is `-EINVAL`; otherwise the signal is recorded for the
@@ -441,21 +442,21 @@ fn send_signal_thread(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (4, "probe_read", probe_read),
-    (22, "perf_event_read", perf_event_read),
-    (27, "get_stackid", get_stackid),
-    (35, "get_current_task", get_current_task),
-    (45, "probe_read_str", probe_read_str),
-    (55, "perf_event_read_value", perf_event_read_value),
-    (56, "perf_prog_read_value", perf_prog_read_value),
-    (67, "get_stack", get_stack),
-    (109, "send_signal", send_signal),
-    (117, "send_signal_thread", send_signal_thread),
-    (112, "probe_read_user", probe_read_user),
-    (113, "probe_read_kernel", probe_read_kernel),
-    (114, "probe_read_user_str", probe_read_user_str),
-    (115, "probe_read_kernel_str", probe_read_kernel_str),
-    (173, "get_func_ip", get_func_ip),
-    (174, "get_attach_cookie", get_attach_cookie),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::PROBE_READ, probe_read),
+    (id::PERF_EVENT_READ, perf_event_read),
+    (id::GET_STACKID, get_stackid),
+    (id::GET_CURRENT_TASK, get_current_task),
+    (id::PROBE_READ_STR, probe_read_str),
+    (id::PERF_EVENT_READ_VALUE, perf_event_read_value),
+    (id::PERF_PROG_READ_VALUE, perf_prog_read_value),
+    (id::GET_STACK, get_stack),
+    (id::SEND_SIGNAL, send_signal),
+    (id::SEND_SIGNAL_THREAD, send_signal_thread),
+    (id::PROBE_READ_USER, probe_read_user),
+    (id::PROBE_READ_KERNEL, probe_read_kernel),
+    (id::PROBE_READ_USER_STR, probe_read_user_str),
+    (id::PROBE_READ_KERNEL_STR, probe_read_kernel_str),
+    (id::GET_FUNC_IP, get_func_ip),
+    (id::GET_ATTACH_COOKIE, get_attach_cookie),
 ];

@@ -5,6 +5,7 @@ use super::{absorb_ctx, neg, read_guest, refresh_packet, write_guest, HostVm};
 use crate::host::{HostState, Redirect};
 use crate::skb::Skb;
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
 /// Runs `f` on the skb with the ctx absorbed before and the packet view
 /// refreshed after.
@@ -139,13 +140,13 @@ fn get_socket_cookie(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
 fn clone_redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (ifindex, flags) = (a[1] as u32, a[2]);
     if flags & !1 != 0 {
-        return Ok(neg(22));
+        return Ok(neg(bpfbox_uapi::errno::EINVAL));
     }
     if vm.host.skb().is_some_and(|s| s.is_gso()) {
-        return Ok(neg(74)); // EBADMSG: type-less GSO from test_run ctx
+        return Ok(neg(bpfbox_uapi::errno::EBADMSG)); // type-less GSO from test_run ctx
     }
     if vm.host.device(ifindex).is_none() {
-        return Ok(neg(22));
+        return Ok(neg(bpfbox_uapi::errno::EINVAL));
     }
     vm.host.redirect = Some(Redirect {
         ifindex,
@@ -157,24 +158,24 @@ fn clone_redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (9, "skb_store_bytes", skb_store_bytes),
-    (10, "l3_csum_replace", l3_csum_replace),
-    (11, "l4_csum_replace", l4_csum_replace),
-    (13, "clone_redirect", clone_redirect),
-    (18, "skb_vlan_push", skb_vlan_push),
-    (19, "skb_vlan_pop", skb_vlan_pop),
-    (26, "skb_load_bytes", skb_load_bytes),
-    (31, "skb_change_proto", skb_change_proto),
-    (32, "skb_change_type", skb_change_type),
-    (34, "get_hash_recalc", get_hash_recalc),
-    (38, "skb_change_tail", skb_change_tail),
-    (39, "skb_pull_data", skb_pull_data),
-    (40, "csum_update", csum_update),
-    (41, "set_hash_invalid", set_hash_invalid),
-    (43, "skb_change_head", skb_change_head),
-    (46, "get_socket_cookie", get_socket_cookie),
-    (48, "set_hash", set_hash),
-    (50, "skb_adjust_room", skb_adjust_room),
-    (68, "skb_load_bytes_relative", skb_load_bytes_relative),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::SKB_STORE_BYTES, skb_store_bytes),
+    (id::L3_CSUM_REPLACE, l3_csum_replace),
+    (id::L4_CSUM_REPLACE, l4_csum_replace),
+    (id::CLONE_REDIRECT, clone_redirect),
+    (id::SKB_VLAN_PUSH, skb_vlan_push),
+    (id::SKB_VLAN_POP, skb_vlan_pop),
+    (id::SKB_LOAD_BYTES, skb_load_bytes),
+    (id::SKB_CHANGE_PROTO, skb_change_proto),
+    (id::SKB_CHANGE_TYPE, skb_change_type),
+    (id::GET_HASH_RECALC, get_hash_recalc),
+    (id::SKB_CHANGE_TAIL, skb_change_tail),
+    (id::SKB_PULL_DATA, skb_pull_data),
+    (id::CSUM_UPDATE, csum_update),
+    (id::SET_HASH_INVALID, set_hash_invalid),
+    (id::SKB_CHANGE_HEAD, skb_change_head),
+    (id::GET_SOCKET_COOKIE, get_socket_cookie),
+    (id::SET_HASH, set_hash),
+    (id::SKB_ADJUST_ROOM, skb_adjust_room),
+    (id::SKB_LOAD_BYTES_RELATIVE, skb_load_bytes_relative),
 ];

@@ -15,12 +15,14 @@ use crate::events::sockets::SockEnv;
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
 use bpfbox_maps::MapType;
+use bpfbox_uapi::helper::id;
+use bpfbox_uapi::prog_type;
 use serde_json::json;
 
-const EINVAL: i32 = 22;
-const ENOENT: i32 = 2;
-const EFAULT: i32 = 14;
-const EOPNOTSUPP: i32 = 95;
+use bpfbox_uapi::errno::EFAULT;
+use bpfbox_uapi::errno::EINVAL;
+use bpfbox_uapi::errno::ENOENT;
+use bpfbox_uapi::errno::EOPNOTSUPP;
 /// `BPF_SOCK_OPS_WRITE_HDR_OPT_CB`: ops above it (timestamping) run
 /// without the socket lock, so socket-changing helpers refuse them.
 const LAST_LOCKED_OP: u32 = 15;
@@ -110,7 +112,7 @@ fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
                 out[..n].copy_from_slice(&h[..n]);
                 write_guest(vm, a[3], &out)?;
                 return Ok(if len < h.len() {
-                    neg(28)
+                    neg(bpfbox_uapi::errno::ENOSPC)
                 } else {
                     h.len() as u64
                 });
@@ -405,7 +407,10 @@ fn msg_pop_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 fn sock_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let m = map_of(vm, a[0])?;
     if !vm.host.maps[m].map_type().is_sock() {
-        let Some(&(_, _, f)) = super::maps::HELPERS.iter().find(|h| h.0 == 1) else {
+        let Some(&(_, f)) = super::maps::HELPERS
+            .iter()
+            .find(|h| h.0 == id::MAP_LOOKUP_ELEM)
+        else {
             return Err(vm.helper_error(EINVAL));
         };
         return f(vm, a);
@@ -418,7 +423,11 @@ fn sock_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let e = env(vm)?;
     let hook_family = e.sock.map_or(2, |s| s.family());
     let (family, _) = e.lookup.unwrap_or((hook_family, 6));
-    let state = if e.prog_type == 30 { 10 } else { 1 };
+    let state = if e.prog_type == prog_type::SK_LOOKUP {
+        10
+    } else {
+        1
+    };
     let desc = e.world.descs.get(&id).copied().unwrap_or_else(|| {
         let any = if family == 2 { "0.0.0.0:0" } else { "[::]:0" };
         let any: std::net::SocketAddr = any
@@ -482,13 +491,13 @@ fn sk_release(_vm: &mut HostVm<'_>, _a: [u64; 5]) -> Result<u64, Trap> {
 /// net/core/filter.c in order, then the selection; `ctx->sk` reads it at
 /// once.
 fn sk_assign(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    const ESOCKTNOSUPPORT: i32 = 94;
-    const EPROTOTYPE: i32 = 91;
-    const EAFNOSUPPORT: i32 = 97;
-    const EEXIST: i32 = 17;
+    use bpfbox_uapi::errno::EAFNOSUPPORT;
+    use bpfbox_uapi::errno::EEXIST;
+    use bpfbox_uapi::errno::EPROTOTYPE;
+    use bpfbox_uapi::errno::ESOCKTNOSUPPORT;
     let (ptr, flags) = (a[1], a[2]);
     let e = env(vm)?;
-    let Some((family, protocol)) = e.lookup.filter(|_| e.prog_type == 30) else {
+    let Some((family, protocol)) = e.lookup.filter(|_| e.prog_type == prog_type::SK_LOOKUP) else {
         let t = vm.helper_error(EOPNOTSUPP);
         return Err(t);
     };
@@ -553,7 +562,7 @@ pub(crate) fn patch_skb_ctx(vm: &mut HostVm<'_>, ctx_addr: u64) -> Result<(), Tr
     let Some(e) = vm.host.event.get::<SockEnv>() else {
         return Ok(());
     };
-    let Some(s) = e.sock.filter(|_| e.prog_type == 14) else {
+    let Some(s) = e.sock.filter(|_| e.prog_type == prog_type::SK_SKB) else {
         return Ok(());
     };
     let linear = e.skb_linear;
@@ -579,50 +588,65 @@ fn sk_skb_pull_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let linear = e.skb_linear.unwrap_or(total);
     let want = if a[1] == 0 { linear as u64 } else { a[1] };
     if want > total as u64 {
-        return Ok(neg(12));
+        return Ok(neg(bpfbox_uapi::errno::ENOMEM));
     }
     e.skb_linear = Some(linear.max(want as usize));
-    let Some(&(_, _, f)) = super::skb::HELPERS.iter().find(|h| h.0 == 39) else {
+    let Some(&(_, f)) = super::skb::HELPERS
+        .iter()
+        .find(|h| h.0 == id::SKB_PULL_DATA)
+    else {
         return Err(vm.helper_error(EINVAL));
     };
     f(vm, a)
 }
 
 /// Helpers of this module available to every type that may call them.
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (49, "setsockopt", setsockopt),
-    (52, "sk_redirect_map", sk_redirect_map),
-    (53, "sock_map_update", sock_map_update),
-    (57, "getsockopt", getsockopt),
-    (59, "sock_ops_cb_flags_set", sock_ops_cb_flags_set),
-    (60, "msg_redirect_map", msg_redirect_map),
-    (61, "msg_apply_bytes", msg_apply_bytes),
-    (62, "msg_cork_bytes", msg_cork_bytes),
-    (63, "msg_pull_data", msg_pull_data),
-    (70, "sock_hash_update", sock_hash_update),
-    (71, "msg_redirect_hash", msg_redirect_hash),
-    (72, "sk_redirect_hash", sk_redirect_hash),
-    (82, "sk_select_reuseport", sk_select_reuseport),
-    (86, "sk_release", sk_release),
-    (96, "tcp_sock", tcp_sock),
-    (90, "msg_push_data", msg_push_data),
-    (91, "msg_pop_data", msg_pop_data),
-    (124, "sk_assign", sk_assign),
-    (142, "load_hdr_opt", super::hdropt::load_hdr_opt),
-    (143, "store_hdr_opt", super::hdropt::store_hdr_opt),
-    (144, "reserve_hdr_opt", super::hdropt::reserve_hdr_opt),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::SETSOCKOPT, setsockopt),
+    (id::SK_REDIRECT_MAP, sk_redirect_map),
+    (id::SOCK_MAP_UPDATE, sock_map_update),
+    (id::GETSOCKOPT, getsockopt),
+    (id::SOCK_OPS_CB_FLAGS_SET, sock_ops_cb_flags_set),
+    (id::MSG_REDIRECT_MAP, msg_redirect_map),
+    (id::MSG_APPLY_BYTES, msg_apply_bytes),
+    (id::MSG_CORK_BYTES, msg_cork_bytes),
+    (id::MSG_PULL_DATA, msg_pull_data),
+    (id::SOCK_HASH_UPDATE, sock_hash_update),
+    (id::MSG_REDIRECT_HASH, msg_redirect_hash),
+    (id::SK_REDIRECT_HASH, sk_redirect_hash),
+    (id::SK_SELECT_REUSEPORT, sk_select_reuseport),
+    (id::SK_RELEASE, sk_release),
+    (id::TCP_SOCK, tcp_sock),
+    (id::MSG_PUSH_DATA, msg_push_data),
+    (id::MSG_POP_DATA, msg_pop_data),
+    (id::SK_ASSIGN, sk_assign),
+    (id::LOAD_HDR_OPT, super::hdropt::load_hdr_opt),
+    (id::STORE_HDR_OPT, super::hdropt::store_hdr_opt),
+    (id::RESERVE_HDR_OPT, super::hdropt::reserve_hdr_opt),
 ];
 
 /// Per-type implementations of a shared helper id (the kernel's
 /// `func_proto` hands these types their own function for the id):
 /// (prog type, id, function).
 pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
-    (21, 26, reuseport_load_bytes),
-    (22, 26, flow_dissector_load_bytes),
-    (30, 1, sock_map_lookup),
-    (13, 1, sock_map_lookup),
-    (14, 1, sock_map_lookup),
-    (16, 1, sock_map_lookup),
-    (21, 1, sock_map_lookup),
-    (14, 39, sk_skb_pull_data),
+    (
+        prog_type::SK_REUSEPORT,
+        id::SKB_LOAD_BYTES,
+        reuseport_load_bytes,
+    ),
+    (
+        prog_type::FLOW_DISSECTOR,
+        id::SKB_LOAD_BYTES,
+        flow_dissector_load_bytes,
+    ),
+    (prog_type::SK_LOOKUP, id::MAP_LOOKUP_ELEM, sock_map_lookup),
+    (prog_type::SOCK_OPS, id::MAP_LOOKUP_ELEM, sock_map_lookup),
+    (prog_type::SK_SKB, id::MAP_LOOKUP_ELEM, sock_map_lookup),
+    (prog_type::SK_MSG, id::MAP_LOOKUP_ELEM, sock_map_lookup),
+    (
+        prog_type::SK_REUSEPORT,
+        id::MAP_LOOKUP_ELEM,
+        sock_map_lookup,
+    ),
+    (prog_type::SK_SKB, id::SKB_PULL_DATA, sk_skb_pull_data),
 ];

@@ -13,10 +13,10 @@
 use crate::events::sockets::{OptVal, SockState, SockWorld, AF_INET, AF_INET6};
 
 /// errnos.
-const EINVAL: i64 = 22;
-const ENOENT: i64 = 2;
+const EINVAL: i64 = bpfbox_uapi::errno::EINVAL as i64;
+const ENOENT: i64 = bpfbox_uapi::errno::ENOENT as i64;
 /// `ENOTSUPP`: kernel-internal "not supported", also bpfbox's "unmodelled".
-pub(crate) const ENOTSUPP: i64 = 524;
+pub(crate) const ENOTSUPP: i64 = bpfbox_uapi::errno::ENOTSUPP as i64;
 
 /// Levels.
 pub(crate) const SOL_IP: i32 = 0;

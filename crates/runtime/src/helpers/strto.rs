@@ -4,9 +4,10 @@
 use super::{neg, read_guest, write_guest, HostVm};
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
-const EINVAL: i32 = 22;
-const ERANGE: i32 = 34;
+use bpfbox_uapi::errno::EINVAL;
+use bpfbox_uapi::errno::ERANGE;
 /// `BPF_STRTOX_BASE_MASK`.
 const BASE_MASK: u64 = 0x1f;
 
@@ -129,8 +130,8 @@ fn strtoul(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] =
-    &[(105, "strtol", strtol), (106, "strtoul", strtoul)];
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] =
+    &[(id::STRTOL, strtol), (id::STRTOUL, strtoul)];
 
 #[cfg(test)]
 mod tests {

@@ -8,11 +8,12 @@ use super::cgroup::CgroupRun;
 use super::{neg, read_guest, write_guest, HostVm};
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
-/// `EINVAL`.
-const EINVAL: i32 = 22;
 /// `E2BIG`.
-const E2BIG: i32 = 7;
+use bpfbox_uapi::errno::E2BIG;
+/// `EINVAL`.
+use bpfbox_uapi::errno::EINVAL;
 /// `PAGE_SIZE` on x86-64.
 pub const PAGE_SIZE: usize = 4096;
 /// `BPF_F_SYSCTL_BASE_NAME`: only the last component of the name.
@@ -240,11 +241,11 @@ fn sysctl_set_new_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (101, "sysctl_get_name", sysctl_get_name),
-    (102, "sysctl_get_current_value", sysctl_get_current_value),
-    (103, "sysctl_get_new_value", sysctl_get_new_value),
-    (104, "sysctl_set_new_value", sysctl_set_new_value),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::SYSCTL_GET_NAME, sysctl_get_name),
+    (id::SYSCTL_GET_CURRENT_VALUE, sysctl_get_current_value),
+    (id::SYSCTL_GET_NEW_VALUE, sysctl_get_new_value),
+    (id::SYSCTL_SET_NEW_VALUE, sysctl_set_new_value),
 ];
 
 #[cfg(test)]

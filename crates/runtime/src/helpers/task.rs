@@ -5,6 +5,7 @@
 use super::{write_guest, HostVm};
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
 /// `bpf_get_current_pid_tgid()`: `tgid << 32 | pid`.
 fn get_current_pid_tgid(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
@@ -51,11 +52,11 @@ fn get_netns_cookie(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (14, "get_current_pid_tgid", get_current_pid_tgid),
-    (15, "get_current_uid_gid", get_current_uid_gid),
-    (16, "get_current_comm", get_current_comm),
-    (122, "get_netns_cookie", get_netns_cookie),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::GET_CURRENT_PID_TGID, get_current_pid_tgid),
+    (id::GET_CURRENT_UID_GID, get_current_uid_gid),
+    (id::GET_CURRENT_COMM, get_current_comm),
+    (id::GET_NETNS_COOKIE, get_netns_cookie),
 ];
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::HostVm;
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
 fn ktime_get_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
     Ok(vm.host.clock.reading())
@@ -38,12 +39,12 @@ fn get_numa_node_id(_: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (5, "ktime_get_ns", ktime_get_ns),
-    (7, "get_prandom_u32", get_prandom_u32),
-    (8, "get_smp_processor_id", get_smp_processor_id),
-    (42, "get_numa_node_id", get_numa_node_id),
-    (125, "ktime_get_boot_ns", ktime_get_boot_ns),
-    (160, "ktime_get_coarse_ns", ktime_get_coarse_ns),
-    (208, "ktime_get_tai_ns", ktime_get_tai_ns),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::KTIME_GET_NS, ktime_get_ns),
+    (id::GET_PRANDOM_U32, get_prandom_u32),
+    (id::GET_SMP_PROCESSOR_ID, get_smp_processor_id),
+    (id::GET_NUMA_NODE_ID, get_numa_node_id),
+    (id::KTIME_GET_BOOT_NS, ktime_get_boot_ns),
+    (id::KTIME_GET_COARSE_NS, ktime_get_coarse_ns),
+    (id::KTIME_GET_TAI_NS, ktime_get_tai_ns),
 ];

@@ -4,6 +4,7 @@ use super::{neg, read_guest, write_guest, HostVm};
 use crate::host::HostState;
 use crate::printf::{format, ArgMemory};
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
 /// `MAX_BPRINTF_BUF`: the formatted line is cut at 1023 bytes + NUL.
 const MAX_BPRINTF_BUF: usize = 1024;
@@ -42,7 +43,7 @@ fn trace_printk(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 fn snprintf(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (out_addr, out_size, fmt_addr, data, data_len) = (a[0], a[1] as usize, a[2], a[3], a[4]);
     if data_len % 8 != 0 || data_len / 8 > MAX_SNPRINTF_VARARGS || (data_len != 0 && data == 0) {
-        return Ok(neg(22));
+        return Ok(neg(bpfbox_uapi::errno::EINVAL));
     }
     let fmt = vm
         .mem
@@ -76,7 +77,5 @@ fn snprintf(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (6, "trace_printk", trace_printk),
-    (165, "snprintf", snprintf),
-];
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] =
+    &[(id::TRACE_PRINTK, trace_printk), (id::SNPRINTF, snprintf)];

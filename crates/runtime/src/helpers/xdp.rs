@@ -9,8 +9,9 @@ use super::{neg, read_guest, refresh_packet, write_guest, HostVm};
 use crate::host::HostState;
 use crate::packet::{Packet, ETH_HLEN};
 use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_uapi::helper::id;
 
-const EINVAL: i32 = 22;
+use bpfbox_uapi::errno::EINVAL;
 
 fn with_xdp(vm: &mut HostVm<'_>, f: impl FnOnce(&mut Packet) -> i64) -> Result<u64, Trap> {
     let r = match vm.host.xdp_mut() {
@@ -88,7 +89,7 @@ pub fn adjust_meta(p: &mut Packet, offset: i32) -> i64 {
     }
     let metalen = p.data - meta as usize;
     if crate::drivers::xdp::metalen_invalid(metalen) {
-        return -13; // EACCES
+        return -(bpfbox_uapi::errno::EACCES as i64);
     }
     p.meta = meta as usize;
     0
@@ -152,11 +153,11 @@ fn xdp_get_buff_len(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, &str, HelperFn<HostState>)] = &[
-    (44, "xdp_adjust_head", xdp_adjust_head),
-    (54, "xdp_adjust_meta", xdp_adjust_meta),
-    (65, "xdp_adjust_tail", xdp_adjust_tail),
-    (188, "xdp_get_buff_len", xdp_get_buff_len),
-    (189, "xdp_load_bytes", xdp_load_bytes),
-    (190, "xdp_store_bytes", xdp_store_bytes),
+pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::XDP_ADJUST_HEAD, xdp_adjust_head),
+    (id::XDP_ADJUST_META, xdp_adjust_meta),
+    (id::XDP_ADJUST_TAIL, xdp_adjust_tail),
+    (id::XDP_GET_BUFF_LEN, xdp_get_buff_len),
+    (id::XDP_LOAD_BYTES, xdp_load_bytes),
+    (id::XDP_STORE_BYTES, xdp_store_bytes),
 ];

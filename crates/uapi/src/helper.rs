@@ -222,6 +222,21 @@ pub static HELPER_NAMES: [&str; 212] = [
     "cgrp_storage_delete",
 ];
 
+/// Name of helper `id` without the `bpf_` prefix, if 6.18 defines it.
+pub fn helper_name(id: u32) -> Option<&'static str> {
+    HELPER_NAMES.get(id as usize).copied()
+}
+
+/// Id of a helper by name, with or without the `bpf_` prefix.
+pub fn helper_id(name: &str) -> Option<u32> {
+    let bare = name.strip_prefix("bpf_").unwrap_or(name);
+    HELPER_NAMES
+        .iter()
+        .position(|n| *n == bare)
+        .filter(|&i| i != 0)
+        .map(|i| i as u32)
+}
+
 /// Helper ids by name, as constants (`id::MAP_LOOKUP_ELEM == 1`).
 #[allow(missing_docs)]
 pub mod id {
