@@ -99,6 +99,13 @@ pub trait Engine {
     /// Reads every map back (queues and stacks are drained, ring buffer
     /// records consumed: numbered in commit order).
     fn dump_maps(&mut self) -> Vec<MapDump>;
+    /// Reads the maps that reading leaves unchanged, as [`dump_maps`]
+    /// would list them; queues, stacks, ring buffers and perf event arrays
+    /// (whose reading consumes) get a note instead, so runs after a peek
+    /// behave as without it. For per-packet map changes.
+    ///
+    /// [`dump_maps`]: Engine::dump_maps
+    fn peek_maps(&mut self) -> Vec<MapDump>;
     /// Writes one element of the object's map `map` from user space
     /// (`BPF_MAP_UPDATE_ELEM` with `BPF_ANY`), e.g. to give a devmap a
     /// target before the runs.
@@ -161,6 +168,38 @@ fn numbered(records: Vec<Vec<u8>>) -> Vec<(Vec<u8>, Vec<u8>)> {
         .enumerate()
         .map(|(i, r)| ((i as u32).to_le_bytes().to_vec(), r))
         .collect()
+}
+
+/// Why a map is not read by [`Engine::peek_maps`].
+fn peek_note(name: &str, ty: u32) -> Option<String> {
+    if matches!(ty, QUEUE | STACK | RINGBUF | PERF_EVENT_ARRAY) {
+        return Some("not read between runs: reading consumes its records".into());
+    }
+    note_for(name, ty, false)
+}
+
+/// A map's `(key, value)` pairs.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn peeked(name: &str, ty: u32, entries: Result<Entries, String>) -> MapDump {
+    let mut d = MapDump {
+        name: name.to_string(),
+        entries: Vec::new(),
+        note: peek_note(name, ty),
+    };
+    if d.note.is_none() {
+        match entries {
+            Ok(mut e) => {
+                e.sort();
+                if handle_valued(ty) {
+                    e.iter_mut().for_each(|e| e.1.clear());
+                }
+                d.entries = e;
+            }
+            Err(e) => d.note = Some(format!("cannot read: {e}")),
+        }
+    }
+    d
 }
 
 /// Maps whose contents cannot be listed the same way in both engines.
@@ -283,6 +322,23 @@ impl Engine for InterpEngine {
             out.push(d);
         }
         out
+    }
+
+    fn peek_maps(&mut self) -> Vec<MapDump> {
+        let maps = self.host.maps.iter_mut();
+        self.names
+            .iter()
+            .zip(maps)
+            .map(|((name, ty), m)| {
+                let skip = peek_note(name, *ty).is_some();
+                let entries = if skip {
+                    Vec::new()
+                } else {
+                    m.entries().collect()
+                };
+                peeked(name, *ty, Ok(entries))
+            })
+            .collect()
     }
 
     fn update_map(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), RunError> {
@@ -485,6 +541,21 @@ impl Engine for KernelEngine {
             out.push(d);
         }
         out
+    }
+
+    fn peek_maps(&mut self) -> Vec<MapDump> {
+        self.names
+            .iter()
+            .zip(&self.obj.maps)
+            .map(|((name, ty), m)| {
+                let entries = if peek_note(name, *ty).is_some() {
+                    Ok(Vec::new())
+                } else {
+                    m.entries().map_err(|e| e.to_string())
+                };
+                peeked(name, *ty, entries)
+            })
+            .collect()
     }
 
     fn update_map(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), RunError> {

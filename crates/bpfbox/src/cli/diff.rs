@@ -2,11 +2,13 @@
 //! inputs and show every difference.
 
 use super::output::{print, Report};
-use super::run::{jobs, Loaded, PacketSource, Progress};
+use super::packets::{PacketLine, Packets, Progress};
+use super::run::{ignore_broken_pipe, Loaded, PacketSource};
 use super::{Engine as EngineArg, GlobalOpts};
 use anyhow::Result;
 use bpfbox::diff::{compare, compare_maps, Difference};
 use bpfbox::objects;
+use bpfbox::stream::map_changes;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -26,12 +28,26 @@ pub struct DiffArgs {
     pub repeat: Option<u32>,
 }
 
+/// Differences a report lists (the rest are counted).
+const KEEP_DIFFERENCES: usize = 100;
+
 #[derive(Serialize)]
 struct DiffReport {
     program: String,
-    packets: usize,
+    packets: u64,
     identical: bool,
+    /// The first differences (`difference_count` in all).
     differences: Vec<Difference>,
+    difference_count: u64,
+}
+
+/// One `--per-packet` line of a diff: both engines' results.
+#[derive(Serialize)]
+struct DiffLine<'a> {
+    packet: u64,
+    identical: bool,
+    interp: PacketLine<'a>,
+    kernel: PacketLine<'a>,
 }
 
 impl Report for DiffReport {
@@ -41,6 +57,10 @@ impl Report for DiffReport {
             writeln!(w, "  - interp: {}", d.interp)?;
             writeln!(w, "  + kernel: {}", d.kernel)?;
         }
+        let more = self.difference_count - self.differences.len() as u64;
+        if more > 0 {
+            writeln!(w, "... and {more} more differences")?;
+        }
         if self.identical {
             writeln!(
                 w,
@@ -48,39 +68,93 @@ impl Report for DiffReport {
                 self.program, self.packets
             )
         } else {
-            writeln!(
-                w,
-                "{}: {} differences",
-                self.program,
-                self.differences.len()
-            )
+            writeln!(w, "{}: {} differences", self.program, self.difference_count)
         }
     }
 }
 
 pub fn run(g: &GlobalOpts, a: DiffArgs) -> Result<ExitCode> {
     let loaded = Loaded::new(&a.object, a.prog.as_deref())?;
-    let jobs = jobs(&a.input, a.repeat.unwrap_or(0))?;
+    let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
     let mut interp = loaded.engine(EngineArg::Interp)?;
     let mut kernel = loaded.engine(EngineArg::Kernel)?;
     let def = loaded.def();
     let mut differences = Vec::new();
-    let progress = Progress::new(jobs.len(), g.quiet);
-    for (i, job) in jobs.iter().enumerate() {
-        progress.tick(i);
+    let mut count = 0u64;
+    let mut keep = |d: &mut Vec<Difference>| {
+        count += d.len() as u64;
+        let room = KEEP_DIFFERENCES.saturating_sub(differences.len());
+        differences.extend(d.drain(..).take(room));
+    };
+    let mut progress = Progress::new(&packets, g.quiet);
+    let mut before = a
+        .input
+        .map_changes
+        .then(|| (interp.peek_maps(), kernel.peek_maps()));
+    let stdout = io::stdout();
+    let mut lines = stdout.lock();
+    let mut n = 0u64;
+    while let Some(job) = packets.next_job()? {
+        n += 1;
+        progress.tick(&packets, n);
         let x = interp.test_run(&job.input);
         let y = kernel.test_run(&job.input);
-        compare(&format!("packet {}", i + 1), &x, &y, &mut differences);
+        let mut found = Vec::new();
+        compare(&format!("packet {n}"), &x, &y, &mut found);
+        let changes = before.as_mut().map(|(bi, bk)| {
+            let (ai, ak) = (interp.peek_maps(), kernel.peek_maps());
+            let c = (map_changes(bi, &ai), map_changes(bk, &ak));
+            (*bi, *bk) = (ai, ak);
+            c
+        });
+        if let Some((ci, ck)) = &changes {
+            if ci != ck {
+                let list = |c: &[bpfbox::stream::MapChange]| {
+                    let s: Vec<_> = c
+                        .iter()
+                        .map(|c| {
+                            format!("{}[{}]={}", c.map, c.key, c.after.as_deref().unwrap_or("-"))
+                        })
+                        .collect();
+                    s.join(" ")
+                };
+                found.push(Difference {
+                    at: format!("packet {n}"),
+                    what: "map changes".into(),
+                    interp: list(ci),
+                    kernel: list(ck),
+                });
+            }
+        }
+        if a.input.per_packet {
+            let len_in = job.input.data_in.len();
+            let verdict = |r| objects::verdict(def, r);
+            let mut line = DiffLine {
+                packet: n,
+                identical: found.is_empty(),
+                interp: PacketLine::new(n, len_in, &x, verdict, changes.as_ref().map(|c| &c.0[..])),
+                kernel: PacketLine::new(n, len_in, &y, verdict, changes.as_ref().map(|c| &c.1[..])),
+            };
+            line.interp.engine = Some("interp");
+            line.kernel.engine = Some("kernel");
+            write_line(g, &mut lines, &line).or_else(ignore_broken_pipe)?;
+        }
+        keep(&mut found);
     }
-    compare_maps(&interp.dump_maps(), &kernel.dump_maps(), &mut differences);
-    let identical = differences.is_empty();
+    progress.done();
+    drop(lines);
+    let mut found = Vec::new();
+    compare_maps(&interp.dump_maps(), &kernel.dump_maps(), &mut found);
+    keep(&mut found);
+    let identical = count == 0;
     print(
         g,
         &DiffReport {
             program: format!("{} ({})", def.name, objects::verdict_kind(def)),
-            packets: jobs.len(),
+            packets: n,
             identical,
             differences,
+            difference_count: count,
         },
     )?;
     Ok(if identical {
@@ -88,4 +162,25 @@ pub fn run(g: &GlobalOpts, a: DiffArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A diff's per-packet line: one line when both engines agree, one per
+/// engine when they do not.
+fn write_line(g: &GlobalOpts, w: &mut dyn Write, l: &DiffLine) -> io::Result<()> {
+    if g.json() {
+        let s = serde_json::to_string(l).map_err(io::Error::other)?;
+        return writeln!(w, "{s}");
+    }
+    if l.identical {
+        let mut one = Vec::new();
+        let mut same = l.interp.clone();
+        same.engine = None;
+        same.write(g, &mut one)?;
+        let text = String::from_utf8_lossy(&one);
+        let mut it = text.splitn(2, '\n');
+        writeln!(w, "{} (interp = kernel)", it.next().unwrap_or(""))?;
+        return write!(w, "{}", it.next().unwrap_or(""));
+    }
+    l.interp.write(g, w)?;
+    l.kernel.write(g, w)
 }

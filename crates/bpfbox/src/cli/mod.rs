@@ -7,6 +7,7 @@ mod diff;
 mod exec;
 mod fire;
 mod output;
+mod packets;
 mod prog;
 mod run;
 mod types;

@@ -1,31 +1,20 @@
 //! `bpfbox run`: run an object's program on one packet or a capture.
 
 use super::output::{print, Report};
+pub use super::packets::PacketSource;
+use super::packets::{culprit, Job, PacketLine, Packets, Progress};
 use super::{Engine as EngineArg, GlobalOpts};
-use anyhow::{bail, Context, Result};
-use bpfbox::engine::{self, Engine, InterpEngine, KernelEngine, MapDump, RunInput};
+use anyhow::Result;
+use bpfbox::engine::{self, Engine, InterpEngine, KernelEngine, MapDump};
 use bpfbox::objects;
 use bpfbox::pcap;
+use bpfbox::stream::{map_changes, Tally};
 use bpfbox_object::{Object, ProgramDef};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// Where packets come from; shared by `run` and `diff`.
-#[derive(clap::Args, Debug)]
-pub struct PacketSource {
-    /// One packet: the raw bytes of this file are `data_in`.
-    #[arg(long, conflicts_with = "pcap")]
-    pub data_in: Option<PathBuf>,
-    /// Every packet of a pcap or pcapng capture.
-    #[arg(long)]
-    pub pcap: Option<PathBuf>,
-    /// Context given to the program (`ctx_in`: raw bytes of the ctx struct).
-    #[arg(long)]
-    pub ctx_in: Option<PathBuf>,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -36,8 +25,9 @@ pub struct RunArgs {
     pub prog: Option<String>,
     #[command(flatten)]
     pub input: PacketSource,
-    /// With --pcap: write the packets the program did not drop, as it left them.
-    #[arg(long, requires = "pcap")]
+    /// Write the packets the program did not drop, as it left them (an
+    /// Ethernet pcap; with --data-in, the one packet or none).
+    #[arg(long)]
     pub pcap_out: Option<PathBuf>,
     /// Run the program this many times per packet (BPF_PROG_TEST_RUN
     /// `repeat`; when absent 0 is passed, which the kernel runs once and
@@ -91,46 +81,6 @@ impl Loaded {
     }
 }
 
-/// One packet to run: its input and, for captures, its timestamp.
-pub struct Job {
-    pub input: RunInput,
-    pub packet: Option<pcap::Packet>,
-}
-
-/// Reads the packets named by `src`.
-pub fn jobs(src: &PacketSource, repeat: u32) -> Result<Vec<Job>> {
-    let ctx_in = match &src.ctx_in {
-        Some(p) => Some(std::fs::read(p).with_context(|| p.display().to_string())?),
-        None => None,
-    };
-    let mk = |data: Vec<u8>| RunInput {
-        data_in: data,
-        ctx_in: ctx_in.clone(),
-        repeat,
-        flags: 0,
-    };
-    if let Some(p) = &src.pcap {
-        let pkts = pcap::read(p)?;
-        return Ok(pkts
-            .into_iter()
-            .map(|pk| Job {
-                input: mk(pk.data.clone()),
-                packet: Some(pk),
-            })
-            .collect());
-    }
-    let data = match (&src.data_in, &ctx_in) {
-        (Some(p), _) => std::fs::read(p).with_context(|| p.display().to_string())?,
-        // context-only programs (raw tracepoint, syscall)
-        (None, Some(_)) => Vec::new(),
-        (None, None) => bail!("give the input with --data-in FILE, --pcap FILE or --ctx-in FILE"),
-    };
-    Ok(vec![Job {
-        input: mk(data),
-        packet: None,
-    }])
-}
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -168,13 +118,26 @@ struct OneReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     errno: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    written: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     maps: Option<Vec<MapJson>>,
+}
+
+/// A return value with its meaning, `1 (XDP_DROP)`, without repeating a
+/// number the meaning already shows (`56322 (invalid action: ...)`).
+pub fn retval_text(retval: u32, verdict: &str) -> String {
+    let shows = |n: String| verdict == n || verdict.starts_with(&format!("{n} "));
+    if shows(retval.to_string()) || shows((retval as i32).to_string()) {
+        verdict.to_string()
+    } else {
+        format!("{retval} ({verdict})")
+    }
 }
 
 impl Report for OneReport {
     fn text(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "program: {} ({} engine)", self.program, self.engine)?;
-        writeln!(w, "retval:  {} ({})", self.retval, self.verdict)?;
+        writeln!(w, "retval:  {}", retval_text(self.retval, &self.verdict))?;
         let avg = if self.repeat > 1 { " (mean)" } else { "" };
         writeln!(
             w,
@@ -189,6 +152,9 @@ impl Report for OneReport {
         )?;
         if let Some(c) = &self.ctx_out {
             writeln!(w, "ctx_out  ({} bytes): {c}", c.len() / 2)?;
+        }
+        if let Some(n) = self.written {
+            writeln!(w, "wrote {n} packets")?;
         }
         for t in &self.trace {
             writeln!(w, "trace: {t}")?;
@@ -214,14 +180,21 @@ fn write_maps(w: &mut dyn Write, maps: Option<&[MapJson]>) -> io::Result<()> {
 struct PcapReport {
     program: String,
     engine: &'static str,
-    packets: usize,
-    verdicts: BTreeMap<String, usize>,
+    packets: u64,
+    verdicts: BTreeMap<String, u64>,
+    /// The first errors (`error_count` in all).
     errors: Vec<String>,
+    error_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    written: Option<usize>,
+    written: Option<u64>,
+    /// The first trace lines (`trace_count` in all).
     trace: Vec<String>,
+    trace_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     maps: Option<Vec<MapJson>>,
+    /// Trace lines were printed per packet.
+    #[serde(skip)]
+    per_packet: bool,
 }
 
 impl Report for PcapReport {
@@ -237,62 +210,65 @@ impl Report for PcapReport {
         for e in &self.errors {
             writeln!(w, "error: {e}")?;
         }
+        let more = self.error_count - self.errors.len() as u64;
+        if more > 0 {
+            writeln!(w, "error: ... and {more} more errors")?;
+        }
         if let Some(n) = self.written {
             writeln!(w, "wrote {n} packets")?;
         }
-        for t in &self.trace {
-            writeln!(w, "trace: {t}")?;
+        if !self.per_packet {
+            for t in &self.trace {
+                writeln!(w, "trace: {t}")?;
+            }
+            let more = self.trace_count - self.trace.len() as u64;
+            if more > 0 {
+                writeln!(
+                    w,
+                    "trace: ... and {more} more lines (--per-packet prints them all)"
+                )?;
+            }
         }
         write_maps(w, self.maps.as_deref())
     }
 }
 
-/// Shows progress on a terminal for long captures.
-pub struct Progress {
-    total: usize,
-    on: bool,
-}
-
-impl Progress {
-    pub fn new(total: usize, quiet: bool) -> Progress {
-        Progress {
-            total,
-            on: !quiet && total >= 1000 && io::stderr().is_terminal(),
+/// Writes what a run left of a packet to `--pcap-out`, unless it dropped it.
+fn keep(
+    out: &mut Option<pcap::Writer>,
+    def: &ProgramDef,
+    job: &Job,
+    result: &Result<engine::RunOutput, engine::RunError>,
+) -> Result<()> {
+    if let (Some(w), Ok(o)) = (out.as_mut(), result) {
+        if !objects::drops(def, o.retval) {
+            w.write(&pcap::Packet {
+                timestamp: job.timestamp,
+                orig_len: o.data_out.len() as u32,
+                data: o.data_out.clone(),
+            })?;
         }
     }
-
-    pub fn tick(&self, i: usize) {
-        if self.on && (i.is_multiple_of((self.total / 100).max(1)) || i + 1 == self.total) {
-            eprint!(
-                "\r{} / {} packets ({}%)",
-                i + 1,
-                self.total,
-                (i + 1) * 100 / self.total
-            );
-            if i + 1 == self.total {
-                eprintln!();
-            }
-        }
-    }
+    Ok(())
 }
 
 pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
     let loaded = Loaded::new(&a.object, a.prog.as_deref())?;
-    let jobs = jobs(&a.input, a.repeat.unwrap_or(0))?;
+    let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
     let mut eng = loaded.engine(a.engine)?;
     let def = loaded.def();
     let program = format!("{} ({})", def.name, def.section);
+    let mut pcap_out = a
+        .pcap_out
+        .as_deref()
+        .map(pcap::Writer::create)
+        .transpose()?;
     if a.input.pcap.is_none() {
-        let job = &jobs[0];
-        let path = a
-            .input
-            .data_in
-            .as_ref()
-            .or(a.input.ctx_in.as_ref())
-            .expect("data_in or ctx_in given");
-        let out = eng
-            .test_run(&job.input)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let job = packets.next_job()?.expect("one packet");
+        let result = eng.test_run(&job.input);
+        keep(&mut pcap_out, def, &job, &result)?;
+        let out = result.map_err(|e| anyhow::anyhow!("{}: {e}", culprit(&a.input, &e)))?;
+        let written = pcap_out.map(|w| w.finish()).transpose()?;
         let maps = a.dump_maps.then(|| maps_json(eng.dump_maps()));
         print(
             g,
@@ -307,64 +283,56 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
                 repeat: a.repeat.unwrap_or(1).max(1),
                 trace: out.trace,
                 errno: out.errno,
+                written,
                 maps,
             },
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut verdicts = BTreeMap::new();
-    let mut errors = Vec::new();
-    let mut trace = Vec::new();
-    let mut kept = Vec::new();
-    let progress = Progress::new(jobs.len(), g.quiet);
-    for (i, job) in jobs.iter().enumerate() {
-        progress.tick(i);
-        match eng.test_run(&job.input) {
-            Ok(out) => {
-                *verdicts
-                    .entry(objects::verdict(def, out.retval))
-                    .or_insert(0) += 1;
-                trace.extend(out.trace);
-                if !objects::drops(def, out.retval) {
-                    if let Some(p) = &job.packet {
-                        kept.push(pcap::Packet {
-                            timestamp: p.timestamp,
-                            orig_len: out.data_out.len() as u32,
-                            data: out.data_out,
-                        });
-                    }
-                }
-            }
-            Err(e) => {
-                *verdicts.entry("error".to_string()).or_insert(0) += 1;
-                errors.push(format!(
-                    "packet {} ({} bytes): {e}",
-                    i + 1,
-                    job.input.data_in.len()
-                ));
-            }
+    let mut tally = Tally::default();
+    let mut progress = Progress::new(&packets, g.quiet);
+    let mut before = a.input.map_changes.then(|| eng.peek_maps());
+    let stdout = io::stdout();
+    let mut lines = stdout.lock();
+    while let Some(job) = packets.next_job()? {
+        let n = tally.packets + 1;
+        progress.tick(&packets, n);
+        let result = eng.test_run(&job.input);
+        keep(&mut pcap_out, def, &job, &result)?;
+        let len_in = job.input.data_in.len();
+        if a.input.per_packet {
+            let changes = before.as_mut().map(|b| {
+                let after = eng.peek_maps();
+                let c = map_changes(b, &after);
+                *b = after;
+                c
+            });
+            let verdict = |r| objects::verdict(def, r);
+            PacketLine::new(n, len_in, &result, verdict, changes.as_deref())
+                .write(g, &mut lines)
+                .or_else(ignore_broken_pipe)?;
         }
+        tally.add(n, len_in, &result, |r| objects::verdict(def, r));
     }
-    let written = match &a.pcap_out {
-        Some(p) => {
-            pcap::write(p, &kept)?;
-            Some(kept.len())
-        }
-        None => None,
-    };
+    progress.done();
+    drop(lines);
+    let written = pcap_out.map(|w| w.finish()).transpose()?;
     let maps = a.dump_maps.then(|| maps_json(eng.dump_maps()));
-    let failed = !errors.is_empty();
+    let failed = tally.error_count > 0;
     print(
         g,
         &PcapReport {
             program,
             engine: eng.name(),
-            packets: jobs.len(),
-            verdicts,
-            errors,
+            packets: tally.packets,
+            verdicts: tally.verdicts,
+            errors: tally.errors,
+            error_count: tally.error_count,
             written,
-            trace,
+            trace: tally.trace,
+            trace_count: tally.trace_count,
             maps,
+            per_packet: a.input.per_packet,
         },
     )?;
     Ok(if failed {
@@ -372,4 +340,13 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A closed pipe ends output quietly.
+pub fn ignore_broken_pipe(e: io::Error) -> io::Result<()> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(e)
+    }
 }

@@ -224,7 +224,9 @@ fn run_bad_input_is_one_line() {
         "--ctx-in",
         ctx.to_str().unwrap(),
     ]);
-    one_line_error(&o, "pkt64.bin", "");
+    // the context is at fault: the line names the ctx file, not the packet
+    one_line_error(&o, "ctx.bin", "ctx_in");
+    assert!(!stderr(&o).contains("pkt64.bin"), "{}", stderr(&o));
 }
 
 #[test]
