@@ -6,3 +6,4 @@ progs:
 	$(MAKE) -C tests/progs progs
 	$(MAKE) -C tests/progs/coverage progs
 	$(MAKE) -C tests/progs/verify
+	$(MAKE) -C tests/progs/capture

@@ -1,3 +1,4 @@
+mod captures;
 mod cli;
 mod conformance;
 mod fibnet;

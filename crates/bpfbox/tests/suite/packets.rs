@@ -8,7 +8,7 @@ fn eth(ethertype: u16, payload: &[u8]) -> Vec<u8> {
     f
 }
 
-fn ipv4(proto: u8, l4: &[u8]) -> Vec<u8> {
+pub fn ipv4(proto: u8, l4: &[u8]) -> Vec<u8> {
     let len = (20 + l4.len()) as u16;
     let mut h = vec![0x45, 0];
     h.extend_from_slice(&len.to_be_bytes());
@@ -25,7 +25,7 @@ fn ipv4(proto: u8, l4: &[u8]) -> Vec<u8> {
     h
 }
 
-fn ipv6(next: u8, l4: &[u8]) -> Vec<u8> {
+pub fn ipv6(next: u8, l4: &[u8]) -> Vec<u8> {
     let mut h = vec![0x60, 0, 0, 0];
     h.extend_from_slice(&(l4.len() as u16).to_be_bytes());
     h.extend_from_slice(&[next, 64]);
@@ -35,7 +35,7 @@ fn ipv6(next: u8, l4: &[u8]) -> Vec<u8> {
     h
 }
 
-fn tcp() -> Vec<u8> {
+pub fn tcp() -> Vec<u8> {
     let mut t = vec![
         0x9c, 0x40, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
     ];
@@ -43,7 +43,7 @@ fn tcp() -> Vec<u8> {
     t
 }
 
-fn udp(dport: u16) -> Vec<u8> {
+pub fn udp(dport: u16) -> Vec<u8> {
     let mut u = vec![0x14, 0xe9];
     u.extend_from_slice(&dport.to_be_bytes());
     u.extend_from_slice(&[0, 20, 0, 0]);
