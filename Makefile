@@ -5,5 +5,6 @@
 progs:
 	$(MAKE) -C tests/progs progs
 	$(MAKE) -C tests/progs/coverage progs
+	$(MAKE) -C tests/progs/bigmaps progs
 	$(MAKE) -C tests/progs/verify
 	$(MAKE) -C tests/progs/capture

@@ -114,34 +114,84 @@ pub fn compare_maps(a: &[MapDump], b: &[MapDump], out: &mut Vec<Difference>) {
             });
             continue;
         }
-        let keys = |m: &MapDump| m.entries.iter().map(|e| e.0.clone()).collect::<Vec<_>>();
-        for (k, v) in &x.entries {
-            match y.entries.iter().find(|e| &e.0 == k) {
-                Some((_, w)) if w == v => {}
-                Some((_, w)) => out.push(Difference {
-                    at: at.clone(),
-                    what: format!("value of key {}", hex(k)),
-                    interp: hex(v),
-                    kernel: hex(w),
-                }),
-                None => out.push(Difference {
-                    at: at.clone(),
-                    what: format!("key {}", hex(k)),
-                    interp: format!("present, value {}", hex(v)),
-                    kernel: "absent".into(),
-                }),
+        // Both lists are sorted by key: one merge, linear in their length.
+        let (mut xs, mut ys) = (x.entries.iter().peekable(), y.entries.iter().peekable());
+        loop {
+            let order = match (xs.peek(), ys.peek()) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => a.0.cmp(&b.0),
+            };
+            match order {
+                std::cmp::Ordering::Equal => {
+                    let ((k, v), (_, w)) = (xs.next().unwrap(), ys.next().unwrap());
+                    if v != w {
+                        out.push(Difference {
+                            at: at.clone(),
+                            what: format!("value of key {}", hex(k)),
+                            interp: hex(v),
+                            kernel: hex(w),
+                        });
+                    }
+                }
+                std::cmp::Ordering::Less => {
+                    let (k, v) = xs.next().unwrap();
+                    out.push(Difference {
+                        at: at.clone(),
+                        what: format!("key {}", hex(k)),
+                        interp: format!("present, value {}", hex(v)),
+                        kernel: "absent".into(),
+                    });
+                }
+                std::cmp::Ordering::Greater => {
+                    let (k, w) = ys.next().unwrap();
+                    out.push(Difference {
+                        at: at.clone(),
+                        what: format!("key {}", hex(k)),
+                        interp: "absent".into(),
+                        kernel: format!("present, value {}", hex(w)),
+                    });
+                }
             }
         }
-        let have = keys(x);
-        for (k, w) in &y.entries {
-            if !have.contains(k) {
-                out.push(Difference {
-                    at: at.clone(),
-                    what: format!("key {}", hex(k)),
-                    interp: "absent".into(),
-                    kernel: format!("present, value {}", hex(w)),
-                });
-            }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dump(entries: &[(u8, u8)]) -> MapDump {
+        MapDump {
+            name: "m".into(),
+            entries: entries.iter().map(|&(k, v)| (vec![k], vec![v])).collect(),
+            note: None,
         }
+    }
+
+    #[test]
+    fn sorted_dumps_merge_into_differences() {
+        let mut out = Vec::new();
+        let a = dump(&[(1, 1), (2, 2), (4, 4), (6, 6)]);
+        let b = dump(&[(0, 0), (2, 9), (4, 4), (5, 5)]);
+        compare_maps(std::slice::from_ref(&a), &[b], &mut out);
+        let what: Vec<(&str, &str, &str)> = out
+            .iter()
+            .map(|d| (d.what.as_str(), d.interp.as_str(), d.kernel.as_str()))
+            .collect();
+        assert_eq!(
+            what,
+            [
+                ("key 00", "absent", "present, value 00"),
+                ("key 01", "present, value 01", "absent"),
+                ("value of key 02", "02", "09"),
+                ("key 05", "absent", "present, value 05"),
+                ("key 06", "present, value 06", "absent"),
+            ]
+        );
+        out.clear();
+        compare_maps(std::slice::from_ref(&a), std::slice::from_ref(&a), &mut out);
+        assert!(out.is_empty());
     }
 }

@@ -85,6 +85,8 @@ pub struct MapDump {
     pub name: String,
     /// `(key, value)` pairs sorted by key. Values of maps that hold
     /// host-specific handles (prog arrays, map-in-map) are left empty.
+    /// Arrays list only elements whose value is not all zero (every index
+    /// exists; the zero ones are the untouched ones).
     pub entries: Vec<(Vec<u8>, Vec<u8>)>,
     /// Why the map's contents are not listed, if they are not.
     pub note: Option<String>,
@@ -156,6 +158,8 @@ fn no_map(map: &str) -> RunError {
 
 use bpfbox_maps::MapType;
 
+const ARRAY: u32 = MapType::Array as u32;
+const PERCPU_ARRAY: u32 = MapType::PercpuArray as u32;
 const QUEUE: u32 = MapType::Queue as u32;
 const STACK: u32 = MapType::Stack as u32;
 const RINGBUF: u32 = MapType::Ringbuf as u32;
@@ -312,7 +316,7 @@ impl Engine for InterpEngine {
                         .map(|(i, r)| (perf_key(r.cpu, i), perf_padded(r.data)))
                         .collect();
                 } else {
-                    d.entries = m.entries().collect();
+                    d.entries = m.dump_entries();
                     d.entries.sort();
                 }
                 if handle_valued(*ty) {
@@ -526,7 +530,7 @@ impl Engine for KernelEngine {
                         Err(e) => d.note = Some(format!("cannot read: {e}")),
                     }
                 } else {
-                    match m.entries() {
+                    match kernel_dump_entries(m, *ty) {
                         Ok(mut e) => {
                             e.sort();
                             d.entries = e;
@@ -597,6 +601,23 @@ impl Engine for KernelEngine {
         }
         Ok(())
     }
+}
+
+/// A kernel map's elements as [`bpfbox_maps::Map::dump_entries`] lists
+/// them: arrays without their all-zero elements, read in batches so that
+/// memory stays proportional to the elements listed.
+fn kernel_dump_entries(
+    m: &bpfbox_kernel::KernelMap,
+    ty: u32,
+) -> Result<Vec<bpfbox_kernel::Entry>, bpfbox_kernel::Error> {
+    let skip_zero = matches!(ty, ARRAY | PERCPU_ARRAY);
+    let mut out = Vec::new();
+    m.for_each_entry(|k, v| {
+        if !(skip_zero && v.iter().all(|&b| b == 0)) {
+            out.push((k.to_vec(), v.to_vec()));
+        }
+    })?;
+    Ok(out)
 }
 
 /// Pins the calling thread to CPU 0 so per-CPU map slots the kernel

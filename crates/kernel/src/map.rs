@@ -7,7 +7,7 @@
 
 use crate::consts::is_percpu_map;
 use crate::error::Error;
-use crate::sys::{self, cmd, MapCreateAttr, MapElemAttr, MapInfoRaw};
+use crate::sys::{self, cmd, MapBatchAttr, MapCreateAttr, MapElemAttr, MapInfoRaw};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
@@ -335,29 +335,106 @@ impl KernelMap {
         self.elem("BPF_MAP_FREEZE", cmd::MAP_FREEZE, None, 0, 0)
     }
 
-    /// Every `(key, value)` pair, walking keys with
-    /// [`KernelMap::get_next_key`]. Keys deleted during the walk are
-    /// skipped. Maps without keys (queue, stack) yield nothing.
+    /// Every `(key, value)` pair, as [`KernelMap::for_each_entry`] walks
+    /// them. Maps without keys (queue, stack) yield nothing.
     pub fn entries(&self) -> Result<Vec<Entry>, Error> {
         let mut out = Vec::new();
+        self.for_each_entry(|k, v| out.push((k.to_vec(), v.to_vec())))?;
+        Ok(out)
+    }
+
+    /// Calls `f(key, value)` for every element, holding at most one batch
+    /// of elements in memory: `BPF_MAP_LOOKUP_BATCH` (up to
+    /// [`LOOKUP_BATCH`] elements per call) where the map type has it (hash
+    /// and array types), else a walk with [`KernelMap::get_next_key`] and
+    /// lookups, two calls per element (keys deleted during the walk are
+    /// skipped). Maps without keys (queue, stack) yield nothing.
+    pub fn for_each_entry(&self, mut f: impl FnMut(&[u8], &[u8])) -> Result<(), Error> {
         if self.key_size == 0 {
-            return Ok(out);
+            return Ok(());
         }
+        match self.batch_walk(&mut f) {
+            Ok(()) => Ok(()),
+            Err(Some(e)) => Err(e),
+            Err(None) => self.key_walk(&mut f),
+        }
+    }
+
+    /// The batched walk; `Err(None)` when the map type has no batch lookup
+    /// (nothing was passed to `f` then).
+    fn batch_walk(&self, f: &mut dyn FnMut(&[u8], &[u8])) -> Result<(), Option<Error>> {
+        const OP: &str = "BPF_MAP_LOOKUP_BATCH";
+        let ks = self.key_size as usize;
+        let vs = self.value_len;
+        // The batch token is a u32 bucket index for hash maps and a key
+        // for the generic (array) walk.
+        let tok_len = ks.max(8);
+        let (mut tok_in, mut tok_out) = (vec![0u8; tok_len], vec![0u8; tok_len]);
+        let per_elem = (ks + vs).max(1);
+        let mut room = LOOKUP_BATCH
+            .min(self.max_entries.max(1) as usize)
+            .min((LOOKUP_BATCH_BYTES / per_elem).max(1));
+        let mut first = true;
+        loop {
+            let mut keys = vec![0u8; room * ks];
+            let mut values = vec![0u8; room * vs];
+            let mut a = MapBatchAttr {
+                in_batch: if first { 0 } else { sys::ptr(tok_in.as_ptr()) },
+                out_batch: sys::out_ptr(&mut tok_out),
+                keys: sys::out_ptr(&mut keys),
+                values: sys::out_ptr(&mut values),
+                count: room as u32,
+                map_fd: self.fd.as_raw_fd() as u32,
+                ..Default::default()
+            };
+            // SAFETY: `keys` and `values` have room for `count` keys and
+            // values of this map's sizes; the batch tokens are at least as
+            // long as a key and as the u32 hash maps use.
+            let r = unsafe { sys::bpf(cmd::MAP_LOOKUP_BATCH, &mut a) };
+            let done = match r {
+                Ok(_) => false,
+                Err(e) if e.0 == libc::ENOENT => true,
+                // A hash bucket holds more elements than `room`: retry bigger.
+                Err(e) if e.0 == libc::ENOSPC && room < 1 << 20 => {
+                    room *= 2;
+                    continue;
+                }
+                Err(e) if first && matches!(e.0, libc::EINVAL | ENOTSUPP | libc::EOPNOTSUPP) => {
+                    return Err(None)
+                }
+                Err(e) => return Err(Some(Error::sys(OP, e))),
+            };
+            let n = (a.count as usize).min(room);
+            for i in 0..n {
+                f(&keys[i * ks..(i + 1) * ks], &values[i * vs..(i + 1) * vs]);
+            }
+            if done {
+                return Ok(());
+            }
+            std::mem::swap(&mut tok_in, &mut tok_out);
+            first = false;
+        }
+    }
+
+    /// The unbatched walk: `get_next_key` and a lookup per element.
+    fn key_walk(&self, f: &mut dyn FnMut(&[u8], &[u8])) -> Result<(), Error> {
         let mut key = self.get_next_key(None)?;
         // A hash walk restarts from the first key if the current one
         // vanishes; bound the walk so a concurrently mutated map cannot
         // loop forever.
         let limit = self.max_entries as usize + 1;
+        let mut seen = 0;
         while let Some(k) = key {
-            if out.len() > limit {
+            if seen > limit {
                 break;
             }
             if let Some(v) = self.lookup(&k)? {
-                out.push((k.clone(), v));
+                f(&k, &v);
+                seen += 1;
             }
             key = self.get_next_key(Some(&k))?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Reads the map's info.
@@ -383,6 +460,18 @@ impl KernelMap {
         })
     }
 }
+
+/// Elements one `BPF_MAP_LOOKUP_BATCH` call asks for in
+/// [`KernelMap::for_each_entry`] (fewer when they would not fit in
+/// [`LOOKUP_BATCH_BYTES`]).
+pub const LOOKUP_BATCH: usize = 4096;
+
+/// Bytes of keys and values one batch call may return.
+pub const LOOKUP_BATCH_BYTES: usize = 4 << 20;
+
+/// The kernel's internal `ENOTSUPP` (524), which `BPF_MAP_LOOKUP_BATCH`
+/// returns for map types without batch operations.
+const ENOTSUPP: i32 = 524;
 
 fn is_enoent(e: &Error) -> bool {
     e.errno().is_some_and(|n| n.0 == libc::ENOENT)

@@ -24,6 +24,7 @@ pub(crate) mod cmd {
     pub const BTF_LOAD: i32 = 18;
     pub const MAP_LOOKUP_AND_DELETE_ELEM: i32 = 21;
     pub const MAP_FREEZE: i32 = 22;
+    pub const MAP_LOOKUP_BATCH: i32 = 24;
 }
 
 /// The `BPF_MAP_CREATE` member (96 bytes on 6.18).
@@ -61,6 +62,21 @@ pub(crate) struct MapElemAttr {
     pub key: u64,
     /// `value` or `next_key`.
     pub value: u64,
+    pub flags: u64,
+}
+
+/// The `BPF_MAP_*_BATCH` member (56 bytes).
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct MapBatchAttr {
+    pub in_batch: u64,
+    pub out_batch: u64,
+    pub keys: u64,
+    pub values: u64,
+    /// In: room in `keys`/`values`; out: elements copied.
+    pub count: u32,
+    pub map_fd: u32,
+    pub elem_flags: u64,
     pub flags: u64,
 }
 
@@ -222,6 +238,7 @@ pub(crate) struct MapInfoRaw {
 // would shift everything after it.
 const _: () = assert!(std::mem::size_of::<MapCreateAttr>() == 96);
 const _: () = assert!(std::mem::size_of::<MapElemAttr>() == 32);
+const _: () = assert!(std::mem::size_of::<MapBatchAttr>() == 56);
 const _: () = assert!(std::mem::size_of::<ProgLoadAttr>() == 168);
 const _: () = assert!(std::mem::size_of::<TestRunAttr>() == 80);
 const _: () = assert!(std::mem::size_of::<InfoAttr>() == 16);
@@ -238,6 +255,7 @@ const _: () = assert!(std::mem::size_of::<MapInfoRaw>() == 104);
 pub(crate) unsafe trait Attr: Sized {}
 unsafe impl Attr for MapCreateAttr {}
 unsafe impl Attr for MapElemAttr {}
+unsafe impl Attr for MapBatchAttr {}
 unsafe impl Attr for ProgLoadAttr {}
 unsafe impl Attr for TestRunAttr {}
 unsafe impl Attr for InfoAttr {}

@@ -1,16 +1,31 @@
 //! `BPF_MAP_TYPE_ARRAY` and `BPF_MAP_TYPE_PERCPU_ARRAY` (kernel/bpf/arraymap.c).
 //!
-//! One block allocated at creation holds every element, `round_up(value_size,
-//! 8)` bytes apart; per-CPU arrays hold `ncpus` such slots per element
-//! (element-major). Elements always exist: delete is `EINVAL`.
+//! Elements always exist and start zeroed (delete is `EINVAL`), but bpfbox
+//! stores only what was touched: the index space is cut into chunks of
+//! about [`CHUNK_BYTES`], and a chunk is allocated (zeroed) the first time
+//! a program takes a pointer into it or a non-zero value is written to it.
+//! Reading an untouched element reads zeroes without allocating, so a
+//! 33M-entry array costs memory proportional to the entries a run touches.
+//! Inside a chunk, elements are `round_up(value_size, 8)` bytes apart;
+//! per-CPU arrays hold `ncpus` such slots per element (element-major).
+//! An array that fits in one chunk (every `.data`/`.bss`/`.rodata` map) is
+//! allocated at creation, so its value has an address before any run.
 
 use crate::def::{round8, MapDef, MapType, MAX_MAP_BYTES};
 use crate::error::{err, errno::*, MapError};
 use crate::flags::*;
 use crate::rawbuf::RawBuf;
 
+/// Target size of one chunk of array storage (a chunk holds at least one
+/// element, whatever its size).
+pub(crate) const CHUNK_BYTES: usize = 64 << 10;
+
 pub(crate) struct ArrayStore {
-    buf: RawBuf,
+    /// Chunk `c` holds elements `c * per_chunk ..`; `None` = all zero.
+    chunks: Vec<Option<RawBuf>>,
+    per_chunk: u32,
+    /// Bytes per element: `elem * ncpus`.
+    stride: usize,
     elem: usize,
     value_size: usize,
     n: u32,
@@ -59,28 +74,59 @@ impl ArrayStore {
                 format!("array needs {total} bytes, over bpfbox's limit"),
             ));
         }
-        Ok(ArrayStore {
-            buf: RawBuf::zeroed(total as usize)?,
+        let stride = elem * ncpus;
+        let per_chunk =
+            (CHUNK_BYTES / stride.max(1)).clamp(1, def.max_entries.max(1) as usize) as u32;
+        let n_chunks = def.max_entries.div_ceil(per_chunk) as usize;
+        let mut a = ArrayStore {
+            chunks: (0..n_chunks).map(|_| None).collect(),
+            per_chunk,
+            stride,
             elem,
             value_size: def.value_size as usize,
             n: def.max_entries,
             ncpus,
             percpu,
-        })
+        };
+        if n_chunks == 1 {
+            a.chunk_mut(0)?;
+        }
+        Ok(a)
     }
 
-    fn off(&self, idx: u32, cpu: usize) -> usize {
-        (idx as usize * self.ncpus + cpu) * self.elem
+    /// Bytes of chunk `c` (the last one may be short).
+    fn chunk_len(&self, c: usize) -> usize {
+        let first = c as u64 * u64::from(self.per_chunk);
+        let count = (u64::from(self.n) - first).min(u64::from(self.per_chunk));
+        count as usize * self.stride
     }
 
-    /// Address of element `idx` (for per-CPU arrays: CPU `cpu`'s slot).
-    pub(crate) fn slot_ptr(&self, idx: u32, cpu: u32) -> Option<*mut u8> {
+    /// Chunk `c`, allocated (zeroed) if it was not yet.
+    fn chunk_mut(&mut self, c: usize) -> Result<&mut RawBuf, MapError> {
+        if self.chunks[c].is_none() {
+            self.chunks[c] = Some(RawBuf::zeroed(self.chunk_len(c))?);
+        }
+        Ok(self.chunks[c].as_mut().expect("allocated above"))
+    }
+
+    /// Chunk and byte offset of element `idx`, CPU slot `cpu`.
+    fn locate(&self, idx: u32, cpu: usize) -> (usize, usize) {
+        let c = (idx / self.per_chunk) as usize;
+        let off = (idx % self.per_chunk) as usize * self.stride + cpu * self.elem;
+        (c, off)
+    }
+
+    /// Address of element `idx` (for per-CPU arrays: CPU `cpu`'s slot),
+    /// allocating its chunk: the program may write through it.
+    pub(crate) fn slot_ptr(&mut self, idx: u32, cpu: u32) -> Option<*mut u8> {
         if idx >= self.n || (cpu as usize) >= self.ncpus && self.percpu {
             return None;
         }
         let cpu = if self.percpu { cpu as usize } else { 0 };
-        // SAFETY: offset is inside the block.
-        Some(unsafe { self.buf.ptr().add(self.off(idx, cpu)) })
+        let (c, off) = self.locate(idx, cpu);
+        let chunk = self.chunk_mut(c).ok()?;
+        // SAFETY: `off` is inside the chunk (idx < n, cpu < ncpus).
+        Some(unsafe { chunk.ptr().add(off) })
     }
 
     /// Syscall-side lookup.
@@ -88,14 +134,16 @@ impl ArrayStore {
         if idx >= self.n {
             return Err(err(ENOENT, format!("index {idx} out of range")));
         }
-        let s = self.buf.as_slice();
-        if self.percpu {
-            let o = self.off(idx, 0);
-            Ok(s[o..o + self.ncpus * self.elem].to_vec())
+        let len = if self.percpu {
+            self.stride
         } else {
-            let o = self.off(idx, 0);
-            Ok(s[o..o + self.value_size].to_vec())
-        }
+            self.value_size
+        };
+        let (c, off) = self.locate(idx, 0);
+        Ok(match &self.chunks[c] {
+            Some(b) => b.as_slice()[off..off + len].to_vec(),
+            None => vec![0; len],
+        })
     }
 
     /// `array_map_update_elem` (helper, and syscall for plain arrays) and
@@ -125,22 +173,51 @@ impl ArrayStore {
         if flags & BPF_F_LOCK != 0 {
             return Err(err(EINVAL, "BPF_F_LOCK needs a bpf_spin_lock in the value"));
         }
-        let (elem, vs) = (self.elem, self.value_size);
-        if full_percpu {
-            let o = self.off(idx, 0);
-            let len = self.ncpus * elem;
-            self.buf.as_mut_slice()[o..o + len].copy_from_slice(&value[..len]);
+        let (cpu, len) = if full_percpu {
+            (0, self.stride)
+        } else if self.percpu {
+            (cpu as usize, self.value_size)
         } else {
-            let cpu = if self.percpu { cpu as usize } else { 0 };
-            let o = self.off(idx, cpu);
-            self.buf.as_mut_slice()[o..o + vs].copy_from_slice(&value[..vs]);
+            (0, self.value_size)
+        };
+        let (c, off) = self.locate(idx, cpu);
+        let src = &value[..len];
+        if self.chunks[c].is_none() && src.iter().all(|&b| b == 0) {
+            return Ok(()); // zero over zero: nothing to store
         }
+        self.chunk_mut(c)?.as_mut_slice()[off..off + len].copy_from_slice(src);
         Ok(())
     }
 
-    /// The whole storage block.
-    pub(crate) fn region(&self) -> (*mut u8, usize) {
-        (self.buf.ptr(), self.buf.len())
+    /// The allocated storage blocks (untouched chunks have none).
+    pub(crate) fn regions(&self, out: &mut Vec<(*mut u8, usize)>) {
+        out.extend(self.chunks.iter().flatten().map(|b| (b.ptr(), b.len())));
+    }
+
+    /// Elements whose syscall-side value is not all zero, in index order:
+    /// what can differ from a freshly created array.
+    pub(crate) fn nonzero(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (c, b) in self.chunks.iter().enumerate() {
+            let Some(b) = b else { continue };
+            for (i, e) in b.as_slice().chunks(self.stride).enumerate() {
+                let v = if self.percpu {
+                    e
+                } else {
+                    &e[..self.value_size]
+                };
+                if v.iter().any(|&x| x != 0) {
+                    let idx = c as u32 * self.per_chunk + i as u32;
+                    out.push((idx.to_ne_bytes().to_vec(), v.to_vec()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Bytes of element storage allocated so far.
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        self.chunks.iter().flatten().map(RawBuf::len).sum()
     }
 }
 
@@ -163,8 +240,10 @@ mod tests {
         assert_eq!(e(a.update(9, &[1; 5], BPF_F_LOCK, false, 0)), E2BIG);
         assert_eq!(a.sys_lookup(1).unwrap(), vec![1; 5]);
         assert_eq!(a.sys_lookup(3).unwrap_err().errno(), ENOENT);
-        let (p, len) = a.region();
-        assert_eq!(len, 24);
+        let mut r = Vec::new();
+        a.regions(&mut r);
+        let (p, len) = r[0];
+        assert_eq!((r.len(), len), (1, 24), "one chunk, allocated at creation");
         assert_eq!(a.slot_ptr(1, 0), Some(unsafe { p.add(8) }));
         assert_eq!(a.slot_ptr(3, 0), None);
     }
@@ -185,6 +264,53 @@ mod tests {
             a.update(0, &v, BPF_F_LOCK, true, 0).unwrap_err().errno(),
             EINVAL
         );
+    }
+
+    #[test]
+    fn big_array_stores_only_touched_chunks() {
+        // 33M entries of 8 bytes: 4096 chunks, none allocated.
+        let def = MapDef::new(MapType::Array, 4, 8, 33 << 20);
+        let mut a = ArrayStore::new(&def, 1).unwrap();
+        assert_eq!(a.allocated_bytes(), 0);
+        assert_eq!(a.sys_lookup(7_000_000).unwrap(), vec![0; 8]);
+        a.update(5, &[0; 8], BPF_ANY, true, 0).unwrap();
+        assert_eq!(a.allocated_bytes(), 0, "zero over zero allocates nothing");
+        a.update((33 << 20) - 1, &[1; 8], BPF_ANY, true, 0).unwrap();
+        assert_eq!(a.allocated_bytes(), CHUNK_BYTES);
+        let p = a.slot_ptr(9_000_001, 0).unwrap();
+        // SAFETY: p points at an 8-byte value of an allocated chunk.
+        unsafe { *p = 3 };
+        assert_eq!(a.allocated_bytes(), 2 * CHUNK_BYTES);
+        assert_eq!(a.sys_lookup(9_000_001).unwrap(), [3, 0, 0, 0, 0, 0, 0, 0]);
+        let nz: Vec<u32> = a
+            .nonzero()
+            .iter()
+            .map(|(k, _)| index_of(k).unwrap())
+            .collect();
+        assert_eq!(nz, vec![9_000_001, (33 << 20) - 1]);
+        let mut r = Vec::new();
+        a.regions(&mut r);
+        assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn chunks_hold_whole_elements() {
+        // A value bigger than a chunk: one element per chunk, last one short.
+        let def = MapDef::new(MapType::PercpuArray, 4, 40_000, 3);
+        let mut a = ArrayStore::new(&def, 2).unwrap();
+        assert_eq!(a.per_chunk, 1);
+        let v = vec![7u8; 80_000];
+        a.update(2, &v, BPF_ANY, true, 0).unwrap();
+        assert_eq!(a.allocated_bytes(), 80_000);
+        assert_eq!(a.sys_lookup(2).unwrap(), v);
+        assert_eq!(a.sys_lookup(1).unwrap(), vec![0; 80_000]);
+        let p0 = a.slot_ptr(2, 0).unwrap();
+        let p1 = a.slot_ptr(2, 1).unwrap();
+        assert_eq!(p1 as usize - p0 as usize, 40_000);
+        // 10 entries of 24 bytes (stride 48 on 2 CPUs): one chunk, short.
+        let def = MapDef::new(MapType::PercpuArray, 4, 20, 10);
+        let a = ArrayStore::new(&def, 2).unwrap();
+        assert_eq!(a.allocated_bytes(), 10 * 48);
     }
 
     #[test]

@@ -313,13 +313,14 @@ impl Map {
     }
 
     /// Host memory a program may access through this map's pointers: the
-    /// whole block for arrays (so `.data`/`.bss`/`.rodata` register once), each
+    /// allocated chunks of arrays (one block for arrays that fit in one
+    /// chunk, so `.data`/`.bss`/`.rodata` register once), each
     /// live or not-yet-freed element value for hash maps and LPM tries, the
     /// (doubled) data area for ring buffers, the handle cells of array_of_maps.
     pub fn value_regions(&self) -> impl Iterator<Item = (*mut u8, usize)> {
         let mut out = Vec::new();
         match &self.store {
-            Store::Array(a) => out.push(a.region()),
+            Store::Array(a) => a.regions(&mut out),
             Store::Hash(h) => h.regions(&mut out),
             Store::Lpm(l) => l.regions(&mut out),
             Store::Ring(r) => out.push(r.region()),

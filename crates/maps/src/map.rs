@@ -450,6 +450,27 @@ impl Map {
         };
         v.into_iter()
     }
+
+    /// What a dump lists: [`Map::entries`], except that arrays (plain and
+    /// per-CPU) list only elements whose value is not all zero. Every
+    /// element of an array exists, but one never written holds zeroes, and
+    /// listing those of a 33M-entry array would cost what storing them
+    /// does; this costs memory proportional to the elements touched.
+    pub fn dump_entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        match &self.store {
+            Store::Array(a) => a.nonzero(),
+            _ => self.entries().collect(),
+        }
+    }
+
+    /// Bytes of element storage arrays have allocated (0 for other types):
+    /// arrays allocate storage in chunks, when first touched.
+    pub fn allocated_bytes(&self) -> usize {
+        match &self.store {
+            Store::Array(a) => a.allocated_bytes(),
+            _ => 0,
+        }
+    }
 }
 
 #[cfg(test)]

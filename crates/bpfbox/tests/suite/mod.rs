@@ -1,3 +1,4 @@
+mod bigmaps;
 mod captures;
 mod cli;
 mod conformance;

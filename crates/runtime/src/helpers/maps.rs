@@ -239,8 +239,19 @@ fn for_each_map_elem(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let Some(slot) = func_slot(a[1]) else {
         return Err(vm.helper_error(EINVAL));
     };
-    let keys: Vec<Vec<u8>> = vm.host.maps[m].entries().map(|(k, _)| k).collect();
-    let vs = vm.host.maps[m].def().value_size as usize;
+    let map = &vm.host.maps[m];
+    // Arrays: every index, without listing them first (an array may have
+    // millions); other maps: the keys present when the walk starts.
+    let keys: Box<dyn Iterator<Item = Vec<u8>>> = if matches!(
+        map.map_type(),
+        bpfbox_maps::MapType::Array | bpfbox_maps::MapType::PercpuArray
+    ) {
+        Box::new((0..map.def().max_entries).map(|i| i.to_ne_bytes().to_vec()))
+    } else {
+        let keys: Vec<Vec<u8>> = map.entries().map(|(k, _)| k).collect();
+        Box::new(keys.into_iter())
+    };
+    let vs = map.def().value_size as usize;
     let cpu = vm.host.cpu;
     let mut n = 0u64;
     // keys are passed in a small host buffer registered read-only per call

@@ -1,0 +1,78 @@
+//! Big maps cost what they hold: the objects of tests/progs/bigmaps declare
+//! maps of millions of entries (a 33M-entry array, a 1M-entry hash, 4M-entry
+//! arrays) and touch a few. `run` and `diff` must stay within a memory bound
+//! that the declared sizes alone would exceed many times over (measured as
+//! the child process's peak RSS; timings are in README.md, not here).
+
+use super::{kernel_usable, root};
+use std::process::{Command, Stdio};
+
+/// Runs the bpfbox binary; returns exit code, stdout and peak RSS in KiB.
+/// The child is reaped by `wait4` (which also gives its rusage), not by
+/// `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn bpfbox_rss(args: &[&str]) -> (i32, String, i64) {
+    let child = Command::new(env!("CARGO_BIN_EXE_bpfbox"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run bpfbox");
+    let pid = child.id() as libc::pid_t;
+    let mut out = String::new();
+    if let Some(mut s) = child.stdout {
+        use std::io::Read;
+        s.read_to_string(&mut out).expect("read stdout");
+    }
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; wait4 writes status and rusage of
+    // our own child, which nothing else waits for.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
+    (libc::WEXITSTATUS(status), out, ru.ru_maxrss)
+}
+
+/// 100 MB: the target for a program using a 33M-entry array.
+const RSS_LIMIT_KIB: i64 = 100 * 1024;
+
+#[test]
+fn a_33m_entry_array_runs_in_little_memory() {
+    let (code, out, rss) = bpfbox_rss(&[
+        "run",
+        "tests/progs/bigmaps/lb_rings.o",
+        "--pcap",
+        "examples/mixed.pcap",
+        "--dump-maps",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(rss < RSS_LIMIT_KIB, "peak RSS {rss} KiB");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    let maps = v["maps"].as_array().expect("maps");
+    let rings = maps
+        .iter()
+        .find(|m| m["name"] == "ch_rings")
+        .expect("ch_rings");
+    // Two slots per IPv4 packet at most, written by the program: listed,
+    // and the untouched 33M zero slots not.
+    let n = rings["entries"].as_array().map_or(0, Vec::len);
+    assert!((1..=48).contains(&n), "ch_rings lists {n} entries: {rings}");
+}
+
+#[test]
+fn diff_of_million_entry_maps_reads_only_what_can_differ() {
+    if !kernel_usable("diff_of_million_entry_maps_reads_only_what_can_differ") {
+        return;
+    }
+    let (code, out, rss) = bpfbox_rss(&[
+        "diff",
+        "tests/progs/bigmaps/diff_big.o",
+        "--pcap",
+        "examples/mixed.pcap",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("identical"), "{out}");
+    assert!(rss < RSS_LIMIT_KIB, "peak RSS {rss} KiB");
+}

@@ -1,0 +1,90 @@
+//! `KernelMap::for_each_entry`: batched walks (`BPF_MAP_LOOKUP_BATCH`)
+//! give the same elements as the key-by-key walk, across batch boundaries,
+//! and map types without batch operations fall back to the key walk.
+
+use bpfbox_kernel::consts::{map_flags, map_type};
+use bpfbox_kernel::*;
+
+fn k(i: u32) -> [u8; 4] {
+    i.to_le_bytes()
+}
+
+/// The element list by `get_next_key` and lookups, one pair of calls each.
+fn slow_walk(m: &KernelMap) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let mut key = m.get_next_key(None).unwrap();
+    while let Some(kk) = key {
+        if let Some(v) = m.lookup(&kk).unwrap() {
+            out.push((kk.clone(), v));
+        }
+        key = m.get_next_key(Some(&kk)).unwrap();
+    }
+    out.sort();
+    out
+}
+
+fn batched(m: &KernelMap) -> Vec<Entry> {
+    let mut out = m.entries().unwrap();
+    out.sort();
+    out
+}
+
+#[test]
+fn batched_walk_equals_key_walk() {
+    if let Err(u) = availability() {
+        eprintln!("skipped: {u}");
+        return;
+    }
+    let cpus = possible_cpus().unwrap();
+    let n = (LOOKUP_BATCH * 2 + 17) as u32;
+    for (ty, vs) in [
+        (map_type::HASH, 4),
+        (map_type::PERCPU_HASH, 4),
+        (map_type::LRU_HASH, 4),
+        (map_type::ARRAY, 12),
+        (map_type::PERCPU_ARRAY, 4),
+    ] {
+        let m = MapCreate::new(ty, 4, vs, n).create().unwrap();
+        let vlen = m.value_buf_len();
+        // Every third key, so hash buckets and array holes both occur.
+        for i in (0..n).step_by(3) {
+            let mut v = vec![0u8; vlen];
+            v[..4].copy_from_slice(&k(i * 7 + 1));
+            m.update(&k(i), &v, map_flags::ANY).unwrap();
+        }
+        let want = slow_walk(&m);
+        let expected = if ty == map_type::ARRAY || ty == map_type::PERCPU_ARRAY {
+            n as usize
+        } else {
+            n.div_ceil(3) as usize
+        };
+        assert_eq!(want.len(), expected, "map type {ty} (cpus {cpus})");
+        assert_eq!(batched(&m), want, "map type {ty}");
+    }
+}
+
+#[test]
+fn empty_maps_and_types_without_batches() {
+    if let Err(u) = availability() {
+        eprintln!("skipped: {u}");
+        return;
+    }
+    let h = MapCreate::new(map_type::HASH, 8, 8, 1 << 20)
+        .create()
+        .unwrap();
+    assert!(batched(&h).is_empty());
+    // LPM tries have no batch lookup: the key walk answers.
+    let lpm = MapCreate {
+        map_flags: 1, // BPF_F_NO_PREALLOC
+        ..MapCreate::new(map_type::LPM_TRIE, 8, 4, 16)
+    }
+    .create()
+    .unwrap();
+    for (len, a) in [(8u32, 10u8), (16, 11), (24, 12)] {
+        let mut key = len.to_ne_bytes().to_vec();
+        key.extend_from_slice(&[a, 0, 0, 0]);
+        lpm.update(&key, &k(len), map_flags::ANY).unwrap();
+    }
+    assert_eq!(batched(&lpm), slow_walk(&lpm));
+    assert_eq!(batched(&lpm).len(), 3);
+}
