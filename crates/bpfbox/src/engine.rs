@@ -335,11 +335,7 @@ impl Engine for InterpEngine {
             .zip(maps)
             .map(|((name, ty), m)| {
                 let skip = peek_note(name, *ty).is_some();
-                let entries = if skip {
-                    Vec::new()
-                } else {
-                    m.entries().collect()
-                };
+                let entries = if skip { Vec::new() } else { m.dump_entries() };
                 peeked(name, *ty, Ok(entries))
             })
             .collect()
@@ -555,7 +551,7 @@ impl Engine for KernelEngine {
                 let entries = if peek_note(name, *ty).is_some() {
                     Ok(Vec::new())
                 } else {
-                    m.entries().map_err(|e| e.to_string())
+                    kernel_dump_entries(m, *ty).map_err(|e| e.to_string())
                 };
                 peeked(name, *ty, entries)
             })
