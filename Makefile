@@ -8,3 +8,4 @@ progs:
 	$(MAKE) -C tests/progs/bigmaps progs
 	$(MAKE) -C tests/progs/verify
 	$(MAKE) -C tests/progs/capture
+	$(MAKE) -C tests/progs/verifier progs

@@ -60,9 +60,17 @@ fn info_bytes<T>(items: &[T], f: impl Fn(&T) -> Vec<u32>) -> Vec<u8> {
         .collect()
 }
 
-impl KernelObject {
-    /// Creates `obj`'s maps and loads program `def` into the kernel.
-    pub fn load(obj: &Object, def: &ProgramDef) -> Result<KernelObject, Error> {
+/// An object's maps live in the kernel, with the programs its prog arrays'
+/// `.values` name and its BTF: everything a program of it needs to load.
+struct KernelMaps {
+    maps: Vec<KernelMap>,
+    fds: Vec<RawFd>,
+    slot_progs: Vec<KernelProg>,
+    btf: Option<KernelBtf>,
+}
+
+impl KernelMaps {
+    fn create(obj: &Object) -> Result<KernelMaps, Error> {
         bpfbox_kernel::availability().map_err(|e| Error(format!("kernel engine: {e}")))?;
         // BTF is optional: maps and programs without spin locks or global
         // functions load without it.
@@ -105,7 +113,8 @@ impl KernelObject {
                     let target = obj.programs.get(*p).ok_or_else(|| {
                         Error(format!("`{}` slot {key}: unknown program {p}", spec.name))
                     })?;
-                    let tp = load_prog(obj, target, &fds, btf.as_ref())?;
+                    let tp = load_prog(obj, target, &fds, btf.as_ref(), 0)
+                        .map_err(|e| Error(format!("kernel rejected `{}`: {e}", target.name)))?;
                     let fd = tp.as_raw_fd() as u32;
                     m.update(&key.to_le_bytes(), &fd.to_le_bytes(), 0)
                         .map_err(|e| Error(format!("filling `{}`: {e}", spec.name)))?;
@@ -113,14 +122,64 @@ impl KernelObject {
                 }
             }
         }
-        let prog = load_prog(obj, def, &fds, btf.as_ref())?;
-        Ok(KernelObject {
+        Ok(KernelMaps {
             maps,
-            prog,
-            _slot_progs: slot_progs,
-            _btf: btf,
+            fds,
+            slot_progs,
+            btf,
         })
     }
+}
+
+impl KernelObject {
+    /// Creates `obj`'s maps and loads program `def` into the kernel.
+    pub fn load(obj: &Object, def: &ProgramDef) -> Result<KernelObject, Error> {
+        let km = KernelMaps::create(obj)?;
+        let prog = load_prog(obj, def, &km.fds, km.btf.as_ref(), 0)
+            .map_err(|e| Error(format!("kernel rejected `{}`: {e}", def.name)))?;
+        Ok(KernelObject {
+            maps: km.maps,
+            prog,
+            _slot_progs: km.slot_progs,
+            _btf: km.btf,
+        })
+    }
+}
+
+/// What the kernel's verifier said about one program: the load's outcome
+/// and its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelVerdict {
+    /// Whether `BPF_PROG_LOAD` succeeded.
+    pub accepted: bool,
+    /// The errno of a refused load.
+    pub errno: Option<i32>,
+    /// The verifier log at the requested level (on refusal at least level
+    /// 1, as [`ProgLoad::load`] retries for a log).
+    pub log: String,
+}
+
+/// Creates `obj`'s maps, loads program `def` with verifier log level
+/// `log_level` (1: state trace, 4: statistics only, as `BPF_LOG_*`) and
+/// unloads everything again. `Err` when the program could not be offered
+/// to the verifier at all (the kernel is unavailable, a map could not be
+/// created); a refusal by the verifier is an `Ok` verdict.
+pub fn verdict(obj: &Object, def: &ProgramDef, log_level: u32) -> Result<KernelVerdict, Error> {
+    let km = KernelMaps::create(obj)?;
+    Ok(
+        match load_prog(obj, def, &km.fds, km.btf.as_ref(), log_level) {
+            Ok(p) => KernelVerdict {
+                accepted: true,
+                errno: None,
+                log: p.log().to_string(),
+            },
+            Err(e) => KernelVerdict {
+                accepted: false,
+                errno: e.errno().map(|n| n.raw()),
+                log: e.log().unwrap_or("").to_string(),
+            },
+        },
+    )
 }
 
 /// `BPF_PROG_LOAD` of `def` with its map references patched to `fds`.
@@ -129,7 +188,8 @@ fn load_prog(
     def: &ProgramDef,
     fds: &[RawFd],
     btf: Option<&KernelBtf>,
-) -> Result<KernelProg, Error> {
+    log_level: u32,
+) -> Result<KernelProg, bpfbox_kernel::Error> {
     let insns = def.link(|i| fds[i]);
     let func = info_bytes(&def.func_info, |f| vec![f.insn, f.type_id]);
     let line = info_bytes(&def.line_info, |l| {
@@ -139,7 +199,8 @@ fn load_prog(
         .expected_attach_type(def.expected_attach_type)
         .license(&obj.license)
         .name(&def.name)
-        .prog_flags(def.prog_flags);
+        .prog_flags(def.prog_flags)
+        .log_level(log_level);
     if let Some(b) = btf {
         load.prog_btf_fd = Some(b.as_raw_fd());
         if !func.is_empty() {
@@ -156,7 +217,6 @@ fn load_prog(
         }
     }
     load.load()
-        .map_err(|e| Error(format!("kernel rejected `{}`: {e}", def.name)))
 }
 
 /// The records committed to a kernel ring buffer map, in order, read

@@ -1,0 +1,141 @@
+//! The kernel verifier's error line and its class: the same classifier
+//! reads the kernel's log and the `kernel` line of bpfbox's diagnostic, so
+//! "both refuse for the same reason" is a comparison of two classes.
+
+/// The kernel's error line: the last meaningful line before the
+/// `processed N insns` summary (or the last line of a log without one).
+pub fn error_line(log: &str) -> String {
+    let lines: Vec<&str> = log
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let end = lines
+        .iter()
+        .rposition(|l| l.starts_with("processed "))
+        .unwrap_or(lines.len());
+    // Skip the statistics and trailing state dumps the kernel prints after
+    // the message.
+    lines[..end]
+        .iter()
+        .rev()
+        .find(|l| {
+            !l.starts_with("verification time")
+                && !l.starts_with("stack depth")
+                && !l.starts_with(';')
+                && classify(l) != "other"
+        })
+        .or_else(|| lines[..end].last())
+        .map_or(String::new(), |l| l.to_string())
+}
+
+/// Substrings of kernel messages and the class they belong to, most
+/// specific first.
+const CLASSES: &[(&str, &str)] = &[
+    ("!read_ok", "uninit_reg"),
+    ("frame pointer is read only", "r10_write"),
+    ("frame pointer r10 is read only", "r10_write"),
+    ("outside of the packet", "pkt_bounds"),
+    ("invalid access to packet", "pkt_bounds"),
+    ("_or_null", "null_check"),
+    ("Possibly NULL pointer", "null_check"),
+    ("invalid access to map value", "map_value_bounds"),
+    ("invalid access to memory", "mem_bounds"),
+    ("invalid mem access", "bad_deref"),
+    ("infinite loop detected", "loop"),
+    ("BPF program is too large", "loop"),
+    ("back-edge", "loop"),
+    ("loop", "loop"),
+    ("invalid bpf_context access", "ctx_access"),
+    ("modified ctx ptr", "ctx_access"),
+    ("ctx is not allowed", "ctx_access"),
+    ("At program exit the register R0", "retval"),
+    ("At callback return the register R0", "retval"),
+    ("leaks addr", "retval"),
+    ("unknown func", "helper_unavailable"),
+    ("cannot use helper", "helper_unavailable"),
+    ("Unreleased reference", "ref_leak"),
+    ("reference has not been acquired", "ref_release"),
+    ("release", "ref_release"),
+    ("variable-offset", "stack_var_off"),
+    ("variable stack access", "stack_var_off"),
+    ("combined stack size", "stack_depth"),
+    ("frames is too deep", "call_depth"),
+    ("stack depth", "stack_depth"),
+    ("GPL", "gpl"),
+    ("pointer arithmetic", "ptr_arith"),
+    ("subtract pointer", "ptr_arith"),
+    ("pointer comparison", "ptr_arith"),
+    ("math between", "ptr_arith"),
+    ("on pointer prohibited", "ptr_arith"),
+    ("prohibited", "ptr_arith"),
+    ("invalid indirect read from stack", "stack_access"),
+    ("invalid read from stack", "stack_access"),
+    ("invalid write to stack", "stack_access"),
+    ("invalid indirect access to stack", "stack_access"),
+    ("invalid stack", "stack_access"),
+    ("cannot pass map_type", "map_type"),
+    ("expected=", "helper_arg"),
+    ("type=", "helper_arg"),
+    ("invalid zero-sized read", "helper_size"),
+    ("unbounded memory access", "helper_size"),
+    ("min value is negative", "helper_size"),
+    ("min value is outside", "bounds"),
+    ("max value is outside", "bounds"),
+    ("value is outside of the allowed memory range", "bounds"),
+    ("write into map forbidden", "map_readonly"),
+    ("cannot write into", "readonly"),
+    ("unreachable insn", "unreachable"),
+    ("jump out of range", "jump_out_of_range"),
+    ("div by zero", "div_by_zero"),
+    ("invalid shift", "bad_shift"),
+    ("misaligned", "align"),
+    ("arg#", "func_arg"),
+    ("size cannot be determined", "func_arg"),
+    ("caller passes invalid args", "func_arg"),
+    ("callback", "callback"),
+    ("tail_call", "tail_call"),
+    ("invalid func", "call"),
+    ("not allowed", "not_allowed"),
+];
+
+/// The class of a kernel message ("other" when none matches).
+pub fn classify(msg: &str) -> &'static str {
+    CLASSES
+        .iter()
+        .find(|(k, _)| msg.contains(k))
+        .map_or("other", |(_, c)| c)
+}
+
+/// The class of bpfbox's first diagnostic: its kernel line's class, else
+/// its message's (a decoding error quotes the kernel's wording), else its
+/// own code.
+pub fn classify_ours(d: &bpfbox_verifier::Diagnostic) -> String {
+    let c = d.kernel.as_deref().map_or("other", classify);
+    let c = if c == "other" {
+        classify(&d.message)
+    } else {
+        c
+    };
+    if c == "other" {
+        format!("bpfbox:{}", d.code.name())
+    } else {
+        c.to_string()
+    }
+}
+
+#[test]
+fn classifier_reads_typical_logs() {
+    let log = "0: R1=ctx() R10=fp0\n0: (61) r2 = *(u32 *)(r1 +0)\n\
+               invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)\n\
+               R2 offset is outside of the packet\n\
+               processed 5 insns (limit 1000000) max_states_per_insn 0\n";
+    assert_eq!(error_line(log), "R2 offset is outside of the packet");
+    assert_eq!(classify(&error_line(log)), "pkt_bounds");
+    assert_eq!(
+        error_line("back-edge from insn 3 to 1\n"),
+        "back-edge from insn 3 to 1"
+    );
+    assert_eq!(classify("R0 !read_ok"), "uninit_reg");
+    assert_eq!(classify("something new"), "other");
+}

@@ -1,0 +1,45 @@
+//! The verifier against the running kernel (issue 10, items 2 and 3).
+//!
+//! - `corpus`: every program of `tests/progs/**.o` and `examples/*.o`
+//!   (among them the rule corpus `tests/progs/verifier/`, one rule per
+//!   program, `ok_*` accepted and `bad_*` refused by the kernel) is loaded
+//!   into the kernel and checked by bpfbox; verdicts and, when both refuse,
+//!   the class of the first error are compared.
+//! - `fuzz`: random programs of `bpfbox_kernel::fuzzgen` with unsafe
+//!   mutations, kernel against bpfbox.
+//! - `golden`: the rendered diagnostics of refused corpus programs (text
+//!   and JSON) as golden files.
+//!
+//! Disagreements that are known are listed in checked-in expectation
+//! files (`tests/progs/verifier/expected*.txt`): the test fails on a new
+//! disagreement and on a listed one that went away, so the lists only
+//! shrink. `BPFBOX_BLESS=1` rewrites them (and the golden files).
+//! Everything needs root and `bpf()`; without them each test prints why it
+//! is skipped.
+
+mod corpus;
+mod expect;
+mod kmsg;
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether the kernel can load programs; prints why not.
+pub fn kernel_usable(test: &str) -> bool {
+    match bpfbox::kernel::availability() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("{test}: SKIPPED: {e}");
+            false
+        }
+    }
+}
+
+/// Whether `BPFBOX_BLESS` asks to rewrite expectations and golden files.
+pub fn blessing() -> bool {
+    std::env::var_os("BPFBOX_BLESS").is_some_and(|v| !v.is_empty() && v != "0")
+}
