@@ -26,7 +26,39 @@ pub struct KernelObject {
 #[error("{0}")]
 pub struct Error(pub String);
 
+/// Plain arrays of at least this many value bytes are created
+/// `BPF_F_MMAPABLE` (see [`mmap_readable`]).
+const MMAP_ARRAY_BYTES: u64 = 1 << 20;
+
+/// Whether map `i` of `obj` is a big plain array that is no other map's
+/// inner map: the kernel engine creates it with `BPF_F_MMAPABLE` added, so
+/// that dumps and diffs read its values through a mapping at memory speed
+/// instead of a copy per element. The flag changes nothing a program sees
+/// (lookups, updates and the verifier's checks are those of any array;
+/// libbpf sets it on every global data map) but the map's reported flags,
+/// and map-in-map templates compare flags, hence the inner-map exclusion.
+fn mmap_readable(obj: &Object, i: usize) -> bool {
+    let spec = &obj.maps[i];
+    let bytes = u64::from(spec.max_entries) * u64::from(spec.value_size.next_multiple_of(8));
+    spec.map_type == bpfbox_kernel::consts::map_type::ARRAY
+        && spec.map_flags & bpfbox_kernel::consts::map_flags::F_MMAPABLE == 0
+        && bytes >= MMAP_ARRAY_BYTES
+        && !obj.maps.iter().any(|m| {
+            m.init_slots
+                .iter()
+                .any(|(_, init)| matches!(init, MapInit::Map(j) if *j == i))
+        })
+}
+
 fn create_one(spec: &MapSpec, btf: Option<&KernelBtf>) -> Result<KernelMap, Error> {
+    create_with(spec, btf, 0)
+}
+
+fn create_with(
+    spec: &MapSpec,
+    btf: Option<&KernelBtf>,
+    extra_flags: u32,
+) -> Result<KernelMap, Error> {
     let inner = match &spec.inner {
         Some(inner) => Some(create_one(inner, None)?),
         None => None,
@@ -38,7 +70,7 @@ fn create_one(spec: &MapSpec, btf: Option<&KernelBtf>) -> Result<KernelMap, Erro
         spec.value_size,
         bpfbox_runtime::link::effective_max_entries(spec, cpus),
     );
-    mc.map_flags = spec.map_flags;
+    mc.map_flags = spec.map_flags | extra_flags;
     mc.map_extra = spec.map_extra;
     mc.name = &spec.kernel_name;
     mc.inner_map_fd = inner.as_ref().map(|m| m.as_raw_fd());
@@ -78,8 +110,18 @@ impl KernelMaps {
             .btf_for_kernel()
             .and_then(|b| bpfbox_kernel::load_btf(&b).ok());
         let mut maps = Vec::with_capacity(obj.maps.len());
-        for spec in &obj.maps {
-            let m = match create_one(spec, btf.as_ref()) {
+        for (i, spec) in obj.maps.iter().enumerate() {
+            let mmap = if mmap_readable(obj, i) {
+                create_with(
+                    spec,
+                    btf.as_ref(),
+                    bpfbox_kernel::consts::map_flags::F_MMAPABLE,
+                )
+                .ok()
+            } else {
+                None
+            };
+            let m = match mmap.map_or_else(|| create_one(spec, btf.as_ref()), Ok) {
                 Ok(m) => m,
                 Err(_) if btf.is_some() => create_one(spec, None)?,
                 Err(e) => return Err(e),

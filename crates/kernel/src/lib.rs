@@ -42,7 +42,7 @@ pub use btf::{load_btf, KernelBtf};
 pub use error::{Errno, Error, ErrorKind, Unavailable, ENOTSUPP};
 pub use map::{
     create_map, possible_cpus, Entry, KernelMap, MapCreate, MapInfo, LOOKUP_BATCH,
-    LOOKUP_BATCH_BYTES,
+    LOOKUP_BATCH_BYTES, MMAP_WINDOW,
 };
 pub use prog::{InfoRecords, KernelProg, ProgInfo, ProgLoad};
 pub use testrun::{TestRun, TestRunOutput, DEFAULT_EXTRA_OUT};

@@ -88,3 +88,43 @@ fn empty_maps_and_types_without_batches() {
     assert_eq!(batched(&lpm), slow_walk(&lpm));
     assert_eq!(batched(&lpm).len(), 3);
 }
+
+#[test]
+fn mmapable_arrays_are_read_through_windows() {
+    if let Err(u) = availability() {
+        eprintln!("skipped: {u}");
+        return;
+    }
+    // 12-byte values (16 apart): more than one MMAP_WINDOW of elements.
+    let n = (MMAP_WINDOW / 16 + 1000) as u32;
+    let m = MapCreate {
+        map_flags: bpfbox_uapi::map_flags::F_MMAPABLE,
+        ..MapCreate::new(map_type::ARRAY, 4, 12, n)
+    }
+    .create()
+    .unwrap();
+    for i in [0, 1, n / 2, (MMAP_WINDOW / 16) as u32, n - 1] {
+        let mut v = [0u8; 12];
+        v[..4].copy_from_slice(&k(i ^ 0x5a5a));
+        v[8..].copy_from_slice(&k(i));
+        m.update(&k(i), &v, map_flags::ANY).unwrap();
+    }
+    let mut seen = 0u32;
+    let mut nonzero = Vec::new();
+    m.for_each_entry(|key, v| {
+        assert_eq!(key, k(seen), "index order");
+        seen += 1;
+        if v.iter().any(|&b| b != 0) {
+            nonzero.push((key.to_vec(), v.to_vec()));
+        }
+    })
+    .unwrap();
+    assert_eq!(seen, n);
+    let want: Vec<Entry> = slow_walk(&m)
+        .into_iter()
+        .filter(|(_, v)| v.iter().any(|&b| b != 0))
+        .collect();
+    assert_eq!(want.len(), 5);
+    nonzero.sort();
+    assert_eq!(nonzero, want);
+}
