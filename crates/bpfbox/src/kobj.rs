@@ -72,6 +72,7 @@ fn create_with(
     );
     mc.map_flags = spec.map_flags | extra_flags;
     mc.map_extra = spec.map_extra;
+    mc.numa_node = spec.numa_node;
     mc.name = &spec.kernel_name;
     mc.inner_map_fd = inner.as_ref().map(|m| m.as_raw_fd());
     if let Some(b) = btf {

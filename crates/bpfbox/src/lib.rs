@@ -18,5 +18,6 @@ pub mod kobj;
 pub mod objects;
 pub mod pcap;
 pub mod rawprog;
+pub mod setup;
 pub mod stream;
 pub mod types;

@@ -74,6 +74,15 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
             m.update(&0u32.to_le_bytes(), data, 0)
                 .map_err(|e| Error::invalid(format!("map {}: initial data: {e}", spec.name)))?;
         }
+        // libbpf freezes `.rodata` after writing it: user space can no
+        // longer change it either
+        if matches!(
+            spec.kind,
+            bpfbox_object::MapKind::Data(bpfbox_object::DataKind::Rodata)
+        ) {
+            m.freeze()
+                .map_err(|e| Error::invalid(format!("map {}: freeze: {e}", spec.name)))?;
+        }
         idx.push(host.maps.len());
         host.maps.push(m);
     }

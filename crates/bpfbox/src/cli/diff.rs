@@ -26,6 +26,8 @@ pub struct DiffArgs {
     /// Run the program this many times per packet (default: once).
     #[arg(long)]
     pub repeat: Option<u32>,
+    #[command(flatten)]
+    pub setup: super::setup::SetupArg,
 }
 
 /// Differences a report lists (the rest are counted).
@@ -74,7 +76,7 @@ impl Report for DiffReport {
 }
 
 pub fn run(g: &GlobalOpts, a: DiffArgs) -> Result<ExitCode> {
-    let loaded = Loaded::new(&a.object, a.prog.as_deref())?;
+    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
     let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
     let mut interp = loaded.engine(EngineArg::Interp)?;
     let mut kernel = loaded.engine(EngineArg::Kernel)?;

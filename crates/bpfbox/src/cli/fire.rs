@@ -23,6 +23,8 @@ pub struct FireArgs {
     /// each type's event schema.
     #[arg(long)]
     pub event: PathBuf,
+    #[command(flatten)]
+    pub setup: super::setup::SetupArg,
 }
 
 #[derive(Serialize)]
@@ -64,10 +66,11 @@ pub fn run(g: &GlobalOpts, a: FireArgs) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&a.event).with_context(|| a.event.display().to_string())?;
     let events: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| anyhow!("{}: not valid JSON: {e}", a.event.display()))?;
-    let loaded = Loaded::new(&a.object, a.prog.as_deref())?;
+    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
     let mut host = HostState::default();
     let prog = LoadedProgram::from_object(&mut host, &loaded.obj, &loaded.prog)
         .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
+    super::setup::fill_host(&loaded, &mut host)?;
     let outcomes =
         fire_all(&prog, &mut host, &events).map_err(|e| anyhow!("{}: {e}", a.event.display()))?;
     let report = if events.is_array() {

@@ -10,6 +10,7 @@ mod output;
 mod packets;
 mod prog;
 mod run;
+mod setup;
 mod types;
 mod verify;
 
@@ -87,6 +88,9 @@ pub enum Command {
     },
     /// Describe the program types of Linux 6.18 (all, or one in full).
     Types(types::TypesArgs),
+    /// Maps of an object: `map dump` prints their initial state as a setup.
+    #[command(subcommand)]
+    Map(setup::MapCmd),
 }
 
 /// Parses arguments, runs the command, prints errors as one `bpfbox:` line.
@@ -105,6 +109,7 @@ pub fn main() -> ExitCode {
         Command::Types(a) => types::run(&g, a),
         Command::Fire(a) => fire::run(&g, a),
         Command::Verify(a) => verify::run(&g, a),
+        Command::Map(c) => setup::run_map(&g, c),
         Command::Explain { code } => explain(&code),
     };
     match result {

@@ -5,7 +5,7 @@ pub use super::packets::PacketSource;
 use super::packets::{culprit, Job, PacketLine, Packets, Progress};
 use super::{Engine as EngineArg, GlobalOpts};
 use anyhow::Result;
-use bpfbox::engine::{self, Engine, InterpEngine, KernelEngine, MapDump};
+use bpfbox::engine::{self, Engine, InterpEngine, KernelEngine};
 use bpfbox::objects;
 use bpfbox::pcap;
 use bpfbox::stream::{map_changes, Tally};
@@ -37,9 +37,12 @@ pub struct RunArgs {
     /// Engine to run on.
     #[arg(long, value_enum, default_value = "interp")]
     pub engine: EngineArg,
-    /// Print every map's contents after the run.
-    #[arg(long)]
-    pub dump_maps: bool,
+    /// Print every map's contents after the run, BTF-typed, in the setup
+    /// format (`--setup` reads it back); with FILE, write them there.
+    #[arg(long, num_args = 0..=1, value_name = "FILE")]
+    pub dump_maps: Option<Option<PathBuf>>,
+    #[command(flatten)]
+    pub setup: super::setup::SetupArg,
 }
 
 /// A loaded object with its selected program.
@@ -47,16 +50,19 @@ pub struct Loaded {
     pub path: PathBuf,
     pub obj: Object,
     pub prog: String,
+    /// The setup applied (`--setup`), with the entries still to insert.
+    pub setup: Option<(bpfbox::setup::Setup, bpfbox::setup::Prepared)>,
 }
 
 impl Loaded {
-    pub fn new(path: &Path, prog: Option<&str>) -> Result<Loaded> {
-        let obj = objects::load(path)?;
+    pub fn new(path: &Path, prog: Option<&str>, setup: Option<&Path>) -> Result<Loaded> {
+        let (obj, setup) = super::setup::load(path, setup)?;
         let name = objects::select(&obj, path, prog)?.name.clone();
         Ok(Loaded {
             path: path.to_path_buf(),
             obj,
             prog: name,
+            setup,
         })
     }
 
@@ -67,6 +73,14 @@ impl Loaded {
     }
 
     pub fn engine(&self, kind: EngineArg) -> Result<Box<dyn Engine>> {
+        let mut eng = self.bare_engine(kind)?;
+        if let Some((_, prep)) = &self.setup {
+            prep.fill(&mut *eng, super::setup::ncpus())?;
+        }
+        Ok(eng)
+    }
+
+    fn bare_engine(&self, kind: EngineArg) -> Result<Box<dyn Engine>> {
         let ctx = |e: engine::RunError| anyhow::anyhow!("{}: {e}", self.path.display());
         Ok(match kind {
             EngineArg::Interp => Box::new(
@@ -85,23 +99,7 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-#[derive(Serialize)]
-struct MapJson {
-    name: String,
-    entries: Vec<(String, String)>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-}
-
-fn maps_json(d: Vec<MapDump>) -> Vec<MapJson> {
-    d.into_iter()
-        .map(|m| MapJson {
-            name: m.name,
-            entries: m.entries.iter().map(|(k, v)| (hex(k), hex(v))).collect(),
-            note: m.note,
-        })
-        .collect()
-}
+type MapJson = serde_json::Value;
 
 #[derive(Serialize)]
 struct OneReport {
@@ -120,7 +118,7 @@ struct OneReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     written: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    maps: Option<Vec<MapJson>>,
+    maps: Option<MapJson>,
 }
 
 /// A return value with its meaning, `1 (XDP_DROP)`, without repeating a
@@ -159,21 +157,12 @@ impl Report for OneReport {
         for t in &self.trace {
             writeln!(w, "trace: {t}")?;
         }
-        write_maps(w, self.maps.as_deref())
+        write_maps(w, self.maps.as_ref())
     }
 }
 
-fn write_maps(w: &mut dyn Write, maps: Option<&[MapJson]>) -> io::Result<()> {
-    for m in maps.unwrap_or_default() {
-        match &m.note {
-            Some(n) => writeln!(w, "map {}: ({n})", m.name)?,
-            None => writeln!(w, "map {}: {} entries", m.name, m.entries.len())?,
-        }
-        for (k, v) in &m.entries {
-            writeln!(w, "  {k}: {v}")?;
-        }
-    }
-    Ok(())
+fn write_maps(w: &mut dyn Write, maps: Option<&MapJson>) -> io::Result<()> {
+    super::setup::write_dump(w, maps)
 }
 
 #[derive(Serialize)]
@@ -191,7 +180,7 @@ struct PcapReport {
     trace: Vec<String>,
     trace_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    maps: Option<Vec<MapJson>>,
+    maps: Option<MapJson>,
     /// Trace lines were printed per packet.
     #[serde(skip)]
     per_packet: bool,
@@ -229,7 +218,7 @@ impl Report for PcapReport {
                 )?;
             }
         }
-        write_maps(w, self.maps.as_deref())
+        write_maps(w, self.maps.as_ref())
     }
 }
 
@@ -253,7 +242,7 @@ fn keep(
 }
 
 pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
-    let loaded = Loaded::new(&a.object, a.prog.as_deref())?;
+    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
     let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
     let mut eng = loaded.engine(a.engine)?;
     let def = loaded.def();
@@ -269,7 +258,7 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
         keep(&mut pcap_out, def, &job, &result)?;
         let out = result.map_err(|e| anyhow::anyhow!("{}: {e}", culprit(&a.input, &e)))?;
         let written = pcap_out.map(|w| w.finish()).transpose()?;
-        let maps = a.dump_maps.then(|| maps_json(eng.dump_maps()));
+        let maps = super::setup::dump(&loaded, &mut *eng, a.dump_maps.as_ref())?;
         print(
             g,
             &OneReport {
@@ -317,7 +306,7 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
     progress.done();
     drop(lines);
     let written = pcap_out.map(|w| w.finish()).transpose()?;
-    let maps = a.dump_maps.then(|| maps_json(eng.dump_maps()));
+    let maps = super::setup::dump(&loaded, &mut *eng, a.dump_maps.as_ref())?;
     let failed = tally.error_count > 0;
     print(
         g,

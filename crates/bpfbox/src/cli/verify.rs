@@ -16,6 +16,8 @@ pub struct VerifyArgs {
     /// Program to check (default: every program of the object).
     #[arg(long)]
     pub prog: Option<String>,
+    #[command(flatten)]
+    pub setup: super::setup::SetupArg,
 }
 
 pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
@@ -25,7 +27,7 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
     let mut rejected = 0;
     let mut json = Vec::new();
     if is_elf {
-        let obj = objects::load(&a.file)?;
+        let (obj, _) = super::setup::load(&a.file, a.setup.setup.as_deref())?;
         let progs: Vec<_> = match &a.prog {
             Some(_) => vec![objects::select(&obj, &a.file, a.prog.as_deref())?],
             None => obj.programs.iter().collect(),

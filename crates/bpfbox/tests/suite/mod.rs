@@ -5,6 +5,7 @@ mod conformance;
 mod fibnet;
 mod packets;
 mod progs_diff;
+mod setup;
 
 use std::path::PathBuf;
 
