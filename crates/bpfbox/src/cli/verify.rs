@@ -57,7 +57,12 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
         rejected += usize::from(!diags.is_empty());
     }
     if g.json() {
-        println!("{}", serde_json::Value::Array(json));
+        let all = serde_json::Value::Array(json);
+        if g.pretty {
+            println!("{}", serde_json::to_string_pretty(&all)?);
+        } else {
+            println!("{all}");
+        }
     }
     Ok(if rejected == 0 {
         ExitCode::SUCCESS

@@ -2,31 +2,66 @@
 //! reads the kernel's log and the `kernel` line of bpfbox's diagnostic, so
 //! "both refuse for the same reason" is a comparison of two classes.
 
-/// The kernel's error line: the last meaningful line before the
-/// `processed N insns` summary (or the last line of a log without one).
+/// Whether a log line is part of the instruction trace (`12: (bf) r1 =
+/// r6 ; R1=ctx()`, `from 3 to 5: ...`, `; source`), not a message.
+fn is_trace(l: &str) -> bool {
+    let digits = l.chars().take_while(char::is_ascii_digit).count();
+    (digits > 0 && l[digits..].starts_with(':'))
+        || l.starts_with("from ")
+        || l.starts_with(';')
+        || l.starts_with("verification time")
+        || l.starts_with("stack depth")
+        || l.starts_with("cur state:")
+        || l.starts_with("old state:")
+}
+
+/// The log's lines, trimmed, without empty ones; a `processed N insns`
+/// summary glued to the message before it (the kernel omits the newline
+/// after some messages) becomes a line of its own.
+fn log_lines(log: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for l in log.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match l.find("processed ") {
+            Some(i) if i > 0 && l[i..].contains("insns (limit") => {
+                out.push(l[..i].trim());
+                out.push(&l[i..]);
+            }
+            _ => out.push(l),
+        }
+    }
+    out
+}
+
+/// The kernel's error message: the lines after the instruction trace and
+/// before the `processed N insns` summary that read as messages, joined
+/// with ` / ` (the kernel often explains itself in two lines: `invalid
+/// access to map value, value_size=8 off=-1 size=1 / R0 min value is
+/// outside of the allowed memory range`), or the last line of the log.
 pub fn error_line(log: &str) -> String {
-    let lines: Vec<&str> = log
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines = log_lines(log);
     let end = lines
         .iter()
         .rposition(|l| l.starts_with("processed "))
         .unwrap_or(lines.len());
-    // Skip the statistics and trailing state dumps the kernel prints after
-    // the message.
-    lines[..end]
+    let mut block: Vec<&str> = lines[..end]
         .iter()
         .rev()
-        .find(|l| {
-            !l.starts_with("verification time")
-                && !l.starts_with("stack depth")
-                && !l.starts_with(';')
-                && classify(l) != "other"
-        })
-        .or_else(|| lines[..end].last())
-        .map_or(String::new(), |l| l.to_string())
+        .skip_while(|l| is_trace(l))
+        .take_while(|l| !is_trace(l) && classify(l) != "other")
+        .copied()
+        .collect();
+    if block.is_empty() {
+        let last = lines[..end].iter().rev().find(|l| !is_trace(l));
+        block.extend(last.or(lines.last()));
+    }
+    block.reverse();
+    block.join(" / ")
+}
+
+/// Whether bpfbox's class `ours` is the class of the kernel's message or
+/// of one of its lines.
+pub fn same_class(kernel: &str, ours: &str) -> bool {
+    classify(kernel) == ours || kernel.split(" / ").any(|l| classify(l) == ours)
 }
 
 /// Substrings of kernel messages and the class they belong to, most
@@ -55,6 +90,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("unknown func", "helper_unavailable"),
     ("cannot use helper", "helper_unavailable"),
     ("Unreleased reference", "ref_leak"),
+    ("reference leak", "ref_leak"),
     ("reference has not been acquired", "ref_release"),
     ("release", "ref_release"),
     ("variable-offset", "stack_var_off"),
@@ -75,6 +111,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("invalid indirect access to stack", "stack_access"),
     ("invalid stack", "stack_access"),
     ("cannot pass map_type", "map_type"),
+    ("prog array", "map_type"),
     ("expected=", "helper_arg"),
     ("type=", "helper_arg"),
     ("invalid zero-sized read", "helper_size"),
@@ -92,7 +129,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("misaligned", "align"),
     ("arg#", "func_arg"),
     ("size cannot be determined", "func_arg"),
-    ("caller passes invalid args", "func_arg"),
+    ("passes invalid args", "func_arg"),
     ("callback", "callback"),
     ("tail_call", "tail_call"),
     ("invalid func", "call"),
@@ -130,8 +167,27 @@ fn classifier_reads_typical_logs() {
                invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)\n\
                R2 offset is outside of the packet\n\
                processed 5 insns (limit 1000000) max_states_per_insn 0\n";
-    assert_eq!(error_line(log), "R2 offset is outside of the packet");
+    assert_eq!(
+        error_line(log),
+        "invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14) / \
+         R2 offset is outside of the packet"
+    );
     assert_eq!(classify(&error_line(log)), "pkt_bounds");
+    let two = "7: (71) r2 = *(u8 *)(r0 -1)\n\
+               invalid access to map value, value_size=8 off=-1 size=1\n\
+               R0 min value is outside of the allowed memory range\nprocessed 7 insns\n";
+    let line = error_line(two);
+    assert_eq!(classify(&line), "map_value_bounds");
+    assert!(same_class(&line, "bounds") && same_class(&line, "map_value_bounds"));
+    assert!(!same_class(&line, "null_check"));
+    let traced = "5: (85) call bpf_map_lookup_elem#1 ; R0=map_value_or_null(id=1)\n\
+                  R0 invalid mem access 'scalar'\nprocessed 3 insns\n";
+    assert_eq!(error_line(traced), "R0 invalid mem access 'scalar'");
+    let glued = "expected prog array map for tail callprocessed 3 insns (limit 1000000)\n";
+    assert_eq!(error_line(glued), "expected prog array map for tail call");
+    let looped = "infinite loop detected at insn 1\ncur state: R0=1\nold state: R0=1\n\
+                  processed 4 insns (limit 1000000)\n";
+    assert_eq!(classify(&error_line(looped)), "loop");
     assert_eq!(
         error_line("back-edge from insn 3 to 1\n"),
         "back-edge from insn 3 to 1"

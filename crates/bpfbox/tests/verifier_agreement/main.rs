@@ -19,6 +19,8 @@
 
 mod corpus;
 mod expect;
+mod fuzz;
+mod golden;
 mod kmsg;
 
 use std::path::PathBuf;
