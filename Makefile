@@ -9,3 +9,4 @@ progs:
 	$(MAKE) -C tests/progs/verify
 	$(MAKE) -C tests/progs/capture
 	$(MAKE) -C tests/progs/verifier progs
+	$(MAKE) -C tests/progs/inputs

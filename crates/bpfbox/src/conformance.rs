@@ -24,16 +24,25 @@ pub fn interp_engine(slots: &[bpfbox_isa::RawInsn], mem: &[u8]) -> Result<u64, S
         .map_err(|e| e.to_string())
 }
 
-/// Expands directories into their `*.data` files (sorted); files are kept
-/// as given.
+/// Expands directories into the `*.data` files under them, in every
+/// subdirectory (symbolic links to directories are not followed, so a
+/// loop cannot recurse forever), sorted; files are kept as given. A
+/// directory with no `.data` file under it is an error naming it.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, std::io::Error> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|e| e == "data"))
-                .collect();
+            let mut files = Vec::new();
+            walk(p, &mut files)?;
+            if files.is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!(
+                        "{}: no test found (no .data file in it or its subdirectories)",
+                        p.display()
+                    ),
+                ));
+            }
             files.sort();
             out.extend(files);
         } else {
@@ -41,6 +50,21 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, std::io::Error> {
         }
     }
     Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), std::io::Error> {
+    let ctx = |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()));
+    for entry in std::fs::read_dir(dir).map_err(ctx)? {
+        let entry = entry.map_err(ctx)?;
+        let path = entry.path();
+        let ty = entry.file_type().map_err(ctx)?;
+        if ty.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "data") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// Runs one file on the interpreter.

@@ -31,8 +31,9 @@ pub const MAX_CTX: u64 = PAGE;
 /// Largest raw program: `BPF_COMPLEXITY_LIMIT_INSNS` (1M) instructions of
 /// 8 bytes.
 pub const MAX_BYTECODE: u64 = 1_000_000 * 8;
-/// Largest text input (assembly, JSON, conformance `.data`): 64 MiB.
-pub const MAX_TEXT: u64 = 64 << 20;
+/// Largest text input (assembly, JSON events, memory blocks): 32 MiB
+/// (1M instructions of assembly are about 20 MB).
+pub const MAX_TEXT: u64 = 32 << 20;
 /// Largest object file: 1 GiB (a vmlinux-sized object is ~500 MB).
 pub const MAX_OBJECT: u64 = 1 << 30;
 
@@ -83,6 +84,25 @@ pub fn read_bounded(path: &Path, what: &str, max: u64) -> Result<Vec<u8>, Error>
     Ok(buf)
 }
 
+/// Whether `path` starts with the ELF magic, reading only those 4 bytes.
+pub fn is_elf(path: &Path) -> Result<bool, Error> {
+    let fail = |e: std::io::Error| Error {
+        path: path.display().to_string(),
+        cause: e.to_string(),
+    };
+    if std::fs::metadata(path).map_err(fail)?.is_dir() {
+        return Err(Error {
+            path: path.display().to_string(),
+            cause: "is a directory".into(),
+        });
+    }
+    let mut head = Vec::with_capacity(4);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4).read_to_end(&mut head))
+        .map_err(fail)?;
+    Ok(head == b"\x7fELF")
+}
+
 /// Reads a UTF-8 text file of at most [`MAX_TEXT`] bytes.
 pub fn read_text(path: &Path, what: &str) -> Result<String, Error> {
     let bytes = read_bounded(path, what, MAX_TEXT)?;
@@ -113,6 +133,28 @@ pub fn cut(s: &str, max: usize) -> String {
     }
     let head: String = s.chars().take(max).collect();
     format!("{head}… ({n} characters)")
+}
+
+/// `msg` with every word (whitespace-separated run) longer than `max`
+/// characters [`cut`] to `max`: an error line that echoes a huge bad
+/// value stays readable and says how long the value was.
+pub fn cut_long_words(msg: &str, max: usize) -> String {
+    if msg.len() <= max {
+        return msg.to_string();
+    }
+    let mut out = String::with_capacity(msg.len().min(4 * max));
+    let mut rest = msg;
+    while !rest.is_empty() {
+        let ws = rest
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..ws]);
+        rest = &rest[ws..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        out.push_str(&cut(&rest[..end], max));
+        rest = &rest[end..];
+    }
+    out
 }
 
 #[cfg(test)]
@@ -157,5 +199,11 @@ mod tests {
         let long = "x".repeat(100_000);
         let c = cut(&long, 20);
         assert!(c.len() < 60 && c.ends_with("(100000 characters)"), "{c}");
+        let line = format!("bad value `{long}` in field x");
+        let c = cut_long_words(&line, 40);
+        assert!(
+            c.starts_with("bad value `xxx") && c.ends_with("(100002 characters) in field x"),
+            "{c}"
+        );
     }
 }

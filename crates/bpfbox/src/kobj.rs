@@ -178,8 +178,10 @@ impl KernelObject {
     /// Creates `obj`'s maps and loads program `def` into the kernel.
     pub fn load(obj: &Object, def: &ProgramDef) -> Result<KernelObject, Error> {
         let km = KernelMaps::create(obj)?;
-        let prog = load_prog(obj, def, &km.fds, km.btf.as_ref(), 0)
-            .map_err(|e| Error(format!("kernel rejected `{}`: {e}", def.name)))?;
+        let prog = load_prog(obj, def, &km.fds, km.btf.as_ref(), 0).map_err(|e| {
+            remember_log(&e);
+            Error(format!("kernel rejected `{}`: {e}", def.name))
+        })?;
         Ok(KernelObject {
             maps: km.maps,
             prog,
@@ -260,6 +262,23 @@ fn load_prog(
         }
     }
     load.load()
+}
+
+thread_local! {
+    static LAST_REJECTION_LOG: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Remembers a refused load's verifier log for [`take_rejection_log`].
+fn remember_log(e: &bpfbox_kernel::Error) {
+    LAST_REJECTION_LOG.with(|l| *l.borrow_mut() = e.log().map(str::to_string));
+}
+
+/// The full verifier log of the last program [`KernelObject::load`]
+/// refused on this thread (the error line gives only its cause line),
+/// taken.
+pub fn take_rejection_log() -> Option<String> {
+    LAST_REJECTION_LOG.with(|l| l.borrow_mut().take())
 }
 
 /// The records committed to a kernel ring buffer map, in order, read

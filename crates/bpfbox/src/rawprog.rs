@@ -54,6 +54,9 @@ pub enum Error {
     /// The kernel engine failed (unusable, verifier rejection, test run).
     #[error("kernel: {0}")]
     Kernel(String),
+    /// The file could not be read or is too big (the message names it).
+    #[error("{0}")]
+    Input(String),
 }
 
 /// Whether a path names assembly text rather than raw bytecode.
@@ -68,10 +71,13 @@ pub fn is_asm_path(path: &Path) -> bool {
 /// little-endian bytecode otherwise.
 pub fn load_program_file(path: &Path) -> Result<Vec<RawInsn>, Error> {
     let p = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|cause| Error::Io {
-        path: p.clone(),
-        cause,
-    })?;
+    let max = if is_asm_path(path) {
+        crate::input::MAX_TEXT
+    } else {
+        crate::input::MAX_BYTECODE
+    };
+    let bytes = crate::input::read_bounded(path, "program", max)
+        .map_err(|e| Error::Input(e.to_string()))?;
     if bytes.starts_with(b"\x7fELF") {
         return Err(Error::ElfObject { path: p });
     }

@@ -198,11 +198,31 @@ pub fn parse(text: &str) -> Result<TestCase, Error> {
     })
 }
 
+/// Largest `.data` file read (the suite's are a few KB).
+pub const MAX_DATA_FILE: u64 = 16 << 20;
+
+/// Reads a text file of at most [`MAX_DATA_FILE`] bytes (a device or pipe
+/// is read only that far).
+fn read_text(path: &Path) -> Result<String, std::io::Error> {
+    use std::io::{Error as IoError, ErrorKind as Io, Read};
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_DATA_FILE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_DATA_FILE {
+        return Err(IoError::new(
+            Io::InvalidData,
+            format!("larger than the limit of {MAX_DATA_FILE} bytes for a .data file"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| IoError::new(Io::InvalidData, "not UTF-8 text"))
+}
+
 /// Reads and parses a `.data` file. `name` is the file stem; `negative` is
 /// set when the file sits in a directory named `negative` (the suite's
 /// programs that must be refused, whether or not they have `-- error`).
 pub fn load(path: &Path) -> Result<TestCase, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error {
+    let text = read_text(path).map_err(|e| Error {
         line: None,
         kind: ErrorKind::Io(format!("{}: {e}", path.display())),
     })?;

@@ -173,19 +173,47 @@ impl Error {
     }
 }
 
-/// The last non-empty line of a verifier log, which is where the kernel
-/// puts its reason (followed by statistics lines that start with
-/// "processed" or "verification time" for some failures).
+/// The line of a verifier log that says why the program was refused: the
+/// last non-empty line that is not one of the trailers the kernel prints
+/// after the reason (`processed N insns`, `verification time`, `stack
+/// depth`, the `cur state:`/`old state:` dumps after `infinite loop
+/// detected`, register-state-only lines).
 pub(crate) fn log_summary(log: &str) -> Option<&str> {
     let mut lines = log.lines().rev().map(str::trim).filter(|l| !l.is_empty());
-    let mut last = lines.next()?;
-    while last.starts_with("processed ") || last.starts_with("verification time") {
-        match lines.next() {
-            Some(l) => last = l,
-            None => break,
-        }
-    }
-    Some(last)
+    let last = lines.next()?;
+    Some(
+        std::iter::once(last)
+            .chain(lines)
+            .find(|l| !is_trailer(l))
+            .unwrap_or(last),
+    )
+}
+
+/// A verifier log line that follows the reason rather than giving it.
+fn is_trailer(line: &str) -> bool {
+    const PREFIXES: [&str; 5] = [
+        "processed ",
+        "verification time",
+        "stack depth",
+        "cur state:",
+        "old state:",
+    ];
+    PREFIXES.iter().any(|p| line.starts_with(p)) || is_state_dump(line)
+}
+
+/// `R0=0 R1=ctx() R10=fp0` or `5: R1_w=scalar() fp-8=mmmm`: only
+/// register and stack slot states.
+fn is_state_dump(line: &str) -> bool {
+    let body = match line.split_once(": ") {
+        Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest,
+        _ => line,
+    };
+    let mut tokens = body.split_whitespace().peekable();
+    tokens.peek().is_some()
+        && tokens.all(|t| {
+            (t.starts_with('R') || t.starts_with("fp") || t.starts_with("frame"))
+                && (t.contains('=') || t.ends_with(':'))
+        })
 }
 
 impl fmt::Display for Error {
@@ -217,6 +245,28 @@ pub struct Unavailable {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_summary_skips_what_follows_the_reason() {
+        let log = "0: R1=ctx() R10=fp0\n0: (b7) r0 = 0 ; R0_w=0\n\
+                   2: (15) if r1 == 0x0 goto pc-1\ninfinite loop detected at insn 2\n\
+                   cur state: R0=0 R1=P0 R10=fp0\nold state: R0=0 R1=P0 R10=fp0\n\
+                   verification time 30 usec\nstack depth 0\n\
+                   processed 3 insns (limit 1000000) max_states_per_insn 0\n";
+        assert_eq!(
+            super::log_summary(log),
+            Some("infinite loop detected at insn 2")
+        );
+        assert_eq!(
+            super::log_summary("R5 !read_ok\nprocessed 1 insns\n"),
+            Some("R5 !read_ok")
+        );
+        assert_eq!(
+            super::log_summary("3: R1=ctx() R2_w=0\n"),
+            Some("3: R1=ctx() R2_w=0")
+        );
+        assert_eq!(super::log_summary(""), None);
+    }
+
     use super::*;
 
     #[test]

@@ -251,13 +251,52 @@ pub fn load(bytes: &[u8]) -> Result<Object, Error> {
     load_named(bytes, "")
 }
 
+/// Largest object file read: 256 MiB (clang-built BPF objects are KBs
+/// to a few MBs); a larger file, or a device or pipe that gives more, is
+/// refused before memory fills.
+pub const MAX_OBJECT_FILE: u64 = 256 << 20;
+
+/// Reads an object file of at most [`MAX_OBJECT_FILE`] bytes. Only the
+/// first bytes of something that is not ELF are read (the parser then
+/// refuses them), so `/dev/zero` costs nothing.
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let fail = |m: String| Error::new(ErrorKind::Io, m).with_file(path.to_path_buf());
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory, not an object file".into()));
+    }
+    let too_big = || {
+        fail(format!(
+            "larger than the limit of {MAX_OBJECT_FILE} bytes for an object file"
+        ))
+    };
+    if meta.is_file() && meta.len() > MAX_OBJECT_FILE {
+        return Err(too_big());
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    if !bytes.starts_with(b"\x7fELF") {
+        return Ok(bytes);
+    }
+    file.take(MAX_OBJECT_FILE + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_OBJECT_FILE {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
 /// Loads an object from a file; the object name used for data-map names is
 /// the file name up to its first `.`, as libbpf does. Errors name the file.
 pub fn load_file(path: impl AsRef<Path>) -> Result<Object, Error> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::new(ErrorKind::Io, format!("cannot read: {e}")).with_file(path.to_path_buf())
-    })?;
+    let bytes = read_file(path)?;
     let base = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
@@ -274,9 +313,7 @@ pub fn load_named(bytes: &[u8], obj_name: &str) -> Result<Object, Error> {
 /// Loads an object from a file, as [`load_file`], with options.
 pub fn load_file_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Object, Error> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::new(ErrorKind::Io, format!("cannot read: {e}")).with_file(path.to_path_buf())
-    })?;
+    let bytes = read_file(path)?;
     let base = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())

@@ -38,7 +38,7 @@ impl Report for AsmReport {
 }
 
 pub fn run_asm(g: &GlobalOpts, a: AsmArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.input).with_context(|| a.input.display().to_string())?;
+    let text = bpfbox::input::read_text(&a.input, "assembly")?;
     let slots =
         bpfbox::asm::assemble(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.input.display()))?;
     std::fs::write(&a.output, bpfbox::isa::slots_to_bytes(&slots))
@@ -154,9 +154,7 @@ fn disasm_object(g: &GlobalOpts, path: &std::path::Path) -> Result<ExitCode> {
 }
 
 pub fn run_disasm(g: &GlobalOpts, a: DisasmArgs) -> Result<ExitCode> {
-    let head = std::fs::read(&a.file)
-        .map(|b| b.starts_with(b"\x7fELF"))
-        .with_context(|| a.file.display().to_string())?;
+    let head = bpfbox::input::is_elf(&a.file)?;
     if head {
         return disasm_object(g, &a.file);
     }

@@ -3,7 +3,7 @@
 
 use super::output::{print, Report};
 use super::packets::{PacketLine, Packets, Progress};
-use super::run::{ignore_broken_pipe, Loaded, PacketSource};
+use super::run::{ignore_broken_pipe, with_log, Loaded, PacketSource};
 use super::{Engine as EngineArg, GlobalOpts};
 use anyhow::Result;
 use bpfbox::diff::{compare, compare_maps, Difference};
@@ -28,6 +28,10 @@ pub struct DiffArgs {
     pub repeat: Option<u32>,
     #[command(flatten)]
     pub setup: super::setup::SetupArg,
+    /// When the kernel refuses the program, print its whole verifier log
+    /// to stderr (the error line has its cause).
+    #[arg(long)]
+    pub verifier_log: bool,
 }
 
 /// Differences a report lists (the rest are counted).
@@ -79,7 +83,7 @@ pub fn run(g: &GlobalOpts, a: DiffArgs) -> Result<ExitCode> {
     let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
     let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
     let mut interp = loaded.engine(EngineArg::Interp)?;
-    let mut kernel = loaded.engine(EngineArg::Kernel)?;
+    let mut kernel = with_log(a.verifier_log, loaded.engine(EngineArg::Kernel))?;
     let def = loaded.def();
     let mut differences = Vec::new();
     let mut count = 0u64;

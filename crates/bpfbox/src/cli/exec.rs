@@ -54,7 +54,7 @@ impl Report for ExecReport {
 pub fn run(g: &GlobalOpts, a: ExecArgs) -> Result<ExitCode> {
     let slots = rawprog::load_program_file(&a.program)?;
     let mem = match &a.mem {
-        Some(p) => std::fs::read(p).with_context(|| format!("{}", p.display()))?,
+        Some(p) => bpfbox::input::read_bounded(p, "memory block", bpfbox::input::MAX_TEXT)?,
         None => Vec::new(),
     };
     let report = match a.engine {

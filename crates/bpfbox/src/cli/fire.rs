@@ -3,7 +3,7 @@
 use super::output::{print, Report};
 use super::run::Loaded;
 use super::GlobalOpts;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use bpfbox_runtime::events::{fire_all, EventOutcome};
 use bpfbox_runtime::{HostState, LoadedProgram};
 use serde::Serialize;
@@ -18,11 +18,12 @@ pub struct FireArgs {
     /// Program to run (needed when the object has several).
     #[arg(long)]
     pub prog: Option<String>,
-    /// The event (a JSON object) or a sequence of events (a JSON array);
-    /// map state is kept across a sequence. `bpfbox types NAME` documents
-    /// each type's event schema.
+    /// The event (a JSON object) or a sequence of events (a JSON array),
+    /// given inline (`--event '{"pid": 1}'`) or as the path of a file
+    /// holding it; map state is kept across a sequence. `bpfbox types
+    /// NAME` documents each type's event schema.
     #[arg(long)]
-    pub event: PathBuf,
+    pub event: String,
     #[command(flatten)]
     pub setup: super::setup::SetupArg,
 }
@@ -36,11 +37,14 @@ enum FireReport {
 
 fn write_one(w: &mut dyn Write, i: Option<usize>, o: &EventOutcome) -> io::Result<()> {
     let head = i.map_or_else(String::new, |i| format!("event {i}: "));
-    writeln!(
-        w,
-        "{head}retval {} ({}) -> {}",
-        o.retval, o.retval as i64 as i32, o.action
-    )?;
+    // the signed reading only when it differs: `retval 4294967295 (-1)`
+    let signed = o.retval as i64 as i32;
+    let retval = if i64::from(signed) == o.retval as i64 {
+        o.retval.to_string()
+    } else {
+        format!("{} ({signed})", o.retval)
+    };
+    writeln!(w, "{head}retval {retval} -> {}", o.action)?;
     for (k, v) in &o.effects {
         writeln!(w, "  {k}: {v}")?;
     }
@@ -62,17 +66,28 @@ impl Report for FireReport {
     }
 }
 
+/// The event's JSON text and how to name it in errors: inline when it
+/// starts with `{` or `[`, else read from the file it names.
+fn event_text(arg: &str) -> Result<(String, String)> {
+    let t = arg.trim_start();
+    if t.starts_with('{') || t.starts_with('[') {
+        return Ok(("--event".into(), arg.to_string()));
+    }
+    let path = PathBuf::from(arg);
+    let text = bpfbox::input::read_text(&path, "event")?;
+    Ok((path.display().to_string(), text))
+}
+
 pub fn run(g: &GlobalOpts, a: FireArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.event).with_context(|| a.event.display().to_string())?;
-    let events: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("{}: not valid JSON: {e}", a.event.display()))?;
+    let (source, text) = event_text(&a.event)?;
+    let events: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!("{source}: not valid JSON: {e}"))?;
     let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
     let mut host = HostState::default();
     let prog = LoadedProgram::from_object(&mut host, &loaded.obj, &loaded.prog)
         .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
     super::setup::fill_host(&loaded, &mut host)?;
-    let outcomes =
-        fire_all(&prog, &mut host, &events).map_err(|e| anyhow!("{}: {e}", a.event.display()))?;
+    let outcomes = fire_all(&prog, &mut host, &events).map_err(|e| anyhow!("{source}: {e}"))?;
     let report = if events.is_array() {
         FireReport::Many(outcomes)
     } else {

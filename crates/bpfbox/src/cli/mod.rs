@@ -110,7 +110,7 @@ pub fn main() -> ExitCode {
         Command::Fire(a) => fire::run(&g, a),
         Command::Verify(a) => verify::run(&g, a),
         Command::Map(c) => setup::run_map(&g, c),
-        Command::Explain { code } => explain(&code),
+        Command::Explain { code } => explain(&g, &code),
     };
     match result {
         Ok(code) => code,
@@ -118,8 +118,23 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `bpfbox explain CODE`'s answer.
+#[derive(serde::Serialize)]
+struct Explanation {
+    /// `bpfbox::verifier::uninit_reg`.
+    code: String,
+    /// What the diagnostic means and how to fix it.
+    explanation: String,
+}
+
+impl output::Report for Explanation {
+    fn text(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        writeln!(w, "{}\n\n{}", self.code, self.explanation)
+    }
+}
+
 /// `bpfbox explain CODE`.
-fn explain(code: &str) -> anyhow::Result<ExitCode> {
+fn explain(g: &GlobalOpts, code: &str) -> anyhow::Result<ExitCode> {
     let short = code.rsplit("::").next().unwrap_or(code);
     let c = bpfbox_verifier::Code::from_name(short).ok_or_else(|| {
         let all: Vec<_> = bpfbox_verifier::Code::ALL
@@ -128,6 +143,12 @@ fn explain(code: &str) -> anyhow::Result<ExitCode> {
             .collect();
         anyhow::anyhow!("unknown code `{code}` (codes: {})", all.join(", "))
     })?;
-    println!("{}\n\n{}", c.as_string(), c.explain());
+    output::print(
+        g,
+        &Explanation {
+            code: c.as_string(),
+            explanation: c.explain().to_string(),
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -41,7 +41,8 @@ pub fn report_error(g: &GlobalOpts, e: &anyhow::Error) -> ExitCode {
     }) {
         return ExitCode::SUCCESS;
     }
-    let msg = format!("{e:#}").replace('\n', " ");
+    // a bad value echoed whole (a 100 KB hex string) is cut, with its length
+    let msg = bpfbox::input::cut_long_words(&format!("{e:#}").replace('\n', " "), 200);
     if g.json() {
         println!("{}", serde_json::json!({ "error": msg }));
     } else {

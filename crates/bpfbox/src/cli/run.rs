@@ -43,6 +43,10 @@ pub struct RunArgs {
     pub dump_maps: Option<Option<PathBuf>>,
     #[command(flatten)]
     pub setup: super::setup::SetupArg,
+    /// With --engine kernel: when the kernel refuses the program, print
+    /// its whole verifier log to stderr (the error line has its cause).
+    #[arg(long)]
+    pub verifier_log: bool,
 }
 
 /// A loaded object with its selected program.
@@ -244,7 +248,7 @@ fn keep(
 pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
     let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
     let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
-    let mut eng = loaded.engine(a.engine)?;
+    let mut eng = with_log(a.verifier_log, loaded.engine(a.engine))?;
     let def = loaded.def();
     let program = format!("{} ({})", def.name, def.section);
     let mut pcap_out = a
@@ -329,6 +333,20 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// With `--verifier-log`, prints the kernel's whole verifier log when it
+/// refused the program.
+pub fn with_log<T>(show: bool, r: Result<T>) -> Result<T> {
+    if show && r.is_err() {
+        if let Some(log) = bpfbox::kobj::take_rejection_log() {
+            eprint!("{log}");
+            if !log.ends_with('\n') {
+                eprintln!();
+            }
+        }
+    }
+    r
 }
 
 /// A closed pipe ends output quietly.

@@ -21,16 +21,24 @@ struct All(Vec<TypeInfo>);
 
 impl super::output::Report for All {
     fn text(&self, w: &mut dyn Write) -> io::Result<()> {
+        // columns as wide as their longest cell, so long context names
+        // (`struct bpf_raw_tracepoint_args`) keep the table aligned
+        let width = |head: &str, cell: &dyn Fn(&TypeInfo) -> usize| {
+            self.0.iter().map(cell).max().unwrap_or(0).max(head.len())
+        };
+        let wt = width("type", &|t| t.name.len());
+        let wc = width("context", &|t| t.context.struct_name.len());
+        let wb = width("bpfbox", &|t| t.bpfbox.len());
         writeln!(
             w,
-            "{:<4} {:<36} {:<22} {:<10} {:<10} sections",
+            "{:<4} {:<wt$} {:<wc$} {:<8} {:<wb$} sections",
             "id", "type", "context", "test_run", "bpfbox"
         )?;
         for t in &self.0 {
             let secs: Vec<_> = t.sec_names.iter().take(3).map(|s| s.name).collect();
             writeln!(
                 w,
-                "{:<4} {:<36} {:<22} {:<10} {:<10} {}",
+                "{:<4} {:<wt$} {:<wc$} {:<8} {:<wb$} {}",
                 t.id,
                 t.name,
                 t.context.struct_name,
@@ -40,6 +48,22 @@ impl super::output::Report for All {
             )?;
         }
         writeln!(w, "\n`bpfbox types NAME` describes one type in full.")
+    }
+}
+
+/// The type's bpfbox commands as a sentence: `run` →
+/// "Run in bpfbox with: bpfbox run".
+fn commands_line(bpfbox: &str) -> String {
+    let cmds: Vec<_> = bpfbox
+        .split(',')
+        .map(str::trim)
+        .filter(|c| matches!(*c, "run" | "fire" | "diff" | "exec"))
+        .map(|c| format!("bpfbox {c}"))
+        .collect();
+    if cmds.is_empty() {
+        format!("bpfbox cannot run this type yet ({bpfbox})")
+    } else {
+        format!("Run in bpfbox with: {}", cmds.join(", "))
     }
 }
 
@@ -116,7 +140,7 @@ impl super::output::Report for One {
             },
             t.test_run.detail
         )?;
-        writeln!(w, "bpfbox: {}", t.bpfbox)?;
+        writeln!(w, "\n{}", commands_line(&t.bpfbox))?;
         if let Some(schema) = self.event_schema {
             writeln!(w, "\nEvent for `bpfbox fire`:\n{schema}")?;
         }

@@ -21,9 +21,7 @@ pub struct VerifyArgs {
 }
 
 pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
-    let is_elf = std::fs::read(&a.file)
-        .map(|b| b.starts_with(b"\x7fELF"))
-        .with_context(|| a.file.display().to_string())?;
+    let is_elf = bpfbox::input::is_elf(&a.file)?;
     let mut rejected = 0;
     let mut json = Vec::new();
     if is_elf {

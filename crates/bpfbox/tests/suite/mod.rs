@@ -3,6 +3,7 @@ mod captures;
 mod cli;
 mod conformance;
 mod fibnet;
+mod inputs;
 mod packets;
 mod progs_diff;
 mod setup;

@@ -23,6 +23,23 @@ use serde_json::{Map, Value};
 
 const KEYS: &[&str] = &["tracepoint", "format_file", "format", "fields"];
 
+/// Largest tracepoint format file read (tracefs ones are a few KB).
+const MAX_FORMAT_FILE: u64 = 1 << 20;
+
+/// Reads a format file of at most [`MAX_FORMAT_FILE`] bytes.
+fn read_format(p: &str) -> Result<String, EventError> {
+    use std::io::Read;
+    let fail = |m: String| EventError::new(format!("format_file `{p}`: {m}"));
+    let mut bytes = Vec::new();
+    std::fs::File::open(p)
+        .and_then(|f| f.take(MAX_FORMAT_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FORMAT_FILE {
+        return Err(fail(format!("larger than {MAX_FORMAT_FILE} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))
+}
+
 /// The event's format: `format` (the file's text), `format_file` (a path)
 /// or `tracepoint` (`SYS/EVENT`, one of the shipped formats).
 pub fn event_format(obj: &Map<String, Value>) -> Result<Format, EventError> {
@@ -32,8 +49,7 @@ pub fn event_format(obj: &Map<String, Value>) -> Result<Format, EventError> {
         obj.get("tracepoint"),
     ) {
         (Some(Value::String(t)), None, _) => t.clone(),
-        (None, Some(Value::String(p)), _) => std::fs::read_to_string(p)
-            .map_err(|e| EventError::new(format!("format_file `{p}`: {e}")))?,
+        (None, Some(Value::String(p)), _) => read_format(p)?,
         (None, None, Some(Value::String(n))) => {
             let n = n
                 .trim_start_matches("tracepoint/")
