@@ -488,7 +488,8 @@ impl Drop for PerfBuffer {
 }
 
 /// The kernel's `bpf_trace_printk` lines, captured in a tracefs instance of
-/// its own (`/sys/kernel/tracing/instances/bpfbox-PID-N`, removed on drop)
+/// its own (`TRACEFS/instances/bpfbox-PID-N`, removed on drop; tracefs is
+/// mounted first when missing)
 /// with the `bpf_trace/bpf_trace_printk` event enabled, so the global trace
 /// buffer and other users are left alone.
 pub struct TraceCapture {
@@ -501,10 +502,8 @@ impl TraceCapture {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::path::PathBuf::from(format!(
-            "/sys/kernel/tracing/instances/bpfbox-{}-{n}",
-            std::process::id()
-        ));
+        let tracefs = bpfbox_kernel::mounts::tracefs().map_err(|e| Error(e.to_string()))?;
+        let dir = tracefs.join(format!("instances/bpfbox-{}-{n}", std::process::id()));
         std::fs::create_dir(&dir).map_err(|e| Error(format!("creating {}: {e}", dir.display())))?;
         let cap = TraceCapture { dir };
         std::fs::write(

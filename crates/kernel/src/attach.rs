@@ -136,27 +136,11 @@ pub fn link_create(
     Ok(KernelLink { fd })
 }
 
-/// Where the cgroup v2 hierarchy is mounted on hosts that also mount v1
-/// controllers (`/sys/fs/cgroup/unified`), or `/sys/fs/cgroup` itself on
-/// pure v2 hosts.
+/// Where the cgroup v2 hierarchy is mounted (`/sys/fs/cgroup/unified` on
+/// hosts that also mount v1 controllers, `/sys/fs/cgroup` on pure v2
+/// hosts), mounting it when root and it is missing (see [`crate::mounts`]).
 pub fn cgroup2_root() -> Option<PathBuf> {
-    let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
-    let mut found: Vec<PathBuf> = mounts
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let (_, dir, fstype) = (f.next()?, f.next()?, f.next()?);
-            (fstype == "cgroup2").then(|| PathBuf::from(dir))
-        })
-        .collect();
-    // Prefer the conventional places.
-    found.sort_by_key(|p| {
-        (
-            p != Path::new("/sys/fs/cgroup/unified") && p != Path::new("/sys/fs/cgroup"),
-            p.as_os_str().len(),
-        )
-    });
-    found.into_iter().next()
+    crate::mounts::cgroup2().ok()
 }
 
 /// A fresh cgroup v2 directory for a test, `<root>/bpfbox-test-<pid>-<n>`,
@@ -175,8 +159,7 @@ impl TestCgroup {
     pub fn new() -> Result<TestCgroup, Error> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
-        let root =
-            cgroup2_root().ok_or_else(|| Error::io("cgroup2", "cgroup v2 is not mounted"))?;
+        let root = crate::mounts::cgroup2()?;
         let n = N.fetch_add(1, Ordering::Relaxed);
         let path = root.join(format!("bpfbox-test-{}-{n}", std::process::id()));
         std::fs::create_dir(&path)

@@ -29,6 +29,7 @@ pub mod consts;
 mod error;
 pub mod fuzzgen;
 mod map;
+pub mod mounts;
 mod prog;
 mod sys;
 mod testrun;

@@ -20,7 +20,8 @@
 //!   the last sample (period, addr, ip, perf_prog_read_value) replayed in
 //!   bpfbox leaves the same map.
 //!
-//! Kernel parts are skipped with a printed reason when bpf() is unusable.
+//! Tests with kernel parts are listed `=> [kernel]` in tests.rs: the
+//! harness reports them as ignored, with the reason, when bpf() is unusable.
 
 use bpfbox_runtime::drivers::LoadedProgram;
 use bpfbox_runtime::events::traceenv::{MemRegion, TracingState};
@@ -36,15 +37,6 @@ fn obj() -> bpfbox_object::Object {
     bpfbox_object::load_file(p).unwrap()
 }
 
-fn kernel_ok() -> bool {
-    match bpfbox_kernel::availability() {
-        Ok(()) => true,
-        Err(e) => {
-            println!("skipping kernel comparison: {e}");
-            false
-        }
-    }
-}
 
 const STR_FILL: u8 = 0xaa;
 
@@ -179,8 +171,7 @@ fn ctx(bytes: Vec<u8>) -> TestRunInput {
     }
 }
 
-#[test]
-fn raw_tp_test_runs_match_kernel() {
+pub(crate) fn raw_tp_test_runs_match_kernel() {
     let o = obj();
     let ncpu = bpfbox_kernel::possible_cpus().unwrap_or(1) as u32;
     let cases: Vec<(&str, TestRunInput)> = vec![
@@ -299,9 +290,6 @@ fn raw_tp_test_runs_match_kernel() {
     }
     assert_eq!(bb[0], Ok((26, None)));
     assert_eq!(bb[2], Err(22), "ctx_size_in below the highest byte read");
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     for (i, (name, input)) in cases.iter().enumerate() {
         let kp = kernel_load(&o, &maps, name).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -310,8 +298,7 @@ fn raw_tp_test_runs_match_kernel() {
     }
 }
 
-#[test]
-fn syscall_test_runs_match_kernel() {
+pub(crate) fn syscall_test_runs_match_kernel() {
     let o = obj();
     let blob = |a: u64, b: u64, c: u32, d: u32, extra: usize| {
         let mut v = Vec::new();
@@ -353,9 +340,6 @@ fn syscall_test_runs_match_kernel() {
         bb.push(run_b(&mut host, &prog, input));
     }
     assert_eq!(bb[0], Ok((13, Some(blob(10, 31, 3, 0xfc, 0)))));
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     let kp = kernel_load(&o, &maps, "sys_prog").unwrap();
     for (i, input) in cases.iter().enumerate() {
@@ -434,8 +418,7 @@ fn this_task() -> bpfbox_runtime::host::Task {
     }
 }
 
-#[test]
-fn probe_read_and_task_helpers_match_kernel() {
+pub(crate) fn probe_read_and_task_helpers_match_kernel() {
     let o = obj();
     // a user string with bytes after its NUL (the word-at-a-time copy
     // zeroes them in the destination), 16 raw bytes, an unmapped address
@@ -502,9 +485,6 @@ fn probe_read_and_task_helpers_match_kernel() {
         probe_b.0[13] as i64, -14,
         "no NUL before the inaccessible page"
     );
-    if !kernel_ok() {
-        return;
-    }
     for (name, br, bd) in [
         ("rtp_probe", probe_r, probe_b),
         ("rtp_task", task_r, task_b),
@@ -525,15 +505,14 @@ fn probe_read_and_task_helpers_match_kernel() {
 /// Attaches `prog` to tracepoint `sys/event` for this thread, runs `f`,
 /// detaches. None (with a printed reason) when tracefs or perf events are
 /// unavailable.
-fn with_tracepoint(prog: &bpfbox_kernel::KernelProg, tp: &str, f: impl FnOnce()) -> Option<()> {
-    let id_path = format!("/sys/kernel/tracing/events/{tp}/id");
-    let id = match std::fs::read_to_string(&id_path) {
-        Ok(s) => s.trim().parse::<u64>().ok()?,
-        Err(e) => {
-            println!("skipping the attached run: {id_path}: {e}");
-            return None;
-        }
-    };
+fn with_tracepoint(prog: &bpfbox_kernel::KernelProg, tp: &str, f: impl FnOnce()) {
+    let tracefs = bpfbox_kernel::mounts::tracefs().expect("tracefs");
+    let id_path = format!("{}/events/{tp}/id", tracefs.display());
+    let id: u64 = std::fs::read_to_string(&id_path)
+        .unwrap_or_else(|e| panic!("{id_path}: {e}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{id_path}: {e}"));
     // struct perf_event_attr, PERF_ATTR_SIZE_VER5 (112 bytes)
     let mut attr = [0u8; 112];
     attr[0..4].copy_from_slice(&2u32.to_le_bytes()); // PERF_TYPE_TRACEPOINT
@@ -552,13 +531,11 @@ fn with_tracepoint(prog: &bpfbox_kernel::KernelProg, tp: &str, f: impl FnOnce())
             8u64, // PERF_FLAG_FD_CLOEXEC
         )
     } as i32;
-    if fd < 0 {
-        println!(
-            "skipping the attached run: perf_event_open: {}",
-            std::io::Error::last_os_error()
-        );
-        return None;
-    }
+    assert!(
+        fd >= 0,
+        "perf_event_open: {}",
+        std::io::Error::last_os_error()
+    );
     const SET_BPF: libc::c_ulong = 0x4004_2408;
     const ENABLE: libc::c_ulong = 0x2400;
     const DISABLE: libc::c_ulong = 0x2401;
@@ -573,11 +550,9 @@ fn with_tracepoint(prog: &bpfbox_kernel::KernelProg, tp: &str, f: impl FnOnce())
         libc::ioctl(fd, DISABLE, 0);
         libc::close(fd);
     }
-    Some(())
 }
 
-#[test]
-fn tracepoint_openat_matches_kernel() {
+pub(crate) fn tracepoint_openat_matches_kernel() {
     let o = obj();
     let mut path = b"/tmp/bpfbox-trace-no-such-file\0".to_vec();
     path.extend_from_slice(&[0u8; 16]);
@@ -609,22 +584,16 @@ fn tracepoint_openat_matches_kernel() {
     let (r, d) = fire_b(dfd);
     assert_eq!(r[0].retval, 1);
     assert_eq!(d.0[..5], [257, dfd, flags, mode, 31]);
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     set_target(&o, &maps);
     let kp = kernel_load(&o, &maps, "tp_openat").unwrap();
-    let ran = with_tracepoint(&kp, "syscalls/sys_enter_openat", || {
+    with_tracepoint(&kp, "syscalls/sys_enter_openat", || {
         // SAFETY: a NUL-terminated path; the result (ENOENT) is ignored.
         unsafe {
             // the raw syscall passes `mode` even without O_CREAT
             libc::syscall(libc::SYS_openat, libc::AT_FDCWD, path.as_ptr(), flags, mode)
         };
     });
-    if ran.is_none() {
-        return;
-    }
     let kd = kernel_dump(&maps);
     assert_eq!(kd.0[7], 1, "one openat of this thread was traced");
     assert_eq!(kd.0[1] as i32, libc::AT_FDCWD);
@@ -643,8 +612,7 @@ fn set_target(o: &bpfbox_object::Object, maps: &[bpfbox_kernel::KernelMap]) {
         .unwrap();
 }
 
-#[test]
-fn tracepoint_array_field_matches_kernel() {
+pub(crate) fn tracepoint_array_field_matches_kernel() {
     let o = obj();
     let args = [11u64, 22, 33, 44, 55, 66];
     let (mut host, prog) = bpfbox_prog(&o, "tp_sys_enter");
@@ -658,13 +626,10 @@ fn tracepoint_array_field_matches_kernel() {
     assert_eq!(r[0].retval, 1);
     let bd = bpfbox_dump(&host);
     assert_eq!(bd.0[..7], [110, 11, 22, 33, 44, 55, 66]);
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     set_target(&o, &maps);
     let kp = kernel_load(&o, &maps, "tp_sys_enter").unwrap();
-    let ran = with_tracepoint(&kp, "raw_syscalls/sys_enter", || {
+    with_tracepoint(&kp, "raw_syscalls/sys_enter", || {
         // SAFETY: getppid ignores its (extra) arguments.
         unsafe {
             libc::syscall(
@@ -678,9 +643,7 @@ fn tracepoint_array_field_matches_kernel() {
             )
         };
     });
-    if ran.is_some() {
-        assert_eq!(kernel_dump(&maps).0, bd.0);
-    }
+    assert_eq!(kernel_dump(&maps).0, bd.0);
 }
 
 fn hex(b: &[u8]) -> String {
@@ -694,21 +657,14 @@ fn comm_bytes(c: &str) -> [u8; 16] {
     b
 }
 
-#[test]
-fn tracepoint_sched_switch_matches_kernel() {
+pub(crate) fn tracepoint_sched_switch_matches_kernel() {
     let o = obj();
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     set_target(&o, &maps);
     let kp = kernel_load(&o, &maps, "tp_switch").unwrap();
-    let ran = with_tracepoint(&kp, "sched/sched_switch", || {
+    with_tracepoint(&kp, "sched/sched_switch", || {
         std::thread::sleep(std::time::Duration::from_millis(20));
     });
-    if ran.is_none() {
-        return;
-    }
     let kd = kernel_dump(&maps);
     let t = this_task();
     // what the kernel recorded about this thread, checked independently
@@ -742,8 +698,7 @@ fn tracepoint_sched_switch_matches_kernel() {
     assert_eq!(bpfbox_dump(&host).0, kd.0);
 }
 
-#[test]
-fn tracepoint_data_loc_string_matches_kernel() {
+pub(crate) fn tracepoint_data_loc_string_matches_kernel() {
     let o = obj();
     let fire_b = |pid: u32| {
         let (mut host, prog) = bpfbox_prog(&o, "tp_exec");
@@ -758,31 +713,24 @@ fn tracepoint_data_loc_string_matches_kernel() {
     assert_eq!(d.0[..7], [10, 10, 1, 1, 20, 5, 0]);
     assert_eq!(&d.1[0][32..37], b"/bin\0", "kernel_str truncated at 5");
     assert_eq!(&d.1[0][..11], b"/bin/true\0\xaa");
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     let kp = kernel_load(&o, &maps, "tp_exec").unwrap();
     let mut child = 0;
     // the program sees every task's exec; it records only /bin/true
-    let ran = with_tracepoint(&kp, "sched/sched_process_exec", || {
+    with_tracepoint(&kp, "sched/sched_process_exec", || {
         let mut c = std::process::Command::new("/bin/true").spawn().unwrap();
         child = c.id();
         c.wait().unwrap();
     });
-    if ran.is_none() {
-        return;
-    }
     let kd = kernel_dump(&maps);
     let (_, bd) = fire_b(child);
     assert_eq!(bd.0, kd.0, "out map");
     assert_eq!(bd.1[0], kd.1[0], "filename");
 }
 
-#[test]
-fn kprobe_pt_regs_offsets_and_event() {
+pub(crate) fn kprobe_pt_regs_offsets_and_event() {
     let o = obj();
-    if kernel_ok() {
+    {
         let maps = kernel_maps(&o);
         kernel_load(&o, &maps, "kp_regs").expect("every pt_regs slot is readable");
         kernel_load(&o, &maps, "kp_narrow").expect("narrow loads inside pt_regs");
@@ -870,15 +818,13 @@ fn with_uprobe(
     path: &str,
     off: u64,
     f: impl FnOnce(),
-) -> Option<()> {
-    let ty: u32 = match std::fs::read_to_string("/sys/bus/event_source/devices/uprobe/type") {
-        Ok(s) => s.trim().parse().ok()?,
-        Err(e) => {
-            println!("skipping the uprobe run: no uprobe PMU: {e}");
-            return None;
-        }
-    };
-    let cpath = std::ffi::CString::new(path).ok()?;
+) {
+    let ty: u32 = std::fs::read_to_string("/sys/bus/event_source/devices/uprobe/type")
+        .unwrap_or_else(|e| panic!("no uprobe PMU: {e}"))
+        .trim()
+        .parse()
+        .expect("uprobe PMU type");
+    let cpath = std::ffi::CString::new(path).expect("no NUL in the path");
     let mut attr = [0u8; 112];
     attr[0..4].copy_from_slice(&ty.to_le_bytes());
     attr[4..8].copy_from_slice(&112u32.to_le_bytes());
@@ -889,11 +835,10 @@ fn with_uprobe(
     let fd =
         unsafe { libc::syscall(libc::SYS_perf_event_open, attr.as_ptr(), 0, -1, -1, 8u64) } as i32;
     if fd < 0 {
-        println!(
-            "skipping the uprobe run: perf_event_open: {}",
+        panic!(
+            "perf_event_open: {}",
             std::io::Error::last_os_error()
         );
-        return None;
     }
     // SAFETY: ioctls on the perf fd just opened, then close it.
     unsafe {
@@ -906,35 +851,25 @@ fn with_uprobe(
         libc::ioctl(fd, 0x2401, 0);
         libc::close(fd);
     }
-    Some(())
 }
 
-#[test]
-fn kprobe_program_as_uprobe_matches_kernel() {
+pub(crate) fn kprobe_program_as_uprobe_matches_kernel() {
     let o = obj();
-    if !kernel_ok() {
-        return;
-    }
     let mut s = b"uprobe says hi\0".to_vec();
     s.extend_from_slice(&[0u8; 16]);
     let (a, c) = (0x1122_3344_5566_7788u64, 42u64);
     let target = bpfbox_uprobe_target as *const () as usize as u64;
     let Some((exe, off)) = exe_offset(target) else {
-        println!("skipping the uprobe run: test function not in a file mapping");
-        return;
+        panic!("test function not in a file mapping");
     };
     let maps = kernel_maps(&o);
     set_target(&o, &maps);
     let kp = kernel_load(&o, &maps, "up_args").unwrap();
     let call: extern "C" fn(u64, *const u8, u64) -> u64 =
         std::hint::black_box(bpfbox_uprobe_target);
-    if with_uprobe(&kp, &exe, off, || {
+    with_uprobe(&kp, &exe, off, || {
         call(a, s.as_ptr(), c);
-    })
-    .is_none()
-    {
-        return;
-    }
+    });
     let kd = kernel_dump(&maps);
     // what the kernel saw, checked independently
     assert_eq!(
@@ -966,12 +901,8 @@ fn kprobe_program_as_uprobe_matches_kernel() {
     std::hint::black_box(&s);
 }
 
-#[test]
-fn perf_event_cpu_clock_sample_matches_kernel() {
+pub(crate) fn perf_event_cpu_clock_sample_matches_kernel() {
     let o = obj();
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     let kp = kernel_load(&o, &maps, "pe_sample").unwrap();
     // PERF_TYPE_SOFTWARE / PERF_COUNT_SW_CPU_CLOCK every 100 us of this thread
@@ -983,11 +914,10 @@ fn perf_event_cpu_clock_sample_matches_kernel() {
     let fd =
         unsafe { libc::syscall(libc::SYS_perf_event_open, attr.as_ptr(), 0, -1, -1, 8u64) } as i32;
     if fd < 0 {
-        println!(
-            "skipping the perf_event run: perf_event_open: {}",
+        panic!(
+            "perf_event_open: {}",
             std::io::Error::last_os_error()
         );
-        return;
     }
     // SAFETY: ioctls on the perf fd just opened.
     unsafe {
@@ -1016,8 +946,7 @@ fn perf_event_cpu_clock_sample_matches_kernel() {
     assert_eq!(bpfbox_dump(&host).0, kd.0);
 }
 
-#[test]
-fn perf_and_ringbuf_output_are_reported() {
+pub(crate) fn perf_and_ringbuf_output_are_reported() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "tp_output");
     let ev = json!([{"tracepoint": "sched/sched_switch", "cpu": 0,
@@ -1043,8 +972,7 @@ fn perf_and_ringbuf_output_are_reported() {
     assert_eq!(d.0[2], 0);
 }
 
-#[test]
-fn send_signal_matches_kernel() {
+pub(crate) fn send_signal_matches_kernel() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "rtp_signal");
     let r = fire_all(&prog, &mut host, &json!({})).unwrap();
@@ -1064,9 +992,6 @@ fn send_signal_matches_kernel() {
         bpfbox_dump(&host).0[..4].iter().all(|&v| v as i64 == -1),
         "never to init"
     );
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     let kp = kernel_load(&o, &maps, "rtp_signal").unwrap();
     // SIGURG's default action is to ignore it
@@ -1074,8 +999,7 @@ fn send_signal_matches_kernel() {
     assert_eq!(kernel_dump(&maps).0, bd.0);
 }
 
-#[test]
-fn perf_event_read_matches_kernel() {
+pub(crate) fn perf_event_read_matches_kernel() {
     let o = obj();
     // an empty perf_event_array (a test run opens no perf events)
     let (mut host, prog) = bpfbox_prog(&o, "rtp_counters");
@@ -1093,17 +1017,13 @@ fn perf_event_read_matches_kernel() {
         .collect();
     let other_cpu = if host.nr_cpus > 1 { -22 } else { -2 };
     assert_eq!(got, [10, -7, -22, 0, 60, -22, other_cpu]);
-    if !kernel_ok() {
-        return;
-    }
     let maps = kernel_maps(&o);
     let kp = kernel_load(&o, &maps, "rtp_counters").unwrap();
     run_k(&kp, &TestRunInput::default(), false).unwrap();
     assert_eq!(kernel_dump(&maps).0, bd.0);
 }
 
-#[test]
-fn get_stack_without_call_chains() {
+pub(crate) fn get_stack_without_call_chains() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "kp_stack");
     fire_all(&prog, &mut host, &json!({})).unwrap();
@@ -1113,14 +1033,13 @@ fn get_stack_without_call_chains() {
     // of entries, a build id without BPF_F_USER_STACK: -EINVAL
     assert_eq!(got, [-14, -22, -22, -22, -14]);
     assert!(d.1[0].iter().all(|&b| b == 0), "the buffer is zeroed");
-    if kernel_ok() {
+    {
         let maps = kernel_maps(&o);
         kernel_load(&o, &maps, "kp_stack").expect("the kernel loads it");
     }
 }
 
-#[test]
-fn perf_event_sample() {
+pub(crate) fn perf_event_sample() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "pe_sample");
     let ev = json!([{"regs": {"ip": "0xffffffff81100000"}, "sample_period": 100000, "addr": 7,
@@ -1139,8 +1058,7 @@ fn perf_event_sample() {
     );
 }
 
-#[test]
-fn raw_tracepoint_and_syscall_events() {
+pub(crate) fn raw_tracepoint_and_syscall_events() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "rtp_sum");
     let r = fire_all(&prog, &mut host, &json!({"args": [1, 2]})).unwrap();
@@ -1165,8 +1083,7 @@ fn raw_tracepoint_and_syscall_events() {
     assert!(fire_all(&prog, &mut host, &json!({"ctx": "00"})).is_err());
 }
 
-#[test]
-fn raw_tracepoint_writable_buffer() {
+pub(crate) fn raw_tracepoint_writable_buffer() {
     let o = obj();
     let (mut host, prog) = bpfbox_prog(&o, "rtp_writable");
     let r = fire_all(
@@ -1181,19 +1098,16 @@ fn raw_tracepoint_writable_buffer() {
     let (mut host, prog) = bpfbox_prog(&o, "rtp_sum");
     let e = fire_all(&prog, &mut host, &json!({"args": [0, 5], "buffer": "00"})).unwrap_err();
     assert!(e.0.contains("RAW_TRACEPOINT_WRITABLE"), "{e}");
-    if kernel_ok() {
+    {
         let maps = kernel_maps(&o);
         kernel_load(&o, &maps, "rtp_writable").expect("the kernel loads the writable program");
     }
 }
 
-#[test]
-fn every_format_file_of_the_running_kernel_parses() {
+pub(crate) fn every_format_file_of_the_running_kernel_parses() {
     use bpfbox_runtime::events::tracefs::{FieldKind, Format};
-    let Ok(systems) = std::fs::read_dir("/sys/kernel/tracing/events") else {
-        println!("skipping: tracefs is not mounted");
-        return;
-    };
+    let tracefs = bpfbox_kernel::mounts::tracefs().expect("tracefs");
+    let systems = std::fs::read_dir(tracefs.join("events")).expect("tracefs events");
     let mut n = 0;
     for sys in systems.flatten() {
         let Ok(events) = std::fs::read_dir(sys.path()) else {
@@ -1227,8 +1141,7 @@ fn every_format_file_of_the_running_kernel_parses() {
     assert!(n > 100, "{n} formats");
 }
 
-#[test]
-fn bad_events_name_the_cause() {
+pub(crate) fn bad_events_name_the_cause() {
     let o = obj();
     let cases: &[(&str, serde_json::Value, &str)] = &[
         (
@@ -1263,8 +1176,7 @@ fn bad_events_name_the_cause() {
     }
 }
 
-#[test]
-fn example_events_run() {
+pub(crate) fn example_events_run() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/events");
     let o = obj();
     for (file, prog) in [

@@ -10,15 +10,6 @@ fn prog_bytes(name: &str) -> Vec<RawInsn> {
     slots_from_bytes(&b).unwrap()
 }
 
-fn kernel_ok() -> bool {
-    match bpfbox_kernel::availability() {
-        Ok(()) => true,
-        Err(e) => {
-            println!("skipping kernel comparison: {e}");
-            false
-        }
-    }
-}
 
 /// Outcome in a comparable form: Ok(retval, errno, data_out, size, ctx_out)
 /// or Err(errno).
@@ -201,9 +192,6 @@ fn compare(name: &str, ty: ProgType, eat: u32, input: &TestRunInput, what: &str)
 }
 
 fn skb_matrix(name: &str, ty: ProgType, eat: u32) {
-    if !kernel_ok() {
-        return;
-    }
     for (pn, pkt) in packets() {
         for (cn, ctx_in, ctx_out) in skb_ctx_variants() {
             for dso in [Some(16384u32), Some(20)] {
@@ -227,32 +215,24 @@ fn skb_matrix(name: &str, ty: ProgType, eat: u32) {
     }
 }
 
-#[test]
-fn tc_reads_every_field() {
+pub(crate) fn tc_reads_every_field() {
     skb_matrix("skb_fields.tc", ProgType::SchedCls, 0);
     skb_matrix("skb_fields.tc", ProgType::SchedAct, 0);
 }
 
-#[test]
-fn socket_filter_fields() {
+pub(crate) fn socket_filter_fields() {
     skb_matrix("skb_fields.socket", ProgType::SocketFilter, 0);
 }
 
-#[test]
-fn cgroup_skb_fields() {
+pub(crate) fn cgroup_skb_fields() {
     skb_matrix("skb_fields.cgroup_skb", ProgType::CgroupSkb, 0);
 }
 
-#[test]
-fn lwt_fields() {
+pub(crate) fn lwt_fields() {
     skb_matrix("skb_fields.lwt_xmit", ProgType::LwtXmit, 0);
 }
 
-#[test]
-fn tc_packet_helpers() {
-    if !kernel_ok() {
-        return;
-    }
+pub(crate) fn tc_packet_helpers() {
     for prog in ["vlan", "tail", "head", "room", "csum", "proto", "redir"] {
         for (pn, pkt) in packets() {
             let input = TestRunInput {
@@ -272,11 +252,7 @@ fn tc_packet_helpers() {
     }
 }
 
-#[test]
-fn skb_flags_and_repeat() {
-    if !kernel_ok() {
-        return;
-    }
+pub(crate) fn skb_flags_and_repeat() {
     for flags in [0u32, 1, 2, 4] {
         for (pn, pkt) in packets() {
             let input = TestRunInput {
@@ -307,11 +283,7 @@ fn xdp_ctx(meta: u32, end: u32, ifindex: u32, queue: u32) -> Vec<u8> {
     c
 }
 
-#[test]
-fn xdp_programs() {
-    if !kernel_ok() {
-        return;
-    }
+pub(crate) fn xdp_programs() {
     let mut frames = packets();
     frames.push(("5000", ipv4_tcp(5000 - 54)));
     frames.push(("9000", ipv4_tcp(9000 - 54)));
@@ -358,8 +330,7 @@ fn xdp_programs() {
     }
 }
 
-#[test]
-fn helper_not_allowed_is_a_load_error() {
+pub(crate) fn helper_not_allowed_is_a_load_error() {
     let e = LoadedProgram::from_raw(&prog_bytes("tc_mods.vlan"), ProgType::SocketFilter, 0)
         .unwrap_err();
     assert_eq!(e.kind(), bpfbox_runtime::ErrorKind::HelperNotAllowed);
@@ -367,11 +338,7 @@ fn helper_not_allowed_is_a_load_error() {
     assert!(e.to_string().contains("SOCKET_FILTER"), "{e}");
 }
 
-#[test]
-fn xdp_flags_batch_and_live_frames() {
-    if !kernel_ok() {
-        return;
-    }
+pub(crate) fn xdp_flags_batch_and_live_frames() {
     let pkt = ipv4_tcp(100);
     for (flags, batch) in [
         (0u32, 0u32),

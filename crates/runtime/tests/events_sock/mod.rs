@@ -7,12 +7,12 @@
 //! through BPF_PROG_TEST_RUN on both. Skipped, with the reason printed, when
 //! bpf() or cgroup v2 is unusable.
 
-mod examples;
-mod psock;
-mod reuseport;
-mod robust;
-mod sock_ops;
-mod testrun;
+pub(crate) mod examples;
+pub(crate) mod psock;
+pub(crate) mod reuseport;
+pub(crate) mod robust;
+pub(crate) mod sock_ops;
+pub(crate) mod testrun;
 
 use bpfbox_kernel::{KernelMap, KernelProg, MapCreate, ProgLoad};
 use bpfbox_object::Object;
@@ -28,15 +28,6 @@ pub(crate) fn object(name: &str) -> Object {
     bpfbox_object::load_file(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-pub(crate) fn kernel_ok() -> bool {
-    match bpfbox_kernel::availability() {
-        Ok(()) => true,
-        Err(e) => {
-            println!("skipping kernel comparison: {e}");
-            false
-        }
-    }
-}
 
 /// An object's maps and one program in the kernel (no BTF needed).
 pub(crate) struct KObj {
@@ -106,8 +97,7 @@ pub(crate) fn python_in_cgroup(cg: &bpfbox_kernel::TestCgroup, script: &str) -> 
     let out = match cmd.output() {
         Ok(o) => o,
         Err(e) => {
-            println!("skipping: cannot run python3: {e}");
-            return None;
+            panic!("cannot run python3: {e}");
         }
     };
     assert!(

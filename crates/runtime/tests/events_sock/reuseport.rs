@@ -1,6 +1,6 @@
 //! sk_reuseport: real SO_REUSEPORT UDP and TCP groups.
 
-use super::{kernel_ok, kload, map_index, object, u32_at};
+use super::{kload, map_index, object, u32_at};
 use bpfbox_runtime::{events, HostState, LoadedProgram};
 use serde_json::json;
 use std::os::fd::AsRawFd;
@@ -69,11 +69,7 @@ fn receiver(socks: &[std::os::fd::OwnedFd]) -> Option<usize> {
     None
 }
 
-#[test]
-fn sk_reuseport_picks_the_socket_the_kernel_picks() {
-    if !kernel_ok() {
-        return;
-    }
+pub(crate) fn sk_reuseport_picks_the_socket_the_kernel_picks() {
     let obj = object("sk_reuseport.o");
     let k = kload(&obj, "pick");
     let first = udp_reuseport(0);
@@ -91,11 +87,10 @@ fn sk_reuseport_picks_the_socket_the_kernel_picks() {
         )
     };
     if r != 0 {
-        println!(
-            "skipping: SO_ATTACH_REUSEPORT_EBPF: {}",
+        panic!(
+            "SO_ATTACH_REUSEPORT_EBPF: {}",
             std::io::Error::last_os_error()
         );
-        return;
     }
     let (group_i, seen_i, count_i) = (
         map_index(&obj, "group"),
@@ -201,11 +196,7 @@ fn tcp_reuseport(port: u16) -> std::os::fd::OwnedFd {
     }
 }
 
-#[test]
-fn sk_reuseport_tcp_syns_go_where_the_kernel_sends_them() {
-    if !kernel_ok() {
-        return;
-    }
+pub(crate) fn sk_reuseport_tcp_syns_go_where_the_kernel_sends_them() {
     let obj = object("sk_reuseport.o");
     let k = kload(&obj, "by_sport");
     let first = tcp_reuseport(0);
@@ -223,11 +214,10 @@ fn sk_reuseport_tcp_syns_go_where_the_kernel_sends_them() {
         )
     };
     if r != 0 {
-        println!(
-            "skipping: SO_ATTACH_REUSEPORT_EBPF: {}",
+        panic!(
+            "SO_ATTACH_REUSEPORT_EBPF: {}",
             std::io::Error::last_os_error()
         );
-        return;
     }
     let (group_i, seen_i) = (map_index(&obj, "group"), map_index(&obj, "seen"));
     for (i, s) in socks.iter().enumerate() {

@@ -4,8 +4,7 @@ use super::object;
 use bpfbox_runtime::{events, HostState, LoadedProgram};
 use serde_json::{json, Value};
 
-#[test]
-fn malformed_events_are_refused_with_a_reason() {
+pub(crate) fn malformed_events_are_refused_with_a_reason() {
     let cases: &[(&str, &str)] = &[
         ("sock_ops.o", "record_ops"),
         ("hdr_opt.o", "hdr_opts"),
