@@ -210,10 +210,10 @@ pub fn run(binary: &str, tmpdir: Option<&str>, cases: Vec<Case>) -> ExitCode {
             None => {
                 let ran = ran.clone();
                 Trial::test(name.clone(), move || {
-                    body();
                     if kernel {
                         ran.fetch_add(1, Ordering::Relaxed);
                     }
+                    body();
                     Ok(())
                 })
                 .with_ignored_flag(manual)

@@ -93,7 +93,10 @@ impl Loaded {
             ),
             EngineArg::Kernel => {
                 engine::pin_to_cpu0();
-                Box::new(KernelEngine::new(&self.obj, self.def()).map_err(ctx)?)
+                let mut k = KernelEngine::new(&self.obj, self.def()).map_err(ctx)?;
+                // bpf_trace_printk lines, as the interpreter reports them
+                k.capture_trace().map_err(ctx)?;
+                Box::new(k)
             }
         })
     }

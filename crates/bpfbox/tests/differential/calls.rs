@@ -159,9 +159,7 @@ fn calls_program() -> Vec<Insn> {
     p
 }
 
-#[test]
-fn bpf_to_bpf_calls_preserve_r6_to_r9() {
-    require_kernel!();
+pub(crate) fn bpf_to_bpf_calls_preserve_r6_to_r9() {
     let b = Both::load("calls", calls_program());
     let mut diffs = Diffs::default();
     for &a in &EDGES {

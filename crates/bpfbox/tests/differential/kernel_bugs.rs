@@ -252,9 +252,7 @@ fn check_repro(bug: KernelBug, b: &Both, packet: &[u8], isa: u32, wrong: u32) {
 
 /// Bug 1: path A defines `w0` with a plain 32-bit move and reaches the
 /// 64-bit read first; path B's cmpxchg result is pruned against it there.
-#[test]
-fn cmpxchg32_zero_extends_r0() {
-    require_kernel!();
+pub(crate) fn cmpxchg32_zero_extends_r0() {
     let mut p = load_operands(&[7]);
     let at = p.len();
     p.extend([
@@ -309,9 +307,7 @@ fn cmpxchg32_zero_extends_r0() {
 /// other path (slot still 0) is pruned at the join, so `if r3 == 0` is
 /// wired to "not taken". `BPF_F_TEST_STATE_FREQ` makes the verifier keep
 /// a state at the join, as it does on its own in longer programs.
-#[test]
-fn atomic_fetch_from_stack_keeps_precision() {
-    require_kernel!();
+pub(crate) fn atomic_fetch_from_stack_keeps_precision() {
     let p = vec![
         movr(6, 1),
         ld_abs(Size::B, 0),
@@ -365,9 +361,7 @@ fn atomic_fetch_from_stack_keeps_precision() {
 
 /// The rewrites used by [`explain`] keep the interpreter's result on
 /// random programs, and the kernel agrees with the rewritten programs.
-#[test]
-fn rewrites_preserve_semantics() {
-    require_kernel!();
+pub(crate) fn rewrites_preserve_semantics() {
     let packet = [0u8; bpfbox_kernel::FUZZ_PACKET_LEN];
     let mut diffs = Diffs::default();
     for seed in 0..300u64 {

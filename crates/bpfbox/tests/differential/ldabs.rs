@@ -18,9 +18,7 @@ fn pattern_packet(len: usize) -> Vec<u8> {
 /// packet byte 14 (the byte after the Ethernet header) and the last
 /// readable LD_ABS offset is `len - 15`. Checked on the kernel alone, then
 /// differentially.
-#[test]
-fn ld_abs_base_is_after_the_ethernet_header() {
-    require_kernel!();
+pub(crate) fn ld_abs_base_is_after_the_ethernet_header() {
     let pkt = pattern_packet(64);
     let probe = |imm: i32| {
         // r0 = *(u8 *)skb[imm] + 0x100: 0 for a miss, 0x1xx for a hit.
@@ -47,9 +45,7 @@ fn ld_abs_base_is_after_the_ethernet_header() {
 
 /// LD_ABS of every size at every offset around both ends of the packet,
 /// for several packet lengths (misses end the program with `r0 = 0`).
-#[test]
-fn ld_abs_sizes_and_offsets() {
-    require_kernel!();
+pub(crate) fn ld_abs_sizes_and_offsets() {
     let mut diffs = Diffs::default();
     let packets: Vec<Vec<u8>> = [14, 15, 17, 18, 20, 33, 64, 100]
         .iter()
@@ -76,9 +72,7 @@ fn ld_abs_sizes_and_offsets() {
 
 /// LD_IND with a 64-bit register from the packet plus an immediate: the
 /// offset is the low 32 bits of the sum as a signed int.
-#[test]
-fn ld_ind_register_offsets() {
-    require_kernel!();
+pub(crate) fn ld_ind_register_offsets() {
     let mut diffs = Diffs::default();
     // (SKF_*_OFF sums are in `ld_abs_negative_skf_offsets_kernel_facts`.)
     let regs: [u64; 14] = [
@@ -131,9 +125,7 @@ fn ld_ind_register_offsets() {
 /// megabyte past the header, `SKF_LL_OFF - 1` in no range. The kernel's
 /// answers are pinned, and the interpreter (given the header positions
 /// with `Vm::set_ld_abs_headers`, as the runtime does) must agree.
-#[test]
-fn ld_abs_negative_skf_offsets() {
-    require_kernel!();
+pub(crate) fn ld_abs_negative_skf_offsets() {
     let pkt = pattern_packet(64);
     let run = |imm: i32| {
         let p = vec![

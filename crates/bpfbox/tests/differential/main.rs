@@ -23,8 +23,8 @@
 //! * `speed::vs_kernel_ns_per_insn` (ignored by default): ns per executed
 //!   instruction of the interpreter and of the kernel's JIT.
 //!
-//! Every test prints `skipped: <reason>` and passes when `bpf()` is not
-//! usable.
+//! Every test needs `bpf()`: the harness (bpfbox-testkit) reports them
+//! as ignored, with the reason, where it is not usable.
 //!
 //! Packet convention (SOCKET_FILTER test run, checked by
 //! `ld_abs_base_is_after_the_ethernet_header`): the kernel treats the
@@ -38,16 +38,6 @@ pub(crate) const ETH_HLEN: usize = 14;
 /// Size of `struct __sk_buff`, the context region given to the interpreter.
 pub(crate) const CTX_LEN: usize = 192;
 
-/// Returns early (skipping the test) when the kernel engine is unavailable.
-macro_rules! require_kernel {
-    () => {
-        if let Err(u) = bpfbox_kernel::availability() {
-            eprintln!("skipped: {u}");
-            return;
-        }
-    };
-}
-
 /// The value of environment variable `name` as a number, or `default`.
 pub(crate) fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -56,11 +46,29 @@ pub(crate) fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-mod asm;
-mod calls;
-mod edges;
-mod harness;
-mod kernel_bugs;
-mod ldabs;
-mod random;
-mod speed;
+pub(crate) mod asm;
+pub(crate) mod calls;
+pub(crate) mod edges;
+pub(crate) mod harness;
+pub(crate) mod kernel_bugs;
+pub(crate) mod ldabs;
+pub(crate) mod random;
+pub(crate) mod speed;
+
+bpfbox_testkit::main! {
+    calls::bpf_to_bpf_calls_preserve_r6_to_r9 => [kernel],
+    edges::alu_register_operands => [kernel],
+    edges::alu_immediate_edges => [kernel],
+    edges::movsx_neg_and_byte_swaps => [kernel],
+    edges::jumps_register_operands => [kernel],
+    edges::jumps_immediate_operands => [kernel],
+    kernel_bugs::cmpxchg32_zero_extends_r0 => [kernel],
+    kernel_bugs::atomic_fetch_from_stack_keeps_precision => [kernel],
+    kernel_bugs::rewrites_preserve_semantics => [kernel],
+    ldabs::ld_abs_base_is_after_the_ethernet_header => [kernel],
+    ldabs::ld_abs_sizes_and_offsets => [kernel],
+    ldabs::ld_ind_register_offsets => [kernel],
+    ldabs::ld_abs_negative_skf_offsets => [kernel],
+    random::random_programs => [kernel],
+    speed::vs_kernel_ns_per_insn => [kernel, manual],
+}

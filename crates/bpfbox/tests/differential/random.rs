@@ -23,9 +23,7 @@ const MAX_LEN: usize = 400;
 /// compared. A difference that [`explain`] attributes to one of the known
 /// kernel bugs is counted and listed (by seed) but does not fail the test;
 /// any other difference does.
-#[test]
-fn random_programs() {
-    require_kernel!();
+pub(crate) fn random_programs() {
     let n = env_u64("BPFBOX_DIFF_N", DEFAULT_N);
     let first = env_u64("BPFBOX_DIFF_SEED", 0);
     let max_len = (env_u64("BPFBOX_DIFF_MAXLEN", MAX_LEN as u64) as usize).max(MIN_LEN);

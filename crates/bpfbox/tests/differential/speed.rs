@@ -190,10 +190,7 @@ fn interp_ns_per_run(prog: &Arc<Program>, pkt: &[u8], runs: u64) -> f64 {
 /// duration is the mean ns per run), both divided by the instruction
 /// count the interpreter executed. Run with
 /// `cargo test --release -p bpfbox --test differential -- --ignored --nocapture vs_kernel`.
-#[test]
-#[ignore = "benchmark; run with --ignored --nocapture (use --release)"]
-fn vs_kernel_ns_per_insn() {
-    require_kernel!();
+pub(crate) fn vs_kernel_ns_per_insn() {
     let repeat = env_u64("BPFBOX_BENCH_REPEAT", 100_000) as u32;
     let cases = [
         (

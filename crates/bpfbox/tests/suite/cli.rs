@@ -1,7 +1,7 @@
 //! The `bpfbox` binary end to end: output formats, exit codes, and one
 //! clear line for bad input.
 
-use super::{kernel_usable, root};
+use super::root;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -40,8 +40,7 @@ fn one_line_error(o: &Output, file: &str, cause: &str) {
     );
 }
 
-#[test]
-fn exec_prints_r0_last_for_both_syntaxes_and_raw() {
+pub(crate) fn exec_prints_r0_last_for_both_syntaxes_and_raw() {
     let conf = tmp("a.s", b"mov %r0, 7\nadd %r0, %r2\nexit\n");
     let pseudo = tmp("b.s", b"r0 = 7\nr0 += r2\nexit\n");
     let mem = tmp("mem", &[0u8; 5]);
@@ -65,19 +64,14 @@ fn exec_prints_r0_last_for_both_syntaxes_and_raw() {
     assert!(stdout(&o).contains("r0 += r2"), "{}", stdout(&o));
 }
 
-#[test]
-fn exec_on_the_kernel() {
-    if !kernel_usable("exec_on_the_kernel") {
-        return;
-    }
+pub(crate) fn exec_on_the_kernel() {
     let p = tmp("k.s", b"r0 = 0x12345678\nr0 += 1\nexit\n");
     let o = bpfbox(&["exec", p.to_str().unwrap(), "--engine", "kernel"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().last(), Some("0x12345679"));
 }
 
-#[test]
-fn exec_bad_input_is_one_line() {
+pub(crate) fn exec_bad_input_is_one_line() {
     let odd = tmp("odd.bin", &[0u8; 9]);
     one_line_error(
         &bpfbox(&["exec", odd.to_str().unwrap()]),
@@ -115,8 +109,7 @@ fn exec_bad_input_is_one_line() {
     );
 }
 
-#[test]
-fn conformance_plugin_protocol() {
+pub(crate) fn conformance_plugin_protocol() {
     // mov r0, 0x2a; exit
     let o = Command::new(env!("CARGO_BIN_EXE_bpfbox"))
         .args([
@@ -141,8 +134,7 @@ fn conformance_plugin_protocol() {
     assert_eq!(stdout(&o), "3\n");
 }
 
-#[test]
-fn run_json_and_pcap_counts() {
+pub(crate) fn run_json_and_pcap_counts() {
     let pkt = tmp("pkt.bin", &[0u8; 64]);
     let o = bpfbox(&[
         "run",
@@ -179,8 +171,7 @@ fn run_json_and_pcap_counts() {
     assert_eq!(bpfbox::pcap::read(&out).unwrap().len(), 16);
 }
 
-#[test]
-fn run_bad_input_is_one_line() {
+pub(crate) fn run_bad_input_is_one_line() {
     let short = tmp("short.bin", &[0u8; 5]);
     let o = bpfbox(&[
         "run",
@@ -229,11 +220,7 @@ fn run_bad_input_is_one_line() {
     assert!(!stderr(&o).contains("pkt64.bin"), "{}", stderr(&o));
 }
 
-#[test]
-fn diff_example_is_identical() {
-    if !kernel_usable("diff_example_is_identical") {
-        return;
-    }
+pub(crate) fn diff_example_is_identical() {
     let o = bpfbox(&[
         "diff",
         "examples/xdp_filter.o",
@@ -244,8 +231,7 @@ fn diff_example_is_identical() {
     assert!(stdout(&o).contains("identical"), "{}", stdout(&o));
 }
 
-#[test]
-fn prog_list_shows_programs_and_maps() {
+pub(crate) fn prog_list_shows_programs_and_maps() {
     let o = bpfbox(&["prog", "list", "examples/xdp_filter.o", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -255,8 +241,7 @@ fn prog_list_shows_programs_and_maps() {
     assert_eq!(v["maps"][1]["type"], "hash");
 }
 
-#[test]
-fn fire_cgroup_device_sequence() {
+pub(crate) fn fire_cgroup_device_sequence() {
     let o = bpfbox(&[
         "fire",
         "tests/progs/events/cgroup/dev.o",
@@ -292,8 +277,7 @@ fn fire_cgroup_device_sequence() {
     one_line_error(&o, "cgroup_device.json", "does not drive");
 }
 
-#[test]
-fn types_lists_every_program_type() {
+pub(crate) fn types_lists_every_program_type() {
     let o = bpfbox(&["types", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -323,8 +307,7 @@ fn types_lists_every_program_type() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-#[test]
-fn explain_prints_the_long_text() {
+pub(crate) fn explain_prints_the_long_text() {
     let o = bpfbox(&["explain", "uninit_reg"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).len() > 100, "{}", stdout(&o));
@@ -333,8 +316,7 @@ fn explain_prints_the_long_text() {
     assert_eq!(bpfbox(&["explain", "nope"]).status.code(), Some(1));
 }
 
-#[test]
-fn verify_points_at_the_c_source_line() {
+pub(crate) fn verify_points_at_the_c_source_line() {
     let o = bpfbox(&["verify", "tests/progs/verify/reject.o"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = stdout(&o);
@@ -345,7 +327,7 @@ fn verify_points_at_the_c_source_line() {
     let o = bpfbox(&["verify", "examples/xdp_filter.o"]);
     assert!(o.status.success(), "{}", stdout(&o));
     // The kernel refuses the same program for the same reason.
-    if super::kernel_usable("verify_points_at_the_c_source_line") {
+    {
         let obj = bpfbox_object::load_file(root().join("tests/progs/verify/reject.o")).unwrap();
         let def = obj.program("reads_r5").unwrap();
         let err = bpfbox::kernel::ProgLoad::new(def.prog_type, &def.insns)
@@ -356,8 +338,7 @@ fn verify_points_at_the_c_source_line() {
     }
 }
 
-#[test]
-fn every_shipped_example_event_fires() {
+pub(crate) fn every_shipped_example_event_fires() {
     let t = "tests/progs/events/trace/trace.o";
     let s = |o: &str| format!("tests/progs/events/sock/{o}");
     let cases = [
@@ -394,11 +375,7 @@ fn every_shipped_example_event_fires() {
     }
 }
 
-#[test]
-fn co_re_poisoned_dead_code_runs_like_the_kernel() {
-    if !super::kernel_usable("co_re_poisoned_dead_code_runs_like_the_kernel") {
-        return;
-    }
+pub(crate) fn co_re_poisoned_dead_code_runs_like_the_kernel() {
     // IPv4 frame: core_poison's field_exists() is 0 against vmlinux, so the
     // poisoned read (call 0xbad2310) is dead code in both engines.
     let mut f = vec![0u8; 64];
@@ -414,4 +391,53 @@ fn co_re_poisoned_dead_code_runs_like_the_kernel() {
         pkt.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}
+
+/// The kernel engine mounts tracefs itself where it is missing: in a
+/// private mount namespace with every tracefs mount removed, `run
+/// --engine kernel` on a `bpf_trace_printk` program says it mounted
+/// tracefs and reports the same lines as the interpreter; the host's
+/// mounts are untouched.
+pub(crate) fn kernel_engine_mounts_tracefs_where_missing() {
+    let host_mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+    let pkt = tmp("zero64", &[0u8; 64]);
+    let args = [
+        "run",
+        "tests/progs/coverage/misc.o",
+        "--prog",
+        "misc_xdp",
+        "--data-in",
+        pkt.to_str().unwrap(),
+        "--json",
+    ];
+    let interp = bpfbox(&args);
+    assert!(interp.status.success(), "{}", stderr(&interp));
+    let want: serde_json::Value = serde_json::from_slice(&interp.stdout).unwrap();
+    assert_eq!(want["trace"][0], "len 64 proto 0", "{want}");
+    // unshare(1) makes the namespace's mounts private, so the unmounts and
+    // bpfbox's own mount stay inside it.
+    let unmount_tracefs = "for m in $(awk '$3 == \"tracefs\" {print $2}' /proc/self/mounts \
+         | sort -r); do umount -l \"$m\" || exit 9; done; \
+         if grep -q ' tracefs ' /proc/self/mounts; then exit 8; fi; exec \"$0\" \"$@\"";
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", unmount_tracefs])
+        .arg(env!("CARGO_BIN_EXE_bpfbox"))
+        .args(args)
+        .args(["--engine", "kernel"])
+        .current_dir(root())
+        .output()
+        .expect("run unshare(1)");
+    assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
+    assert!(
+        stderr(&o).contains("bpfbox: mounted tracefs at /sys/kernel/tracing"),
+        "{}",
+        stderr(&o)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(got["trace"], want["trace"]);
+    assert_eq!(
+        std::fs::read_to_string("/proc/self/mounts").unwrap(),
+        host_mounts,
+        "the host's mounts changed"
+    );
 }

@@ -1,12 +1,12 @@
-mod bigmaps;
-mod captures;
-mod cli;
-mod conformance;
-mod fibnet;
-mod inputs;
-mod packets;
-mod progs_diff;
-mod setup;
+pub(crate) mod bigmaps;
+pub(crate) mod captures;
+pub(crate) mod cli;
+pub(crate) mod conformance;
+pub(crate) mod fibnet;
+pub(crate) mod inputs;
+pub(crate) mod packets;
+pub(crate) mod progs_diff;
+pub(crate) mod setup;
 
 use std::path::PathBuf;
 
@@ -19,15 +19,4 @@ pub fn root() -> PathBuf {
 pub fn shared() -> Option<PathBuf> {
     let p = root().join("../shared");
     p.is_dir().then_some(p)
-}
-
-/// Whether the kernel engine can run; prints the reason when not.
-pub fn kernel_usable(test: &str) -> bool {
-    match bpfbox::kernel::availability() {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!("{test}: skipped: {e}");
-            false
-        }
-    }
 }
