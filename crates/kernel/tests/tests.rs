@@ -1,18 +1,8 @@
-//! Integration tests against the running kernel. Each test first checks
-//! `availability()` and prints `skipped: <reason>` when bpf() is unusable.
+//! Integration tests against the running kernel. Each test `bpf()`: the harness (bpfbox-testkit) reports them as ignored,
+//! with the reason, where it is not usable.
 
 use bpfbox_isa::RawInsn;
 use bpfbox_kernel::*;
-
-/// Returns early (skipping the test) when the kernel engine is unavailable.
-macro_rules! require_kernel {
-    () => {
-        if let Err(u) = availability() {
-            eprintln!("skipped: {u}");
-            return;
-        }
-    };
-}
 
 /// `rD = imm` (BPF_ALU64 | BPF_MOV | BPF_K).
 fn mov(dst: u8, imm: i32) -> RawInsn {
@@ -27,13 +17,11 @@ fn errno_of(e: &Error) -> i32 {
     e.errno().map_or(0, |n| n.raw())
 }
 
-mod prog {
+pub(crate) mod prog {
     use super::*;
     use bpfbox_kernel::consts::prog_type;
 
-    #[test]
-    fn socket_filter_returns_42() {
-        require_kernel!();
+    pub(crate) fn socket_filter_returns_42() {
         let insns = [mov(0, 42), exit()];
         let p = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
             .name("ret42")
@@ -54,9 +42,7 @@ mod prog {
         assert_eq!(x.len() * 8, info.xlated_prog_len as usize);
     }
 
-    #[test]
-    fn rejection_carries_the_verifier_log() {
-        require_kernel!();
+    pub(crate) fn rejection_carries_the_verifier_log() {
         // r0 = r2; exit  -- r2 is never initialised.
         let insns = [RawInsn::new(0xbf, 0, 2, 0, 0), exit()];
         let e = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
@@ -69,9 +55,7 @@ mod prog {
         assert!(e.to_string().contains("R2 !read_ok"), "{e}");
     }
 
-    #[test]
-    fn log_on_success_when_asked() {
-        require_kernel!();
+    pub(crate) fn log_on_success_when_asked() {
         let insns = [mov(0, 1), exit()];
         let p = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
             .log_level(2)
@@ -80,9 +64,7 @@ mod prog {
         assert!(p.log().contains("processed 2 insns"), "log: {}", p.log());
     }
 
-    #[test]
-    fn tiny_log_buffer_is_grown() {
-        require_kernel!();
+    pub(crate) fn tiny_log_buffer_is_grown() {
         let mut insns: Vec<RawInsn> = (0..100).map(|i| mov(0, i)).collect();
         insns.push(exit());
         let mut l = ProgLoad::new(prog_type::SOCKET_FILTER, &insns).log_level(2);
@@ -92,9 +74,7 @@ mod prog {
         assert!(p.log().contains("processed 101 insns"), "log: {}", p.log());
     }
 
-    #[test]
-    fn license_with_nul_is_invalid_input() {
-        require_kernel!();
+    pub(crate) fn license_with_nul_is_invalid_input() {
         let insns = [mov(0, 1), exit()];
         let e = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
             .license("G\0PL")
@@ -103,9 +83,7 @@ mod prog {
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
     }
 
-    #[test]
-    fn gpl_only_helper_needs_gpl() {
-        require_kernel!();
+    pub(crate) fn gpl_only_helper_needs_gpl() {
         // call bpf_ktime_get_ns (5, not GPL-only) is fine under any license;
         // bpf_trace_printk (6) is GPL-only.
         let insns = [mov(1, 0), mov(2, 0), RawInsn::new(0x85, 0, 0, 0, 6), exit()];
@@ -118,13 +96,11 @@ mod prog {
     }
 }
 
-mod test_run {
+pub(crate) mod test_run {
     use super::*;
     use bpfbox_kernel::consts::prog_type;
 
-    #[test]
-    fn enospc_still_reports_retval_and_truncated_data() {
-        require_kernel!();
+    pub(crate) fn enospc_still_reports_retval_and_truncated_data() {
         let insns = [mov(0, 7), exit()];
         let p = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
             .load()
@@ -147,9 +123,7 @@ mod test_run {
         assert_eq!(out.data_out, want);
     }
 
-    #[test]
-    fn sched_cls_keeps_the_ethernet_header() {
-        require_kernel!();
+    pub(crate) fn sched_cls_keeps_the_ethernet_header() {
         let insns = [mov(0, 0), exit()];
         let p = ProgLoad::new(prog_type::SCHED_CLS, &insns).load().unwrap();
         let pkt: Vec<u8> = (0..64u8).collect();
@@ -157,9 +131,7 @@ mod test_run {
         assert_eq!(out.data_out, pkt);
     }
 
-    #[test]
-    fn no_output_buffer_still_reports_size() {
-        require_kernel!();
+    pub(crate) fn no_output_buffer_still_reports_size() {
         let insns = [mov(0, 3), exit()];
         let p = ProgLoad::new(prog_type::SOCKET_FILTER, &insns)
             .load()
@@ -175,9 +147,7 @@ mod test_run {
         assert!(out.data_out.is_empty());
     }
 
-    #[test]
-    fn xdp_minimum_packet_is_14_bytes() {
-        require_kernel!();
+    pub(crate) fn xdp_minimum_packet_is_14_bytes() {
         let insns = [mov(0, 2), exit()];
         let p = ProgLoad::new(prog_type::XDP, &insns)
             .expected_attach_type(consts::attach_type::XDP)
@@ -194,9 +164,7 @@ mod test_run {
         assert_eq!(e.errno().unwrap().name(), Some("EINVAL"));
     }
 
-    #[test]
-    fn xdp_ctx_round_trip() {
-        require_kernel!();
+    pub(crate) fn xdp_ctx_round_trip() {
         let insns = [mov(0, 1), exit()];
         let p = ProgLoad::new(prog_type::XDP, &insns).load().unwrap();
         let pkt = [0u8; 64];
@@ -229,9 +197,7 @@ mod test_run {
         assert_eq!(out.retval, 1);
     }
 
-    #[test]
-    fn types_without_runner_give_enotsupp() {
-        require_kernel!();
+    pub(crate) fn types_without_runner_give_enotsupp() {
         let insns = [mov(0, 1), exit()];
         let p = ProgLoad::new(prog_type::CGROUP_DEVICE, &insns)
             .expected_attach_type(6)
@@ -242,9 +208,7 @@ mod test_run {
         assert_eq!(e.errno().unwrap().name(), Some("ENOTSUPP"));
     }
 
-    #[test]
-    fn nonzero_ctx_tail_is_e2big() {
-        require_kernel!();
+    pub(crate) fn nonzero_ctx_tail_is_e2big() {
         let insns = [mov(0, 1), exit()];
         let p = ProgLoad::new(prog_type::XDP, &insns).load().unwrap();
         let mut ctx = [0u8; 32];
@@ -259,7 +223,7 @@ mod test_run {
     }
 }
 
-mod maps {
+pub(crate) mod maps {
     use super::*;
     use bpfbox_kernel::consts::{map_flags, map_type};
 
@@ -267,9 +231,7 @@ mod maps {
         i.to_le_bytes()
     }
 
-    #[test]
-    fn array_round_trip() {
-        require_kernel!();
+    pub(crate) fn array_round_trip() {
         let m = create_map(&MapCreate {
             name: "arr",
             ..MapCreate::new(map_type::ARRAY, 4, 8, 4)
@@ -303,9 +265,7 @@ mod maps {
         assert_eq!(info.name, "arr");
     }
 
-    #[test]
-    fn hash_round_trip() {
-        require_kernel!();
+    pub(crate) fn hash_round_trip() {
         let m = MapCreate::new(map_type::HASH, 4, 4, 8).create().unwrap();
         assert_eq!(m.get_next_key(None).unwrap(), None);
         for i in 0..5 {
@@ -341,9 +301,7 @@ mod maps {
         assert_eq!(m.lookup(&k(4)).unwrap(), None);
     }
 
-    #[test]
-    fn wrong_lengths_are_refused_before_the_kernel() {
-        require_kernel!();
+    pub(crate) fn wrong_lengths_are_refused_before_the_kernel() {
         let m = MapCreate::new(map_type::HASH, 4, 4, 8).create().unwrap();
         assert_eq!(
             m.lookup(&[0; 3]).unwrap_err().kind(),
@@ -355,9 +313,7 @@ mod maps {
         );
     }
 
-    #[test]
-    fn percpu_value_size() {
-        require_kernel!();
+    pub(crate) fn percpu_value_size() {
         let cpus = possible_cpus().unwrap();
         let m = MapCreate::new(map_type::PERCPU_ARRAY, 4, 4, 2)
             .create()
@@ -379,9 +335,7 @@ mod maps {
         assert_eq!(h.value_buf_len(), 16 * cpus);
     }
 
-    #[test]
-    fn queue_push_peek_pop() {
-        require_kernel!();
+    pub(crate) fn queue_push_peek_pop() {
         let q = MapCreate::new(map_type::QUEUE, 0, 4, 2).create().unwrap();
         assert_eq!(q.lookup_and_delete(None).unwrap(), None);
         q.update(&[], &k(1), 0).unwrap();
@@ -396,9 +350,7 @@ mod maps {
         assert_eq!(s.lookup_and_delete(None).unwrap(), Some(k(2).to_vec()));
     }
 
-    #[test]
-    fn freeze_blocks_user_updates() {
-        require_kernel!();
+    pub(crate) fn freeze_blocks_user_updates() {
         let m = MapCreate::new(map_type::ARRAY, 4, 4, 1).create().unwrap();
         m.freeze().unwrap();
         assert_eq!(
@@ -407,9 +359,7 @@ mod maps {
         );
     }
 
-    #[test]
-    fn bad_create_reports_errno() {
-        require_kernel!();
+    pub(crate) fn bad_create_reports_errno() {
         let e = MapCreate::new(map_type::ARRAY, 3, 4, 1)
             .create()
             .unwrap_err();
@@ -417,9 +367,7 @@ mod maps {
         assert_eq!(errno_of(&e), libc::EINVAL);
     }
 
-    #[test]
-    fn program_reads_a_map_via_fd_array() {
-        require_kernel!();
+    pub(crate) fn program_reads_a_map_via_fd_array() {
         let m = MapCreate::new(map_type::ARRAY, 4, 8, 1).create().unwrap();
         m.update(&k(0), &1234u64.to_le_bytes(), 0).unwrap();
         use std::os::fd::AsRawFd;
@@ -448,7 +396,7 @@ mod maps {
     }
 }
 
-mod btf {
+pub(crate) mod btf {
     use super::*;
 
     /// Raw BTF: [1] `int`, [2] `int (void)`, [3] global func `main` of
@@ -479,9 +427,7 @@ mod btf {
         b
     }
 
-    #[test]
-    fn program_with_func_and_line_info() {
-        require_kernel!();
+    pub(crate) fn program_with_func_and_line_info() {
         use std::os::fd::AsRawFd;
         let btf = load_btf(&int_btf()).unwrap();
         let insns = [mov(0, 0), exit()];
@@ -524,9 +470,7 @@ mod btf {
         assert!(!e.log().unwrap().is_empty());
     }
 
-    #[test]
-    fn load_and_reject() {
-        require_kernel!();
+    pub(crate) fn load_and_reject() {
         let btf = load_btf(&int_btf()).unwrap();
         // A map typed with the BTF: key and value are `int` (id 1).
         use std::os::fd::AsRawFd;
@@ -547,13 +491,11 @@ mod btf {
     }
 }
 
-mod fuzz {
+pub(crate) mod fuzz {
     use super::*;
     use bpfbox_kernel::fuzzgen::random_program;
 
-    #[test]
-    fn two_hundred_random_programs_load_and_run() {
-        require_kernel!();
+    pub(crate) fn two_hundred_random_programs_load_and_run() {
         let mut max_verified = 0;
         for seed in 0..200u64 {
             let len = 20 + (seed as usize * 7) % 300;
@@ -570,9 +512,7 @@ mod fuzz {
         eprintln!("most instructions verified for one program: {max_verified}");
     }
 
-    #[test]
-    fn long_programs_stay_within_the_verifier_budget() {
-        require_kernel!();
+    pub(crate) fn long_programs_stay_within_the_verifier_budget() {
         for (seed, len) in [(1, 1000), (2, 3000), (3, 8000)] {
             let insns = random_program(seed, len);
             let raw = bpfbox_isa::encode(&insns).unwrap();
@@ -583,9 +523,7 @@ mod fuzz {
         }
     }
 
-    #[test]
-    fn run_in_kernel_reports_rejection() {
-        require_kernel!();
+    pub(crate) fn run_in_kernel_reports_rejection() {
         let e = run_in_kernel(&[bpfbox_isa::Insn::Exit]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Rejected);
         assert!(e.log().unwrap().contains("R0 !read_ok"), "{:?}", e.log());
@@ -594,7 +532,7 @@ mod fuzz {
 
 /// `bpfbox_isa::sem` checked against the kernel: each XDP program computes
 /// 64 cases and writes the full 64-bit results into the packet.
-mod sem {
+pub(crate) mod sem {
     use super::*;
     use bpfbox_isa::{sem, AluOp, Cond, Endian, Insn, LdImm64, Size, Src, Width};
     use bpfbox_kernel::fuzzgen::Rng;
@@ -704,9 +642,7 @@ mod sem {
         }
     }
 
-    #[test]
-    fn alu_matches_the_kernel() {
-        require_kernel!();
+    pub(crate) fn alu_matches_the_kernel() {
         const OPS: [AluOp; 17] = [
             AluOp::Add,
             AluOp::Sub,
@@ -773,9 +709,7 @@ mod sem {
         }
     }
 
-    #[test]
-    fn neg_and_byte_swaps_match_the_kernel() {
-        require_kernel!();
+    pub(crate) fn neg_and_byte_swaps_match_the_kernel() {
         let mut rng = Rng::new(11);
         for _ in 0..10 {
             let mut cases = Vec::new();
@@ -808,9 +742,7 @@ mod sem {
         }
     }
 
-    #[test]
-    fn jump_conditions_match_the_kernel() {
-        require_kernel!();
+    pub(crate) fn jump_conditions_match_the_kernel() {
         const CONDS: [Cond; 11] = [
             Cond::Eq,
             Cond::Gt,
@@ -883,4 +815,68 @@ mod sem {
             }
         }
     }
+}
+
+pub(crate) mod attach {
+    use super::*;
+    use bpfbox_kernel::consts::attach_type::CGROUP_DEVICE;
+    use bpfbox_kernel::consts::prog_type;
+
+    pub(crate) fn attach_and_detach_a_device_program_to_a_test_cgroup() {
+        let cg = TestCgroup::new().expect("test cgroup");
+        assert!(cg.path().exists());
+        // r0 = 1; exit
+        let insns = [
+            RawInsn::new(0xb7, 0, 0, 0, 1),
+            RawInsn::new(0x95, 0, 0, 0, 0),
+        ];
+        let prog = ProgLoad::new(prog_type::CGROUP_DEVICE, &insns)
+            .expected_attach_type(CGROUP_DEVICE)
+            .license("GPL")
+            .load()
+            .expect("load");
+        prog_attach(cg.fd(), &prog, CGROUP_DEVICE, 0).expect("attach");
+        // Detaching twice: the second time nothing is attached.
+        prog_detach(cg.fd(), &prog, CGROUP_DEVICE).expect("detach");
+        let e = prog_detach(cg.fd(), &prog, CGROUP_DEVICE).unwrap_err();
+        assert_eq!(e.errno(), Some(Errno(libc::ENOENT)));
+        let link = link_create(&prog, cg.fd(), CGROUP_DEVICE, 0).expect("link");
+        drop(link);
+        let p = cg.path().to_path_buf();
+        drop(cg);
+        assert!(!p.exists());
+    }
+}
+
+bpfbox_testkit::main! {
+    attach::attach_and_detach_a_device_program_to_a_test_cgroup => [kernel],
+    prog::socket_filter_returns_42 => [kernel],
+    prog::rejection_carries_the_verifier_log => [kernel],
+    prog::log_on_success_when_asked => [kernel],
+    prog::tiny_log_buffer_is_grown => [kernel],
+    prog::license_with_nul_is_invalid_input => [kernel],
+    prog::gpl_only_helper_needs_gpl => [kernel],
+    test_run::enospc_still_reports_retval_and_truncated_data => [kernel],
+    test_run::sched_cls_keeps_the_ethernet_header => [kernel],
+    test_run::no_output_buffer_still_reports_size => [kernel],
+    test_run::xdp_minimum_packet_is_14_bytes => [kernel],
+    test_run::xdp_ctx_round_trip => [kernel],
+    test_run::types_without_runner_give_enotsupp => [kernel],
+    test_run::nonzero_ctx_tail_is_e2big => [kernel],
+    maps::array_round_trip => [kernel],
+    maps::hash_round_trip => [kernel],
+    maps::wrong_lengths_are_refused_before_the_kernel => [kernel],
+    maps::percpu_value_size => [kernel],
+    maps::queue_push_peek_pop => [kernel],
+    maps::freeze_blocks_user_updates => [kernel],
+    maps::bad_create_reports_errno => [kernel],
+    maps::program_reads_a_map_via_fd_array => [kernel],
+    btf::program_with_func_and_line_info => [kernel],
+    btf::load_and_reject => [kernel],
+    fuzz::two_hundred_random_programs_load_and_run => [kernel],
+    fuzz::long_programs_stay_within_the_verifier_budget => [kernel],
+    fuzz::run_in_kernel_reports_rejection => [kernel],
+    sem::alu_matches_the_kernel => [kernel],
+    sem::neg_and_byte_swaps_match_the_kernel => [kernel],
+    sem::jump_conditions_match_the_kernel => [kernel],
 }
