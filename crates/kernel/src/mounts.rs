@@ -100,9 +100,10 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit)
-        {
-            let v = (b[i + 1] - b'0') as u32 * 64 + (b[i + 2] - b'0') as u32 * 8 + (b[i + 3] - b'0') as u32;
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
+            let v = (b[i + 1] - b'0') as u32 * 64
+                + (b[i + 2] - b'0') as u32 * 8
+                + (b[i + 3] - b'0') as u32;
             out.push(v as u8);
             i += 4;
         } else {
@@ -137,7 +138,10 @@ fn ensure(fs: Fs) -> Result<PathBuf, Error> {
         t = fs.target
     );
     if let Err(e) = std::fs::create_dir_all(fs.target) {
-        return Err(Error::io("mount", format!("{how} (mkdir {}: {e})", fs.target)));
+        return Err(Error::io(
+            "mount",
+            format!("{how} (mkdir {}: {e})", fs.target),
+        ));
     }
     match mount(fs.fstype, fs.target) {
         Ok(()) => {
@@ -158,15 +162,7 @@ fn mount(fstype: &str, target: &str) -> Result<(), std::io::Error> {
     let dir = std::ffi::CString::new(target).map_err(std::io::Error::other)?;
     // SAFETY: all three are valid NUL-terminated strings that outlive the
     // call; no data argument.
-    let r = unsafe {
-        libc::mount(
-            src.as_ptr(),
-            dir.as_ptr(),
-            ty.as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    };
+    let r = unsafe { libc::mount(src.as_ptr(), dir.as_ptr(), ty.as_ptr(), 0, std::ptr::null()) };
     if r == 0 {
         Ok(())
     } else {

@@ -37,7 +37,6 @@ fn obj() -> bpfbox_object::Object {
     bpfbox_object::load_file(p).unwrap()
 }
 
-
 const STR_FILL: u8 = 0xaa;
 
 /// Indices of the `out` and `strs` maps in the object (and in a fresh
@@ -813,12 +812,7 @@ fn exe_offset(addr: u64) -> Option<(String, u64)> {
 }
 
 /// Attaches `prog` as a uprobe at `off` of `path` for this thread.
-fn with_uprobe(
-    prog: &bpfbox_kernel::KernelProg,
-    path: &str,
-    off: u64,
-    f: impl FnOnce(),
-) {
+fn with_uprobe(prog: &bpfbox_kernel::KernelProg, path: &str, off: u64, f: impl FnOnce()) {
     let ty: u32 = std::fs::read_to_string("/sys/bus/event_source/devices/uprobe/type")
         .unwrap_or_else(|e| panic!("no uprobe PMU: {e}"))
         .trim()
@@ -835,10 +829,7 @@ fn with_uprobe(
     let fd =
         unsafe { libc::syscall(libc::SYS_perf_event_open, attr.as_ptr(), 0, -1, -1, 8u64) } as i32;
     if fd < 0 {
-        panic!(
-            "perf_event_open: {}",
-            std::io::Error::last_os_error()
-        );
+        panic!("perf_event_open: {}", std::io::Error::last_os_error());
     }
     // SAFETY: ioctls on the perf fd just opened, then close it.
     unsafe {
@@ -914,10 +905,7 @@ pub(crate) fn perf_event_cpu_clock_sample_matches_kernel() {
     let fd =
         unsafe { libc::syscall(libc::SYS_perf_event_open, attr.as_ptr(), 0, -1, -1, 8u64) } as i32;
     if fd < 0 {
-        panic!(
-            "perf_event_open: {}",
-            std::io::Error::last_os_error()
-        );
+        panic!("perf_event_open: {}", std::io::Error::last_os_error());
     }
     // SAFETY: ioctls on the perf fd just opened.
     unsafe {

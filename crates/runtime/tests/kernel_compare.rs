@@ -10,7 +10,6 @@ fn prog_bytes(name: &str) -> Vec<RawInsn> {
     slots_from_bytes(&b).unwrap()
 }
 
-
 /// Outcome in a comparable form: Ok(retval, errno, data_out, size, ctx_out)
 /// or Err(errno).
 type Outcome = Result<(u32, Option<i32>, Vec<u8>, u32, Option<Vec<u8>>), i32>;

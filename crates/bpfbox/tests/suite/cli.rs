@@ -420,7 +420,14 @@ pub(crate) fn kernel_engine_mounts_tracefs_where_missing() {
          | sort -r); do umount -l \"$m\" || exit 9; done; \
          if grep -q ' tracefs ' /proc/self/mounts; then exit 8; fi; exec \"$0\" \"$@\"";
     let o = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", unmount_tracefs])
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            unmount_tracefs,
+        ])
         .arg(env!("CARGO_BIN_EXE_bpfbox"))
         .args(args)
         .args(["--engine", "kernel"])

@@ -28,7 +28,6 @@ pub(crate) fn object(name: &str) -> Object {
     bpfbox_object::load_file(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-
 /// An object's maps and one program in the kernel (no BTF needed).
 pub(crate) struct KObj {
     pub(crate) maps: Vec<KernelMap>,
