@@ -26,8 +26,7 @@ fn err(src: &str) -> ErrorKind {
         .clone()
 }
 
-#[test]
-fn alu64_and_alu32() {
+pub(crate) fn alu64_and_alu32() {
     assert_eq!(hex("r1 += r2"), "0f 21 00 00 00 00 00 00");
     assert_eq!(hex("w1 += w2"), "0c 21 00 00 00 00 00 00");
     assert_eq!(hex("w1 += -5"), "04 01 00 00 fb ff ff ff");
@@ -43,15 +42,13 @@ fn alu64_and_alu32() {
     assert_eq!(hex("r2 = (s32)r1"), "bf 12 20 00 00 00 00 00");
 }
 
-#[test]
-fn byte_order() {
+pub(crate) fn byte_order() {
     assert_eq!(hex("r1 = be16 r1"), "dc 01 00 00 10 00 00 00");
     assert_eq!(hex("r1 = le64 r1"), "d4 01 00 00 40 00 00 00");
     assert_eq!(hex("r1 = bswap32 r1"), "d7 01 00 00 20 00 00 00");
 }
 
-#[test]
-fn loads_and_stores() {
+pub(crate) fn loads_and_stores() {
     assert_eq!(hex("r0 = *(u32 *)(r1 + 0x4)"), "61 10 04 00 00 00 00 00");
     assert_eq!(hex("w0 = *(u32 *)(r1 + 4)"), "61 10 04 00 00 00 00 00");
     assert_eq!(hex("r0 = *(s16 *)(r1 + 2)"), "89 10 02 00 00 00 00 00");
@@ -66,8 +63,7 @@ fn loads_and_stores() {
     assert_eq!(hex("r0 = *(u16 *)skb[r1 + 0x2]"), "48 10 00 00 02 00 00 00");
 }
 
-#[test]
-fn lddw_and_pseudo() {
+pub(crate) fn lddw_and_pseudo() {
     assert_eq!(
         hex("r1 = 0x1234 ll"),
         "18 01 00 00 34 12 00 00 00 00 00 00 00 00 00 00"
@@ -86,8 +82,7 @@ fn lddw_and_pseudo() {
     );
 }
 
-#[test]
-fn atomics() {
+pub(crate) fn atomics() {
     assert_eq!(
         hex("lock *(u64 *)(r10 - 0x8) += r1"),
         "db 1a f8 ff 00 00 00 00"
@@ -136,8 +131,7 @@ fn atomics() {
     );
 }
 
-#[test]
-fn jumps() {
+pub(crate) fn jumps() {
     assert_eq!(hex("if r1 > 0x5 goto +0x2"), "25 01 02 00 05 00 00 00");
     assert_eq!(hex("if w1 s< w2 goto -3"), "ce 21 fd ff 00 00 00 00");
     assert_eq!(hex("if r1 & 3 goto +1"), "45 01 01 00 03 00 00 00");
@@ -156,8 +150,7 @@ fn jumps() {
     );
 }
 
-#[test]
-fn calls_and_exit() {
+pub(crate) fn calls_and_exit() {
     assert_eq!(hex("call 0x5"), "85 00 00 00 05 00 00 00");
     assert_eq!(hex("call -0x3"), "85 00 00 00 fd ff ff ff");
     assert_eq!(hex("call pc+2"), "85 10 00 00 02 00 00 00");
@@ -172,14 +165,12 @@ fn calls_and_exit() {
     );
 }
 
-#[test]
-fn comments_labels_and_log_prefixes() {
+pub(crate) fn comments_labels_and_log_prefixes() {
     let src = "# c\n// c\n  .text\nf: ; c\n0: (b7) r0 = 1 ; R0_w=1\n1: (95) exit";
     assert_eq!(hex(src), "b7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00");
 }
 
-#[test]
-fn refusals_name_the_line_and_cause() {
+pub(crate) fn refusals_name_the_line_and_cause() {
     let e = assemble_as("r0 = 0\nr11 = 1", Syntax::PseudoC).unwrap_err();
     assert_eq!(e.line(), 2);
     assert_eq!(e.kind(), &ErrorKind::BadRegister("r11".into()));

@@ -5,8 +5,7 @@ use bpfbox_asm::{assemble, assemble_as, Syntax};
 use bpfbox_isa::disasm::{disasm, disasm_insn};
 use bpfbox_isa::{decode, slots_from_bytes, RawInsn};
 
-#[test]
-fn isa_fixtures_roundtrip() {
+pub(crate) fn isa_fixtures_roundtrip() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../isa/tests/fixtures");
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap() {
@@ -24,8 +23,7 @@ fn isa_fixtures_roundtrip() {
     assert!(n >= 6, "only {n} fixtures");
 }
 
-#[test]
-fn every_decodable_encoding_roundtrips() {
+pub(crate) fn every_decodable_encoding_roundtrips() {
     let imms = [0, 1, -1, 5, 16, 32, 64, 0x7fff_ffff, i32::MIN, 0x100, 0x110];
     let atomic_imms = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
     let mut checked = 0;
@@ -54,8 +52,7 @@ fn every_decodable_encoding_roundtrips() {
     assert!(checked > 5000, "only {checked}");
 }
 
-#[test]
-fn far_displacements_roundtrip() {
+pub(crate) fn far_displacements_roundtrip() {
     // Decoded inside a program long enough for the target to exist.
     const PAD: usize = 40000;
     for raw in [

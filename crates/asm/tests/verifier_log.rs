@@ -18,8 +18,7 @@ fn bin(name: &str) -> Vec<RawInsn> {
     slots_from_bytes(&std::fs::read(format!("{DIR}/{name}")).unwrap()).unwrap()
 }
 
-#[test]
-fn xlated_listings_assemble_to_the_kernel_bytes() {
+pub(crate) fn xlated_listings_assemble_to_the_kernel_bytes() {
     for name in ["alu32", "loops"] {
         let text = std::fs::read_to_string(format!("{DIR}/xlated_{name}.txt")).unwrap();
         let want = bin(&format!("xlated_{name}.bin"));
@@ -28,8 +27,7 @@ fn xlated_listings_assemble_to_the_kernel_bytes() {
     }
 }
 
-#[test]
-fn verifier_log_in_walk_order_assembles_in_slot_order() {
+pub(crate) fn verifier_log_in_walk_order_assembles_in_slot_order() {
     let text = std::fs::read_to_string(format!("{DIR}/verifier_calls.log")).unwrap();
     let got = assemble(&text).unwrap();
     let object = bin("verifier_calls.bin");

@@ -3,6 +3,22 @@
 pub(crate) mod suite;
 
 bpfbox_testkit::main! {
+    suite::bigmaps::a_33m_entry_array_runs_in_little_memory,
+    suite::bigmaps::diff_of_million_entry_maps_reads_only_what_can_differ => [kernel],
+    suite::captures::every_link_type_gets_the_verdicts_of_its_ethernet_capture => [kernel],
+    suite::captures::pcapng_interfaces_each_have_their_link_type => [kernel],
+    suite::captures::run_converts_link_headers_to_the_documented_frame,
+    suite::captures::unsupported_link_types_are_refused_in_one_line,
+    suite::setup::a_map_left_unsized_is_sized_by_the_setup,
+    suite::setup::structured_vip_table_and_rodata_config_drive_the_balancer,
+    suite::setup::vip_key_bytes_follow_the_documented_byte_order,
+    suite::setup::many_btf_shapes_encode_and_decode_back,
+    suite::setup::both_engines_agree_with_the_same_setup_through_the_library => [kernel],
+    suite::setup::prog_array_slots_and_inner_maps_come_from_the_setup,
+    suite::setup::a_dump_fed_back_as_a_setup_reproduces_the_state => [kernel],
+    suite::setup::rodata_is_frozen_after_load_on_both_engines => [kernel],
+    suite::setup::bad_setup_files_give_one_line_naming_file_and_path,
+    suite::setup::cli_diff_and_map_dump_use_the_setup => [kernel],
     suite::cli::exec_prints_r0_last_for_both_syntaxes_and_raw,
     suite::cli::exec_on_the_kernel => [kernel],
     suite::cli::exec_bad_input_is_one_line,

@@ -6,7 +6,6 @@ mod common;
 mod alu;
 mod atomic;
 mod call;
-mod conformance;
 mod fuzz;
 mod jmp;
 mod ldabs;

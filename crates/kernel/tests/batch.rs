@@ -29,12 +29,7 @@ fn batched(m: &KernelMap) -> Vec<Entry> {
     out
 }
 
-#[test]
-fn batched_walk_equals_key_walk() {
-    if let Err(u) = availability() {
-        eprintln!("skipped: {u}");
-        return;
-    }
+pub(crate) fn batched_walk_equals_key_walk() {
     let cpus = possible_cpus().unwrap();
     let n = (LOOKUP_BATCH * 2 + 17) as u32;
     for (ty, vs) in [
@@ -63,12 +58,7 @@ fn batched_walk_equals_key_walk() {
     }
 }
 
-#[test]
-fn empty_maps_and_types_without_batches() {
-    if let Err(u) = availability() {
-        eprintln!("skipped: {u}");
-        return;
-    }
+pub(crate) fn empty_maps_and_types_without_batches() {
     let h = MapCreate::new(map_type::HASH, 8, 8, 1 << 20)
         .create()
         .unwrap();
@@ -89,12 +79,7 @@ fn empty_maps_and_types_without_batches() {
     assert_eq!(batched(&lpm).len(), 3);
 }
 
-#[test]
-fn mmapable_arrays_are_read_through_windows() {
-    if let Err(u) = availability() {
-        eprintln!("skipped: {u}");
-        return;
-    }
+pub(crate) fn mmapable_arrays_are_read_through_windows() {
     // 12-byte values (16 apart): more than one MMAP_WINDOW of elements.
     let n = (MMAP_WINDOW / 16 + 1000) as u32;
     let m = MapCreate {
@@ -127,4 +112,10 @@ fn mmapable_arrays_are_read_through_windows() {
     assert_eq!(want.len(), 5);
     nonzero.sort();
     assert_eq!(nonzero, want);
+}
+
+bpfbox_testkit::main! {
+    batched_walk_equals_key_walk => [kernel],
+    empty_maps_and_types_without_batches => [kernel],
+    mmapable_arrays_are_read_through_windows => [kernel],
 }

@@ -11,14 +11,12 @@
 use bpfbox_maps::flags::*;
 use bpfbox_maps::{Map, MapDef, MapType};
 
-mod common;
+pub(crate) mod common;
 use common::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-#[test]
-fn create_validation_matches_kernel() {
-    require_kernel!();
+pub(crate) fn create_validation_matches_kernel() {
     use MapType::*;
     let np = BPF_F_NO_PREALLOC;
     let inner = MapDef::new(Array, 4, 4, 4);
@@ -273,9 +271,7 @@ fn run_case(def: MapDef, keys: Keys, ops: usize, seed: u64) {
     }
 }
 
-#[test]
-fn arrays_match_kernel() {
-    require_kernel!();
+pub(crate) fn arrays_match_kernel() {
     run_case(MapDef::new(MapType::Array, 4, 4, 8), Keys::Index, 1500, 1);
     run_case(MapDef::new(MapType::Array, 4, 13, 3), Keys::Index, 800, 2);
     run_case(
@@ -292,9 +288,7 @@ fn arrays_match_kernel() {
     );
 }
 
-#[test]
-fn hashes_with_zero_seed_match_kernel_order() {
-    require_kernel!();
+pub(crate) fn hashes_with_zero_seed_match_kernel_order() {
     let z = BPF_F_ZERO_SEED;
     for (i, (ks, vs, max, space)) in [
         (4, 4, 16, 24),
@@ -328,9 +322,7 @@ fn hashes_with_zero_seed_match_kernel_order() {
     }
 }
 
-#[test]
-fn hashes_with_random_seed_match_kernel_sets() {
-    require_kernel!();
+pub(crate) fn hashes_with_random_seed_match_kernel_sets() {
     run_case(
         MapDef::new(MapType::Hash, 4, 8, 10),
         Keys::Space(16),
@@ -345,9 +337,7 @@ fn hashes_with_random_seed_match_kernel_sets() {
     );
 }
 
-#[test]
-fn lru_hashes_match_kernel_while_not_full() {
-    require_kernel!();
+pub(crate) fn lru_hashes_match_kernel_while_not_full() {
     // Eviction order is approximate in the kernel; keep the key space well
     // below max_entries so no eviction happens on either side.
     let z = BPF_F_ZERO_SEED;
@@ -365,9 +355,7 @@ fn lru_hashes_match_kernel_while_not_full() {
     );
 }
 
-#[test]
-fn lpm_trie_matches_kernel() {
-    require_kernel!();
+pub(crate) fn lpm_trie_matches_kernel() {
     let np = BPF_F_NO_PREALLOC;
     run_case(
         MapDef::new(MapType::LpmTrie, 8, 4, 64).with_flags(np),
@@ -389,16 +377,12 @@ fn lpm_trie_matches_kernel() {
     );
 }
 
-#[test]
-fn queue_and_stack_match_kernel() {
-    require_kernel!();
+pub(crate) fn queue_and_stack_match_kernel() {
     run_case(MapDef::new(MapType::Queue, 0, 4, 4), Keys::None, 1500, 60);
     run_case(MapDef::new(MapType::Stack, 0, 6, 3), Keys::None, 1500, 61);
 }
 
-#[test]
-fn bloom_filter_hashing_matches_kernel() {
-    require_kernel!();
+pub(crate) fn bloom_filter_hashing_matches_kernel() {
     // A small, overfilled filter has many false positives: matching every
     // answer means matching the kernel's bit positions.
     for (vs, extra, max) in [(4u32, 0u64, 4u32), (6, 3, 8), (16, 1, 2), (3, 15, 10)] {
@@ -440,9 +424,7 @@ fn bloom_filter_hashing_matches_kernel() {
     }
 }
 
-#[test]
-fn freeze_and_access_flags_match_kernel() {
-    require_kernel!();
+pub(crate) fn freeze_and_access_flags_match_kernel() {
     for flags in [0, BPF_F_RDONLY, BPF_F_WRONLY] {
         let def = MapDef::new(MapType::Hash, 4, 4, 4).with_flags(flags);
         let k = kcreate(&def, None, 1).unwrap();
@@ -474,9 +456,7 @@ fn freeze_and_access_flags_match_kernel() {
     }
 }
 
-#[test]
-fn map_in_map_template_check_matches_kernel() {
-    require_kernel!();
+pub(crate) fn map_in_map_template_check_matches_kernel() {
     use MapType::*;
     let templates = [
         MapDef::new(Array, 4, 4, 4),
@@ -530,9 +510,7 @@ fn map_in_map_template_check_matches_kernel() {
     }
 }
 
-#[test]
-fn prog_array_slots_match_kernel() {
-    require_kernel!();
+pub(crate) fn prog_array_slots_match_kernel() {
     // A trivial socket filter gives a real program fd to store.
     let prog = [insn(0xb7, 0, 0, 0, 0), insn(0x95, 0, 0, 0, 0)];
     let prog_fd = load_prog(&prog).expect("load trivial program");
@@ -577,4 +555,18 @@ fn prog_array_slots_match_kernel() {
     assert_eq!(k.dump(), mine, "key iteration");
     // SAFETY: closing the fd loaded above.
     unsafe { libc::close(prog_fd) };
+}
+
+bpfbox_testkit::main! {
+    create_validation_matches_kernel => [kernel],
+    arrays_match_kernel => [kernel],
+    hashes_with_zero_seed_match_kernel_order => [kernel],
+    hashes_with_random_seed_match_kernel_sets => [kernel],
+    lru_hashes_match_kernel_while_not_full => [kernel],
+    lpm_trie_matches_kernel => [kernel],
+    queue_and_stack_match_kernel => [kernel],
+    bloom_filter_hashing_matches_kernel => [kernel],
+    freeze_and_access_flags_match_kernel => [kernel],
+    map_in_map_template_check_matches_kernel => [kernel],
+    prog_array_slots_match_kernel => [kernel],
 }

@@ -7,12 +7,10 @@
 use bpfbox_maps::flags::*;
 use bpfbox_maps::{Map, MapDef, MapType};
 
-mod common;
+pub(crate) mod common;
 use common::*;
 
-#[test]
-fn create_validation_matches_kernel() {
-    require_kernel!();
+pub(crate) fn create_validation_matches_kernel() {
     use MapType::*;
     let defs = vec![
         MapDef::new(Devmap, 4, 4, 4),
@@ -94,9 +92,7 @@ fn same_sequence(def: MapDef, ops: &[Op]) {
     }
 }
 
-#[test]
-fn devmap_operations_match_kernel() {
-    require_kernel!();
+pub(crate) fn devmap_operations_match_kernel() {
     let nodev = 0x7fff_0000;
     for vs in [None, Some(0)] {
         let size = if vs.is_some() { 8 } else { 4 };
@@ -140,9 +136,7 @@ fn devmap_operations_match_kernel() {
     );
 }
 
-#[test]
-fn cpumap_operations_match_kernel() {
-    require_kernel!();
+pub(crate) fn cpumap_operations_match_kernel() {
     let n = possible_cpus();
     same_sequence(
         MapDef::new(MapType::Cpumap, 4, 4, n + 2),
@@ -161,9 +155,7 @@ fn cpumap_operations_match_kernel() {
     );
 }
 
-#[test]
-fn xskmap_refuses_what_the_kernel_refuses() {
-    require_kernel!();
+pub(crate) fn xskmap_refuses_what_the_kernel_refuses() {
     // Without AF_XDP sockets only the argument checks can be compared; a
     // delete of an empty slot succeeds and lookups are not supported.
     let d = MapDef::new(MapType::Xskmap, 4, 4, 2);
@@ -188,4 +180,11 @@ fn xskmap_refuses_what_the_kernel_refuses() {
         ours(om.lookup(&0u32.to_ne_bytes())),
         km.lookup(&0u32.to_ne_bytes(), 0)
     );
+}
+
+bpfbox_testkit::main! {
+    create_validation_matches_kernel => [kernel],
+    devmap_operations_match_kernel => [kernel],
+    cpumap_operations_match_kernel => [kernel],
+    xskmap_refuses_what_the_kernel_refuses => [kernel],
 }

@@ -12,7 +12,7 @@ use bpfbox_maps::{Map, MapConfig, MapDef, MapType};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-mod common;
+pub(crate) mod common;
 use common::*;
 
 const BPF_FUNC_MAP_LOOKUP_ELEM: i32 = 1;
@@ -236,13 +236,8 @@ fn run(def: MapDef, ops: usize, seed: u64) {
     }
 }
 
-#[test]
-fn helpers_match_kernel() {
-    require_kernel!();
-    if !pin_cpu0() {
-        println!("skipped: cannot pin to CPU 0");
-        return;
-    }
+pub(crate) fn helpers_match_kernel() {
+    assert!(pin_cpu0(), "cannot pin to CPU 0");
     let z = BPF_F_ZERO_SEED;
     let np = BPF_F_NO_PREALLOC;
     run(MapDef::new(MapType::Array, 4, 4, 6), 150, 1);
@@ -280,4 +275,8 @@ fn helpers_match_kernel() {
         150,
         11,
     );
+}
+
+bpfbox_testkit::main! {
+    helpers_match_kernel => [kernel],
 }

@@ -8,7 +8,7 @@ use bpfbox_maps::{Map, MapDef, MapType};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-mod common;
+pub(crate) mod common;
 use common::*;
 
 const RINGBUF_OUTPUT: i32 = 130;
@@ -238,9 +238,11 @@ fn run(size: u32, ops: usize, seed: u64) {
     assert!(records > 0, "the sequence consumed nothing");
 }
 
-#[test]
-fn ringbuf_matches_kernel() {
-    require_kernel!();
+pub(crate) fn ringbuf_matches_kernel() {
     run(4096, 600, 1);
     run(8192, 600, 2);
+}
+
+bpfbox_testkit::main! {
+    ringbuf_matches_kernel => [kernel],
 }

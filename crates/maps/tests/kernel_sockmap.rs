@@ -9,12 +9,10 @@ use bpfbox_maps::flags::*;
 use bpfbox_maps::{Map, MapDef, MapType};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-mod common;
+pub(crate) mod common;
 use common::*;
 
-#[test]
-fn create_validation_matches_kernel() {
-    require_kernel!();
+pub(crate) fn create_validation_matches_kernel() {
     use MapType::*;
     let defs = vec![
         MapDef::new(Sockmap, 4, 4, 4),
@@ -120,9 +118,7 @@ fn same_sequence(def: MapDef, ops: &[Op]) {
     }
 }
 
-#[test]
-fn socket_map_operations_match_kernel() {
-    require_kernel!();
+pub(crate) fn socket_map_operations_match_kernel() {
     let too_big = u64::from(u32::MAX);
     for (t, vs) in [
         (MapType::Sockmap, 8),
@@ -153,4 +149,9 @@ fn socket_map_operations_match_kernel() {
             ],
         );
     }
+}
+
+bpfbox_testkit::main! {
+    create_validation_matches_kernel => [kernel],
+    socket_map_operations_match_kernel => [kernel],
 }

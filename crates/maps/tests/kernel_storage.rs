@@ -5,12 +5,10 @@
 use bpfbox_maps::flags::*;
 use bpfbox_maps::{Map, MapDef, MapType};
 
-mod common;
+pub(crate) mod common;
 use common::*;
 
-#[test]
-fn create_validation_matches_kernel() {
-    require_kernel!();
+pub(crate) fn create_validation_matches_kernel() {
     let mut defs = Vec::new();
     for t in [MapType::CgroupStorage, MapType::PercpuCgroupStorage] {
         for (key, value, max) in [
@@ -42,9 +40,7 @@ fn create_validation_matches_kernel() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
-#[test]
-fn unattached_storage_has_no_elements() {
-    require_kernel!();
+pub(crate) fn unattached_storage_has_no_elements() {
     let d = MapDef::new(MapType::CgroupStorage, 16, 8, 0);
     let k = kcreate(&d, None, 1).expect("kernel creates it");
     let mut o = Map::new(d, cfg()).unwrap();
@@ -56,4 +52,9 @@ fn unattached_storage_has_no_elements() {
     assert_eq!(ours(o.update(&key, &[0; 8], 0)), k.update(&key, &[0; 8], 0));
     assert_eq!(ours(o.get_next_key(None)), k.next_key(None));
     assert_eq!(ours(o.delete(&key)), k.delete(&key));
+}
+
+bpfbox_testkit::main! {
+    create_validation_matches_kernel => [kernel],
+    unattached_storage_has_no_elements => [kernel],
 }

@@ -27,8 +27,7 @@ fn xorshift(state: &mut u64) -> u64 {
     *state
 }
 
-#[test]
-fn every_truncation_is_an_error() {
+pub(crate) fn every_truncation_is_an_error() {
     // clang puts the section header table last, so every strict prefix
     // loses part of it and must be refused (and never panic)
     for name in crate::LOADABLE {
@@ -40,8 +39,7 @@ fn every_truncation_is_an_error() {
     }
 }
 
-#[test]
-fn corrupted_bytes_never_panic() {
+pub(crate) fn corrupted_bytes_never_panic() {
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let iters: usize = std::env::var("BPFBOX_FUZZ_ITERS")
         .ok()
@@ -71,8 +69,7 @@ fn corrupted_bytes_never_panic() {
     }
 }
 
-#[test]
-fn random_bytes_and_foreign_elf() {
+pub(crate) fn random_bytes_and_foreign_elf() {
     let mut seed = 42u64;
     let junk: Vec<u8> = (0..4096).map(|_| xorshift(&mut seed) as u8).collect();
     assert_eq!(load(&junk).unwrap_err().kind(), ErrorKind::Elf);
@@ -99,8 +96,7 @@ fn random_bytes_and_foreign_elf() {
     );
 }
 
-#[test]
-fn unknown_code_section_is_named() {
+pub(crate) fn unknown_code_section_is_named() {
     // rename section "xdp" to "xdq" in the section-name string table
     let mut b = bytes("xdp_globals.o");
     let strtab = section_offset(&b, ".strtab");
@@ -121,8 +117,7 @@ fn unknown_code_section_is_named() {
     assert!(e.to_string().contains("'xdq'"), "{e}");
 }
 
-#[test]
-fn unknown_relocation_type_is_named() {
+pub(crate) fn unknown_relocation_type_is_named() {
     let mut b = bytes("xdp_globals.o");
     let rel = section_offset(&b, ".relxdp");
     b[rel + 8] = 77; // r_info low byte = type
@@ -134,8 +129,7 @@ fn unknown_relocation_type_is_named() {
     );
 }
 
-#[test]
-fn unknown_map_type_is_named() {
+pub(crate) fn unknown_map_type_is_named() {
     let mut b = bytes("legacy_maps.o");
     let maps = section_offset(&b, "maps");
     b[maps..maps + 4].copy_from_slice(&99u32.to_le_bytes());
@@ -148,8 +142,7 @@ fn unknown_map_type_is_named() {
     );
 }
 
-#[test]
-fn externs_are_refused_clearly() {
+pub(crate) fn externs_are_refused_clearly() {
     let e = load_file(prog_path("extern_kfunc.o")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert!(

@@ -1,6 +1,6 @@
 //! CO-RE relocations of tests/progs/core_reloc.o against the local BTF and
-//! against the running kernel's BTF (kernel parts are skipped with a reason
-//! when /sys/kernel/btf/vmlinux is unreadable or bpf() is unusable).
+//! against the running kernel's BTF (tests needing
+//! /sys/kernel/btf/vmlinux or bpf() are listed so in tests.rs).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -12,7 +12,7 @@ use bpfbox_object::co_re::{
 use bpfbox_object::{load_file_with, Btf, Object, ProgramDef};
 use object::{Object as _, ObjectSymbol as _};
 
-use crate::kernel::{create_maps, load_btf, prog_load, unusable, Attr};
+use crate::kernel::{create_maps, load_btf, prog_load, Attr};
 use crate::prog_path;
 
 fn load_target(t: CoreTarget) -> Object {
@@ -20,14 +20,10 @@ fn load_target(t: CoreTarget) -> Object {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn vmlinux() -> Option<Btf> {
-    match std::fs::read(VMLINUX_BTF) {
-        Ok(b) => Some(Btf::parse(&b).expect("vmlinux BTF parses")),
-        Err(e) => {
-            println!("skipped: cannot read {VMLINUX_BTF}: {e}");
-            None
-        }
-    }
+/// The running kernel's BTF (tests calling this are listed `=> [btf]`).
+fn vmlinux() -> Btf {
+    let b = std::fs::read(VMLINUX_BTF).unwrap_or_else(|e| panic!("{VMLINUX_BTF}: {e}"));
+    Btf::parse(&b).expect("vmlinux BTF parses")
 }
 
 /// The slots of section `xdp` and the slot where function `f` starts.
@@ -66,8 +62,7 @@ fn prog<'a>(o: &'a Object, name: &str) -> &'a ProgramDef {
     o.program(name).unwrap()
 }
 
-#[test]
-fn local_target_keeps_the_compiled_instructions() {
+pub(crate) fn local_target_keeps_the_compiled_instructions() {
     let o = load_target(CoreTarget::Local);
     assert_eq!(o.core_target.as_deref(), Some("local"));
     assert_eq!(o.core_relos.len(), 29);
@@ -83,9 +78,8 @@ fn local_target_keeps_the_compiled_instructions() {
     }
 }
 
-#[test]
-fn reordered_fields_get_the_kernels_offsets() {
-    let Some(vm) = vmlinux() else { return };
+pub(crate) fn reordered_fields_get_the_kernels_offsets() {
+    let vm = vmlinux();
     let o = load_target(CoreTarget::Vmlinux);
     assert_eq!(o.core_target.as_deref(), Some(VMLINUX_BTF));
     let iphdr = vm
@@ -188,13 +182,8 @@ fn packet() -> Vec<u8> {
     p
 }
 
-#[test]
-fn kernel_runs_the_relocated_programs() {
-    let Some(vm) = vmlinux() else { return };
-    if let Some(why) = unusable() {
-        println!("skipped: {why}");
-        return;
-    }
+pub(crate) fn kernel_runs_the_relocated_programs() {
+    let vm = vmlinux();
     let o = load_target(CoreTarget::Vmlinux);
     let btf = load_btf(&o.btf_for_kernel().unwrap());
     let maps = create_maps(&o, Some(&btf));
@@ -225,8 +214,7 @@ fn kernel_runs_the_relocated_programs() {
     assert_eq!(test_run(&fd("core_poison"), &pkt), 2);
 }
 
-#[test]
-fn local_target_values_are_the_local_types() {
+pub(crate) fn local_target_values_are_the_local_types() {
     let o = load_target(CoreTarget::Local);
     let btf = o.btf.as_ref().unwrap();
     let want = expected_types(
@@ -244,9 +232,8 @@ fn local_target_values_are_the_local_types() {
     assert!(v.contains(&(rk::ENUMVAL_VALUE, 200)));
 }
 
-#[test]
-fn bitfield_relocations_follow_the_kernel_layout() {
-    let Some(_) = vmlinux() else { return };
+pub(crate) fn bitfield_relocations_follow_the_kernel_layout() {
+    vmlinux();
     let o = load_target(CoreTarget::Vmlinux);
     let get = |kind, access: &str| {
         o.core_relos
@@ -263,8 +250,7 @@ fn bitfield_relocations_follow_the_kernel_layout() {
     assert_eq!(get(rk::FIELD_SIGNED, "0:0"), (0, 0));
 }
 
-#[test]
-fn unreadable_target_file_is_an_io_error() {
+pub(crate) fn unreadable_target_file_is_an_io_error() {
     let e = load_file_with(
         prog_path("core_reloc.o"),
         &LoadOptions {
@@ -276,14 +262,12 @@ fn unreadable_target_file_is_an_io_error() {
     assert!(e.to_string().contains("CO-RE target BTF"), "{e}");
 }
 
-#[test]
-fn objects_without_core_relos_report_no_target() {
+pub(crate) fn objects_without_core_relos_report_no_target() {
     let o = crate::load("xdp_globals.o");
     assert!(o.core_target.is_none() && o.core_relos.is_empty());
 }
 
-#[test]
-fn flavours_of_one_type_in_a_searched_target_are_ambiguous() {
+pub(crate) fn flavours_of_one_type_in_a_searched_target_are_ambiguous() {
     // the object's BTF as an ordinary target (candidate search by essential
     // name, as libbpf): iphdr___mine and iphdr___bf both match "iphdr" with
     // different sizes, which libbpf refuses as ambiguous
@@ -300,9 +284,8 @@ fn flavours_of_one_type_in_a_searched_target_are_ambiguous() {
     assert!(e.to_string().contains("type_size of 'iphdr___mine'"), "{e}");
 }
 
-#[test]
-fn load_size_follows_the_target_field_size() {
-    let Some(_) = vmlinux() else { return };
+pub(crate) fn load_size_follows_the_target_field_size() {
+    vmlinux();
     let o = load_file_with(
         prog_path("core_more.o"),
         &LoadOptions {
@@ -329,8 +312,7 @@ fn load_size_follows_the_target_field_size() {
     assert_eq!((r.orig_val, r.new_val), (5, 9));
 }
 
-#[test]
-fn a_target_without_the_types_gives_zero_or_poison_by_kind() {
+pub(crate) fn a_target_without_the_types_gives_zero_or_poison_by_kind() {
     // xdp_globals.o's BTF has none of the local types: type-based and
     // *_EXISTS relocations become 0, the others poison their instruction
     let other = crate::load("xdp_globals.o").btf.unwrap();
@@ -375,8 +357,7 @@ fn a_target_without_the_types_gives_zero_or_poison_by_kind() {
     }
 }
 
-#[test]
-fn auto_prefers_the_kernels_btf_and_falls_back_to_local() {
+pub(crate) fn auto_prefers_the_kernels_btf_and_falls_back_to_local() {
     let o = load_target(CoreTarget::Auto);
     let want = if std::fs::read(VMLINUX_BTF).is_ok() {
         VMLINUX_BTF

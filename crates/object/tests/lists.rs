@@ -55,8 +55,7 @@ fn func_start(p: &ProgramDef, name: &str) -> usize {
 const RO: u32 = 0x80; // BPF_F_RDONLY_PROG
 const MMAP: u32 = 0x400; // BPF_F_MMAPABLE
 
-#[test]
-fn every_object_decodes_placeholder_and_linked() {
+pub(crate) fn every_object_decodes_placeholder_and_linked() {
     for name in LOADABLE {
         let o = load(name);
         assert!(!o.programs.is_empty(), "{name}");
@@ -111,8 +110,7 @@ fn every_object_decodes_placeholder_and_linked() {
     }
 }
 
-#[test]
-fn xdp_globals() {
+pub(crate) fn xdp_globals() {
     let o = load("xdp_globals.o");
     assert_eq!(o.license, "GPL");
     assert_eq!(o.name, "xdp_globals");
@@ -208,8 +206,7 @@ fn xdp_globals() {
     );
 }
 
-#[test]
-fn skb_multi() {
+pub(crate) fn skb_multi() {
     let o = load("skb_multi.o");
     // libbpf order: ELF section index, then offset inside the section
     let want = [
@@ -272,8 +269,7 @@ fn skb_multi() {
     );
 }
 
-#[test]
-fn map_in_map() {
+pub(crate) fn map_in_map() {
     let o = load("map_in_map.o");
     assert_eq!(
         progs(&o),
@@ -322,8 +318,7 @@ fn map_in_map() {
     assert!(o.maps[3].inner.is_none());
 }
 
-#[test]
-fn legacy_maps() {
+pub(crate) fn legacy_maps() {
     let o = load("legacy_maps.o");
     assert_eq!(o.license, "Dual BSD/GPL");
     assert_eq!(o.kern_version, Some(0x060000));
@@ -342,8 +337,7 @@ fn legacy_maps() {
     assert_eq!(refs, [MapRef::Map(0), MapRef::Map(0), MapRef::Map(1)]);
 }
 
-#[test]
-fn bpf_loop_callback() {
+pub(crate) fn bpf_loop_callback() {
     let o = load("loop.o");
     let rodata = MapKind::Data(DataKind::Rodata);
     assert_eq!(
@@ -405,8 +399,7 @@ fn bpf_loop_callback() {
             && slot > func_start(p, "add_one")));
 }
 
-#[test]
-fn global_function_and_flagged_sections() {
+pub(crate) fn global_function_and_flagged_sections() {
     let o = load("global_func.o");
     assert_eq!(
         progs(&o),
@@ -455,8 +448,7 @@ fn global_function_and_flagged_sections() {
     assert_eq!(o.programs[3].func_info.len(), 1);
 }
 
-#[test]
-fn btf_attach_targets() {
+pub(crate) fn btf_attach_targets() {
     let o = load("tracing.o");
     assert_eq!(
         progs(&o),

@@ -7,7 +7,7 @@
 //! `check_access`. Needs root (CAP_BPF/CAP_SYS_ADMIN); otherwise the test
 //! reports the skip and passes.
 
-mod kernel_access {
+pub(crate) mod kernel_access {
     use bpfbox_progtype::spec::ExpectedAttach;
     use bpfbox_progtype::{AttachType, ProgType, ProgTypeSpec, ALL};
 
@@ -164,13 +164,12 @@ mod kernel_access {
     /// (spec, raw expected_attach_type, effective attach, prog_flags).
     pub(crate) type Config = (&'static ProgTypeSpec, u32, Option<AttachType>, u32);
 
-    /// Every loadable configuration, or None when BPF programs cannot be
-    /// loaded here.
-    pub(crate) fn loadable_configs() -> Option<Vec<Config>> {
+    /// Every loadable configuration (the tests calling this are listed
+    /// `=> [kernel]`).
+    pub(crate) fn loadable_configs() -> Vec<Config> {
         let trivial = [insn(0xb7, 0, 0, 0, 1), insn(0x95, 0, 0, 0, 0)];
         if let Err(e) = load(ProgType::SocketFilter.id(), 0, 0, &trivial) {
-            eprintln!("skipped: cannot load BPF programs here (errno {e}); needs root");
-            return None;
+            panic!("cannot load BPF programs here (errno {e})");
         }
         let mut v = Vec::new();
         for s in ALL.iter().copied().filter(|s| !SKIP.contains(&s.ty)) {
@@ -185,14 +184,11 @@ mod kernel_access {
                 }
             }
         }
-        Some(v)
+        v
     }
 
-    #[test]
-    fn expected_attach_validation_matches_the_kernel() {
-        let Some(_) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn expected_attach_validation_matches_the_kernel() {
+        let _ = loadable_configs();
         let trivial = [insn(0xb7, 0, 0, 0, 1), insn(0x95, 0, 0, 0, 0)];
         let mut mismatches = Vec::new();
         for s in ALL.iter().filter(|s| !SKIP.contains(&s.ty)) {
@@ -220,11 +216,8 @@ mod kernel_access {
         );
     }
 
-    #[test]
-    fn access_tables_match_the_kernel() {
-        let Some(configs) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn access_tables_match_the_kernel() {
+        let configs = loadable_configs();
         let mut mismatches = Vec::new();
         let mut checked = 0usize;
         for (s, raw, attach, flags) in configs {
@@ -260,7 +253,7 @@ mod kernel_access {
     }
 }
 
-mod kernel_helpers_and_returns {
+pub(crate) mod kernel_helpers_and_returns {
     use super::kernel_access::{insn, load_log, loadable_configs};
     use bpfbox_progtype::helpers::HELPER_COUNT;
 
@@ -277,11 +270,8 @@ mod kernel_helpers_and_returns {
         "helper call might sleep in a non-sleepable prog",
     ];
 
-    #[test]
-    fn helper_availability_matches_the_kernel() {
-        let Some(configs) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn helper_availability_matches_the_kernel() {
+        let configs = loadable_configs();
         let mut mismatches = Vec::new();
         let mut log = vec![0u8; 64 * 1024];
         for (s, raw, attach, flags) in configs {
@@ -317,11 +307,8 @@ mod kernel_helpers_and_returns {
         );
     }
 
-    #[test]
-    fn return_ranges_match_the_kernel() {
-        let Some(configs) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn return_ranges_match_the_kernel() {
+        let configs = loadable_configs();
         let mut mismatches = Vec::new();
         for (s, raw, attach, flags) in configs {
             for k in [-4096i32, -1, 0, 1, 2, 3, 4, 7, i32::MAX] {
@@ -345,7 +332,7 @@ mod kernel_helpers_and_returns {
     }
 }
 
-mod kernel_reg_kinds {
+pub(crate) mod kernel_reg_kinds {
     use super::kernel_access::{insn, load_log, loadable_configs};
     use bpfbox_progtype::RegKind;
 
@@ -388,11 +375,8 @@ mod kernel_reg_kinds {
         }
     }
 
-    #[test]
-    fn load_results_match_the_kernel() {
-        let Some(configs) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn load_results_match_the_kernel() {
+        let configs = loadable_configs();
         let mut mismatches = Vec::new();
         let mut log = vec![0u8; 64 * 1024];
         let mut checked = 0usize;
@@ -442,7 +426,7 @@ mod kernel_reg_kinds {
     }
 }
 
-mod kernel_protos {
+pub(crate) mod kernel_protos {
     use super::kernel_access::{insn, load_lic, loadable_configs};
     use bpfbox_progtype::helpers::{ArgType, PROTOS};
 
@@ -450,11 +434,8 @@ mod kernel_protos {
     /// "cannot call GPL-restricted function") and whether the helper takes
     /// two or more arguments (R1 holds the context at entry, R2 is
     /// uninitialised: "R2 !read_ok").
-    #[test]
-    fn gpl_only_and_argument_presence_match_the_kernel() {
-        let Some(configs) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn gpl_only_and_argument_presence_match_the_kernel() {
+        let configs = loadable_configs();
         let mut mismatches = Vec::new();
         let mut checked = 0usize;
         let mut log = vec![0u8; 64 * 1024];
@@ -509,7 +490,7 @@ mod kernel_protos {
     }
 }
 
-mod kernel_pointees {
+pub(crate) mod kernel_pointees {
     use super::kernel_access::{insn, load_log, loadable_configs};
 
     fn size_bits(size: u32) -> u8 {
@@ -524,11 +505,8 @@ mod kernel_pointees {
     /// Loads and stores at every byte offset through every context pointer
     /// that has a pointee table (`struct bpf_sock` via PTR_TO_SOCKET /
     /// PTR_TO_SOCK_COMMON, `struct bpf_flow_keys`).
-    #[test]
-    fn pointer_accesses_match_the_kernel() {
-        let Some(configs) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn pointer_accesses_match_the_kernel() {
+        let configs = loadable_configs();
         let mut mismatches = Vec::new();
         let mut checked = 0usize;
         let mut accepted = 0usize;
@@ -586,17 +564,14 @@ mod kernel_pointees {
     }
 }
 
-mod kernel_packet {
+pub(crate) mod kernel_packet {
     use super::kernel_access::{insn, load_log, loadable_configs};
     use bpfbox_progtype::RegKind;
 
     /// `ld_abs` and direct packet read/write flags of every loadable
     /// configuration against the kernel.
-    #[test]
-    fn ld_abs_and_direct_packet_access_match_the_kernel() {
-        let Some(configs) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn ld_abs_and_direct_packet_access_match_the_kernel() {
+        let configs = loadable_configs();
         let mut mismatches = Vec::new();
         let mut seen = [0usize; 2];
         for (s, raw, attach, flags) in configs {
@@ -667,7 +642,7 @@ mod kernel_packet {
     }
 }
 
-mod kernel_test_run {
+pub(crate) mod kernel_test_run {
     use super::kernel_access::{insn, load_fd, loadable_configs};
     use bpfbox_progtype::TestRunSupport;
 
@@ -676,11 +651,8 @@ mod kernel_test_run {
     /// Types without a test_run op answer ENOTSUPP (524) before looking at
     /// any input; the others answer something else (EINVAL for missing
     /// input, or success).
-    #[test]
-    fn test_run_presence_matches_the_kernel() {
-        let Some(configs) = loadable_configs() else {
-            return;
-        };
+    pub(crate) fn test_run_presence_matches_the_kernel() {
+        let configs = loadable_configs();
         let prog = [insn(0xb7, 0, 0, 0, 1), insn(0x95, 0, 0, 0, 0)];
         let mut mismatches = Vec::new();
         for (s, raw, attach, flags) in configs {
@@ -724,4 +696,16 @@ mod kernel_test_run {
             mismatches.join("\n")
         );
     }
+}
+
+bpfbox_testkit::main! {
+    kernel_access::expected_attach_validation_matches_the_kernel => [kernel],
+    kernel_access::access_tables_match_the_kernel => [kernel],
+    kernel_helpers_and_returns::helper_availability_matches_the_kernel => [kernel],
+    kernel_helpers_and_returns::return_ranges_match_the_kernel => [kernel],
+    kernel_reg_kinds::load_results_match_the_kernel => [kernel],
+    kernel_protos::gpl_only_and_argument_presence_match_the_kernel => [kernel],
+    kernel_pointees::pointer_accesses_match_the_kernel => [kernel],
+    kernel_packet::ld_abs_and_direct_packet_access_match_the_kernel => [kernel],
+    kernel_test_run::test_run_presence_matches_the_kernel => [kernel],
 }

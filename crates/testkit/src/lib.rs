@@ -50,6 +50,9 @@ pub enum Need {
     Llvm,
     /// `../shared` beside the repository (the conformance suite, spec).
     Shared,
+    /// The running kernel's BTF, `/sys/kernel/btf/vmlinux`, readable
+    /// (`CONFIG_DEBUG_INFO_BTF`).
+    Btf,
     /// Not a machine need: a long benchmark, run only with `--ignored`.
     Manual,
 }
@@ -62,6 +65,7 @@ impl Need {
             Need::Clang => "clang",
             Need::Llvm => "llvm",
             Need::Shared => "shared",
+            Need::Btf => "btf",
             Need::Manual => "manual",
         }
     }
@@ -72,6 +76,7 @@ impl Need {
         static CLANG: OnceLock<Result<(), String>> = OnceLock::new();
         static LLVM: OnceLock<Result<(), String>> = OnceLock::new();
         static SHARED: OnceLock<Result<(), String>> = OnceLock::new();
+        static BTF: OnceLock<Result<(), String>> = OnceLock::new();
         match self {
             Need::Kernel => KERNEL.get_or_init(probe_kernel).clone(),
             Need::Clang => CLANG.get_or_init(probe_clang).clone(),
@@ -81,10 +86,20 @@ impl Need {
                 })
                 .clone(),
             Need::Shared => SHARED.get_or_init(probe_shared).clone(),
+            Need::Btf => BTF
+                .get_or_init(|| {
+                    std::fs::File::open(VMLINUX_BTF).map(drop).map_err(|e| {
+                        format!("{VMLINUX_BTF}: {e} (kernel without CONFIG_DEBUG_INFO_BTF?)")
+                    })
+                })
+                .clone(),
             Need::Manual => Err("a long benchmark: run with --ignored".to_string()),
         }
     }
 }
+
+/// The running kernel's BTF.
+pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 fn probe_kernel() -> Result<(), String> {
     bpfbox_kernel::availability().map_err(|u| u.to_string())?;
@@ -265,6 +280,9 @@ macro_rules! need {
     };
     (shared) => {
         $crate::Need::Shared
+    };
+    (btf) => {
+        $crate::Need::Btf
     };
     (manual) => {
         $crate::Need::Manual

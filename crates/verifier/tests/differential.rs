@@ -11,8 +11,7 @@ use crate::common::{kernel_error, kernel_load, verify};
 use bpfbox_isa::{AluOp, Cond, Insn, Src, Width};
 use bpfbox_kernel::fuzzgen::{random_program, Rng};
 
-#[test]
-fn fuzzgen_programs_pass() {
+pub(crate) fn fuzzgen_programs_pass() {
     for seed in 0..500u64 {
         let p = random_program(seed, 20 + (seed as usize % 8) * 40);
         if let Err(d) = verify(&p) {
@@ -293,8 +292,7 @@ fn random_scalar_program(rng: &mut Rng) -> Vec<Insn> {
     }
 }
 
-#[test]
-fn random_scalar_programs_agree_with_the_kernel() {
+pub(crate) fn random_scalar_programs_agree_with_the_kernel() {
     if kernel_load(&[Insn::Exit]).is_none() {
         return;
     }

@@ -44,8 +44,7 @@ fn golden(
     );
 }
 
-#[test]
-fn uninit_return_value() {
+pub(crate) fn uninit_return_value() {
     golden(
         "uninit_r0",
         "r2 = *(u32 *)(r1 + 0); if r2 > 5 goto +1; r0 = 0; exit",
@@ -54,8 +53,7 @@ fn uninit_return_value() {
     );
 }
 
-#[test]
-fn clobbered_by_helper_with_source_lines() {
+pub(crate) fn clobbered_by_helper_with_source_lines() {
     let src = |pc: usize| -> Option<String> {
         Some(match pc {
             0..=1 => "int key = 1;".to_string(),
@@ -71,8 +69,7 @@ fn clobbered_by_helper_with_source_lines() {
     );
 }
 
-#[test]
-fn structural_errors() {
+pub(crate) fn structural_errors() {
     golden(
         "structure",
         "r0 = 0; call pc+2; r0 = 0; exit; r0 = 0; if r0 == 0 goto -4; exit",
@@ -81,8 +78,7 @@ fn structural_errors() {
     );
 }
 
-#[test]
-fn dead_code_and_frame_pointer() {
+pub(crate) fn dead_code_and_frame_pointer() {
     golden(
         "dead_code_fp",
         "r0 = 0; r0 |= r10; exit; r0 = 1; r0 = 2; exit",
@@ -97,8 +93,7 @@ fn dead_code_and_frame_pointer() {
     );
 }
 
-#[test]
-fn json_form() {
+pub(crate) fn json_form() {
     let insns = prog("exit");
     let d = check(&insns, &Options::kernel()).unwrap_err();
     let v: serde_json::Value = serde_json::to_value(&d[0]).expect("serialises");
@@ -110,8 +105,7 @@ fn json_form() {
     assert!(v["related"].is_array());
 }
 
-#[test]
-fn immediates() {
+pub(crate) fn immediates() {
     golden(
         "bad_shift",
         "w0 = 1; w0 <<= 36; r1 = 3; r1 /= 0; exit",

@@ -94,8 +94,7 @@ fn random_insn(rng: &mut Rng, len: usize) -> Insn {
     }
 }
 
-#[test]
-fn never_panics() {
+pub(crate) fn never_panics() {
     let mut rng = Rng::new(42);
     let mut refused = 0;
     for _ in 0..20_000 {

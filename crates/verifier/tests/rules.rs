@@ -166,8 +166,7 @@ const CASES: &[Case] = &[
     ("callx", "r1 = 7; callx r1; r0 = 0; exit", Some(Code::Callx), "unknown opcode 8d", 1),
 ];
 
-#[test]
-fn every_rule_matches_the_kernel() {
+pub(crate) fn every_rule_matches_the_kernel() {
     let mut failures = Vec::new();
     for &(name, text, code, kernel, at) in CASES {
         let p = prog(text);
@@ -192,8 +191,7 @@ fn every_rule_matches_the_kernel() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn kernel_stops_at_the_same_instruction() {
+pub(crate) fn kernel_stops_at_the_same_instruction() {
     // For the uninitialised-register cases the kernel log names the slot it
     // stopped at: it must be our primary label.
     for &(name, text, code, _, at) in CASES {
@@ -208,8 +206,7 @@ fn kernel_stops_at_the_same_instruction() {
     }
 }
 
-#[test]
-fn call_depth_limit_is_the_kernels() {
+pub(crate) fn call_depth_limit_is_the_kernels() {
     // main calls f1, f1 calls f2, ...: `n` frames in all.
     let chain = |n: usize| {
         let mut text = String::new();
@@ -241,8 +238,7 @@ fn call_depth_limit_is_the_kernels() {
     }
 }
 
-#[test]
-fn options_change_the_rules() {
+pub(crate) fn options_change_the_rules() {
     let p = prog("r0 = 0; r1 = 0; r1 += 1; if r1 < 10 goto -2; exit");
     let mut o = Options::kernel();
     o.allow_loops = false;
@@ -285,8 +281,7 @@ fn options_change_the_rules() {
     }
 }
 
-#[test]
-fn related_labels_explain_the_origin() {
+pub(crate) fn related_labels_explain_the_origin() {
     let d = verify(&prog("call 7; r0 = r2; exit")).unwrap_err();
     assert_eq!(d[0].related[0].insn, 0);
     assert!(
@@ -331,8 +326,7 @@ fn related_labels_explain_the_origin() {
     );
 }
 
-#[test]
-fn one_diagnostic_per_mistake_and_path() {
+pub(crate) fn one_diagnostic_per_mistake_and_path() {
     // r3 is read twice; after the first report it counts as set.
     let d = verify(&prog("r0 = r3; r0 += r3; exit")).unwrap_err();
     assert_eq!(d.len(), 1, "{d:?}");
@@ -342,8 +336,7 @@ fn one_diagnostic_per_mistake_and_path() {
     assert_eq!(d[0].kernel.as_deref(), Some("R3 !read_ok"));
 }
 
-#[test]
-fn constant_tracking_matches_the_kernel() {
+pub(crate) fn constant_tracking_matches_the_kernel() {
     // After `setup`, r2 == `val` if the operation's result is tracked; the
     // kernel (and bpfbox) then skip the read of the unset r5. Division and
     // modulo are not tracked by Linux 6.18, so there both refuse.
@@ -381,8 +374,7 @@ fn constant_tracking_matches_the_kernel() {
     }
 }
 
-#[test]
-fn ld_abs_needs_an_skb_program_type() {
+pub(crate) fn ld_abs_needs_an_skb_program_type() {
     let p = prog("r6 = r1; r0 = *(u8 *)skb[0]; exit");
     let mut o = Options::kernel();
     o.allow_ld_abs = false;

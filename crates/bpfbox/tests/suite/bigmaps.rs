@@ -37,8 +37,7 @@ fn bpfbox_rss(args: &[&str]) -> (i32, String, i64) {
 /// 100 MB: the target for a program using a 33M-entry array.
 const RSS_LIMIT_KIB: i64 = 100 * 1024;
 
-#[test]
-fn a_33m_entry_array_runs_in_little_memory() {
+pub(crate) fn a_33m_entry_array_runs_in_little_memory() {
     let (code, out, rss) = bpfbox_rss(&[
         "run",
         "tests/progs/bigmaps/lb_rings.o",
@@ -59,8 +58,7 @@ fn a_33m_entry_array_runs_in_little_memory() {
     assert!((1..=48).contains(&n), "ch_rings lists {n} entries: {rings}");
 }
 
-#[test]
-fn diff_of_million_entry_maps_reads_only_what_can_differ() {
+pub(crate) fn diff_of_million_entry_maps_reads_only_what_can_differ() {
     if !kernel_usable("diff_of_million_entry_maps_reads_only_what_can_differ") {
         return;
     }

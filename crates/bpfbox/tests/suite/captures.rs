@@ -190,8 +190,7 @@ fn expected(drop: &str, pass: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn every_link_type_gets_the_verdicts_of_its_ethernet_capture() {
+pub(crate) fn every_link_type_gets_the_verdicts_of_its_ethernet_capture() {
     let ips = ip_packets();
     let kernel = kernel_usable("every_link_type_gets_the_verdicts_of_its_ethernet_capture");
     let cmd = if kernel { "diff" } else { "run" };
@@ -220,8 +219,7 @@ fn every_link_type_gets_the_verdicts_of_its_ethernet_capture() {
     }
 }
 
-#[test]
-fn pcapng_interfaces_each_have_their_link_type() {
+pub(crate) fn pcapng_interfaces_each_have_their_link_type() {
     let kernel = kernel_usable("pcapng_interfaces_each_have_their_link_type");
     let cmd = if kernel { "diff" } else { "run" };
     let cap = write_pcapng("multi.pcapng", &[276, 101, 1], &ip_packets());
@@ -230,8 +228,7 @@ fn pcapng_interfaces_each_have_their_link_type() {
     }
 }
 
-#[test]
-fn run_converts_link_headers_to_the_documented_frame() {
+pub(crate) fn run_converts_link_headers_to_the_documented_frame() {
     // the SLL2 packet of UDP to 53: read back as the documented frame
     // (the SLL address as source MAC), and dropped by tc, so --pcap-out
     // gets nothing
@@ -257,8 +254,7 @@ fn run_converts_link_headers_to_the_documented_frame() {
     assert_eq!(p[0].data, want);
 }
 
-#[test]
-fn unsupported_link_types_are_refused_in_one_line() {
+pub(crate) fn unsupported_link_types_are_refused_in_one_line() {
     let cap = write_pcap("radiotap.pcap", 127, &[vec![0; 40]]);
     let o = bpfbox(&[
         "run",

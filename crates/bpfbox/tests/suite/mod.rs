@@ -20,3 +20,14 @@ pub fn shared() -> Option<PathBuf> {
     let p = root().join("../shared");
     p.is_dir().then_some(p)
 }
+
+/// Whether the kernel engine can run: always true, since tests that call
+/// this are listed `=> [kernel]` and the harness skips them (visibly)
+/// where it cannot. A test not listed so fails here instead of passing
+/// without its kernel part.
+pub fn kernel_usable(test: &str) -> bool {
+    if let Err(e) = bpfbox::kernel::availability() {
+        panic!("{test}: needs the kernel but is not listed `=> [kernel]`: {e}");
+    }
+    true
+}

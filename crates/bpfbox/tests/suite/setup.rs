@@ -66,8 +66,7 @@ fn lb_setup() -> Setup {
     Setup::load(&root().join("examples/lb/setup.json")).unwrap()
 }
 
-#[test]
-fn a_map_left_unsized_is_sized_by_the_setup() {
+pub(crate) fn a_map_left_unsized_is_sized_by_the_setup() {
     let (obj, _) = setup::load_object(&lb(), None).unwrap();
     let def = obj.program("lb").unwrap();
     let err = InterpEngine::new(&obj, def, engine::host_like_kernel())
@@ -79,8 +78,7 @@ fn a_map_left_unsized_is_sized_by_the_setup() {
     assert_eq!(m.max_entries, 4);
 }
 
-#[test]
-fn structured_vip_table_and_rodata_config_drive_the_balancer() {
+pub(crate) fn structured_vip_table_and_rodata_config_drive_the_balancer() {
     let s = lb_setup();
     let (_, mut e) = interp(&lb(), Some(&s), "lb");
     let out = run(&mut *e, packet("vip_tcp80.bin"));
@@ -108,8 +106,7 @@ fn structured_vip_table_and_rodata_config_drive_the_balancer() {
     assert_eq!(run(&mut *e3, packet("vip_udp53.bin")).retval, 1);
 }
 
-#[test]
-fn vip_key_bytes_follow_the_documented_byte_order() {
+pub(crate) fn vip_key_bytes_follow_the_documented_byte_order() {
     let (obj, _) = setup::load_object(&lb(), None).unwrap();
     let spec = &obj.maps[obj.map_index("vips").unwrap()];
     let btf = obj.btf.as_ref().unwrap();
@@ -135,8 +132,7 @@ fn vip_key_bytes_follow_the_documented_byte_order() {
     assert!(e.message.contains("no member `prt`"), "{}", e.message);
 }
 
-#[test]
-fn many_btf_shapes_encode_and_decode_back() {
+pub(crate) fn many_btf_shapes_encode_and_decode_back() {
     let path = root().join("tests/progs/setup/types.o");
     let (obj, _) = setup::load_object(&path, None).unwrap();
     let btf = obj.btf.as_ref().unwrap();
@@ -187,8 +183,7 @@ fn same_maps(a: &[MapDump], b: &[MapDump]) {
     assert!(d.is_empty(), "{d:#?}");
 }
 
-#[test]
-fn both_engines_agree_with_the_same_setup_through_the_library() {
+pub(crate) fn both_engines_agree_with_the_same_setup_through_the_library() {
     if !kernel_usable("both_engines_agree_with_the_same_setup_through_the_library") {
         return;
     }
@@ -219,8 +214,7 @@ fn both_engines_agree_with_the_same_setup_through_the_library() {
     same_maps(&i.dump_maps(), &k.dump_maps());
 }
 
-#[test]
-fn prog_array_slots_and_inner_maps_come_from_the_setup() {
+pub(crate) fn prog_array_slots_and_inner_maps_come_from_the_setup() {
     let chain = root().join("tests/progs/setup/chain.o");
     let mut s = Setup::load(&root().join("tests/progs/setup/chain.json")).unwrap();
     let (_, mut e) = interp(&chain, Some(&s), "chain");
@@ -261,8 +255,7 @@ fn round_trip(obj_path: &Path, s: &Setup, prog: &str, packets: &[&str], on_kerne
     }
 }
 
-#[test]
-fn a_dump_fed_back_as_a_setup_reproduces_the_state() {
+pub(crate) fn a_dump_fed_back_as_a_setup_reproduces_the_state() {
     let on_kernel = kernel_usable("a_dump_fed_back_as_a_setup_reproduces_the_state (kernel part)");
     let pk = ["vip_tcp80.bin", "vip_udp53.bin", "other.bin"];
     round_trip(&lb(), &lb_setup(), "lb", &pk, on_kernel);
@@ -287,8 +280,7 @@ fn a_dump_fed_back_as_a_setup_reproduces_the_state() {
     round_trip(&types, &s, "types_prog", &["other.bin"], on_kernel);
 }
 
-#[test]
-fn rodata_is_frozen_after_load_on_both_engines() {
+pub(crate) fn rodata_is_frozen_after_load_on_both_engines() {
     let (obj, mut e) = interp(&lb(), Some(&lb_setup()), "lb");
     let ro = obj.maps.iter().find(|m| m.name == ".rodata").unwrap();
     let zeros = vec![0u8; ro.value_size as usize];
@@ -312,8 +304,7 @@ fn one_line(o: &Output, needle: &str) {
     assert!(e.starts_with("bpfbox: ") && e.contains(needle), "{e}");
 }
 
-#[test]
-fn bad_setup_files_give_one_line_naming_file_and_path() {
+pub(crate) fn bad_setup_files_give_one_line_naming_file_and_path() {
     let dir = std::env::temp_dir().join(format!("bpfbox-setup-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cases = [
@@ -378,8 +369,7 @@ fn bad_setup_files_give_one_line_naming_file_and_path() {
     one_line(&o, "/nonexistent/s.json: cannot read");
 }
 
-#[test]
-fn cli_diff_and_map_dump_use_the_setup() {
+pub(crate) fn cli_diff_and_map_dump_use_the_setup() {
     let o = bpfbox(&["map", "dump", "examples/lb/lb.o"]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -161,8 +161,7 @@ pub fn classify_ours(d: &bpfbox_verifier::Diagnostic) -> String {
     }
 }
 
-#[test]
-fn classifier_reads_typical_logs() {
+pub(crate) fn classifier_reads_typical_logs() {
     let log = "0: R1=ctx() R10=fp0\n0: (61) r2 = *(u32 *)(r1 +0)\n\
                invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)\n\
                R2 offset is outside of the packet\n\

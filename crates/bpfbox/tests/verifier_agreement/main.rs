@@ -14,14 +14,15 @@
 //! files (`tests/progs/verifier/expected*.txt`): the test fails on a new
 //! disagreement and on a listed one that went away, so the lists only
 //! shrink. `BPFBOX_BLESS=1` rewrites them (and the golden files).
-//! Everything needs root and `bpf()`; without them each test prints why it
-//! is skipped.
+//! The kernel tests are listed `=> [kernel]` below: the harness
+//! (bpfbox-testkit) reports them as ignored, with the reason, without
+//! root and `bpf()`.
 
-mod corpus;
-mod expect;
-mod fuzz;
-mod golden;
-mod kmsg;
+pub(crate) mod corpus;
+pub(crate) mod expect;
+pub(crate) mod fuzz;
+pub(crate) mod golden;
+pub(crate) mod kmsg;
 
 use std::path::PathBuf;
 
@@ -30,18 +31,12 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Whether the kernel can load programs; prints why not.
-pub fn kernel_usable(test: &str) -> bool {
-    match bpfbox::kernel::availability() {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!("{test}: SKIPPED: {e}");
-            false
-        }
-    }
-}
-
 /// Whether `BPFBOX_BLESS` asks to rewrite expectations and golden files.
 pub fn blessing() -> bool {
     std::env::var_os("BPFBOX_BLESS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+bpfbox_testkit::main! {
+    corpus::corpus_agrees_with_the_kernel => [kernel],
+    kmsg::classifier_reads_typical_logs,
 }

@@ -3,7 +3,7 @@
 //! and `BPF_PROG_TEST_RUN`.
 #![allow(dead_code)]
 
-use bpfbox_maps::{MapConfig, MapDef, MapError, MapType};
+use bpfbox_maps::{MapConfig, MapDef, MapError};
 
 pub const BPF_MAP_CREATE: i32 = 0;
 pub const BPF_MAP_LOOKUP_ELEM: i32 = 1;
@@ -196,27 +196,6 @@ pub fn possible_cpus() -> u32 {
         }
     }
     n.max(1)
-}
-
-/// `Some(reason)` when bpf() cannot be used here.
-pub fn unavailable() -> Option<String> {
-    match kcreate(&MapDef::new(MapType::Array, 4, 4, 1), None, 1) {
-        Ok(_) => None,
-        Err(e) if e == libc::EPERM || e == libc::ENOSYS => {
-            Some(format!("bpf() not usable (errno {e})"))
-        }
-        Err(_) => None,
-    }
-}
-
-#[macro_export]
-macro_rules! require_kernel {
-    () => {
-        if let Some(why) = $crate::common::unavailable() {
-            println!("skipped: {why}");
-            return;
-        }
-    };
 }
 
 /// Creates every definition with `kernel` and with bpfbox; one line per
