@@ -23,6 +23,7 @@
 //!
 //! Depends only on `bpfbox-isa`.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod conf;
 mod error;

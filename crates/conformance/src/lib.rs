@@ -13,6 +13,7 @@
 //! on an interpreter, so any engine (interpreter, JIT, kernel) can be
 //! checked with it.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod parse;
 mod run;

@@ -50,8 +50,7 @@ fn conformance_suite() {
         .map(PathBuf::from)
         .unwrap_or_else(|| bpfbox_testkit::shared_dir().join("conformance"))
         .join("tests");
-    let entries =
-        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let helpers = conformance_helpers();
     let mut failures = Vec::new();
     let mut passed = 0;

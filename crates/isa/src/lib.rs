@@ -7,6 +7,7 @@
 //!
 //! This crate depends on nothing else in bpfbox; everything points to it.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod decode;
 pub mod disasm;

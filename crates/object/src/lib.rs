@@ -35,6 +35,7 @@
 //! Not supported yet (clear errors): externs (kfuncs, `__ksym`,
 //! `__kconfig`), arena and struct_ops sections.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod btf;
 pub mod co_re;

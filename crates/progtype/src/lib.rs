@@ -32,6 +32,7 @@
 //! Run-side parts (test-run drivers, helper implementations) build on it in
 //! separate modules.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod attach;
 pub mod ctx;

@@ -6,7 +6,7 @@
 //! that cannot run here must not count as passed, so each test binary is
 //! built with `harness = false` and lists its tests, with what each needs:
 //!
-//! ```ignore
+//! ```text
 //! bpfbox_testkit::main! {
 //!     alu::adds_wrap,
 //!     kernel_compare::xdp_programs => [kernel],

@@ -6,6 +6,7 @@
 //! loader (bpfbox-object) and the kernel engine (bpfbox-kernel);
 //! program-type *facts* live in bpfbox-progtype.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod errno;
 pub mod helper;

@@ -58,6 +58,7 @@
 //! Depends only on bpfbox-isa (plus thiserror and serde); it must never
 //! depend on bpfbox-interp, which in turn must not depend on it.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod cfg;
 pub mod diag;
