@@ -3,6 +3,19 @@
 pub(crate) mod suite;
 
 bpfbox_testkit::main! {
+    suite::inputs::measure_child => [manual],
+    suite::inputs::dev_zero_as_any_input_is_one_line_in_bounded_memory,
+    suite::inputs::over_the_kernels_limits_is_refused_before_reading,
+    suite::inputs::a_capture_keeps_no_per_packet_state => [kernel],
+    suite::inputs::big_captures_run_in_the_same_memory => [manual],
+    suite::inputs::pcap_out_with_data_in_writes_the_packet_or_nothing,
+    suite::inputs::kernel_refusal_gives_the_cause_and_the_log_on_request => [kernel],
+    suite::inputs::conformance_recurses_and_no_test_is_an_error,
+    suite::inputs::text_output_has_no_doubled_values,
+    suite::inputs::types_output_reads_right,
+    suite::inputs::long_bad_values_are_cut_in_error_lines,
+    suite::inputs::explain_honours_json,
+    suite::inputs::event_is_accepted_inline_or_as_a_path,
     suite::bigmaps::a_33m_entry_array_runs_in_little_memory,
     suite::bigmaps::diff_of_million_entry_maps_reads_only_what_can_differ => [kernel],
     suite::captures::every_link_type_gets_the_verdicts_of_its_ethernet_capture => [kernel],

@@ -77,9 +77,7 @@ fn bpfbox(args: &[&str]) -> Run {
 
 /// Not a test: the child process of [`bpfbox`] (does nothing without
 /// its environment variable).
-#[test]
-#[ignore = "helper process of the memory measurements, run by them"]
-fn measure_child() {
+pub(crate) fn measure_child() {
     let Ok(spec) = std::env::var(MEASURE) else {
         return;
     };
@@ -122,8 +120,7 @@ fn one_line(r: &Run, want: &[&str]) {
     }
 }
 
-#[test]
-fn dev_zero_as_any_input_is_one_line_in_bounded_memory() {
+pub(crate) fn dev_zero_as_any_input_is_one_line_in_bounded_memory() {
     let pkt = tmp("pkt.bin", &[0; 64]).display().to_string();
     let out = dir().join("o.bin").display().to_string();
     let z = "/dev/zero";
@@ -163,8 +160,7 @@ fn dev_zero_as_any_input_is_one_line_in_bounded_memory() {
     }
 }
 
-#[test]
-fn over_the_kernels_limits_is_refused_before_reading() {
+pub(crate) fn over_the_kernels_limits_is_refused_before_reading() {
     // a 200 MB packet (sparse: no disk) is refused by its size
     let big = dir().join("big.bin");
     std::fs::File::create(&big)
@@ -263,8 +259,7 @@ fn rss_for(cmd: &[&str], cap: &Path, n: u64) -> i64 {
     r.max_rss_kb
 }
 
-#[test]
-fn a_capture_keeps_no_per_packet_state() {
+pub(crate) fn a_capture_keeps_no_per_packet_state() {
     // before streaming: 480 B per packet on the interpreter (58 MB over
     // these 120,000 more packets) and 46 KB per packet on the kernel engine
     // both captures larger than pcap-file's fixed 8 MB read buffer, whose
@@ -291,9 +286,7 @@ fn a_capture_keeps_no_per_packet_state() {
 /// 1M and 10M packets streamed through a FIFO (no disk): the peak RSS
 /// must be the same. Slow (minutes): `cargo test --release -p bpfbox
 /// --test tests big_captures -- --ignored --nocapture`.
-#[test]
-#[ignore = "slow: 11M packets; run with --ignored"]
-fn big_captures_run_in_the_same_memory() {
+pub(crate) fn big_captures_run_in_the_same_memory() {
     let mut rss = Vec::new();
     for n in [1_000_000u64, 10_000_000] {
         let fifo = dir().join(format!("fifo{n}"));
@@ -315,8 +308,7 @@ fn big_captures_run_in_the_same_memory() {
     assert!(rss[1] - rss[0] < 4096, "{rss:?}");
 }
 
-#[test]
-fn pcap_out_with_data_in_writes_the_packet_or_nothing() {
+pub(crate) fn pcap_out_with_data_in_writes_the_packet_or_nothing() {
     for (port, kept) in [(80, 1), (53, 0)] {
         let pkt = tmp(&format!("udp{port}.bin"), &eth(&ipv4(17, &udp(port))));
         let out = dir().join(format!("one{port}.pcap"));
@@ -344,11 +336,7 @@ fn pcap_out_with_data_in_writes_the_packet_or_nothing() {
     }
 }
 
-#[test]
-fn kernel_refusal_gives_the_cause_and_the_log_on_request() {
-    if !kernel_usable("kernel_refusal_gives_the_cause_and_the_log_on_request") {
-        return;
-    }
+pub(crate) fn kernel_refusal_gives_the_cause_and_the_log_on_request() {
     let pkt = tmp("pkt64.bin", &[0; 64]);
     let args = [
         "run",
@@ -377,8 +365,7 @@ fn kernel_refusal_gives_the_cause_and_the_log_on_request() {
     );
 }
 
-#[test]
-fn conformance_recurses_and_no_test_is_an_error() {
+pub(crate) fn conformance_recurses_and_no_test_is_an_error() {
     let root_dir = dir().join("conf");
     let nested = root_dir.join("a/b");
     std::fs::create_dir_all(&nested).unwrap();
@@ -401,8 +388,7 @@ fn conformance_recurses_and_no_test_is_an_error() {
     }
 }
 
-#[test]
-fn text_output_has_no_doubled_values() {
+pub(crate) fn text_output_has_no_doubled_values() {
     // xdp_fields returns a packed value no XDP action names
     let pkt = tmp("z3520.bin", &[0; 3520]);
     let r = bpfbox(&[
@@ -440,8 +426,7 @@ fn text_output_has_no_doubled_values() {
     );
 }
 
-#[test]
-fn types_output_reads_right() {
+pub(crate) fn types_output_reads_right() {
     let r = bpfbox(&["types", "xdp"]);
     assert_eq!(r.code, Some(0));
     let last = r
@@ -473,16 +458,14 @@ fn types_output_reads_right() {
     }
 }
 
-#[test]
-fn long_bad_values_are_cut_in_error_lines() {
+pub(crate) fn long_bad_values_are_cut_in_error_lines() {
     let long = "x".repeat(100_000);
     let r = bpfbox(&["types", &long]);
     one_line(&r, &["unknown program type", "(100002 characters)"]);
     assert!(r.stderr.len() < 1000, "{} bytes", r.stderr.len());
 }
 
-#[test]
-fn explain_honours_json() {
+pub(crate) fn explain_honours_json() {
     let r = bpfbox(&["explain", "uninit_reg", "--json"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -490,8 +473,7 @@ fn explain_honours_json() {
     assert!(v["explanation"].as_str().unwrap().contains("r10"));
 }
 
-#[test]
-fn event_is_accepted_inline_or_as_a_path() {
+pub(crate) fn event_is_accepted_inline_or_as_a_path() {
     let text = std::fs::read_to_string(root().join("examples/events/cgroup_device.json")).unwrap();
     let from_file = bpfbox(&[
         "fire",

@@ -71,8 +71,7 @@ fn transcript(args: &[&str]) -> String {
     t
 }
 
-#[test]
-fn verify_diagnostics_match_golden_files() {
+pub(crate) fn verify_diagnostics_match_golden_files() {
     let dir = golden_dir();
     let bless = crate::blessing();
     if bless {

@@ -37,6 +37,9 @@ pub fn blessing() -> bool {
 }
 
 bpfbox_testkit::main! {
+    fuzz::random_mutations_agree_with_the_kernel => [kernel],
+    fuzz::cases_are_deterministic_and_mutated,
+    golden::verify_diagnostics_match_golden_files,
     corpus::corpus_agrees_with_the_kernel => [kernel],
     kmsg::classifier_reads_typical_logs,
 }
