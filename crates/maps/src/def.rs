@@ -25,6 +25,8 @@ pub enum MapType {
     PercpuHash = 5,
     /// `BPF_MAP_TYPE_PERCPU_ARRAY`
     PercpuArray = 6,
+    /// `BPF_MAP_TYPE_STACK_TRACE` (call chains; see the stackmap module)
+    StackTrace = 7,
     /// `BPF_MAP_TYPE_LRU_HASH`
     LruHash = 9,
     /// `BPF_MAP_TYPE_LRU_PERCPU_HASH`
@@ -72,6 +74,7 @@ impl MapType {
         MapType::PerfEventArray,
         MapType::PercpuHash,
         MapType::PercpuArray,
+        MapType::StackTrace,
         MapType::LruHash,
         MapType::LruPercpuHash,
         MapType::LpmTrie,
@@ -111,6 +114,7 @@ impl MapType {
             MapType::PerfEventArray => "perf_event_array",
             MapType::PercpuHash => "percpu_hash",
             MapType::PercpuArray => "percpu_array",
+            MapType::StackTrace => "stack_trace",
             MapType::LruHash => "lru_hash",
             MapType::LruPercpuHash => "lru_percpu_hash",
             MapType::LpmTrie => "lpm_trie",
@@ -362,6 +366,7 @@ fn validate(d: &MapDef) -> Result<(), MapError> {
             crate::devmap::check(d)?
         }
         MapType::CgroupStorage | MapType::PercpuCgroupStorage => crate::storage::check(d)?,
+        MapType::StackTrace => crate::stackmap::check(d)?,
     }
     if t.is_map_in_map() {
         check_inner(d)?;
@@ -556,7 +561,7 @@ mod tests {
             assert_eq!(MapType::from_u32(t.id()), Some(*t));
             assert_eq!(MapType::from_name(t.name()), Some(*t));
         }
-        assert_eq!(MapType::from_u32(7), None);
+        assert_eq!(MapType::from_u32(33), None, "arena");
         assert_eq!(MapType::LpmTrie.id(), 11);
     }
 

@@ -56,6 +56,18 @@ impl Map {
         }
     }
 
+    /// `bpf_get_stackid` on a stack trace map, given the call chain the
+    /// kernel would collect for the flags (user frames with
+    /// `BPF_F_USER_STACK`, kernel frames without; innermost first): the
+    /// id, or `-EINVAL`, `-EFAULT`, `-EEXIST`, `-ENOMEM` as the kernel
+    /// returns them. Other map types: `-EINVAL`.
+    pub fn get_stackid(&mut self, chain: &[u64], flags: u64) -> i64 {
+        match &mut self.store {
+            Store::Stack(st) => st.get_stackid(chain, flags),
+            _ => -i64::from(EINVAL),
+        }
+    }
+
     /// `bpf_get_local_storage`: the storage of the (one modelled) cgroup,
     /// this CPU's slot for the per-CPU type; `None` for other map types.
     pub fn storage_ptr(&self, cpu: u32) -> Option<*mut u8> {
@@ -114,9 +126,11 @@ impl Map {
                 h.update(key, Src::Prog(value, cpu), flags, &mut self.grave)
             }
             Store::Lpm(l) => l.update(key, value, flags, &mut self.grave),
-            Store::Queue(_) | Store::Fd(_) | Store::Dev(_) | Store::Storage(_) => {
-                return -i64::from(EINVAL)
-            }
+            Store::Queue(_)
+            | Store::Fd(_)
+            | Store::Dev(_)
+            | Store::Storage(_)
+            | Store::Stack(_) => return -i64::from(EINVAL),
             Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
             Store::Ring(_) => return -i64::from(ENOTSUPP),
         };
@@ -135,7 +149,8 @@ impl Map {
             | Store::Queue(_)
             | Store::Fd(_)
             | Store::Dev(_)
-            | Store::Storage(_) => return -i64::from(EINVAL),
+            | Store::Storage(_)
+            | Store::Stack(_) => return -i64::from(EINVAL),
             Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
             Store::Ring(_) => return -i64::from(ENOTSUPP),
         };
@@ -326,7 +341,7 @@ impl Map {
             Store::Ring(r) => out.push(r.region()),
             Store::Dev(d) => out.push(d.region()),
             Store::Storage(st) => out.push(st.region()),
-            Store::Fd(_) | Store::Queue(_) | Store::Bloom(_) => {}
+            Store::Fd(_) | Store::Queue(_) | Store::Bloom(_) | Store::Stack(_) => {}
         }
         for g in &self.grave {
             out.push((g.ptr(), g.len()));

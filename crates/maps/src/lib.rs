@@ -52,6 +52,7 @@ mod queue;
 mod rawbuf;
 mod ringbuf;
 mod sockmap;
+mod stackmap;
 mod storage;
 
 pub use def::{
@@ -61,6 +62,7 @@ pub use devmap::NR_CPUS;
 pub use error::{errno, errno_name, ErrorKind, MapError};
 pub use fdarray::PerfRecord;
 pub use map::Map;
+pub use stackmap::PERF_EVENT_MAX_STACK;
 
 /// `BPF_F_*` map creation flags, update flags and helper flags (uapi values).
 pub mod flags {
@@ -74,6 +76,8 @@ pub mod flags {
     pub const BPF_F_RDONLY: u32 = 1 << 3;
     /// Syscall side may only write.
     pub const BPF_F_WRONLY: u32 = 1 << 4;
+    /// Stack trace map: values are `struct bpf_stack_build_id` frames.
+    pub const BPF_F_STACK_BUILD_ID: u32 = 1 << 5;
     /// Use a zero hash seed (deterministic iteration order).
     pub const BPF_F_ZERO_SEED: u32 = 1 << 6;
     /// Programs may only read.

@@ -13,6 +13,7 @@ use crate::lpm::LpmStore;
 use crate::queue::QueueStore;
 use crate::rawbuf::RawBuf;
 use crate::ringbuf::RingStore;
+use crate::stackmap::StackStore;
 use crate::storage::StorageStore;
 
 pub(crate) enum Store {
@@ -25,6 +26,7 @@ pub(crate) enum Store {
     Fd(FdArray),
     Dev(DevStore),
     Storage(StorageStore),
+    Stack(StackStore),
 }
 
 /// A map instance. Not `Clone`: program-side pointers refer into it.
@@ -98,6 +100,7 @@ impl Map {
             MapType::CgroupStorage | MapType::PercpuCgroupStorage => {
                 Store::Storage(StorageStore::new(&def, cfg.ncpus)?)
             }
+            MapType::StackTrace => Store::Stack(StackStore::new(&def)?),
         };
         let mut def = def;
         if let Store::Hash(h) = &store {
@@ -155,6 +158,7 @@ impl Map {
             Store::Queue(q) => q.len() as usize,
             Store::Bloom(_) | Store::Ring(_) | Store::Storage(_) => 0,
             Store::Dev(d) => d.len(),
+            Store::Stack(st) => st.len(),
         }
     }
 
@@ -246,6 +250,7 @@ impl Map {
             Store::Ring(_) => Err(not_supp("lookup", t)),
             Store::Dev(d) => d.sys_lookup(index_of(key)?),
             Store::Storage(_) => Err(no_storage()),
+            Store::Stack(st) => st.sys_lookup(index_of(key)?),
         }
     }
 
@@ -311,6 +316,10 @@ impl Map {
             Store::Ring(_) => Err(not_supp("update", t)),
             Store::Dev(d) => d.update(index_of(key)?, value, flags),
             Store::Storage(_) => Err(no_storage()),
+            Store::Stack(_) => Err(err(
+                EINVAL,
+                "stack_trace elements are set by bpf_get_stackid",
+            )),
         }
     }
 
@@ -378,6 +387,7 @@ impl Map {
             Store::Ring(_) => Err(not_supp("delete", t)),
             Store::Dev(d) => d.delete(index_of(key)?),
             Store::Storage(_) => Err(err(EINVAL, "cgroup storage cannot be deleted")),
+            Store::Stack(st) => st.delete(index_of(key)?),
         }
     }
 
@@ -400,6 +410,7 @@ impl Map {
             }
             Store::Dev(_) => next_index(key, self.def.max_entries),
             Store::Storage(_) => Err(no_storage()),
+            Store::Stack(st) => st.get_next_key(key.map(index_of).transpose()?),
         }
     }
 
@@ -419,6 +430,7 @@ impl Map {
         match &mut self.store {
             Store::Queue(q) => q.get(true),
             Store::Hash(h) if t != MapType::HashOfMaps => h.lookup_and_delete(key, &mut self.grave),
+            Store::Stack(st) => st.lookup_and_delete(index_of(key)?),
             _ => Err(not_supp("lookup_and_delete", t)),
         }
     }
@@ -447,6 +459,7 @@ impl Map {
             Store::Queue(q) => q.values().into_iter().map(|v| (Vec::new(), v)).collect(),
             Store::Bloom(_) | Store::Ring(_) | Store::Storage(_) => Vec::new(),
             Store::Dev(d) => d.entries(),
+            Store::Stack(st) => st.entries(),
         };
         v.into_iter()
     }

@@ -504,7 +504,7 @@ pub(crate) fn probe_read_and_task_helpers_match_kernel() {
 /// Attaches `prog` to tracepoint `sys/event` for this thread, runs `f`,
 /// detaches. None (with a printed reason) when tracefs or perf events are
 /// unavailable.
-fn with_tracepoint(prog: &bpfbox_kernel::KernelProg, tp: &str, f: impl FnOnce()) {
+pub(crate) fn with_tracepoint(prog: &bpfbox_kernel::KernelProg, tp: &str, f: impl FnOnce()) {
     let tracefs = bpfbox_kernel::mounts::tracefs().expect("tracefs");
     let id_path = format!("{}/events/{tp}/id", tracefs.display());
     let id: u64 = std::fs::read_to_string(&id_path)

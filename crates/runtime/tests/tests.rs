@@ -8,6 +8,7 @@ pub(crate) mod events_trace;
 pub(crate) mod kernel_compare;
 pub(crate) mod maps_compare;
 pub(crate) mod misc_helpers;
+pub(crate) mod stacks;
 
 bpfbox_testkit::main! {
     events_cgroup::dev_sysctl::cgroup_device_matches_the_kernel => [kernel],
@@ -69,4 +70,5 @@ bpfbox_testkit::main! {
     kernel_compare::xdp_flags_batch_and_live_frames => [kernel],
     maps_compare::maps_and_global_data_match_kernel => [kernel],
     misc_helpers::printk_snprintf_loop_and_clock => [kernel],
+    stacks::stack_helpers_match_kernel_on_an_attached_tracepoint => [kernel],
 }

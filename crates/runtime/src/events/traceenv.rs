@@ -23,6 +23,10 @@
 //!   perf_event_array slot (default 0s; slot `i` is bound to CPU `i`).
 //! * `cpu`: `bpf_get_smp_processor_id` and the per-CPU map slot (default
 //!   the host's CPU); must be below the host's CPU count.
+//! * `stack`: `{"kernel": [ip, ...], "user": [ip, ...]}`, innermost frame
+//!   first: the call chains `bpf_get_stack`, `bpf_get_stackid` and
+//!   `bpf_get_task_stack` (current task) collect (default: none, which the
+//!   helpers answer with `-EFAULT`, as the kernel does for an empty chain).
 //!
 //! Integers may be JSON numbers or strings (`"0xffff…"`, `"-1"`).
 
@@ -67,6 +71,10 @@ pub struct TracingState {
     /// `bpf_perf_event_read(_value)`: (perf_event_array slot, [counter,
     /// enabled, running]).
     pub perf_counters: Vec<(u32, [u64; 3])>,
+    /// Kernel call chain, innermost frame first.
+    pub kernel_stack: Vec<u64>,
+    /// User call chain, innermost frame first.
+    pub user_stack: Vec<u64>,
 }
 
 /// Why a memory-image read failed (the helper's negative errno).
@@ -92,6 +100,8 @@ impl Default for TracingState {
             perf_value: [0; 3],
             signals: Vec::new(),
             perf_counters: Vec::new(),
+            kernel_stack: Vec::new(),
+            user_stack: Vec::new(),
         }
     }
 }
@@ -177,7 +187,43 @@ pub fn object<'a>(
 }
 
 /// Keys [`apply_common`] reads.
-pub const COMMON_KEYS: &[&str] = &["memory", "task", "cookie", "cpu", "counters"];
+pub const COMMON_KEYS: &[&str] = &["memory", "task", "cookie", "cpu", "counters", "stack"];
+
+/// `sysctl_perf_event_max_stack`'s default: the deepest chain collected.
+const MAX_STACK: usize = 127;
+
+/// `stack`: `{"kernel": [...], "user": [...]}`.
+fn parse_stack(v: &Value, st: &mut TracingState) -> Result<(), EventError> {
+    let o = v.as_object().ok_or_else(|| {
+        EventError::new("`stack` must be an object: {\"kernel\": [ip, ...], \"user\": [ip, ...]}")
+    })?;
+    for (k, list) in o {
+        let frames = list
+            .as_array()
+            .ok_or_else(|| EventError::new(format!("stack.{k} must be a list of addresses")))?;
+        if frames.len() > MAX_STACK {
+            return Err(EventError::new(format!(
+                "stack.{k} has {} frames; a call chain holds at most {MAX_STACK}",
+                frames.len()
+            )));
+        }
+        let ips = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| int(f, &format!("stack.{k}[{i}]")))
+            .collect::<Result<Vec<u64>, _>>()?;
+        match k.as_str() {
+            "kernel" => st.kernel_stack = ips,
+            "user" => st.user_stack = ips,
+            _ => {
+                return Err(EventError::new(format!(
+                    "stack: unknown key `{k}` (kernel, user)"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
 
 /// `counters`: `{"SLOT": {"counter", "enabled", "running"}}` (or a bare
 /// integer for the counter) for `bpf_perf_event_read(_value)`.
@@ -278,6 +324,9 @@ pub fn apply_common(
     }
     if let Some(c) = ev.get("counters") {
         st.perf_counters = parse_counters(c)?;
+    }
+    if let Some(c) = ev.get("stack") {
+        parse_stack(c, &mut st)?;
     }
     if let Some(c) = ev.get("cpu") {
         let cpu = int(c, "cpu")?;

@@ -21,6 +21,7 @@ mod probe;
 mod skb;
 mod sock;
 mod sockopt;
+mod stack;
 mod strto;
 pub mod sysctl;
 mod task;
@@ -42,7 +43,7 @@ pub type HostVm<'a> = Vm<'a, HostState>;
 /// Every helper bpfbox implements: (id, name, function); names from
 /// bpfbox-uapi.
 pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
-    let tables: [&[(u32, HelperFn<HostState>)]; 13] = [
+    let tables: [&[(u32, HelperFn<HostState>)]; 14] = [
         time::HELPERS,
         trace::HELPERS,
         maps::HELPERS,
@@ -56,6 +57,7 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
         cgroup::HELPERS,
         sysctl::HELPERS,
         strto::HELPERS,
+        stack::HELPERS,
     ];
     tables
         .iter()

@@ -1,8 +1,9 @@
 //! Tracing helpers (kernel/trace/bpf_trace.c, mm/maccess.c,
 //! lib/strncpy_from_user.c): `probe_read*` over the event's memory image
-//! ([`TracingState`] in the host's event slot), `get_current_task`,
-//! `get_func_ip`, `get_attach_cookie`,
-//! `get_stackid` / `get_stack` and `perf_prog_read_value`.
+//! ([`TracingState`] in the host's event slot), `get_current_task` (and
+//! `get_current_task_btf`, the same pointer typed for the verifier),
+//! `get_func_ip`, `get_attach_cookie` and `perf_prog_read_value` (the
+//! stack helpers are in the stack module).
 //!
 //! Memory (documented model): kernel reads (`probe_read_kernel*`, and the
 //! legacy `probe_read*` at addresses from `TASK_SIZE`) come from the image
@@ -12,10 +13,6 @@
 //! non-canonical address is `-ERANGE` (`copy_from_kernel_nofault_allowed`).
 //! User reads come only from the image. A failed read zeroes the whole
 //! destination, as the helpers do.
-//!
-//! Stacks: bpfbox has no call chains; `get_stackid` returns `-EFAULT` and
-//! `get_stack` zeroes the buffer and returns `-EFAULT` (the kernel's answer
-//! when no callchain can be taken), after the same flag checks.
 
 use super::{neg, read_guest, write_guest, HostVm};
 use crate::events::traceenv::{kernel_addr_ok, ReadError, TracingState, TASK_SIZE_MAX};
@@ -46,7 +43,7 @@ fn compat_space(addr: u64) -> Space {
 }
 
 /// The event's tracing state (an empty image outside tracing events).
-fn state<'v>(vm: &'v HostVm<'_>) -> &'v TracingState {
+pub(super) fn state<'v>(vm: &'v HostVm<'_>) -> &'v TracingState {
     static EMPTY: std::sync::OnceLock<TracingState> = std::sync::OnceLock::new();
     vm.host
         .event
@@ -271,50 +268,6 @@ fn get_attach_cookie(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
     Ok(state(vm).cookie)
 }
 
-/// `BPF_F_SKIP_FIELD_MASK`.
-const SKIP_FIELD_MASK: u64 = 0xff;
-/// `BPF_F_USER_STACK`.
-const USER_STACK: u64 = 1 << 8;
-/// `BPF_F_FAST_STACK_CMP`.
-const FAST_STACK_CMP: u64 = 1 << 9;
-/// `BPF_F_REUSE_STACKID`.
-const REUSE_STACKID: u64 = 1 << 10;
-/// `BPF_F_USER_BUILD_ID`.
-const USER_BUILD_ID: u64 = 1 << 11;
-
-/// `bpf_get_stackid(ctx, map, flags)`: flag check, then `-EFAULT` (no
-/// callchain in bpfbox).
-fn get_stackid(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    let _ = vm;
-    if a[2] & !(SKIP_FIELD_MASK | USER_STACK | FAST_STACK_CMP | REUSE_STACKID) != 0 {
-        return Ok(neg(EINVAL));
-    }
-    Ok(neg(EFAULT))
-}
-
-/// `bpf_get_stack(ctx, buf, size, flags)` (`__bpf_get_stack`): bad flags or
-/// a size that is not a whole number of entries → `-EINVAL`, otherwise
-/// `-EFAULT` (no callchain); the buffer is zeroed either way.
-fn get_stack(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    let (buf, size, flags) = (a[1], a[2] as u32 as usize, a[3]);
-    let user = flags & USER_STACK != 0;
-    let build_id = flags & USER_BUILD_ID != 0;
-    let elem = if build_id { 32 } else { 8 };
-    let err = if flags & !(SKIP_FIELD_MASK | USER_STACK | USER_BUILD_ID) != 0
-        || (!user && build_id)
-        || size % elem != 0
-    {
-        EINVAL
-    } else {
-        EFAULT
-    };
-    if size > 0 {
-        read_guest(vm, buf, size)?;
-        zero(vm, buf, size)?;
-    }
-    Ok(neg(err))
-}
-
 /// `bpf_perf_prog_read_value(ctx, buf, size)`: `struct
 /// bpf_perf_event_value { counter, enabled, running }` from the event.
 fn perf_prog_read_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
@@ -445,12 +398,11 @@ fn send_signal_thread(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
     (id::PROBE_READ, probe_read),
     (id::PERF_EVENT_READ, perf_event_read),
-    (id::GET_STACKID, get_stackid),
     (id::GET_CURRENT_TASK, get_current_task),
+    (id::GET_CURRENT_TASK_BTF, get_current_task),
     (id::PROBE_READ_STR, probe_read_str),
     (id::PERF_EVENT_READ_VALUE, perf_event_read_value),
     (id::PERF_PROG_READ_VALUE, perf_prog_read_value),
-    (id::GET_STACK, get_stack),
     (id::SEND_SIGNAL, send_signal),
     (id::SEND_SIGNAL_THREAD, send_signal_thread),
     (id::PROBE_READ_USER, probe_read_user),
