@@ -236,9 +236,20 @@ pub struct InterpEngine {
 }
 
 impl InterpEngine {
-    /// Creates the object's maps and loads `def` for the interpreter.
+    /// Verifies `def` (the full verifier, [`verify_object`]), creates the
+    /// object's maps and loads `def` for the interpreter.
     pub fn new(obj: &Object, def: &ProgramDef, host: HostState) -> Result<Self, RunError> {
-        verify(def)?;
+        verify_object(obj, def)?;
+        Self::new_unverified(obj, def, host)
+    }
+
+    /// [`InterpEngine::new`] without the verifier (`--no-verify`): the
+    /// interpreter's run-time checks alone keep the run memory safe.
+    pub fn new_unverified(
+        obj: &Object,
+        def: &ProgramDef,
+        host: HostState,
+    ) -> Result<Self, RunError> {
         let mut host = host;
         let prog = LoadedProgram::from_object(&mut host, obj, &def.name).map_err(|e| RunError {
             errno: None,
@@ -368,12 +379,18 @@ impl Engine for InterpEngine {
     }
 }
 
-/// Runs the verifier's first layer on `def`'s decoded instructions with
-/// the kernel's conventions for its program type.
+/// Runs the verifier's structural layer on `def`'s decoded instructions
+/// with the kernel's conventions for its program type (no map or license
+/// information: use [`check_object`] for the full verifier).
 pub fn check(
     def: &ProgramDef,
     insns: &[bpfbox_isa::Insn],
 ) -> Result<(), Vec<bpfbox_verifier::Diagnostic>> {
+    let opts = base_options(def);
+    bpfbox_verifier::check(insns, &opts)
+}
+
+fn base_options(def: &ProgramDef) -> bpfbox_verifier::Options<'static> {
     let mut opts = bpfbox_verifier::Options::kernel();
     opts.helper_args = Some(|id| {
         u32::try_from(id)
@@ -382,26 +399,97 @@ pub fn check(
             .map(|p| p.nargs() as u8)
     });
     opts.allow_ld_abs = bpfbox_progtype::by_id(def.prog_type).is_some_and(|s| s.ld_abs);
-    bpfbox_verifier::check(insns, &opts)
+    opts
 }
 
-/// The kernel's load-time checks that bpfbox has (the verifier's first
-/// layer), with the program type's helper prototypes and LD_ABS rule.
+/// The kernel's `license_is_gpl_compatible`.
+pub fn gpl_compatible(license: &str) -> bool {
+    matches!(
+        license,
+        "GPL"
+            | "GPL v2"
+            | "GPL and additional rights"
+            | "Dual BSD/GPL"
+            | "Dual MIT/GPL"
+            | "Dual MPL/GPL"
+    )
+}
+
+/// The verifier's view of `obj`'s maps, by map index (inner map templates
+/// appended after the object's maps).
+pub fn map_infos(obj: &Object) -> Vec<bpfbox_verifier::MapInfo> {
+    let info = |m: &bpfbox_object::MapSpec| bpfbox_verifier::MapInfo {
+        map_type: m.map_type,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        read_only: m.map_flags & bpfbox_uapi::map_flags::F_RDONLY_PROG != 0,
+        inner: None,
+    };
+    let mut out: Vec<_> = obj.maps.iter().map(info).collect();
+    for (i, m) in obj.maps.iter().enumerate() {
+        if let Some(inner) = &m.inner {
+            out[i].inner = Some(out.len() as u32);
+            out.push(info(inner));
+        }
+    }
+    out
+}
+
+/// The full verifier (structural passes and the abstract interpreter)
+/// on `def` of `obj`: its program type and expected attach type, the
+/// object's maps and license. Returns what was proven.
+pub fn check_object(
+    obj: &Object,
+    def: &ProgramDef,
+    insns: &[bpfbox_isa::Insn],
+) -> Result<bpfbox_verifier::Verified, Vec<bpfbox_verifier::Diagnostic>> {
+    let maps = map_infos(obj);
+    let mut opts = base_options(def);
+    opts.prog = Some(bpfbox_verifier::ProgInfo {
+        prog_type: def.prog_type,
+        expected_attach_type: def.expected_attach_type,
+    });
+    opts.maps = &maps;
+    opts.gpl = gpl_compatible(&obj.license);
+    bpfbox_verifier::verify(insns, &opts)
+}
+
+/// The kernel's load-time checks that bpfbox has, without the object's
+/// maps (structural layer only; see [`verify_object`]).
 pub fn verify(def: &ProgramDef) -> Result<(), RunError> {
+    verify_with(def, |insns| check(def, insns).map(|_| ()))
+}
+
+/// The full verifier on `def` of `obj` (what `run` and `fire` do before
+/// running, unless `--no-verify`).
+pub fn verify_object(obj: &Object, def: &ProgramDef) -> Result<(), RunError> {
+    verify_with(def, |insns| check_object(obj, def, insns).map(|_| ()))
+}
+
+fn verify_with(
+    def: &ProgramDef,
+    check: impl FnOnce(&[bpfbox_isa::Insn]) -> Result<(), Vec<bpfbox_verifier::Diagnostic>>,
+) -> Result<(), RunError> {
     let insns = bpfbox_isa::decode(&def.insns).map_err(|e| RunError {
         errno: None,
         message: format!("{}: {e}", def.name),
     })?;
-    check(def, &insns).map_err(|diags| {
+    check(&insns).map_err(|diags| {
         let d = &diags[0];
         let line = def
             .line_for(d.primary.insn)
             .map(|l| format!(" at {}:{}: `{}`", l.file, l.line, l.text.trim()))
             .unwrap_or_default();
+        let kernel = d
+            .kernel
+            .as_deref()
+            .map(|k| format!(" (kernel: \"{k}\")"))
+            .unwrap_or_default();
         RunError {
             errno: Some(13),
             message: format!(
-                "verifier rejected `{}`: insn {}: {}{line}",
+                "verifier rejected `{}`: insn {}: {}{line}{kernel}",
                 def.name, d.primary.insn, d.message
             ),
         }

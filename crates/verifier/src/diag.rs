@@ -62,6 +62,36 @@ pub enum Code {
     StackAlign,
     /// A stack access off `r10` outside the 512-byte stack.
     StackBounds,
+    /// A load or store through a register that is not a pointer to memory (`invalid mem access 'scalar'`), or a pointer that may be NULL.
+    InvalidMemAccess,
+    /// A packet access outside the range proven by a comparison with `data_end`.
+    PktAccess,
+    /// An access outside a map value, map key, ring buffer record or other sized object.
+    MemAccess,
+    /// A context access the program type does not allow.
+    CtxAccess,
+    /// A stack access the verifier refuses: outside the 512 bytes, misaligned, or a partial read of a spilled pointer.
+    StackAccess,
+    /// Pointer arithmetic the kernel refuses.
+    PtrArith,
+    /// A helper argument of the wrong type or size.
+    HelperArg,
+    /// A helper this program type (and expected attach type) cannot call.
+    HelperUnavailable,
+    /// A GPL-only helper called from a program whose license is not GPL-compatible.
+    GplOnly,
+    /// A socket reference or ring buffer record still held when the program exits.
+    RefLeak,
+    /// A release of something that is not a held reference.
+    RefRelease,
+    /// The program (or a callback) can return a value its hook does not allow.
+    RetRange,
+    /// A loop that comes back to the same state: it never ends.
+    InfiniteLoop,
+    /// The walk processed more than 1,000,000 instructions.
+    TooComplex,
+    /// The stack frames of a call chain add up to more than 512 bytes.
+    StackDepth,
 }
 
 impl Code {
@@ -82,6 +112,21 @@ impl Code {
         Code::BadShift,
         Code::StackAlign,
         Code::StackBounds,
+        Code::InvalidMemAccess,
+        Code::PktAccess,
+        Code::MemAccess,
+        Code::CtxAccess,
+        Code::StackAccess,
+        Code::PtrArith,
+        Code::HelperArg,
+        Code::HelperUnavailable,
+        Code::GplOnly,
+        Code::RefLeak,
+        Code::RefRelease,
+        Code::RetRange,
+        Code::InfiniteLoop,
+        Code::TooComplex,
+        Code::StackDepth,
     ];
 
     /// The short name (`uninit_reg`).
@@ -102,6 +147,21 @@ impl Code {
             Code::BadShift => "bad_shift",
             Code::StackAlign => "stack_align",
             Code::StackBounds => "stack_bounds",
+            Code::InvalidMemAccess => "invalid_mem_access",
+            Code::PktAccess => "pkt_access",
+            Code::MemAccess => "mem_access",
+            Code::CtxAccess => "ctx_access",
+            Code::StackAccess => "stack_access",
+            Code::PtrArith => "ptr_arith",
+            Code::HelperArg => "helper_arg",
+            Code::HelperUnavailable => "helper_unavailable",
+            Code::GplOnly => "gpl_only",
+            Code::RefLeak => "ref_leak",
+            Code::RefRelease => "ref_release",
+            Code::RetRange => "ret_range",
+            Code::InfiniteLoop => "infinite_loop",
+            Code::TooComplex => "too_complex",
+            Code::StackDepth => "stack_depth",
         }
     }
 
@@ -209,6 +269,21 @@ impl Code {
                  (`check_stack_access_within_bounds`; \"invalid read from stack\", \
                  \"invalid write to stack\")."
             }
+            Code::InvalidMemAccess => "Only pointers the verifier has typed may be dereferenced: the context, the stack, packet data inside its checked range, map values after their NULL check, ring buffer records after theirs, sockets. A number (`scalar`), the packet end pointer, a map pointer or any pointer that may still be NULL (`map_value_or_null`, `sock_or_null`, `ringbuf_mem_or_null`) cannot be (`check_mem_access` in kernel/bpf/verifier.c: \"R%d invalid mem access '%s'\"). Test the helper's result against 0 first: `if (!value) return 0;`.",
+            Code::PktAccess => "Direct packet access (`data`..`data_end` from the context) is allowed only for the bytes a comparison proved present: after `if (data + 14 > data_end) return ...;` the fall-through path may read `data[0..14]`. The range belongs to the pointer it was learnt on (and its copies); adding a variable offset starts a new pointer with no range; helpers that change packet data (`bpf_xdp_adjust_head`, `bpf_skb_pull_data`, ...) invalidate every packet pointer, so reload `data`/`data_end` after them (`check_packet_access`: \"R%d offset is outside of the packet\").",
+            Code::MemAccess => "Map values, keys and ring buffer records have a size known at load time; every access, fixed offset plus the whole range of a variable index, must stay inside it. Bound an index before using it: `if (i >= N) return 0;` (`check_mem_region_access`: \"invalid access to map value, value_size=%d off=%d size=%d\", \"R%d unbounded memory access\"). Read-only maps (`.rodata`) refuse stores (\"write into map forbidden\").",
+            Code::CtxAccess => "Each program type allows its own set of context fields, widths and writes (the kernel's `is_valid_access` callbacks; `bpfbox describe TYPE` lists them). The context pointer must be used unmodified: `*(u32 *)(ctx + 8)`, not `ctx += 8; *(u32 *)ctx` (\"invalid bpf_context access off=%d size=%d\", \"dereference of modified ctx ptr\").",
+            Code::StackAccess => "The stack is 512 bytes below the frame pointer, also through copies of `r10` and variable offsets (every possible offset must be inside); accesses at fixed offsets must be aligned to their size; a spilled pointer must be read back whole (\"invalid read from stack\", \"invalid variable-offset read from stack\", \"invalid size of register fill\", `check_stack_access_within_bounds`).",
+            Code::PtrArith => "Pointers allow 64-bit `+=` and `-=` of numbers (and `-` of two pointers, which gives a number). Multiplication, division, shifts and bitwise operators on a pointer, 32-bit arithmetic on it, adding two pointers, arithmetic on the packet end pointer, sockets or a pointer that may still be NULL, subtracting from a stack pointer, and offsets beyond 2^29 are refused (`adjust_ptr_min_max_vals`).",
+            Code::HelperArg => "Each helper declares what its arguments must be (`struct bpf_func_proto`): a map pointer from `lddw`, a pointer to a key or value of that map's size, a memory pointer followed by a size the verifier can bound, the unmodified context... (`check_func_arg`: \"R%d type=%s expected=%s\"). Maps are also limited in the helpers they go with, e.g. `bpf_tail_call` takes only a `BPF_MAP_TYPE_PROG_ARRAY` (\"cannot pass map_type %d into func\").",
+            Code::HelperUnavailable => "Helpers are offered per program type by its `get_func_proto`: an XDP helper does not exist for tc programs, and tracing helpers do not exist for networking ones (\"program of this type cannot use helper %s#%d\"). `bpfbox describe TYPE` lists the helpers a type may call.",
+            Code::GplOnly => "Some helpers (`bpf_probe_read`, `bpf_trace_printk`, `bpf_ktime_get_boot_ns`...) are only for GPL-compatible programs: declare `char LICENSE[] SEC(\"license\") = \"GPL\";` (or \"Dual MIT/GPL\" ...) (\"cannot call GPL-restricted function from non-GPL compatible program\").",
+            Code::RefLeak => "References acquired from `bpf_sk_lookup_tcp`/`_udp`/`bpf_skc_lookup_tcp` must be released with `bpf_sk_release`, and records from `bpf_ringbuf_reserve` submitted or discarded, on every path, including early error returns (`check_reference_leak`: \"Unreleased reference id=%d alloc_insn=%d\").",
+            Code::RefRelease => "Release helpers (`bpf_sk_release`, `bpf_ringbuf_submit`, `bpf_ringbuf_discard`) take the unmodified pointer returned by the acquiring helper, once; after the release every copy of it is unusable (`release_reference`).",
+            Code::RetRange => "Some program types accept only certain return values, e.g. cgroup programs 0 or 1 and `bpf_loop` callbacks 0 or 1; the verifier checks the tracked range of `r0` at every `exit` (`check_return_code`: \"At program exit the register R0 has smin=%lld smax=%lld should have been in [%d, %d]\"). `bpfbox describe TYPE` shows the rule.",
+            Code::InfiniteLoop => "Loops are allowed when the verifier can follow them to their end: each iteration must change something the loop condition tests, with bounds it can track. Reaching a loop head in exactly the state of an earlier visit proves the loop may run forever (`is_state_visited`: \"infinite loop detected at insn %d\").",
+            Code::TooComplex => "The verifier follows every path (pruning the ones it has seen); a program whose paths add up to more than a million instructions is refused (\"BPF program is too large. Processed %d insn\"). Bound loops with small constants, use `bpf_loop`, or split the program with tail calls.",
+            Code::StackDepth => "Each function's stack, rounded up to 16 bytes, counts for every chain of bpf-to-bpf calls and callbacks; the sum must not exceed 512 bytes (`check_max_stack_depth`: \"combined stack size of %d calls is %d. Too large\"). Keep large buffers in a per-CPU array map.",
         }
     }
 }

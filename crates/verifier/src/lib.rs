@@ -60,6 +60,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod absint;
 mod cfg;
 pub mod diag;
 mod flow;
@@ -69,19 +70,66 @@ mod options;
 mod path;
 mod regs;
 mod render;
+mod report;
 mod shape;
 
+pub use absint::{InsnFact, MemKind};
 pub use diag::{Applicability, Code, Diagnostic, Edit, Label, Severity, Suggestion};
-pub use options::{HelperArgs, Options, RegSet};
+pub use options::{HelperArgs, MapInfo, Options, ProgInfo, RegSet};
 pub use render::render_text;
 
 use bpfbox_isa::Insn;
 
-/// Verifies `insns` under `opts`. On failure, returns all diagnostics, the
-/// structural ones first (the kernel checks those before walking the
-/// program), then the register ones in approximately the order the kernel
-/// explores the program.
-pub fn check(insns: &[Insn], opts: &Options) -> Result<(), Vec<Diagnostic>> {
+/// What verification proved about an accepted program.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Verified {
+    /// Per slot: reached or not, and for memory instructions the kind of
+    /// memory accessed, proven in bounds on every path (for a JIT).
+    /// Empty when only the structural passes ran ([`Options::prog`] unset).
+    pub facts: Vec<InsnFact>,
+    /// Instructions the walk processed (the kernel's `processed N insns`).
+    pub processed: u64,
+    /// Stack bytes used per function (in slot order of functions).
+    pub stack_depth: Vec<u32>,
+    /// The kernel-style state log, when [`verify_with_log`] asked for it.
+    pub log: Vec<String>,
+}
+
+/// Verifies `insns` under `opts` (see [`check`]) and returns what was
+/// proven.
+pub fn verify(insns: &[Insn], opts: &Options<'_>) -> Result<Verified, Vec<Diagnostic>> {
+    verify_inner(insns, opts, false)
+}
+
+/// [`verify`], also keeping a kernel-style log of the register states at
+/// every processed instruction (in [`Verified::log`], or, on failure, in
+/// the last diagnostic's related labels is not possible: use
+/// [`verify_log`] for the log of a refused program).
+pub fn verify_with_log(insns: &[Insn], opts: &Options<'_>) -> Result<Verified, Vec<Diagnostic>> {
+    verify_inner(insns, opts, true)
+}
+
+/// The kernel-style state log of the abstract interpreter's walk, up to
+/// the first error (empty without [`Options::prog`] or when a structural
+/// pass refuses the program).
+pub fn verify_log(insns: &[Insn], opts: &Options<'_>) -> Vec<String> {
+    if shape::check(insns).is_empty() {
+        let mut out = Vec::new();
+        if let Some(cfg) = cfg::check(insns, opts, &mut out) {
+            if out.is_empty() && opts.prog.is_some() {
+                return absint::run_log(insns, &cfg, opts);
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn verify_inner(
+    insns: &[Insn],
+    opts: &Options<'_>,
+    log: bool,
+) -> Result<Verified, Vec<Diagnostic>> {
     let malformed = shape::check(insns);
     if !malformed.is_empty() {
         return Err(malformed);
@@ -98,9 +146,28 @@ pub fn check(insns: &[Insn], opts: &Options) -> Result<(), Vec<Diagnostic>> {
     let rank = flow::visit_order(insns, &flow);
     found.sort_by_key(|(pc, sub, _)| (rank[*pc], *pc, *sub));
     out.extend(found.into_iter().map(|(_, _, d)| d));
-    if out.is_empty() {
-        Ok(())
-    } else {
-        Err(out)
+    if !out.is_empty() {
+        return Err(out);
     }
+    if opts.prog.is_none() {
+        return Ok(Verified::default());
+    }
+    match absint::run(insns, &cfg, opts, log) {
+        Ok(o) => Ok(Verified {
+            facts: o.facts,
+            processed: o.processed,
+            stack_depth: o.stack_depth,
+            log: o.log,
+        }),
+        Err(f) => Err(vec![report::diagnostic(&f)]),
+    }
+}
+
+/// Verifies `insns` under `opts`. On failure, returns all diagnostics, the
+/// structural ones first (the kernel checks those before walking the
+/// program), then the register ones in approximately the order the kernel
+/// explores the program; when those passes find nothing and
+/// [`Options::prog`] is set, the abstract interpreter's first refusal.
+pub fn check(insns: &[Insn], opts: &Options<'_>) -> Result<(), Vec<Diagnostic>> {
+    verify(insns, opts).map(|_| ())
 }

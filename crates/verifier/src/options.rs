@@ -59,11 +59,56 @@ impl fmt::Debug for RegSet {
 /// `ARG_DONTCARE`).
 pub type HelperArgs = fn(helper: i32) -> Option<u8>;
 
+/// A map the program refers to (by its index in `lddw` map references),
+/// as the verifier needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MapInfo {
+    /// `BPF_MAP_TYPE_*`.
+    pub map_type: u32,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// Maximum entries.
+    pub max_entries: u32,
+    /// The program may not write its values (`BPF_F_RDONLY_PROG`).
+    pub read_only: bool,
+    /// For a map of maps, the index (in the same list) of its inner map
+    /// template.
+    pub inner: Option<u32>,
+}
+
+impl MapInfo {
+    /// A map the verifier knows nothing about (every access refused).
+    pub const UNKNOWN: MapInfo = MapInfo {
+        map_type: 0,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 0,
+        read_only: true,
+        inner: None,
+    };
+}
+
+/// The program being checked as the kernel sees it at `BPF_PROG_LOAD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProgInfo {
+    /// `BPF_PROG_TYPE_*`.
+    pub prog_type: u32,
+    /// `expected_attach_type`.
+    pub expected_attach_type: u32,
+}
+
 /// Verifier options. Start from [`Options::kernel`] (also the `Default`) or
 /// [`Options::conformance`] and change fields.
+///
+/// With [`Options::prog`] set, the abstract interpreter (types, bounds,
+/// memory, helpers, references, return values, loops) runs after the
+/// structural passes; without it only the structural passes run (raw
+/// programs with the `exec` convention).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub struct Options {
+pub struct Options<'a> {
     /// Registers that hold a value when the program starts. `r10` (the
     /// frame pointer) always does, whether listed or not.
     pub entry_regs: RegSet,
@@ -88,13 +133,20 @@ pub struct Options {
     /// (`may_access_skb`: socket filter, tc classifier and action); the
     /// program-type layer clears this for the others.
     pub allow_ld_abs: bool,
+    /// Program type and expected attach type: turns on the abstract
+    /// interpreter with that type's context, helpers and return rules.
+    pub prog: Option<ProgInfo>,
+    /// The maps `lddw` instructions refer to, by index.
+    pub maps: &'a [MapInfo],
+    /// The object's license is GPL-compatible (GPL-only helpers allowed).
+    pub gpl: bool,
 }
 
-impl Options {
+impl Options<'static> {
     /// The Linux kernel's view of a privileged program: `r1` (the context)
     /// and `r10` are initialised, bpf-to-bpf calls and loops are allowed,
     /// `callx` is not.
-    pub const fn kernel() -> Options {
+    pub const fn kernel() -> Options<'static> {
         Options {
             entry_regs: RegSet::of(&[1, FP]),
             allow_local_calls: true,
@@ -103,6 +155,9 @@ impl Options {
             helper_args: None,
             allow_out_of_range_shifts: false,
             allow_ld_abs: true,
+            prog: None,
+            maps: &[],
+            gpl: true,
         }
     }
 
@@ -116,7 +171,7 @@ impl Options {
     /// registers, but no test of the suite relies on that (every positive
     /// test passes with this convention, which `tests/tests.rs` checks), and
     /// a program that reads `r0` first would be refused by the kernel.
-    pub const fn conformance() -> Options {
+    pub const fn conformance() -> Options<'static> {
         Options {
             entry_regs: RegSet::of(&[1, 2, FP]),
             allow_callx: true,
@@ -126,7 +181,7 @@ impl Options {
     }
 }
 
-impl Default for Options {
+impl Default for Options<'static> {
     fn default() -> Self {
         Options::kernel()
     }

@@ -17,13 +17,18 @@ pub(crate) struct Paths<'a> {
     insns: &'a [Insn],
     cfg: &'a Cfg,
     flow: &'a Flow,
-    opts: &'a Options,
+    opts: &'a Options<'a>,
     preds: Vec<Vec<usize>>,
 }
 
 impl<'a> Paths<'a> {
     /// Builds the predecessor lists.
-    pub fn new(insns: &'a [Insn], cfg: &'a Cfg, flow: &'a Flow, opts: &'a Options) -> Paths<'a> {
+    pub fn new(
+        insns: &'a [Insn],
+        cfg: &'a Cfg,
+        flow: &'a Flow,
+        opts: &'a Options<'a>,
+    ) -> Paths<'a> {
         let mut preds = vec![Vec::new(); insns.len()];
         for pc in 0..insns.len() {
             let (jump, next) = flow.local_successors(insns, pc);

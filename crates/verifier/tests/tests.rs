@@ -10,6 +10,7 @@ pub(crate) mod differential;
 pub(crate) mod golden;
 pub(crate) mod robustness;
 pub(crate) mod rules;
+pub(crate) mod typed;
 
 bpfbox_testkit::main! {
     conformance::every_positive_test_passes => [shared],
@@ -31,4 +32,6 @@ bpfbox_testkit::main! {
     rules::one_diagnostic_per_mistake_and_path,
     rules::constant_tracking_matches_the_kernel => [kernel],
     rules::ld_abs_needs_an_skb_program_type => [kernel],
+    typed::classic_mistakes_agree_with_the_kernel => [kernel],
+    typed::refusals_carry_the_kernel_message_and_the_register,
 }

@@ -57,6 +57,9 @@ pub fn run(g: &GlobalOpts, a: ExecArgs) -> Result<ExitCode> {
         Some(p) => bpfbox::input::read_bounded(p, "memory block", bpfbox::input::MAX_TEXT)?,
         None => Vec::new(),
     };
+    if a.no_verify {
+        super::run::warn_no_verify();
+    }
     let report = match a.engine {
         Engine::Interp => {
             let out = rawprog::exec_interp(&slots, mem, a.insn_limit, !a.no_verify)

@@ -26,6 +26,10 @@ pub struct FireArgs {
     pub event: String,
     #[command(flatten)]
     pub setup: super::setup::SetupArg,
+    /// Skip the verifier (with a warning); the interpreter's run-time
+    /// checks still keep the run safe.
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Serialize)]
@@ -83,6 +87,12 @@ pub fn run(g: &GlobalOpts, a: FireArgs) -> Result<ExitCode> {
     let events: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| anyhow!("{source}: not valid JSON: {e}"))?;
     let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
+    if a.no_verify {
+        super::run::warn_no_verify();
+    } else {
+        bpfbox::engine::verify_object(&loaded.obj, loaded.def())
+            .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
+    }
     let mut host = HostState::default();
     let prog = LoadedProgram::from_object(&mut host, &loaded.obj, &loaded.prog)
         .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;

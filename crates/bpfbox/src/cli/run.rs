@@ -47,6 +47,18 @@ pub struct RunArgs {
     /// its whole verifier log to stderr (the error line has its cause).
     #[arg(long)]
     pub verifier_log: bool,
+    /// Skip the verifier (with a warning): run programs the kernel would
+    /// refuse; the interpreter's run-time checks still keep it safe.
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+/// The warning `--no-verify` prints.
+pub fn warn_no_verify() {
+    eprintln!(
+        "warning: --no-verify: the program was not verified and may not load into the kernel; \
+         the interpreter's run-time checks still apply"
+    );
 }
 
 /// A loaded object with its selected program.
@@ -77,20 +89,29 @@ impl Loaded {
     }
 
     pub fn engine(&self, kind: EngineArg) -> Result<Box<dyn Engine>> {
-        let mut eng = self.bare_engine(kind)?;
+        self.engine_with(kind, true)
+    }
+
+    /// [`Loaded::engine`]; `verify: false` skips bpfbox's verifier for
+    /// the interpreter (the kernel engine always verifies).
+    pub fn engine_with(&self, kind: EngineArg, verify: bool) -> Result<Box<dyn Engine>> {
+        let mut eng = self.bare_engine(kind, verify)?;
         if let Some((_, prep)) = &self.setup {
             prep.fill(&mut *eng, super::setup::ncpus())?;
         }
         Ok(eng)
     }
 
-    fn bare_engine(&self, kind: EngineArg) -> Result<Box<dyn Engine>> {
+    fn bare_engine(&self, kind: EngineArg, verify: bool) -> Result<Box<dyn Engine>> {
         let ctx = |e: engine::RunError| anyhow::anyhow!("{}: {e}", self.path.display());
+        let host = engine::host_like_kernel();
         Ok(match kind {
-            EngineArg::Interp => Box::new(
-                InterpEngine::new(&self.obj, self.def(), engine::host_like_kernel())
-                    .map_err(ctx)?,
-            ),
+            EngineArg::Interp if verify => {
+                Box::new(InterpEngine::new(&self.obj, self.def(), host).map_err(ctx)?)
+            }
+            EngineArg::Interp => {
+                Box::new(InterpEngine::new_unverified(&self.obj, self.def(), host).map_err(ctx)?)
+            }
             EngineArg::Kernel => {
                 engine::pin_to_cpu0();
                 let mut k = KernelEngine::new(&self.obj, self.def()).map_err(ctx)?;
@@ -251,7 +272,10 @@ fn keep(
 pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
     let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
     let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
-    let mut eng = with_log(a.verifier_log, loaded.engine(a.engine))?;
+    if a.no_verify {
+        warn_no_verify();
+    }
+    let mut eng = with_log(a.verifier_log, loaded.engine_with(a.engine, !a.no_verify))?;
     let def = loaded.def();
     let program = format!("{} ({})", def.name, def.section);
     let mut pcap_out = a

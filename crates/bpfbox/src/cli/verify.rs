@@ -8,6 +8,9 @@ use bpfbox::{objects, rawprog};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Checks as a privileged loader does (CAP_BPF + CAP_PERFMON +
+/// CAP_NET_ADMIN): unprivileged mode (pointer leaks, speculation
+/// hardening) is out of scope.
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
     /// A clang-built object, or a raw program (`.s` or bytecode; checked
@@ -18,6 +21,10 @@ pub struct VerifyArgs {
     pub prog: Option<String>,
     #[command(flatten)]
     pub setup: super::setup::SetupArg,
+    /// Also print the verifier's walk as a kernel-style state log
+    /// (`N: R1=ctx() R10=fp0 ...` per processed instruction).
+    #[arg(long)]
+    pub log: bool,
 }
 
 pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
@@ -33,14 +40,17 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
         for def in progs {
             let insns = bpfbox_isa::decode(&def.insns)
                 .with_context(|| format!("{}: {}", a.file.display(), def.name))?;
-            let diags = match bpfbox::engine::check(def, &insns) {
-                Ok(()) => Vec::new(),
+            let diags = match bpfbox::engine::check_object(&obj, def, &insns) {
+                Ok(_) => Vec::new(),
                 Err(d) => d,
             };
             let source = |i: usize| {
                 def.line_for(i)
                     .map(|l| format!("{}:{}: {}", l.file, l.line, l.text.trim()))
             };
+            if a.log {
+                print_log(&obj, def, &insns);
+            }
             report(g, &def.name, &diags, &insns, Some(&source), &mut json);
             rejected += usize::from(!diags.is_empty());
         }
@@ -88,5 +98,24 @@ fn report(
     println!("{name}: rejected");
     for d in diags {
         print!("{}", bpfbox_verifier::render_text(d, insns, source));
+    }
+}
+
+fn print_log(
+    obj: &bpfbox_object::Object,
+    def: &bpfbox_object::ProgramDef,
+    insns: &[bpfbox_isa::Insn],
+) {
+    let maps = bpfbox::engine::map_infos(obj);
+    let mut opts = bpfbox_verifier::Options::kernel();
+    opts.prog = Some(bpfbox_verifier::ProgInfo {
+        prog_type: def.prog_type,
+        expected_attach_type: def.expected_attach_type,
+    });
+    opts.maps = &maps;
+    opts.gpl = bpfbox::engine::gpl_compatible(&obj.license);
+    opts.allow_ld_abs = bpfbox_progtype::by_id(def.prog_type).is_some_and(|s| s.ld_abs);
+    for line in bpfbox_verifier::verify_log(insns, &opts) {
+        eprintln!("{line}");
     }
 }

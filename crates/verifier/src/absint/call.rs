@@ -1,0 +1,614 @@
+//! Helper calls (`check_helper_call`): availability for the program type,
+//! GPL-only helpers, argument types against the prototype (memory and
+//! size pairs, map keys and values, context, sockets), map/helper
+//! compatibility, acquired and released references, packet pointers
+//! invalidated by helpers that change packet data, return types, and
+//! callbacks.
+
+use super::mem::Access;
+use super::state::{Byte, Frame, RefState, Reg, State, Ty};
+use super::{Fail, Walk};
+use crate::diag::Code;
+use bpfbox_progtype::helper_name;
+use bpfbox_progtype::helpers::{id, proto, ArgType, RetType};
+use bpfbox_uapi::map_type as mt;
+
+/// Helpers whose call invalidates packet pointers
+/// (`bpf_helper_changes_pkt_data`).
+const CHANGES_PKT_DATA: &[&str] = &[
+    "skb_store_bytes",
+    "skb_change_head",
+    "skb_change_tail",
+    "skb_pull_data",
+    "skb_change_proto",
+    "skb_vlan_push",
+    "skb_vlan_pop",
+    "skb_adjust_room",
+    "l3_csum_replace",
+    "l4_csum_replace",
+    "clone_redirect",
+    "xdp_adjust_head",
+    "xdp_adjust_meta",
+    "xdp_adjust_tail",
+    "msg_pull_data",
+    "msg_push_data",
+    "msg_pop_data",
+    "lwt_push_encap",
+    "lwt_seg6_store_bytes",
+    "lwt_seg6_adjust_srh",
+    "lwt_seg6_action",
+    "store_hdr_opt",
+];
+
+/// Helpers returning a new reference (`is_acquire_function`).
+const ACQUIRE: &[&str] = &[
+    "sk_lookup_tcp",
+    "sk_lookup_udp",
+    "skc_lookup_tcp",
+    "ringbuf_reserve",
+];
+
+/// Helpers returning the argument's reference (`is_ptr_cast_function`).
+const CAST: &[&str] = &[
+    "tcp_sock",
+    "sk_fullsock",
+    "skc_to_tcp_sock",
+    "skc_to_tcp6_sock",
+    "skc_to_udp6_sock",
+    "skc_to_tcp_timewait_sock",
+    "skc_to_tcp_request_sock",
+    "skc_to_unix_sock",
+    "skc_to_mptcp_sock",
+];
+
+/// Whether helper `hid` may be called by this program: the one place
+/// availability is decided (today from the program type's data in
+/// bpfbox-progtype; later from a kernel profile).
+pub(super) fn helper_available(w: &Walk<'_>, hid: u32) -> bool {
+    match w.spec {
+        Some(spec) => spec.helper_allowed(w.attach, hid),
+        None => true,
+    }
+}
+
+/// Which map types a helper accepts, when it is restricted
+/// (`check_map_func_compatibility`, the helper side).
+fn helper_map_types(hid: u32) -> Option<&'static [u32]> {
+    Some(match hid {
+        id::TAIL_CALL => &[mt::PROG_ARRAY],
+        id::PERF_EVENT_OUTPUT
+        | id::PERF_EVENT_READ
+        | id::PERF_EVENT_READ_VALUE
+        | id::SKB_OUTPUT
+        | id::XDP_OUTPUT => &[mt::PERF_EVENT_ARRAY],
+        id::RINGBUF_OUTPUT | id::RINGBUF_RESERVE | id::RINGBUF_QUERY => &[mt::RINGBUF],
+        id::GET_STACKID => &[mt::STACK_TRACE],
+        id::REDIRECT_MAP => &[mt::DEVMAP, mt::DEVMAP_HASH, mt::CPUMAP, mt::XSKMAP],
+        _ => return None,
+    })
+}
+
+/// Helpers a map type is limited to (the map side).
+fn map_helpers(map_type: u32) -> Option<&'static [u32]> {
+    Some(match map_type {
+        mt::PROG_ARRAY => &[id::TAIL_CALL],
+        mt::PERF_EVENT_ARRAY => &[
+            id::PERF_EVENT_READ,
+            id::PERF_EVENT_OUTPUT,
+            id::PERF_EVENT_READ_VALUE,
+            id::SKB_OUTPUT,
+            id::XDP_OUTPUT,
+        ],
+        mt::RINGBUF => &[
+            id::RINGBUF_OUTPUT,
+            id::RINGBUF_RESERVE,
+            id::RINGBUF_QUERY,
+            id::RINGBUF_RESERVE_DYNPTR,
+        ],
+        mt::STACK_TRACE => &[id::GET_STACKID],
+        _ => return None,
+    })
+}
+
+fn hname(hid: u32) -> String {
+    format!("bpf_{}#{hid}", helper_name(hid).unwrap_or("unknown"))
+}
+
+impl Walk<'_> {
+    /// A helper call at `pc`. Returns the slot to continue at (a
+    /// callback's first instruction, or `pc + 1`).
+    pub(super) fn helper(&mut self, st: &mut State, pc: usize, hid: u32) -> Result<usize, Fail> {
+        let known = hid > 0 && (hid as usize) < bpfbox_progtype::helpers::HELPER_COUNT as usize;
+        if !known {
+            return Err(self.fail(
+                pc,
+                Code::HelperUnavailable,
+                format!("invalid func unknown#{hid}"),
+            ));
+        }
+        if !helper_available(self, hid) {
+            return Err(self
+                .fail(pc, Code::HelperUnavailable, format!("program of this type cannot use helper {}", hname(hid)))
+                .help(format!(
+                    "`{}` is not available to {} programs; see `bpfbox describe` for the helpers this type may call",
+                    hname(hid),
+                    self.spec.map_or("these", |s| s.short)
+                )));
+        }
+        let Some(p) = proto(hid) else {
+            // No prototype in the data: arguments unchecked (listed gap).
+            self.clobber(st, pc);
+            *st.reg_mut(0) = Reg::unknown();
+            return Ok(pc + 1);
+        };
+        if p.gpl_only && !self.opts.gpl {
+            return Err(self
+                .fail(pc, Code::GplOnly, "cannot call GPL-restricted function from non-GPL compatible program".to_string())
+                .help(format!("`{}` is GPL-only: declare a GPL-compatible license, e.g. `char LICENSE[] SEC(\"license\") = \"GPL\";`", hname(hid))));
+        }
+        let mut map: Option<u32> = None;
+        let mut callback: Option<usize> = None;
+        let mut release: Option<u32> = None;
+        let mut cast_ref = 0;
+        let mut alloc_size = 0u32;
+        let nargs = p.nargs();
+        for i in 0..nargs {
+            let regno = i as u8 + 1;
+            let arg = p.args[i];
+            let r = *st.reg(regno);
+            if r.ty == Ty::NotInit {
+                return Err(self
+                    .fail(pc, Code::UninitReg, format!("R{regno} !read_ok"))
+                    .reg(regno));
+            }
+            let bad = |w: &Self, expected: &str| {
+                let got = if r.null {
+                    format!("{}_or_null", r.ty.kernel_name())
+                } else {
+                    r.ty.kernel_name().to_string()
+                };
+                Err(w
+                    .fail(
+                        pc,
+                        Code::HelperArg,
+                        format!("R{regno} type={got} expected={expected}"),
+                    )
+                    .reg(regno)
+                    .help(format!(
+                        "argument {regno} of `{}` must be {}",
+                        hname(hid),
+                        arg.kernel_name()
+                    )))
+            };
+            match arg {
+                ArgType::DontCare => {}
+                ArgType::Anything => {}
+                ArgType::ConstMapPtr => {
+                    let Ty::MapPtr(m) = r.ty else {
+                        return bad(self, "map_ptr");
+                    };
+                    if r.null {
+                        return bad(self, "map_ptr");
+                    }
+                    let mtype = self.map(m).map_type;
+                    let ok_h = helper_map_types(hid).map_or(true, |t| t.contains(&mtype));
+                    let ok_m = map_helpers(mtype).map_or(true, |h| h.contains(&hid));
+                    if !ok_h || !ok_m {
+                        return Err(self
+                            .fail(
+                                pc,
+                                Code::HelperArg,
+                                format!("cannot pass map_type {mtype} into func {}", hname(hid)),
+                            )
+                            .reg(regno));
+                    }
+                    map = Some(m);
+                }
+                ArgType::PtrToMapKey | ArgType::PtrToMapValue | ArgType::PtrToUninitMapValue => {
+                    let Some(m) = map else {
+                        return bad(self, "map_ptr");
+                    };
+                    let info = self.map(m);
+                    let size = if arg == ArgType::PtrToMapKey {
+                        info.key_size
+                    } else {
+                        info.value_size
+                    };
+                    let write = arg == ArgType::PtrToUninitMapValue;
+                    self.mem_arg(st, pc, regno, size, write, false)?;
+                }
+                ArgType::PtrToMem
+                | ArgType::PtrToMemRdonly
+                | ArgType::PtrToMemOrNull
+                | ArgType::PtrToMemRdonlyOrNull
+                | ArgType::PtrToUninitMem => {
+                    if r.is_zero()
+                        && matches!(arg, ArgType::PtrToMemOrNull | ArgType::PtrToMemRdonlyOrNull)
+                    {
+                        continue;
+                    }
+                    if !matches!(
+                        r.ty,
+                        Ty::Stack(_)
+                            | Ty::Packet
+                            | Ty::PacketMeta
+                            | Ty::MapKey(_)
+                            | Ty::MapValue(_)
+                            | Ty::Mem { .. }
+                            | Ty::BtfId
+                    ) || r.null
+                    {
+                        return bad(self, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
+                    }
+                    let next = p.args.get(i + 1).copied();
+                    if !next.is_some_and(|a| a.is_size()) {
+                        continue;
+                    }
+                    let sz = *st.reg(regno + 1);
+                    let zero_ok = next == Some(ArgType::ConstSizeOrZero);
+                    let sreg = regno + 1;
+                    if sz.ty != Ty::Scalar {
+                        return Err(self
+                            .fail(
+                                pc,
+                                Code::HelperArg,
+                                format!("R{sreg} type={} expected=scalar", sz.ty.kernel_name()),
+                            )
+                            .reg(sreg));
+                    }
+                    if sz.s.smin < 0 {
+                        return Err(self
+                            .fail(pc, Code::HelperArg, format!("R{sreg} min value is negative, either use unsigned or 'var &= const'"))
+                            .reg(sreg));
+                    }
+                    if sz.s.umin == 0 && !zero_ok {
+                        return Err(self
+                            .fail(
+                                pc,
+                                Code::HelperArg,
+                                format!(
+                                    "R{sreg} invalid zero-sized read: u64=[{},{}]",
+                                    sz.s.umin, sz.s.umax
+                                ),
+                            )
+                            .reg(sreg));
+                    }
+                    if sz.s.umax >= 1 << 29 {
+                        return Err(self
+                            .fail(pc, Code::HelperArg, format!("R{sreg} unbounded memory access, use 'var &= const' or 'if (var < const)'"))
+                            .reg(sreg));
+                    }
+                    let write = matches!(
+                        arg,
+                        ArgType::PtrToMem | ArgType::PtrToMemOrNull | ArgType::PtrToUninitMem
+                    );
+                    if sz.s.umax > 0 {
+                        self.mem_arg(st, pc, regno, sz.s.umax as u32, write, true)?;
+                    }
+                }
+                ArgType::ConstSize | ArgType::ConstSizeOrZero => {}
+                ArgType::ConstAllocSizeOrZero => match r.s.value() {
+                    Some(v) if r.ty == Ty::Scalar => alloc_size = v as u32,
+                    _ => {
+                        return Err(self
+                            .fail(
+                                pc,
+                                Code::HelperArg,
+                                format!("R{regno} is not a known constant'"),
+                            )
+                            .reg(regno));
+                    }
+                },
+                ArgType::PtrToCtx => {
+                    if r.ty != Ty::Ctx {
+                        return bad(self, "ctx");
+                    }
+                    if r.off != 0 || r.s.value() != Some(0) {
+                        return Err(self
+                            .fail(
+                                pc,
+                                Code::HelperArg,
+                                format!(
+                                    "dereference of modified ctx ptr R{regno} off={} disallowed",
+                                    r.off
+                                ),
+                            )
+                            .reg(regno));
+                    }
+                }
+                ArgType::PtrToSockCommon
+                | ArgType::PtrToBtfIdSockCommon
+                | ArgType::ReleaseSockCommon => {
+                    let ok = matches!(r.ty, Ty::Socket | Ty::SockCommon | Ty::TcpSock)
+                        || (arg != ArgType::PtrToSockCommon && r.ty == Ty::BtfId);
+                    if !ok || r.null {
+                        return bad(self, "sock_common, sock, tcp_sock, xdp_sock, ptr_");
+                    }
+                    if arg == ArgType::ReleaseSockCommon {
+                        if r.ref_id == 0 {
+                            return Err(self
+                                .fail(pc, Code::RefRelease, format!("R{regno} must be referenced when passed to release function"))
+                                .reg(regno));
+                        }
+                        release = Some(r.ref_id);
+                    } else {
+                        cast_ref = r.ref_id;
+                    }
+                }
+                ArgType::PtrToSocketOrNull => {
+                    if !(r.is_zero() || r.ty == Ty::Socket) {
+                        return bad(self, "sock");
+                    }
+                }
+                ArgType::PtrToLong => self.mem_arg(st, pc, regno, 8, true, false)?,
+                ArgType::PtrToFunc => {
+                    let Ty::Func(t) = r.ty else {
+                        return bad(self, "func");
+                    };
+                    callback = Some(t as usize);
+                }
+                ArgType::PtrToStackOrNull => {
+                    if !(r.is_zero() || matches!(r.ty, Ty::Stack(_))) {
+                        return bad(self, "fp");
+                    }
+                }
+                ArgType::ReleaseRingbufMem => {
+                    if !matches!(r.ty, Ty::Mem { ringbuf: true, .. }) || r.null {
+                        return bad(self, "ringbuf_mem");
+                    }
+                    if r.off != 0 || r.s.value() != Some(0) {
+                        return Err(self
+                            .fail(
+                                pc,
+                                Code::HelperArg,
+                                format!(
+                                    "R{regno} must have zero offset when passed to release func"
+                                ),
+                            )
+                            .reg(regno));
+                    }
+                    release = Some(r.ref_id);
+                }
+                ArgType::PtrToConstStr
+                | ArgType::PtrToSpinLock
+                | ArgType::PtrToTimer
+                | ArgType::PtrToKptr => {
+                    if !matches!(r.ty, Ty::MapValue(_)) || r.null {
+                        return bad(self, "map_value");
+                    }
+                }
+                ArgType::PtrToDynptr => {
+                    if !matches!(r.ty, Ty::Stack(_)) {
+                        return bad(self, "fp");
+                    }
+                }
+                ArgType::PtrToBtfId | ArgType::PtrToBtfIdOrNull => {
+                    if !(r.ty.is_ptr() || (arg == ArgType::PtrToBtfIdOrNull && r.is_zero())) {
+                        return bad(self, "ptr_");
+                    }
+                }
+            }
+        }
+        if let Some(rid) = release {
+            if !st.refs.iter().any(|x| x.id == rid) {
+                return Err(self
+                    .fail(pc, Code::RefRelease, format!("invalid ref_obj_id={rid}"))
+                    .reg(1));
+            }
+            st.refs.retain(|x| x.id != rid);
+            st.for_each_reg(|r| {
+                if r.ref_id == rid {
+                    *r = Reg::unknown();
+                }
+            });
+        }
+        let name = helper_name(hid).unwrap_or("");
+        if CHANGES_PKT_DATA.contains(&name) {
+            st.for_each_reg(|r| {
+                if matches!(r.ty, Ty::Packet | Ty::PacketMeta | Ty::PacketEnd) {
+                    *r = Reg::unknown();
+                }
+            });
+        }
+        let mut ret = match p.ret {
+            RetType::Integer => Reg::unknown(),
+            RetType::Void => Reg::NOT_INIT,
+            RetType::PtrToMapValueOrNull => {
+                let m = map.unwrap_or(0);
+                let info = self.map(m);
+                match info.map_type {
+                    mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS => match info.inner {
+                        Some(inner) => Reg::ptr(Ty::MapPtr(inner)),
+                        None => Reg::ptr(Ty::BtfId),
+                    },
+                    mt::SOCKMAP | mt::SOCKHASH => Reg::ptr(Ty::Socket),
+                    mt::XSKMAP => Reg::ptr(Ty::BtfId),
+                    _ => Reg::ptr(Ty::MapValue(m)),
+                }
+            }
+            RetType::PtrToSocketOrNull => Reg::ptr(Ty::Socket),
+            RetType::PtrToTcpSockOrNull => Reg::ptr(Ty::TcpSock),
+            RetType::PtrToSockCommonOrNull => Reg::ptr(Ty::SockCommon),
+            RetType::PtrToRingbufMemOrNull => Reg::ptr(Ty::Mem {
+                size: alloc_size,
+                ringbuf: true,
+            }),
+            RetType::PtrToBtfIdOrNull
+            | RetType::PtrToMemOrBtfId
+            | RetType::PtrToDynptrMemOrNull => Reg::ptr(Ty::BtfId),
+            RetType::PtrToBtfIdTrusted => Reg::ptr(Ty::BtfId),
+        };
+        // bpf_get_local_storage returns the storage itself, never NULL
+        // (RET_PTR_TO_MAP_VALUE; the prototype table says "or NULL").
+        let never_null = p.ret == RetType::PtrToBtfIdTrusted || hid == id::GET_LOCAL_STORAGE;
+        if ret.ty.is_ptr() && !never_null {
+            ret.null = true;
+            ret.id = self.new_id();
+        }
+        let sockmap_lookup = p.ret == RetType::PtrToMapValueOrNull && ret.ty == Ty::Socket;
+        if ACQUIRE.contains(&name) || sockmap_lookup {
+            let rid = self.new_id();
+            ret.ref_id = rid;
+            st.refs.push(RefState {
+                id: rid,
+                insn: pc,
+                ringbuf: name == "ringbuf_reserve",
+            });
+        } else if CAST.contains(&name) {
+            ret.ref_id = cast_ref;
+        }
+        if let Some(target) = callback {
+            return self.enter_callback(st, pc, hid, target, map);
+        }
+        self.clobber(st, pc);
+        *st.reg_mut(0) = ret;
+        Ok(pc + 1)
+    }
+
+    /// `r1`-`r5` are unreadable after a call.
+    pub(super) fn clobber(&mut self, st: &mut State, pc: usize) {
+        for r in 1..=5 {
+            *st.reg_mut(r) = Reg::NOT_INIT;
+            self.set_def(st, r, pc);
+        }
+        self.set_def(st, 0, pc);
+    }
+
+    /// A pointer argument to `size` bytes of memory (`check_helper_mem_access`).
+    fn mem_arg(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        regno: u8,
+        size: u32,
+        write: bool,
+        sized: bool,
+    ) -> Result<(), Fail> {
+        let r = *st.reg(regno);
+        match r.ty {
+            Ty::Stack(frame) => {
+                let base = r.off as i64;
+                let (lo, hi) = match r.s.value() {
+                    Some(v) => (base + v as i64, base + v as i64),
+                    None => (base + r.s.smin, base + r.s.smax),
+                };
+                if lo < -512
+                    || hi + size as i64 > 0
+                    || r.s.smin <= -(1 << 29)
+                    || r.s.smax >= 1 << 29
+                {
+                    let m = if r.s.value().is_some() {
+                        format!("invalid indirect access to stack R{regno} off={lo} size={size}")
+                    } else {
+                        format!("invalid variable-offset indirect access to stack R{regno} var_off={:?} size={size}", r.s.var)
+                    };
+                    return Err(self.fail(pc, Code::StackAccess, m).reg(regno));
+                }
+                self.grow_stack(st, frame as usize, -lo);
+                if write {
+                    let fr = &mut st.frames[frame as usize];
+                    for o in lo..hi + size as i64 {
+                        let s = fr.slot_mut(o);
+                        if s.bytes.contains(&Byte::Spill) {
+                            s.bytes
+                                .iter_mut()
+                                .filter(|b| **b == Byte::Spill)
+                                .for_each(|b| *b = Byte::Misc);
+                            s.spill = Reg::NOT_INIT;
+                        }
+                        s.bytes[o.rem_euclid(8) as usize] = Byte::Misc;
+                    }
+                }
+                Ok(())
+            }
+            Ty::Packet | Ty::PacketMeta | Ty::MapValue(_) | Ty::MapKey(_) | Ty::Mem { .. } => {
+                let _ = sized;
+                self.mem(
+                    st,
+                    pc,
+                    Access {
+                        reg: regno,
+                        off: 0,
+                        size,
+                        write,
+                        value: None,
+                    },
+                )
+                .map(|_| ())
+            }
+            Ty::BtfId => Ok(()),
+            _ => {
+                let got = if r.null {
+                    format!("{}_or_null", r.ty.kernel_name())
+                } else {
+                    r.ty.kernel_name().to_string()
+                };
+                Err(self
+                    .fail(
+                        pc,
+                        Code::HelperArg,
+                        format!(
+                            "R{regno} type={got} expected=fp, pkt, pkt_meta, map_key, map_value"
+                        ),
+                    )
+                    .reg(regno))
+            }
+        }
+    }
+
+    fn enter_callback(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        hid: u32,
+        target: usize,
+        map: Option<u32>,
+    ) -> Result<usize, Fail> {
+        let Some(func) = self.cfg.func_at(target) else {
+            return Err(self.fail(
+                pc,
+                Code::HelperArg,
+                "callback is not a function".to_string(),
+            ));
+        };
+        if st.frames.len() >= crate::cfg::MAX_CALL_FRAMES {
+            return Err(self.fail(
+                pc,
+                Code::CallDepth,
+                format!(
+                    "the call stack of {} frames is too deep",
+                    st.frames.len() + 1
+                ),
+            ));
+        }
+        let caller = st.cur().regs;
+        let frameno = st.frames.len() as u8;
+        let mut f = Frame::new(frameno, pc, func);
+        f.callback = true;
+        let mv = |m: Option<u32>, t: fn(u32) -> Ty| m.map_or(Reg::unknown(), |m| Reg::ptr(t(m)));
+        match hid {
+            id::LOOP => {
+                f.regs[1] = Reg::unknown();
+                f.regs[2] = caller[3];
+            }
+            id::FOR_EACH_MAP_ELEM => {
+                f.regs[1] = caller[1];
+                f.regs[2] = mv(map, Ty::MapKey);
+                f.regs[3] = mv(map, Ty::MapValue);
+                f.regs[4] = caller[3];
+            }
+            id::TIMER_SET_CALLBACK => {
+                f.regs[1] = Reg::unknown();
+                f.regs[2] = Reg::unknown();
+                f.regs[3] = Reg::unknown();
+            }
+            _ => {
+                for r in 1..=5 {
+                    f.regs[r] = Reg::unknown();
+                }
+            }
+        }
+        st.frames.push(f);
+        Ok(target)
+    }
+}

@@ -1,0 +1,242 @@
+//! The abstract interpreter: the kernel's path-by-path walk (`do_check`)
+//! over typed register states, with state pruning at jump targets, the
+//! 1M processed-instruction limit, bpf-to-bpf calls with the caller's
+//! state, callbacks, reference tracking and the exit checks.
+//!
+//! Modules: [`tnum`] and [`scalar`] (numbers), [`state`] (registers,
+//! stack, references), [`alu`], [`mem`], [`call`], [`branch`], [`prune`],
+//! [`walk`] (the instruction loop) and [`exit`].
+
+// A `Fail` ends the walk (one per verification), so its size does not
+// matter for speed.
+#![allow(clippy::result_large_err)]
+
+pub mod alu;
+pub mod branch;
+pub mod call;
+pub mod exit;
+pub mod mem;
+pub mod prune;
+pub mod scalar;
+pub mod state;
+pub mod tnum;
+pub mod walk;
+
+use crate::cfg::Cfg;
+use crate::diag::Code;
+use crate::options::{MapInfo, Options};
+use bpfbox_isa::Insn;
+use bpfbox_progtype::{AttachType, ProgTypeSpec};
+use state::State;
+
+/// What kind of memory an instruction accesses on every path that
+/// reaches it (for a JIT: such an access needs no run-time check).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemKind {
+    /// The stack, in bounds.
+    Stack,
+    /// The context, a field the type allows.
+    Ctx,
+    /// Packet data inside the checked range.
+    Packet,
+    /// A map value or key inside its size.
+    MapValue,
+    /// Sized memory (ring buffer record) inside its size.
+    Mem,
+    /// A socket, flow keys or kernel object field.
+    Other,
+    /// Different kinds on different paths.
+    Mixed,
+}
+
+/// Facts about one instruction, proven on every path the walk took.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, serde::Serialize)]
+pub struct InsnFact {
+    /// Reached by some path.
+    pub reached: bool,
+    /// For loads, stores and atomics: the memory accessed, proven in
+    /// bounds.
+    pub mem: Option<MemKind>,
+}
+
+/// A refusal found by the walk, converted to a [`crate::Diagnostic`] by
+/// the report module.
+#[derive(Clone, Debug)]
+pub struct Fail {
+    /// Instruction.
+    pub pc: usize,
+    /// Code.
+    pub code: Code,
+    /// The kernel's message.
+    pub kernel: String,
+    /// A further kernel log line.
+    pub detail: Option<String>,
+    /// The register at fault.
+    pub reg: Option<u8>,
+    /// What to write instead.
+    pub help: Option<String>,
+    /// The register's state when it failed, as text.
+    pub what: Option<String>,
+    /// Where the register got its value.
+    pub def: Option<usize>,
+    /// Branches taken on the way, most recent last: (jump slot, taken).
+    pub branches: Vec<(usize, bool)>,
+}
+
+impl Fail {
+    /// Names the register.
+    pub fn reg(mut self, r: u8) -> Fail {
+        self.reg = Some(r);
+        self
+    }
+
+    /// Adds a help line.
+    pub fn help(mut self, h: String) -> Fail {
+        self.help = Some(h);
+        self
+    }
+
+    /// Adds a further kernel line.
+    pub fn detail(mut self, d: String) -> Fail {
+        self.detail = Some(d);
+        self
+    }
+}
+
+/// The walk's context.
+pub struct Walk<'a> {
+    insns: &'a [Insn],
+    cfg: &'a Cfg,
+    opts: &'a Options<'a>,
+    spec: Option<&'static ProgTypeSpec>,
+    attach: Option<AttachType>,
+    id_gen: u32,
+    /// Per function, the deepest stack byte used.
+    stack_depth: Vec<u32>,
+    /// Per instruction, what the walk proved.
+    facts: Vec<InsnFact>,
+    /// Register of the store being checked (for linking spilled scalars).
+    store_src: Option<u8>,
+    /// Per frame-register, where it was last written (for diagnostics).
+    defs: Vec<[usize; 11]>,
+    /// Branch history of the current path.
+    history: Vec<(usize, bool)>,
+    /// Instructions processed.
+    processed: u64,
+    /// Kernel-style log lines, when asked for.
+    log: Option<Vec<String>>,
+}
+
+/// The result of a successful walk.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// Per instruction facts.
+    pub facts: Vec<InsnFact>,
+    /// Instructions processed (the kernel's "processed N insns").
+    pub processed: u64,
+    /// Per function stack depth.
+    pub stack_depth: Vec<u32>,
+    /// Kernel-style state log, when asked for.
+    pub log: Vec<String>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(insns: &'a [Insn], cfg: &'a Cfg, opts: &'a Options<'a>, want_log: bool) -> Walk<'a> {
+        let spec = opts.prog.and_then(|p| bpfbox_progtype::by_id(p.prog_type));
+        let attach = match (spec, opts.prog) {
+            (Some(s), Some(p)) => s.normalize_attach(p.expected_attach_type).ok().flatten(),
+            _ => None,
+        };
+        Walk {
+            insns,
+            cfg,
+            opts,
+            spec,
+            attach,
+            id_gen: 0,
+            stack_depth: vec![0; cfg.funcs.len()],
+            facts: vec![InsnFact::default(); insns.len()],
+            store_src: None,
+            defs: Vec::new(),
+            history: Vec::new(),
+            processed: 0,
+            log: want_log.then(Vec::new),
+        }
+    }
+
+    fn fail(&self, pc: usize, code: Code, kernel: String) -> Fail {
+        Fail {
+            pc,
+            code,
+            kernel,
+            detail: None,
+            reg: None,
+            help: None,
+            what: None,
+            def: None,
+            branches: self.history.clone(),
+        }
+    }
+
+    fn new_id(&mut self) -> u32 {
+        self.id_gen += 1;
+        self.id_gen
+    }
+
+    fn map(&self, m: u32) -> MapInfo {
+        self.opts
+            .maps
+            .get(m as usize)
+            .copied()
+            .unwrap_or(MapInfo::UNKNOWN)
+    }
+
+    fn note_mem(&mut self, pc: usize, k: MemKind) {
+        let f = &mut self.facts[pc];
+        f.mem = match f.mem {
+            None => Some(k),
+            Some(old) if old == k => Some(k),
+            Some(_) => Some(MemKind::Mixed),
+        };
+    }
+
+    fn set_def(&mut self, st: &State, r: u8, pc: usize) {
+        let depth = st.frames.len() - 1;
+        if self.defs.len() <= depth {
+            self.defs.resize(depth + 1, [usize::MAX; 11]);
+        }
+        self.defs[depth][r as usize] = pc;
+    }
+}
+
+/// The state log of the walk up to its end or first error.
+pub fn run_log(insns: &[Insn], cfg: &Cfg, opts: &Options<'_>) -> Vec<String> {
+    let mut w = Walk::new(insns, cfg, opts, true);
+    let r = w.explore();
+    let mut log = w.log.take().unwrap_or_default();
+    if let Err(f) = r {
+        log.push(f.kernel);
+    }
+    log.push(format!("processed {} insns (limit 1000000)", w.processed));
+    log
+}
+
+/// Runs the walk. `Err` holds the first refusal, as the kernel stops at
+/// its first error.
+pub fn run(
+    insns: &[Insn],
+    cfg: &Cfg,
+    opts: &Options<'_>,
+    want_log: bool,
+) -> Result<Outcome, Box<Fail>> {
+    let mut w = Walk::new(insns, cfg, opts, want_log);
+    w.explore().map_err(Box::new)?;
+    exit::check_stack_depth(&w)?;
+    Ok(Outcome {
+        facts: w.facts,
+        processed: w.processed,
+        stack_depth: w.stack_depth,
+        log: w.log.unwrap_or_default(),
+    })
+}

@@ -1,0 +1,223 @@
+//! State pruning (`is_state_visited`, `states_equal`): a path reaching a
+//! prune point in a state contained in a state already fully explored
+//! from there stops; a path coming back to a state still being explored
+//! with exactly the same state loops forever.
+//!
+//! Containment here is conservative (no liveness or precision marks yet):
+//! every register, stack byte and reference of the old state must cover
+//! the new one, ids must correspond one to one. This prunes less than the
+//! kernel, so the walk may process more instructions, never accept more.
+
+use super::state::{Byte, Reg, State, Ty};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// At most this many states are kept per instruction.
+const MAX_STATES_PER_INSN: usize = 64;
+
+/// A checkpoint: a state seen at a prune point and how many paths still
+/// descend from it.
+#[derive(Debug)]
+pub struct Cp {
+    state: State,
+    branches: Cell<u32>,
+    parent: Option<Rc<Cp>>,
+}
+
+/// What to do at a prune point.
+pub enum Visit {
+    /// Covered by a completed state: stop this path.
+    Prune,
+    /// Same state as one still being explored: an infinite loop.
+    Loop,
+    /// Go on; the new checkpoint, if one was stored.
+    Continue(Option<Rc<Cp>>),
+}
+
+/// Looks `st` up among the states seen at this instruction.
+pub fn visit(seen: &mut Vec<Rc<Cp>>, st: &State, parent: &Option<Rc<Cp>>) -> Visit {
+    for cp in seen.iter() {
+        if cp.branches.get() > 0 {
+            if cp.state == *st {
+                return Visit::Loop;
+            }
+        } else if covers(&cp.state, st) {
+            return Visit::Prune;
+        }
+    }
+    if seen.len() >= MAX_STATES_PER_INSN {
+        return Visit::Continue(None);
+    }
+    let cp = Rc::new(Cp {
+        state: st.clone(),
+        branches: Cell::new(1),
+        parent: parent.clone(),
+    });
+    seen.push(cp.clone());
+    Visit::Continue(Some(cp))
+}
+
+/// A path forked: one more path descends from its checkpoints.
+pub fn path_forked(parent: &Option<Rc<Cp>>) {
+    if let Some(p) = parent {
+        p.branches.set(p.branches.get() + 1);
+    }
+}
+
+/// A path ended: checkpoints with no more descendants are complete.
+pub fn path_done(parent: &Option<Rc<Cp>>) {
+    let mut cur = parent.clone();
+    while let Some(p) = cur {
+        let b = p.branches.get().saturating_sub(1);
+        p.branches.set(b);
+        if b > 0 {
+            break;
+        }
+        cur = p.parent.clone();
+    }
+}
+
+#[derive(Default)]
+struct IdMap {
+    fwd: HashMap<u32, u32>,
+    back: HashMap<u32, u32>,
+}
+
+impl IdMap {
+    fn check(&mut self, old: u32, cur: u32) -> bool {
+        if old == 0 {
+            return true;
+        }
+        if cur == 0 {
+            return false;
+        }
+        match (self.fwd.get(&old), self.back.get(&cur)) {
+            (Some(&c), Some(&o)) => c == cur && o == old,
+            (None, None) => {
+                self.fwd.insert(old, cur);
+                self.back.insert(cur, old);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+fn scalar_within(old: &super::scalar::Scalar, cur: &super::scalar::Scalar) -> bool {
+    old.umin <= cur.umin
+        && old.umax >= cur.umax
+        && old.smin <= cur.smin
+        && old.smax >= cur.smax
+        && old.u32min <= cur.u32min
+        && old.u32max >= cur.u32max
+        && old.s32min <= cur.s32min
+        && old.s32max >= cur.s32max
+        && old.var.contains(cur.var)
+}
+
+fn reg_covers(old: &Reg, cur: &Reg, ids: &mut IdMap) -> bool {
+    if old.ty == Ty::NotInit {
+        return true;
+    }
+    if old.ty != cur.ty || old.null != cur.null {
+        return false;
+    }
+    if old.ty == Ty::Scalar {
+        return scalar_within(&old.s, &cur.s) && ids.check(old.id, cur.id);
+    }
+    old.off == cur.off
+        && scalar_within(&old.s, &cur.s)
+        && old.range <= cur.range
+        && ids.check(old.id, cur.id)
+        && ids.check(old.ref_id, cur.ref_id)
+        && (old.ref_id == 0) == (cur.ref_id == 0)
+}
+
+/// Whether every concrete state `cur` stands for is one `old` stands for.
+pub fn covers(old: &State, cur: &State) -> bool {
+    if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
+        return false;
+    }
+    let mut ids = IdMap::default();
+    for (fo, fc) in old.frames.iter().zip(&cur.frames) {
+        if fo.callsite != fc.callsite || fo.callback != fc.callback {
+            return false;
+        }
+        if !fo
+            .regs
+            .iter()
+            .zip(&fc.regs)
+            .all(|(o, c)| reg_covers(o, c, &mut ids))
+        {
+            return false;
+        }
+        for (i, so) in fo.stack.iter().enumerate() {
+            let sc = fc
+                .stack
+                .get(i)
+                .copied()
+                .unwrap_or(super::state::Slot::EMPTY);
+            for (bo, bc) in so.bytes.iter().zip(&sc.bytes) {
+                let ok = match bo {
+                    Byte::Invalid => true,
+                    Byte::Misc => {
+                        matches!(bc, Byte::Misc | Byte::Zero)
+                            || (*bc == Byte::Spill && sc.spill.ty == Ty::Scalar)
+                    }
+                    Byte::Zero => *bc == Byte::Zero,
+                    Byte::Spill => *bc == Byte::Spill,
+                };
+                if !ok {
+                    return false;
+                }
+            }
+            if so.bytes.contains(&Byte::Spill) && !reg_covers(&so.spill, &sc.spill, &mut ids) {
+                return false;
+            }
+        }
+    }
+    old.refs
+        .iter()
+        .zip(&cur.refs)
+        .all(|(a, b)| ids.check(a.id, b.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::scalar::Scalar;
+    use super::super::state::Frame;
+    use super::*;
+
+    fn state(r1: Reg) -> State {
+        let mut f = Frame::new(0, usize::MAX, 0);
+        f.regs[1] = r1;
+        State {
+            frames: vec![f],
+            refs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn wider_ranges_cover_narrower() {
+        let old = state(Reg::scalar(Scalar::urange(0, 10)));
+        assert!(covers(&old, &state(Reg::known(3))));
+        assert!(!covers(&state(Reg::known(3)), &old));
+        assert!(covers(&state(Reg::NOT_INIT), &old));
+    }
+
+    #[test]
+    fn completion_and_loops() {
+        let mut seen = Vec::new();
+        let st = state(Reg::known(1));
+        let Visit::Continue(Some(cp)) = visit(&mut seen, &st, &None) else {
+            panic!()
+        };
+        assert!(matches!(
+            visit(&mut seen, &st, &Some(cp.clone())),
+            Visit::Loop
+        ));
+        path_done(&Some(cp));
+        assert!(matches!(visit(&mut seen, &st, &None), Visit::Prune));
+    }
+}

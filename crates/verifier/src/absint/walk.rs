@@ -1,0 +1,544 @@
+//! The instruction loop (`do_check`): one path at a time, depth first,
+//! the fall-through side of a branch first and the jump target pushed for
+//! later, as the kernel does.
+
+use super::branch;
+use super::mem::{loaded, Access};
+use super::prune::{Cp, Visit};
+use super::scalar;
+use super::state::{Frame, Reg, State, Ty};
+use super::{Fail, Walk};
+use crate::diag::Code;
+use crate::flow::{reads, ExitKind};
+use bpfbox_isa::{AtomicOp, Cond, Insn, LdImm64, Src, Width};
+use std::rc::Rc;
+
+/// The kernel's limit on processed instructions (`BPF_COMPLEXITY_LIMIT_INSNS`).
+pub const INSN_LIMIT: u64 = 1_000_000;
+
+/// A path waiting to be explored.
+pub struct Path {
+    pub pc: usize,
+    pub st: State,
+    pub parent: Option<Rc<Cp>>,
+    pub history: Vec<(usize, bool)>,
+    pub defs: Vec<[usize; 11]>,
+}
+
+/// What an instruction leads to.
+pub(super) enum Step {
+    /// Continue at this slot.
+    Next(usize),
+    /// The path ends here (program exit).
+    End,
+}
+
+impl Walk<'_> {
+    fn initial_state(&self) -> State {
+        let mut f = Frame::new(0, usize::MAX, 0);
+        for r in self.opts.entry_regs.iter() {
+            if r == 1 {
+                f.regs[1] = if self.opts.prog.is_some() {
+                    Reg::ptr(Ty::Ctx)
+                } else {
+                    Reg::unknown()
+                };
+            } else if r < 10 {
+                f.regs[r as usize] = Reg::unknown();
+            }
+        }
+        State {
+            frames: vec![f],
+            refs: Vec::new(),
+        }
+    }
+
+    fn prune_points(&self) -> Vec<bool> {
+        let mut p = vec![false; self.insns.len()];
+        for (pc, insn) in self.insns.iter().enumerate() {
+            match *insn {
+                Insn::Jmp { target, .. } | Insn::MayGoto { target } => {
+                    p[target] = true;
+                    if pc + 1 < p.len() {
+                        p[pc + 1] = true;
+                    }
+                }
+                Insn::Ja { target, .. } => p[target] = true,
+                Insn::CallLocal { .. } | Insn::Call { .. } if pc + 1 < p.len() => p[pc + 1] = true,
+                _ => {}
+            }
+        }
+        p
+    }
+
+    /// Explores every path; the first error ends the walk.
+    pub(super) fn explore(&mut self) -> Result<(), Fail> {
+        let prune = self.prune_points();
+        let mut visited: Vec<Vec<Rc<Cp>>> = vec![Vec::new(); self.insns.len()];
+        let has_may_goto = self.insns.iter().any(|i| matches!(i, Insn::MayGoto { .. }));
+        let mut pending = vec![Path {
+            pc: 0,
+            st: self.initial_state(),
+            parent: None,
+            history: Vec::new(),
+            defs: Vec::new(),
+        }];
+        while let Some(path) = pending.pop() {
+            let Path {
+                mut pc,
+                mut st,
+                mut parent,
+                history,
+                defs,
+            } = path;
+            self.history = history;
+            self.defs = defs;
+            loop {
+                self.processed += 1;
+                if self.processed > INSN_LIMIT {
+                    return Err(self
+                        .fail(pc, Code::TooComplex, format!("BPF program is too large. Processed {} insn", self.processed))
+                        .help("bound every loop by a constant the verifier can see, or split the work with bpf_loop or tail calls".to_string()));
+                }
+                if prune[pc] {
+                    match super::prune::visit(&mut visited[pc], &st, &parent) {
+                        Visit::Prune => break,
+                        Visit::Loop if has_may_goto => break,
+                        Visit::Loop => {
+                            return Err(self
+                                .fail(pc, Code::InfiniteLoop, format!("infinite loop detected at insn {pc}"))
+                                .help("the loop comes back here with the same state: make sure something it tests changes on every iteration".to_string()));
+                        }
+                        Visit::Continue(cp) => parent = cp.or(parent),
+                    }
+                }
+                self.facts[pc].reached = true;
+                if let Some(log) = &mut self.log {
+                    log.push(format!("{pc}: {}", super::exit::describe_state(&st)));
+                }
+                match self.step(&mut st, pc, &mut pending, &parent) {
+                    Ok(Step::Next(n)) => pc = n,
+                    Ok(Step::End) => break,
+                    Err(mut f) => {
+                        if let Some(r) = f.reg {
+                            f.what = Some(crate::report::human(st.reg(r), self.opts));
+                            let depth = st.frames.len() - 1;
+                            f.def = self
+                                .defs
+                                .get(depth)
+                                .map(|d| d[r as usize])
+                                .filter(|&d| d != usize::MAX);
+                        }
+                        return Err(f);
+                    }
+                }
+            }
+            super::prune::path_done(&parent);
+        }
+        Ok(())
+    }
+
+    fn check_reads(&self, st: &State, pc: usize) -> Result<(), Fail> {
+        let kind = match st.cur().func {
+            0 => ExitKind::Main,
+            _ if st.cur().callback => ExitKind::Callback,
+            _ => ExitKind::Callee,
+        };
+        if matches!(self.insns[pc], Insn::Call { .. }) {
+            return Ok(());
+        }
+        for &r in reads(&self.insns[pc], kind, self.opts).as_slice() {
+            if st.reg(r).ty == Ty::NotInit {
+                return Err(self
+                    .fail(pc, Code::UninitReg, format!("R{r} !read_ok"))
+                    .reg(r));
+            }
+        }
+        Ok(())
+    }
+
+    fn step(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        pending: &mut Vec<super::walk::Path>,
+        parent: &Option<Rc<Cp>>,
+    ) -> Result<Step, Fail> {
+        self.check_reads(st, pc)?;
+        let insn = self.insns[pc];
+        let next = pc + insn.slots();
+        match insn {
+            Insn::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => {
+                self.alu(st, pc, width, op, dst, src)?;
+                self.set_def(st, dst, pc);
+            }
+            Insn::Neg { width, dst } => {
+                self.unary(st, dst, |s| scalar::neg(width, s));
+                self.set_def(st, dst, pc);
+            }
+            Insn::End { kind, bits, dst } => {
+                self.endian(st, dst, kind, bits);
+                self.set_def(st, dst, pc);
+            }
+            Insn::LdImm64 { dst, value } => {
+                let r = match value {
+                    LdImm64::Imm(v) => Reg::known(v),
+                    LdImm64::MapFd(m) | LdImm64::MapIdx(m) => Reg::ptr(Ty::MapPtr(m as u32)),
+                    LdImm64::MapValue { fd, off } => Reg {
+                        off: off as i32,
+                        ..Reg::ptr(Ty::MapValue(fd as u32))
+                    },
+                    LdImm64::MapIdxValue { idx, off } => Reg {
+                        off: off as i32,
+                        ..Reg::ptr(Ty::MapValue(idx as u32))
+                    },
+                    LdImm64::Func(t) => Reg::ptr(Ty::Func(t as u32)),
+                    LdImm64::BtfId { .. } => Reg::ptr(Ty::BtfId),
+                };
+                *st.reg_mut(dst) = r;
+                self.set_def(st, dst, pc);
+            }
+            Insn::LdImm64Hi => {}
+            Insn::Load {
+                size,
+                signed,
+                dst,
+                src,
+                off,
+            } => {
+                let r = self.mem(
+                    st,
+                    pc,
+                    Access {
+                        reg: src,
+                        off: off as i64,
+                        size: size.bytes() as u32,
+                        write: false,
+                        value: None,
+                    },
+                )?;
+                *st.reg_mut(dst) = loaded(r, size.bytes() as u32, signed);
+                self.set_def(st, dst, pc);
+            }
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => {
+                let (value, srcreg) = match src {
+                    Src::Reg(r) => (*st.reg(r), Some(r)),
+                    Src::Imm(i) => (Reg::known(i as i64 as u64), None),
+                };
+                self.store_src = srcreg;
+                let r = self.mem(
+                    st,
+                    pc,
+                    Access {
+                        reg: dst,
+                        off: off as i64,
+                        size: size.bytes() as u32,
+                        write: true,
+                        value: Some(value),
+                    },
+                );
+                self.store_src = None;
+                r?;
+            }
+            Insn::Atomic {
+                size,
+                op,
+                dst,
+                src,
+                off,
+            } => self.atomic(st, pc, size.bytes() as u32, op, dst, src, off as i64)?,
+            Insn::LdAbs { .. } | Insn::LdInd { .. } => {
+                if st.reg(6).ty != Ty::Ctx {
+                    return Err(self
+                        .fail(
+                            pc,
+                            Code::LdAbs,
+                            "at the time of BPF_LD_ABS|IND R6 != pointer to skb".to_string(),
+                        )
+                        .reg(6));
+                }
+                if !st.refs.is_empty() {
+                    return Err(self.fail(
+                        pc,
+                        Code::RefLeak,
+                        "BPF_LD_[ABS|IND] cannot be mixed with socket references".to_string(),
+                    ));
+                }
+                self.clobber(st, pc);
+                *st.reg_mut(0) = Reg::scalar(scalar::Scalar::UNKNOWN);
+            }
+            Insn::Call { helper } => {
+                let to = self.helper(st, pc, helper as u32)?;
+                return Ok(Step::Next(to));
+            }
+            Insn::CallKfunc { .. } | Insn::CallX { .. } => {
+                self.clobber(st, pc);
+                *st.reg_mut(0) = Reg::unknown();
+            }
+            Insn::CallLocal { target } => {
+                let Some(func) = self.cfg.func_at(target) else {
+                    return Ok(Step::End);
+                };
+                if st.frames.len() >= crate::cfg::MAX_CALL_FRAMES {
+                    return Err(self.fail(
+                        pc,
+                        Code::CallDepth,
+                        format!(
+                            "the call stack of {} frames is too deep !",
+                            st.frames.len() + 1
+                        ),
+                    ));
+                }
+                let caller = st.cur().regs;
+                let mut f = Frame::new(st.frames.len() as u8, pc, func);
+                f.regs[1..=5].copy_from_slice(&caller[1..=5]);
+                st.frames.push(f);
+                return Ok(Step::Next(target));
+            }
+            Insn::Exit => return self.exit(st, pc),
+            Insn::Ja { target, .. } => return Ok(Step::Next(target)),
+            Insn::MayGoto { target } => {
+                self.fork(st, pc, target, pending, parent);
+            }
+            Insn::Jmp {
+                width,
+                cond,
+                dst,
+                src,
+                target,
+            } => return self.cond_jump(st, pc, width, cond, dst, src, target, pending, parent),
+        }
+        Ok(Step::Next(next))
+    }
+
+    fn fork(
+        &mut self,
+        st: &State,
+        pc: usize,
+        target: usize,
+        pending: &mut Vec<Path>,
+        parent: &Option<Rc<Cp>>,
+    ) {
+        let mut history = self.history.clone();
+        history.push((pc, true));
+        if history.len() > 64 {
+            history.remove(0);
+        }
+        super::prune::path_forked(parent);
+        pending.push(Path {
+            pc: target,
+            st: st.clone(),
+            parent: parent.clone(),
+            history,
+            defs: self.defs.clone(),
+        });
+        self.history.push((pc, false));
+        if self.history.len() > 64 {
+            self.history.remove(0);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cond_jump(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        width: Width,
+        cond: Cond,
+        dst: u8,
+        src: Src,
+        target: usize,
+        pending: &mut Vec<Path>,
+        parent: &Option<Rc<Cp>>,
+    ) -> Result<Step, Fail> {
+        let w32 = width == Width::W32;
+        let a = *st.reg(dst);
+        let b = match src {
+            Src::Reg(r) => *st.reg(r),
+            Src::Imm(i) => Reg::known(i as i64 as u64),
+        };
+        let pkt = if w32 {
+            None
+        } else {
+            branch::pkt_compare(&a, &b, cond)
+        };
+        let outcome = if pkt.is_some() {
+            None
+        } else {
+            branch::taken(&a, &b, cond, w32)
+        };
+        match outcome {
+            Some(true) => return Ok(Step::Next(target)),
+            Some(false) => return Ok(Step::Next(pc + 1)),
+            None => {}
+        }
+        let mut taken = st.clone();
+        let mut feasible = [true, true];
+        for (i, s) in [&mut taken, &mut *st].into_iter().enumerate() {
+            let outcome = i == 0;
+            if a.ty == Ty::Scalar && b.ty == Ty::Scalar {
+                let (mut x, mut y) = (a.s, b.s);
+                if !branch::refine_scalars(&mut x, &mut y, cond, w32, outcome) {
+                    feasible[i] = false;
+                    continue;
+                }
+                set_scalar(s, dst, a.id, x);
+                if let Src::Reg(r) = src {
+                    set_scalar(s, r, b.id, y);
+                }
+            }
+            if !w32 && matches!(cond, Cond::Eq | Cond::Ne) && a.null && a.id != 0 && b.is_zero() {
+                let is_null = (cond == Cond::Eq) == outcome;
+                branch::mark_null(s, a.id, is_null);
+            }
+            if let Some((p, open, on_taken)) = pkt {
+                if on_taken == outcome {
+                    branch::good_pkt(s, &p, open);
+                }
+            }
+        }
+        match feasible {
+            [true, true] => {
+                self.fork(&taken, pc, target, pending, parent);
+                Ok(Step::Next(pc + 1))
+            }
+            [true, false] => {
+                *st = taken;
+                Ok(Step::Next(target))
+            }
+            [false, true] => Ok(Step::Next(pc + 1)),
+            [false, false] => Ok(Step::End),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn atomic(
+        &mut self,
+        st: &mut State,
+        pc: usize,
+        size: u32,
+        op: AtomicOp,
+        dst: u8,
+        src: u8,
+        off: i64,
+    ) -> Result<(), Fail> {
+        let p = *st.reg(dst);
+        match op {
+            AtomicOp::LoadAcquire => {
+                let r = self.mem(
+                    st,
+                    pc,
+                    Access {
+                        reg: src,
+                        off,
+                        size,
+                        write: false,
+                        value: None,
+                    },
+                )?;
+                *st.reg_mut(dst) = loaded(r, size, false);
+                self.set_def(st, dst, pc);
+                return Ok(());
+            }
+            AtomicOp::StoreRelease => {
+                let v = *st.reg(src);
+                self.mem(
+                    st,
+                    pc,
+                    Access {
+                        reg: dst,
+                        off,
+                        size,
+                        write: true,
+                        value: Some(v),
+                    },
+                )?;
+                return Ok(());
+            }
+            _ => {}
+        }
+        if matches!(
+            p.ty,
+            Ty::Ctx
+                | Ty::Packet
+                | Ty::PacketMeta
+                | Ty::FlowKeys
+                | Ty::Socket
+                | Ty::SockCommon
+                | Ty::TcpSock
+        ) {
+            let what = if p.ty == Ty::Ctx {
+                "context"
+            } else {
+                p.ty.kernel_name()
+            };
+            return Err(self
+                .fail(
+                    pc,
+                    Code::MemAccess,
+                    format!("BPF_ATOMIC stores into R{dst} {what} is not allowed"),
+                )
+                .reg(dst));
+        }
+        self.mem(
+            st,
+            pc,
+            Access {
+                reg: dst,
+                off,
+                size,
+                write: false,
+                value: None,
+            },
+        )?;
+        self.mem(
+            st,
+            pc,
+            Access {
+                reg: dst,
+                off,
+                size,
+                write: true,
+                value: Some(Reg::unknown()),
+            },
+        )?;
+        let fetched = match op {
+            AtomicOp::Cmpxchg => Some(0),
+            AtomicOp::Xchg
+            | AtomicOp::Add { fetch: true }
+            | AtomicOp::Or { fetch: true }
+            | AtomicOp::And { fetch: true }
+            | AtomicOp::Xor { fetch: true } => Some(src),
+            _ => None,
+        };
+        if let Some(r) = fetched {
+            *st.reg_mut(r) = loaded(Reg::unknown(), size, false);
+            self.set_def(st, r, pc);
+        }
+        Ok(())
+    }
+}
+
+/// Writes a refined scalar to `r` and to every register linked to it
+/// (`sync_linked_regs`).
+fn set_scalar(st: &mut State, r: u8, id: u32, s: scalar::Scalar) {
+    if id != 0 {
+        st.for_each_reg(|x| {
+            if x.ty == Ty::Scalar && x.id == id {
+                x.s = s;
+            }
+        });
+    }
+    let x = st.reg_mut(r);
+    x.s = s;
+}
