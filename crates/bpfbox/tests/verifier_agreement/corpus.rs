@@ -100,7 +100,7 @@ pub fn kernel(obj: &Object, def: &ProgramDef) -> Kernel {
 
 /// bpfbox's verdict on `def`, through the entry point `bpfbox verify`
 /// uses.
-pub fn ours(_obj: &Object, def: &ProgramDef) -> Result<(), Vec<Diagnostic>> {
+pub fn ours(obj: &Object, def: &ProgramDef) -> Result<(), Vec<Diagnostic>> {
     let insns = match bpfbox_isa::decode(&def.insns) {
         Ok(i) => i,
         Err(e) => {
@@ -111,7 +111,7 @@ pub fn ours(_obj: &Object, def: &ProgramDef) -> Result<(), Vec<Diagnostic>> {
             )])
         }
     };
-    bpfbox::engine::check(def, &insns)
+    bpfbox::engine::check_object(obj, def, &insns).map(|_| ())
 }
 
 /// One program's comparison.
