@@ -112,6 +112,40 @@ pub trait Engine {
     /// (`BPF_MAP_UPDATE_ELEM` with `BPF_ANY`), e.g. to give a devmap a
     /// target before the runs.
     fn update_map(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), RunError>;
+    /// Reads one element of map `map` from user space
+    /// (`BPF_MAP_LOOKUP_ELEM`): `None` when the key is absent. Per-CPU
+    /// maps give every CPU's value, one after the other.
+    fn lookup_map(&mut self, map: &str, key: &[u8]) -> Result<Option<Vec<u8>>, RunError>;
+    /// Deletes one element of map `map` from user space
+    /// (`BPF_MAP_DELETE_ELEM`): `false` when the key was absent.
+    fn delete_map(&mut self, map: &str, key: &[u8]) -> Result<bool, RunError>;
+    /// Consumes the records of ring buffer `map`, oldest first. The
+    /// default reads them through [`Engine::dump_maps`], which also drains
+    /// the object's other queues, stacks and buffers.
+    fn drain_map(&mut self, map: &str) -> Result<Vec<Vec<u8>>, RunError> {
+        let d = self
+            .dump_maps()
+            .into_iter()
+            .find(|d| d.name == map)
+            .ok_or_else(|| no_map(map))?;
+        Ok(d.entries.into_iter().map(|(_, v)| v).collect())
+    }
+    /// Runs an event-driven program on one event or a JSON array of them
+    /// (`bpfbox fire`).
+    fn fire(
+        &mut self,
+        events: &serde_json::Value,
+    ) -> Result<Vec<bpfbox_runtime::events::EventOutcome>, RunError> {
+        let _ = events;
+        Err(RunError {
+            errno: None,
+            message: format!(
+                "the {} engine does not fire events: in the kernel these programs run \
+                 at real attachments",
+                self.name()
+            ),
+        })
+    }
     /// Fills slot `i` of every perf_event_array (but those whose name ends
     /// in `_unopened`) with a BPF-output event on CPU `i`, as libbpf's perf
     /// buffer does; `dump_maps` then lists the records written to them
@@ -148,6 +182,16 @@ fn perf_key(cpu: u32, seq: usize) -> Vec<u8> {
     k.extend_from_slice(&(seq as u32).to_le_bytes());
     k
 }
+
+/// The object's index of map `map`.
+fn map_position(names: &[(String, u32)], map: &str) -> Result<usize, RunError> {
+    names
+        .iter()
+        .position(|(n, _)| n == map)
+        .ok_or_else(|| no_map(map))
+}
+
+const ENOENT: i32 = bpfbox_uapi::errno::ENOENT;
 
 fn no_map(map: &str) -> RunError {
     RunError {
@@ -363,6 +407,48 @@ impl Engine for InterpEngine {
             errno: Some(e.errno()),
             message: format!("updating `{map}`: {e}"),
         })
+    }
+
+    fn lookup_map(&mut self, map: &str, key: &[u8]) -> Result<Option<Vec<u8>>, RunError> {
+        let i = map_position(&self.names, map)?;
+        let m = self.host.maps.get_mut(i).ok_or_else(|| no_map(map))?;
+        match m.lookup(key) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.errno() == ENOENT => Ok(None),
+            Err(e) => Err(RunError {
+                errno: Some(e.errno()),
+                message: format!("looking up `{map}`: {e}"),
+            }),
+        }
+    }
+
+    fn drain_map(&mut self, map: &str) -> Result<Vec<Vec<u8>>, RunError> {
+        let i = map_position(&self.names, map)?;
+        let m = self.host.maps.get_mut(i).ok_or_else(|| no_map(map))?;
+        Ok(m.ringbuf_consume())
+    }
+
+    fn fire(
+        &mut self,
+        events: &serde_json::Value,
+    ) -> Result<Vec<bpfbox_runtime::events::EventOutcome>, RunError> {
+        bpfbox_runtime::events::fire_all(&self.prog, &mut self.host, events).map_err(|e| RunError {
+            errno: None,
+            message: e.to_string(),
+        })
+    }
+
+    fn delete_map(&mut self, map: &str, key: &[u8]) -> Result<bool, RunError> {
+        let i = map_position(&self.names, map)?;
+        let m = self.host.maps.get_mut(i).ok_or_else(|| no_map(map))?;
+        match m.delete(key) {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno() == ENOENT => Ok(false),
+            Err(e) => Err(RunError {
+                errno: Some(e.errno()),
+                message: format!("deleting from `{map}`: {e}"),
+            }),
+        }
     }
 
     fn open_perf_buffers(&mut self) -> Result<(), RunError> {
@@ -657,6 +743,28 @@ impl Engine for KernelEngine {
             errno: e.errno().map(|e| e.raw()),
             message: format!("updating `{map}`: {e}"),
         })
+    }
+
+    fn lookup_map(&mut self, map: &str, key: &[u8]) -> Result<Option<Vec<u8>>, RunError> {
+        let i = map_position(&self.names, map)?;
+        let m = self.obj.maps.get(i).ok_or_else(|| no_map(map))?;
+        m.lookup(key).map_err(|e| RunError {
+            errno: e.errno().map(|e| e.raw()),
+            message: format!("looking up `{map}`: {e}"),
+        })
+    }
+
+    fn delete_map(&mut self, map: &str, key: &[u8]) -> Result<bool, RunError> {
+        let i = map_position(&self.names, map)?;
+        let m = self.obj.maps.get(i).ok_or_else(|| no_map(map))?;
+        match m.delete(key) {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno().map(|e| e.raw()) == Some(ENOENT) => Ok(false),
+            Err(e) => Err(RunError {
+                errno: e.errno().map(|e| e.raw()),
+                message: format!("deleting from `{map}`: {e}"),
+            }),
+        }
     }
 
     fn open_perf_buffers(&mut self) -> Result<(), RunError> {

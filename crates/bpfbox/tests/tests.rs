@@ -3,6 +3,7 @@
 pub(crate) mod suite;
 
 bpfbox_testkit::main! {
+    suite::api::library_runs_agree_with_the_kernel => [kernel],
     suite::inputs::measure_child => [manual],
     suite::inputs::dev_zero_as_any_input_is_one_line_in_bounded_memory,
     suite::inputs::over_the_kernels_limits_is_refused_before_reading,

@@ -1,3 +1,4 @@
+pub(crate) mod api;
 pub(crate) mod bigmaps;
 pub(crate) mod captures;
 pub(crate) mod cli;

@@ -1,0 +1,434 @@
+//! Loaded programs: the untyped [`Program`] and one typed wrapper per
+//! program type, with the results their hooks give.
+
+use super::{EngineKind, Error};
+use crate::engine::{Engine, RunInput, RunOutput};
+use bpfbox_object::{Object, ProgramDef};
+use bpfbox_progtype::ProgType;
+use bpfbox_runtime::events::EventOutcome;
+use serde_json::Value;
+
+/// A program of any type, loaded with its object's maps on one engine.
+pub struct Program {
+    engine: Box<dyn Engine>,
+    object: Object,
+    def: ProgramDef,
+    kind: EngineKind,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("name", &self.def.name)
+            .field("type", &crate::objects::verdict_kind(&self.def))
+            .field("engine", &self.kind)
+            .finish()
+    }
+}
+
+/// What the hook does with a return value, from the program type's table:
+/// `XDP_DROP`, `TC_ACT_OK`, `keep 54 bytes`, `deny: EPERM`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// r0 as the hook sees it (the low 32 bits).
+    pub retval: u32,
+    /// The value's name or meaning.
+    pub name: String,
+    /// Whether the hook drops the packet.
+    pub drops: bool,
+}
+
+/// The results of one `BPF_PROG_TEST_RUN` of any program type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestRunOutcome {
+    /// The verdict on the return value.
+    pub verdict: Verdict,
+    /// The packet after the run (`data_out`).
+    pub packet: Vec<u8>,
+    /// The context after the run, when one was given.
+    pub ctx: Option<Vec<u8>>,
+    /// An error the run reported along with its results (`ENOSPC`).
+    pub errno: Option<i32>,
+    /// Lines `bpf_trace_printk` printed.
+    pub trace: Vec<String>,
+}
+
+impl Program {
+    pub(super) fn new(
+        engine: Box<dyn Engine>,
+        object: Object,
+        def: ProgramDef,
+        kind: EngineKind,
+    ) -> Program {
+        Program {
+            engine,
+            object,
+            def,
+            kind,
+        }
+    }
+
+    /// The program's name.
+    pub fn name(&self) -> &str {
+        &self.def.name
+    }
+
+    /// The program's type, `None` for a type this bpfbox does not know.
+    pub fn prog_type(&self) -> Option<ProgType> {
+        ProgType::from_id(self.def.prog_type)
+    }
+
+    /// The engine it runs on.
+    pub fn engine_kind(&self) -> EngineKind {
+        self.kind
+    }
+
+    /// The verdict the program type gives `retval`.
+    pub fn verdict(&self, retval: u32) -> Verdict {
+        Verdict {
+            retval,
+            name: crate::objects::verdict(&self.def, retval),
+            drops: crate::objects::drops(&self.def, retval),
+        }
+    }
+
+    /// Runs the program once on `packet` (`BPF_PROG_TEST_RUN`).
+    pub fn test_run(&mut self, packet: &[u8]) -> Result<TestRunOutcome, Error> {
+        self.test_run_with(&RunInput {
+            data_in: packet.to_vec(),
+            ..Default::default()
+        })
+    }
+
+    /// Runs the program with every `BPF_PROG_TEST_RUN` input (context,
+    /// repeat, flags).
+    pub fn test_run_with(&mut self, input: &RunInput) -> Result<TestRunOutcome, Error> {
+        let out: RunOutput = self.engine.test_run(input).map_err(|e| Error::Run {
+            program: self.def.name.clone(),
+            errno: e.errno,
+            message: e.message,
+        })?;
+        Ok(TestRunOutcome {
+            verdict: self.verdict(out.retval),
+            packet: out.data_out,
+            ctx: out.ctx_out,
+            errno: out.errno,
+            trace: out.trace,
+        })
+    }
+
+    /// Runs an event-driven program on one event (a JSON object) or a
+    /// sequence (a JSON array), as `bpfbox fire` does; `bpfbox types NAME`
+    /// documents each type's event. Interpreter only: in the kernel these
+    /// programs run at real attachments.
+    pub fn fire(&mut self, events: &Value) -> Result<Vec<EventOutcome>, Error> {
+        self.engine.fire(events).map_err(|e| Error::Run {
+            program: self.def.name.clone(),
+            errno: e.errno,
+            message: e.message,
+        })
+    }
+
+    /// The object this program was loaded from (after the setup).
+    pub fn object(&self) -> &Object {
+        &self.object
+    }
+
+    pub(super) fn engine_mut(&mut self) -> &mut dyn Engine {
+        &mut *self.engine
+    }
+}
+
+/// A program type [`super::Bpfbox::program`] can hand out.
+pub trait ProgramKind: Sized {
+    /// The type it requires, `None` for any ([`Program`]).
+    const PROG_TYPE: Option<ProgType>;
+    /// Wraps a loaded program of that type.
+    fn from_program(p: Program) -> Self;
+    /// The program inside.
+    fn program(&mut self) -> &mut Program;
+}
+
+impl ProgramKind for Program {
+    const PROG_TYPE: Option<ProgType> = None;
+    fn from_program(p: Program) -> Self {
+        p
+    }
+    fn program(&mut self) -> &mut Program {
+        self
+    }
+}
+
+/// What an XDP program tells the driver to do with the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XdpAction {
+    /// `XDP_ABORTED`: drop, with a trace event.
+    Aborted,
+    /// `XDP_DROP`.
+    Drop,
+    /// `XDP_PASS`: on into the network stack.
+    Pass,
+    /// `XDP_TX`: back out of the receiving device.
+    Tx,
+    /// `XDP_REDIRECT`.
+    Redirect,
+    /// Any other value (the driver drops it and warns).
+    Other(u32),
+}
+
+/// What a tc (`sched_cls`/`sched_act`) program tells the qdisc to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcAction {
+    /// `TC_ACT_UNSPEC`: the default action.
+    Unspec,
+    /// `TC_ACT_OK`: pass the packet on.
+    Ok,
+    /// `TC_ACT_RECLASSIFY`.
+    Reclassify,
+    /// `TC_ACT_SHOT`: drop.
+    Shot,
+    /// `TC_ACT_PIPE`.
+    Pipe,
+    /// `TC_ACT_STOLEN`.
+    Stolen,
+    /// `TC_ACT_QUEUED`.
+    Queued,
+    /// `TC_ACT_REPEAT`.
+    Repeat,
+    /// `TC_ACT_REDIRECT`.
+    Redirect,
+    /// `TC_ACT_TRAP`.
+    Trap,
+    /// Any other value.
+    Other(u32),
+}
+
+/// The action named `name` in the program type's table (so the numbers
+/// stay in one place).
+fn xdp_action(v: &Verdict) -> XdpAction {
+    match v.name.as_str() {
+        "XDP_ABORTED" => XdpAction::Aborted,
+        "XDP_DROP" => XdpAction::Drop,
+        "XDP_PASS" => XdpAction::Pass,
+        "XDP_TX" => XdpAction::Tx,
+        "XDP_REDIRECT" => XdpAction::Redirect,
+        _ => XdpAction::Other(v.retval),
+    }
+}
+
+fn tc_action(v: &Verdict) -> TcAction {
+    match v.name.split_whitespace().next().unwrap_or("") {
+        "TC_ACT_UNSPEC" => TcAction::Unspec,
+        "TC_ACT_OK" => TcAction::Ok,
+        "TC_ACT_RECLASSIFY" => TcAction::Reclassify,
+        "TC_ACT_SHOT" => TcAction::Shot,
+        "TC_ACT_PIPE" => TcAction::Pipe,
+        "TC_ACT_STOLEN" => TcAction::Stolen,
+        "TC_ACT_QUEUED" => TcAction::Queued,
+        "TC_ACT_REPEAT" => TcAction::Repeat,
+        "TC_ACT_REDIRECT" => TcAction::Redirect,
+        "TC_ACT_TRAP" => TcAction::Trap,
+        _ => TcAction::Other(v.retval),
+    }
+}
+
+/// One packet run of a typed packet program: its action, the packet
+/// after the run and everything else the run reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacketOutcome<A> {
+    /// The hook's action.
+    pub action: A,
+    /// The packet after the run.
+    pub packet: Vec<u8>,
+    /// All results of the run.
+    pub run: TestRunOutcome,
+}
+
+macro_rules! program_kind {
+    ($(#[$doc:meta])* $name:ident, $ty:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(Program);
+
+        impl ProgramKind for $name {
+            const PROG_TYPE: Option<ProgType> = Some(ProgType::$ty);
+            fn from_program(p: Program) -> Self {
+                $name(p)
+            }
+            fn program(&mut self) -> &mut Program {
+                &mut self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = Program;
+            fn deref(&self) -> &Program {
+                &self.0
+            }
+        }
+
+        impl std::ops::DerefMut for $name {
+            fn deref_mut(&mut self) -> &mut Program {
+                &mut self.0
+            }
+        }
+    };
+}
+
+program_kind!(
+    /// An XDP program (`SEC("xdp")`): [`Xdp::run`] gives an [`XdpAction`].
+    Xdp, Xdp
+);
+program_kind!(
+    /// A tc classifier (`SEC("tc")`): [`SchedCls::run`] gives a [`TcAction`].
+    SchedCls, SchedCls
+);
+program_kind!(
+    /// A tc action (`SEC("action")`): [`SchedAct::run`] gives a [`TcAction`].
+    SchedAct, SchedAct
+);
+program_kind!(
+    /// A socket filter: [`SocketFilter::run`] gives the bytes kept.
+    SocketFilter, SocketFilter
+);
+program_kind!(
+    /// A cgroup skb program: [`CgroupSkb::run`] gives whether it allows.
+    CgroupSkb, CgroupSkb
+);
+program_kind!(
+    /// An LWT input program.
+    LwtIn, LwtIn
+);
+program_kind!(
+    /// An LWT output program.
+    LwtOut, LwtOut
+);
+program_kind!(
+    /// An LWT xmit program.
+    LwtXmit, LwtXmit
+);
+program_kind!(
+    /// A flow dissector (test runs with [`Program::test_run`]).
+    FlowDissector, FlowDissector
+);
+program_kind!(
+    /// A raw tracepoint (test runs with a context, or [`Program::fire`]).
+    RawTracepoint, RawTracepoint
+);
+program_kind!(
+    /// A syscall program (test runs with a context).
+    Syscall, Syscall
+);
+program_kind!(
+    /// A cgroup device program: [`Program::fire`] on device accesses.
+    CgroupDevice, CgroupDevice
+);
+program_kind!(
+    /// A cgroup sock program: [`Program::fire`] on socket events.
+    CgroupSock, CgroupSock
+);
+program_kind!(
+    /// A cgroup sock_addr program: [`Program::fire`] on connect/bind/sendmsg.
+    CgroupSockAddr, CgroupSockAddr
+);
+program_kind!(
+    /// A cgroup sysctl program: [`Program::fire`] on sysctl accesses.
+    CgroupSysctl, CgroupSysctl
+);
+program_kind!(
+    /// A cgroup sockopt program: [`Program::fire`] on get/setsockopt.
+    CgroupSockopt, CgroupSockopt
+);
+program_kind!(
+    /// A sock_ops program: [`Program::fire`] on TCP callbacks.
+    SockOps, SockOps
+);
+program_kind!(
+    /// An sk_skb program: [`Program::fire`].
+    SkSkb, SkSkb
+);
+program_kind!(
+    /// An sk_msg program: [`Program::fire`].
+    SkMsg, SkMsg
+);
+program_kind!(
+    /// An sk_reuseport program: [`Program::fire`] on a reuseport group.
+    SkReuseport, SkReuseport
+);
+program_kind!(
+    /// An sk_lookup program: [`Program::fire`] or test runs.
+    SkLookup, SkLookup
+);
+program_kind!(
+    /// A kprobe program: [`Program::fire`] with registers.
+    Kprobe, Kprobe
+);
+program_kind!(
+    /// A tracepoint program: [`Program::fire`] with the record's fields.
+    Tracepoint, Tracepoint
+);
+program_kind!(
+    /// A perf event program: [`Program::fire`] with a sample.
+    PerfEvent, PerfEvent
+);
+
+impl Xdp {
+    /// Runs the program on one frame.
+    pub fn run(&mut self, frame: &[u8]) -> Result<PacketOutcome<XdpAction>, Error> {
+        let run = self.0.test_run(frame)?;
+        Ok(PacketOutcome {
+            action: xdp_action(&run.verdict),
+            packet: run.packet.clone(),
+            run,
+        })
+    }
+}
+
+impl SchedCls {
+    /// Runs the program on one Ethernet frame.
+    pub fn run(&mut self, frame: &[u8]) -> Result<PacketOutcome<TcAction>, Error> {
+        let run = self.0.test_run(frame)?;
+        Ok(PacketOutcome {
+            action: tc_action(&run.verdict),
+            packet: run.packet.clone(),
+            run,
+        })
+    }
+}
+
+impl SchedAct {
+    /// Runs the program on one Ethernet frame.
+    pub fn run(&mut self, frame: &[u8]) -> Result<PacketOutcome<TcAction>, Error> {
+        let run = self.0.test_run(frame)?;
+        Ok(PacketOutcome {
+            action: tc_action(&run.verdict),
+            packet: run.packet.clone(),
+            run,
+        })
+    }
+}
+
+impl SocketFilter {
+    /// Runs the filter on one frame: how many bytes of it the socket keeps
+    /// (0 drops it).
+    pub fn run(&mut self, frame: &[u8]) -> Result<PacketOutcome<u32>, Error> {
+        let run = self.0.test_run(frame)?;
+        Ok(PacketOutcome {
+            action: run.verdict.retval,
+            packet: run.packet.clone(),
+            run,
+        })
+    }
+}
+
+impl CgroupSkb {
+    /// Runs the program on one packet: whether the cgroup lets it through.
+    pub fn run(&mut self, packet: &[u8]) -> Result<PacketOutcome<bool>, Error> {
+        let run = self.0.test_run(packet)?;
+        Ok(PacketOutcome {
+            action: !run.verdict.drops,
+            packet: run.packet.clone(),
+            run,
+        })
+    }
+}

@@ -1,0 +1,110 @@
+use super::*;
+
+fn filter() -> Bpfbox {
+    Bpfbox::load_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/xdp_filter.o"
+    ))
+    .unwrap()
+}
+
+/// An Ethernet + IPv4 frame with protocol `proto` (UDP to port 53 from
+/// 192.0.2.1 when 17).
+fn ipv4(proto: u8) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x00]);
+    let mut ip = vec![
+        0x45, 0, 0, 28, 0, 0, 0, 0, 64, proto, 0, 0, 192, 0, 2, 1, 10, 0, 0, 1,
+    ];
+    ip.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 8, 0, 0]);
+    f.extend_from_slice(&ip);
+    f.resize(60, 0);
+    f
+}
+
+#[test]
+fn typed_xdp_runs_give_actions_and_count_in_maps() {
+    let mut xdp: Xdp = filter().program("xdp_filter").unwrap();
+    assert_eq!(xdp.run(&ipv4(1)).unwrap().action, XdpAction::Drop);
+    assert_eq!(xdp.run(&ipv4(17)).unwrap().action, XdpAction::Drop);
+    assert_eq!(xdp.run(&ipv4(6)).unwrap().action, XdpAction::Pass);
+    // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header
+    assert!(matches!(
+        xdp.run(&[0u8; 10]),
+        Err(Error::Run {
+            errno: Some(22),
+            ..
+        })
+    ));
+    // verdicts[action] counts runs per action
+    let mut verdicts = xdp.array::<u64>("verdicts").unwrap();
+    assert_eq!(verdicts.get(1).unwrap(), 2, "XDP_DROP twice");
+    assert_eq!(verdicts.get(2).unwrap(), 1, "XDP_PASS once");
+    assert_eq!(verdicts.get(0).unwrap(), 0, "no XDP_ABORTED");
+    let mut per_proto = xdp.hash_map::<u8, u64>("per_proto").unwrap();
+    assert_eq!(per_proto.get(&17).unwrap(), Some(1));
+    assert_eq!(per_proto.get(&99).unwrap(), None);
+    assert_eq!(per_proto.entries().unwrap(), vec![(1, 1), (6, 1), (17, 1)]);
+}
+
+#[test]
+fn maps_written_before_a_run_are_what_the_program_sees() {
+    let mut xdp: Xdp = filter().program("xdp_filter").unwrap();
+    xdp.array::<u64>("verdicts").unwrap().set(2, 40).unwrap();
+    xdp.hash_map::<u8, u64>("per_proto")
+        .unwrap()
+        .insert(6, 100)
+        .unwrap();
+    xdp.run(&ipv4(6)).unwrap();
+    assert_eq!(xdp.array::<u64>("verdicts").unwrap().get(2).unwrap(), 41);
+    let mut h = xdp.hash_map::<u8, u64>("per_proto").unwrap();
+    assert_eq!(h.get(&6).unwrap(), Some(101));
+    assert!(h.remove(&6).unwrap());
+    assert!(!h.remove(&6).unwrap());
+}
+
+#[test]
+fn wrong_names_types_and_sizes_are_errors_to_match_on() {
+    let obj = filter();
+    assert_eq!(obj.program_names(), vec!["xdp_filter"]);
+    assert!(matches!(
+        obj.program::<Xdp>("nope"),
+        Err(Error::NoProgram { .. })
+    ));
+    assert!(matches!(
+        obj.program::<SchedCls>("xdp_filter"),
+        Err(Error::WrongType { .. })
+    ));
+    let mut p: Program = obj.program("xdp_filter").unwrap();
+    assert!(matches!(p.map("nope"), Err(Error::NoMap(_))));
+    assert!(matches!(
+        p.hash_map::<u32, u64>("per_proto"),
+        Err(Error::MapType { .. })
+    ));
+    assert!(matches!(
+        p.array::<u32>("verdicts"),
+        Err(Error::MapType { .. })
+    ));
+    assert!(matches!(
+        p.hash_map::<u8, u64>("verdicts"),
+        Err(Error::MapType { .. })
+    ));
+    assert!(matches!(
+        p.array::<u64>("verdicts").unwrap().get(5),
+        Err(Error::Map { .. })
+    ));
+    assert!(matches!(
+        Bpfbox::load_file("/nonexistent.o"),
+        Err(Error::Object { .. })
+    ));
+}
+
+#[test]
+fn untyped_programs_report_the_types_verdict() {
+    let mut p: Program = filter().program("xdp_filter").unwrap();
+    let out = p.test_run(&ipv4(1)).unwrap();
+    assert_eq!(out.verdict.name, "XDP_DROP");
+    assert!(out.verdict.drops);
+    assert_eq!(out.packet, ipv4(1));
+    assert!(p.fire(&serde_json::json!({})).is_err(), "XDP has no events");
+}
