@@ -10,6 +10,9 @@ use std::marker::PhantomData;
 /// Plain data a map key or value can be (re-exported from `bytemuck`).
 pub use bytemuck::Pod;
 
+/// A map's `(key, value)` pairs, as bytes.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A map of a loaded program, as bytes.
 pub struct MapHandle<'p> {
     prog: &'p mut Program,
@@ -127,7 +130,7 @@ impl MapHandle<'_> {
 
     /// Every `(key, value)` pair, sorted by key (arrays: the elements that
     /// are not all zero).
-    pub fn entries(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    pub fn entries(&mut self) -> Result<Entries, Error> {
         let d = self
             .prog
             .engine_mut()
