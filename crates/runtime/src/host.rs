@@ -220,7 +220,19 @@ pub struct Task {
     /// Id of the task's cgroup v2 (`bpf_get_current_cgroup_id`; 1 is the
     /// root cgroup).
     pub cgroup_id: u64,
+    /// Device and inode of the task's pid namespace (`stat` of
+    /// `/proc/PID/ns/pid`: `st_dev`, `st_ino`), which
+    /// `bpf_get_ns_current_pid_tgid` must be given; `pid` and `tgid` are
+    /// the ids in that namespace.
+    pub pidns: (u64, u64),
 }
+
+/// Inode of the initial pid namespace (`PROC_PID_INIT_INO`).
+pub const PROC_PID_INIT_INO: u64 = 0xefff_fffc;
+/// Device of the nsfs file system on a typical boot (its anonymous device
+/// number is assigned at boot: host-specific; set [`Task::pidns`] from
+/// `stat /proc/self/ns/pid` to match a machine).
+pub const NSFS_DEV: u64 = 4;
 
 impl Default for Task {
     fn default() -> Self {
@@ -231,6 +243,7 @@ impl Default for Task {
             gid: 0,
             comm: "bpfbox".into(),
             cgroup_id: 1,
+            pidns: (NSFS_DEV, PROC_PID_INIT_INO),
         }
     }
 }

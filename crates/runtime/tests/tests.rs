@@ -9,6 +9,7 @@ pub(crate) mod kernel_compare;
 pub(crate) mod maps_compare;
 pub(crate) mod misc_helpers;
 pub(crate) mod stacks;
+pub(crate) mod task_ns;
 
 bpfbox_testkit::main! {
     events_cgroup::dev_sysctl::cgroup_device_matches_the_kernel => [kernel],
@@ -71,4 +72,5 @@ bpfbox_testkit::main! {
     maps_compare::maps_and_global_data_match_kernel => [kernel],
     misc_helpers::printk_snprintf_loop_and_clock => [kernel],
     stacks::stack_helpers_match_kernel_on_an_attached_tracepoint => [kernel],
+    task_ns::ns_pid_tgid_matches_the_kernel => [kernel],
 }

@@ -110,6 +110,17 @@ static __always_inline int run(void *ctx, __u8 *hdr, __u32 len, int have)
 		char fmt[] = "a %d b %s";
 		PUT(2, bpf_trace_printk(fmt, sizeof(fmt), -5, (long)"xy"));
 	}
+	/* more than three arguments: bpf_printk is bpf_trace_vprintk */
+	PUT(2, bpf_printk("v %u %x %d %s %llx", len, have ? hdr[12] : 0, -7, "vp", 1ULL << 40));
+	{
+		char fmt[] = "w %d %d";
+		__u64 va[2] = { 1, 2 };
+
+		PUT(2, bpf_trace_vprintk(fmt, sizeof(fmt), va, 12)); /* -EINVAL */
+		PUT(2, bpf_trace_vprintk(fmt, sizeof(fmt), va, 8));  /* too few */
+		PUT(2, bpf_trace_vprintk(fmt, sizeof(fmt), va, 16));
+		PUT(2, bpf_trace_vprintk(fmt, sizeof(fmt), 0, 0));
+	}
 
 	/* snprintf into a map value */
 	k = len & 1;

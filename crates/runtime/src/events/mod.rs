@@ -107,6 +107,8 @@ pub fn task_from_json(v: &Value) -> Result<(crate::host::Task, Option<u64>), Eve
             "uid" => t.uid = small("uid")?,
             "gid" => t.gid = small("gid")?,
             "cgroup_id" => t.cgroup_id = int("cgroup_id")?,
+            "pidns_dev" => t.pidns.0 = int("pidns_dev")?,
+            "pidns_ino" => t.pidns.1 = int("pidns_ino")?,
             "ptr" => ptr = Some(int("ptr")?),
             "comm" => {
                 t.comm = val
@@ -116,7 +118,7 @@ pub fn task_from_json(v: &Value) -> Result<(crate::host::Task, Option<u64>), Eve
             }
             other => {
                 return Err(EventError::new(format!(
-                    "unknown key `{other}` in `task` (known: pid, tgid, uid, gid, comm, cgroup_id, ptr)"
+                    "unknown key `{other}` in `task` (known: pid, tgid, uid, gid, comm, cgroup_id, pidns_dev, pidns_ino, ptr)"
                 )))
             }
         }

@@ -1,5 +1,6 @@
-//! Task identity helpers: `bpf_get_current_pid_tgid`, `_uid_gid`, `_comm`
-//! (kernel/bpf/helpers.c), answering from [`crate::host::Task`], and
+//! Task identity helpers: `bpf_get_current_pid_tgid`, `_uid_gid`, `_comm`,
+//! `bpf_get_ns_current_pid_tgid` (kernel/bpf/helpers.c), answering from
+//! [`crate::host::Task`], and
 //! `bpf_get_netns_cookie` from [`HostState::netns_cookie`].
 
 use super::{write_guest, HostVm};
@@ -44,6 +45,30 @@ fn get_current_comm(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
+/// `sizeof(struct bpf_pidns_info)`.
+const PIDNS_INFO_SIZE: usize = 8;
+
+/// `bpf_get_ns_current_pid_tgid(dev, ino, nsdata, size)`: the task's pid
+/// and tgid in the pid namespace `dev`/`ino` (its own: bpfbox models one
+/// level). A size other than 8, a `dev` that does not fit a kernel
+/// `dev_t` (32 bits) or another namespace: `-EINVAL` with `nsdata` zeroed.
+fn get_ns_current_pid_tgid(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (dev, ino, buf, size) = (a[0], a[1], a[2], a[3] as u32 as usize);
+    let t = &vm.host.task;
+    let ok = size == PIDNS_INFO_SIZE && dev == u64::from(dev as u32) && t.pidns == (dev, ino);
+    let (pid, tgid) = (t.pid, t.tgid);
+    if !ok {
+        if size > 0 {
+            write_guest(vm, buf, &vec![0u8; size])?;
+        }
+        return Ok(super::neg(bpfbox_uapi::errno::EINVAL));
+    }
+    let mut info = pid.to_ne_bytes().to_vec();
+    info.extend_from_slice(&tgid.to_ne_bytes());
+    write_guest(vm, buf, &info)?;
+    Ok(0)
+}
+
 /// `bpf_get_netns_cookie(ctx)`: the cookie of the netns of the hook's
 /// socket (or of `init_net` for a NULL ctx, which is the same namespace
 /// here).
@@ -56,6 +81,7 @@ pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
     (id::GET_CURRENT_PID_TGID, get_current_pid_tgid),
     (id::GET_CURRENT_UID_GID, get_current_uid_gid),
     (id::GET_CURRENT_COMM, get_current_comm),
+    (id::GET_NS_CURRENT_PID_TGID, get_ns_current_pid_tgid),
     (id::GET_NETNS_COOKIE, get_netns_cookie),
 ];
 
