@@ -7,7 +7,35 @@
 //! packet buffers are placed where their addresses fit in 32 bits and the
 //! zero-extended value *is* the pointer.
 
+use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
+
+/// Mappings kept for reuse per thread: a capture runs one packet after
+/// another, and a fresh mmap/munmap per run (page tables built and torn
+/// down each time) was most of a small program's run time.
+const POOL_BYTES: usize = 4 << 20;
+
+/// Unmapped low mappings `(ptr, map_len)` of this thread, at most
+/// [`POOL_BYTES`] in all.
+struct Pool(Vec<(*mut u8, usize)>);
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        for &(p, n) in &self.0 {
+            // SAFETY: each entry is a mapping made in `zeroed` and owned
+            // by the pool alone.
+            unsafe { libc::munmap(p.cast(), n) };
+        }
+    }
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool(Vec::new())) };
+}
+
+fn page_rounded(len: usize) -> usize {
+    len.max(1).next_multiple_of(4096)
+}
 
 /// A fixed-size, zero-initialised, writable buffer whose address is below
 /// 2 GiB. The storage never moves, so raw pointers into it stay valid for
@@ -24,7 +52,17 @@ impl LowBuf {
     /// Maps `len` zeroed bytes (at least one page) below 2 GiB; `None` when
     /// the kernel has no such space left.
     pub fn zeroed(len: usize) -> Option<Self> {
-        let map_len = len.max(1);
+        let map_len = page_rounded(len);
+        let reused = POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            let i = p.0.iter().position(|&(_, n)| n == map_len)?;
+            Some(p.0.swap_remove(i).0)
+        });
+        if let Some(ptr) = reused {
+            // SAFETY: the pool's mapping of `map_len` bytes, now owned here.
+            unsafe { std::ptr::write_bytes(ptr, 0, map_len) };
+            return Some(LowBuf { ptr, len });
+        }
         // SAFETY: anonymous private mapping, no file, no fixed address.
         let p = unsafe {
             libc::mmap(
@@ -62,9 +100,20 @@ impl LowBuf {
 
 impl Drop for LowBuf {
     fn drop(&mut self) {
-        // SAFETY: `ptr`/`len.max(1)` is exactly the mapping made in `zeroed`.
-        unsafe {
-            libc::munmap(self.ptr.cast(), self.len.max(1));
+        let map_len = page_rounded(self.len);
+        let kept = POOL
+            .try_with(|p| {
+                let mut p = p.borrow_mut();
+                let held: usize = p.0.iter().map(|e| e.1).sum();
+                (held + map_len <= POOL_BYTES).then(|| p.0.push((self.ptr, map_len)))
+            })
+            .ok()
+            .flatten();
+        if kept.is_none() {
+            // SAFETY: `ptr`/`map_len` is exactly the mapping made in `zeroed`.
+            unsafe {
+                libc::munmap(self.ptr.cast(), map_len);
+            }
         }
     }
 }
@@ -124,5 +173,9 @@ mod tests {
         assert!(b.iter().all(|&x| x == 0));
         b[9999] = 7;
         assert_eq!(b.clone()[9999], 7);
+        // a reused mapping comes back zeroed
+        drop(b);
+        let b = LowBuf::zeroed(10000).unwrap();
+        assert!(b.iter().all(|&x| x == 0));
     }
 }
