@@ -7,6 +7,7 @@ progs:
 	$(MAKE) -C tests/progs/coverage progs
 	$(MAKE) -C tests/progs/bigmaps progs
 	$(MAKE) -C tests/progs/verify
+	$(MAKE) -C examples/port-filter
 	$(MAKE) -C tests/progs/capture
 	$(MAKE) -C tests/progs/verifier progs
 	$(MAKE) -C tests/progs/inputs
