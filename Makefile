@@ -11,3 +11,4 @@ progs:
 	$(MAKE) -C tests/progs/capture
 	$(MAKE) -C tests/progs/verifier progs
 	$(MAKE) -C tests/progs/inputs
+	$(MAKE) -C tests/progs/bench progs
