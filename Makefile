@@ -6,6 +6,7 @@ progs:
 	$(MAKE) -C tests/progs progs
 	$(MAKE) -C tests/progs/coverage progs
 	$(MAKE) -C tests/progs/bigmaps progs
+	$(MAKE) -C tests/progs/helpers progs
 	$(MAKE) -C tests/progs/verify
 	$(MAKE) -C examples/port-filter
 	$(MAKE) -C tests/progs/capture

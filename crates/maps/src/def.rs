@@ -27,6 +27,8 @@ pub enum MapType {
     PercpuArray = 6,
     /// `BPF_MAP_TYPE_STACK_TRACE` (call chains; see the stackmap module)
     StackTrace = 7,
+    /// `BPF_MAP_TYPE_CGROUP_ARRAY` (slots hold cgroup ids; see the fdarray module)
+    CgroupArray = 8,
     /// `BPF_MAP_TYPE_LRU_HASH`
     LruHash = 9,
     /// `BPF_MAP_TYPE_LRU_PERCPU_HASH`
@@ -75,6 +77,7 @@ impl MapType {
         MapType::PercpuHash,
         MapType::PercpuArray,
         MapType::StackTrace,
+        MapType::CgroupArray,
         MapType::LruHash,
         MapType::LruPercpuHash,
         MapType::LpmTrie,
@@ -115,6 +118,7 @@ impl MapType {
             MapType::PercpuHash => "percpu_hash",
             MapType::PercpuArray => "percpu_array",
             MapType::StackTrace => "stack_trace",
+            MapType::CgroupArray => "cgroup_array",
             MapType::LruHash => "lru_hash",
             MapType::LruPercpuHash => "lru_percpu_hash",
             MapType::LpmTrie => "lpm_trie",
@@ -172,6 +176,7 @@ impl MapType {
                 | MapType::PercpuArray
                 | MapType::ProgArray
                 | MapType::PerfEventArray
+                | MapType::CgroupArray
                 | MapType::ArrayOfMaps
         )
     }
@@ -349,6 +354,7 @@ fn validate(d: &MapDef) -> Result<(), MapError> {
         | MapType::PercpuArray
         | MapType::ProgArray
         | MapType::PerfEventArray
+        | MapType::CgroupArray
         | MapType::ArrayOfMaps => check_array(d)?,
         MapType::Hash
         | MapType::PercpuHash
@@ -379,7 +385,7 @@ fn check_array(d: &MapDef) -> Result<(), MapError> {
     let f = d.map_flags;
     let fd_array = matches!(
         t,
-        MapType::ProgArray | MapType::PerfEventArray | MapType::ArrayOfMaps
+        MapType::ProgArray | MapType::PerfEventArray | MapType::CgroupArray | MapType::ArrayOfMaps
     );
     if fd_array {
         // fd_array_map_alloc_check

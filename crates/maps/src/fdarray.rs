@@ -1,9 +1,16 @@
 //! Arrays whose values are object handles (kernel/bpf/arraymap.c `fd_array`):
-//! `prog_array`, `perf_event_array` and `array_of_maps`.
+//! `prog_array`, `perf_event_array`, `cgroup_array` and `array_of_maps`.
 //!
 //! The kernel stores object pointers and takes fds from user space; bpfbox
 //! stores opaque `u32` handles (program ids, perf event ids, inner map ids)
 //! given by the caller. Slots start empty. Updates take only `BPF_ANY`.
+//!
+//! cgroup_array: the kernel takes a cgroup directory fd and holds the
+//! cgroup; bpfbox holds the cgroup's id (its cgroup v2 inode number, which
+//! `bpf_get_current_cgroup_id` reports), truncated to the 4-byte value, and
+//! `bpf_skb_under_cgroup`/`bpf_current_task_under_cgroup` compare it with
+//! the ids of the task's cgroup and its ancestors. Syscall lookups are
+//! `ENOTSUPP`, as in the kernel.
 //!
 //! perf_event_array: the kernel's `bpf_perf_event_output` writes to the perf
 //! event in the slot, which must be bound to the running CPU. bpfbox records

@@ -210,6 +210,22 @@ impl Map {
         }
     }
 
+    /// The cgroup id in cgroup_array slot `index`, as
+    /// `bpf_skb_under_cgroup`/`bpf_current_task_under_cgroup` read it:
+    /// `Err(-E2BIG)` past `max_entries`, `Err(-EAGAIN)` for an empty slot,
+    /// `Err(-EINVAL)` for other map types.
+    pub fn cgroup_at(&self, index: u32) -> Result<u32, i64> {
+        match &self.store {
+            Store::Fd(f) if self.def.map_type == crate::MapType::CgroupArray => {
+                if index >= self.def.max_entries {
+                    return Err(-i64::from(E2BIG));
+                }
+                f.get(index).ok_or(-i64::from(EAGAIN))
+            }
+            _ => Err(-i64::from(EINVAL)),
+        }
+    }
+
     /// Inner map id stored under `key` of a map-in-map (program view).
     pub fn inner_at(&self, key: &[u8]) -> Option<u32> {
         match &self.store {

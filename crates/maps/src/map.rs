@@ -81,6 +81,7 @@ impl Map {
             }
             MapType::ProgArray
             | MapType::PerfEventArray
+            | MapType::CgroupArray
             | MapType::ArrayOfMaps
             | MapType::Sockmap
             | MapType::ReuseportSockarray => Store::Fd(FdArray::new(def.max_entries)?),
@@ -226,7 +227,7 @@ impl Map {
         match &self.store {
             Store::Array(a) => a.sys_lookup(index_of(key)?),
             Store::Fd(f) => {
-                if t == MapType::PerfEventArray {
+                if matches!(t, MapType::PerfEventArray | MapType::CgroupArray) {
                     return Err(not_supp("lookup", t));
                 }
                 match f.get(index_of(key)?) {

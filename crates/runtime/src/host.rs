@@ -220,6 +220,12 @@ pub struct Task {
     /// Id of the task's cgroup v2 (`bpf_get_current_cgroup_id`; 1 is the
     /// root cgroup).
     pub cgroup_id: u64,
+    /// Ids of the cgroups above `cgroup_id`, from the root down (empty
+    /// when the task is in the root cgroup): what
+    /// `bpf_current_task_under_cgroup` and `bpf_skb_under_cgroup` (whose
+    /// socket belongs to the running task's cgroup, as under
+    /// `BPF_PROG_TEST_RUN`) test against.
+    pub cgroup_ancestors: Vec<u64>,
     /// Device and inode of the task's pid namespace (`stat` of
     /// `/proc/PID/ns/pid`: `st_dev`, `st_ino`), which
     /// `bpf_get_ns_current_pid_tgid` must be given; `pid` and `tgid` are
@@ -234,6 +240,16 @@ pub const PROC_PID_INIT_INO: u64 = 0xefff_fffc;
 /// `stat /proc/self/ns/pid` to match a machine).
 pub const NSFS_DEV: u64 = 4;
 
+impl Task {
+    /// Whether the task's cgroup is `id` or below it, comparing ids as
+    /// `cgroup_array` slots hold them (their low 32 bits).
+    pub fn under_cgroup(&self, id: u32) -> bool {
+        std::iter::once(&self.cgroup_id)
+            .chain(&self.cgroup_ancestors)
+            .any(|&c| c as u32 == id)
+    }
+}
+
 impl Default for Task {
     fn default() -> Self {
         Task {
@@ -243,6 +259,7 @@ impl Default for Task {
             gid: 0,
             comm: "bpfbox".into(),
             cgroup_id: 1,
+            cgroup_ancestors: Vec::new(),
             pidns: (NSFS_DEV, PROC_PID_INIT_INO),
         }
     }

@@ -2,6 +2,7 @@
 //! tests/progs/runtime runs on both with the same inputs; retval, errno,
 //! data_out, data_size_out and ctx_out must be identical.
 
+pub(crate) mod cgroup_array;
 pub(crate) mod events_cgroup;
 pub(crate) mod events_sock;
 pub(crate) mod events_trace;
@@ -71,6 +72,7 @@ bpfbox_testkit::main! {
     kernel_compare::xdp_flags_batch_and_live_frames => [kernel],
     maps_compare::maps_and_global_data_match_kernel => [kernel],
     misc_helpers::printk_snprintf_loop_and_clock => [kernel],
+    cgroup_array::under_cgroup_matches_the_kernel => [kernel],
     stacks::stack_helpers_match_kernel_on_an_attached_tracepoint => [kernel],
     task_ns::ns_pid_tgid_matches_the_kernel => [kernel],
 }

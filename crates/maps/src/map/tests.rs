@@ -299,3 +299,18 @@ fn map_in_map() {
     assert_eq!(code(h.lookup_and_delete(&k(3), 0)), ENOTSUPP);
     assert_eq!(h.update_elem(&k(3), &k(1), BPF_ANY), -(EINVAL as i64));
 }
+
+#[test]
+fn cgroup_array_slots() {
+    let mut c = Map::new(MapDef::new(MapType::CgroupArray, 4, 4, 2), cfg(1)).unwrap();
+    assert_eq!(c.cgroup_at(0), Err(-(EAGAIN as i64)));
+    assert_eq!(c.cgroup_at(2), Err(-(E2BIG as i64)));
+    c.update(&k(1), &k(4242), BPF_ANY).unwrap();
+    assert_eq!(c.cgroup_at(1), Ok(4242));
+    assert_eq!(code(c.lookup(&k(1))), ENOTSUPP);
+    assert_eq!(code(c.update(&k(1), &k(1), BPF_NOEXIST)), EINVAL);
+    assert_eq!(code(c.delete(&k(0))), ENOENT);
+    assert_eq!(code(c.delete(&k(1))), 0);
+    let h = Map::new(MapDef::new(MapType::Hash, 4, 4, 2), cfg(1)).unwrap();
+    assert_eq!(h.cgroup_at(0), Err(-(EINVAL as i64)));
+}

@@ -107,6 +107,15 @@ pub fn task_from_json(v: &Value) -> Result<(crate::host::Task, Option<u64>), Eve
             "uid" => t.uid = small("uid")?,
             "gid" => t.gid = small("gid")?,
             "cgroup_id" => t.cgroup_id = int("cgroup_id")?,
+            "cgroup_ancestors" => {
+                let list = val.as_array().ok_or_else(|| {
+                    EventError::new("task.cgroup_ancestors must be a list of cgroup ids")
+                })?;
+                t.cgroup_ancestors = list
+                    .iter()
+                    .map(|x| traceenv::int(x, "task.cgroup_ancestors[]"))
+                    .collect::<Result<_, _>>()?;
+            }
             "pidns_dev" => t.pidns.0 = int("pidns_dev")?,
             "pidns_ino" => t.pidns.1 = int("pidns_ino")?,
             "ptr" => ptr = Some(int("ptr")?),
@@ -118,7 +127,7 @@ pub fn task_from_json(v: &Value) -> Result<(crate::host::Task, Option<u64>), Eve
             }
             other => {
                 return Err(EventError::new(format!(
-                    "unknown key `{other}` in `task` (known: pid, tgid, uid, gid, comm, cgroup_id, pidns_dev, pidns_ino, ptr)"
+                    "unknown key `{other}` in `task` (known: pid, tgid, uid, gid, comm, cgroup_id, cgroup_ancestors, pidns_dev, pidns_ino, ptr)"
                 )))
             }
         }

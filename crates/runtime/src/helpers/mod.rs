@@ -27,6 +27,7 @@ pub mod sysctl;
 mod task;
 mod time;
 mod trace;
+mod under_cgroup;
 mod xdp;
 
 use crate::avail::ProgType;
@@ -43,7 +44,7 @@ pub type HostVm<'a> = Vm<'a, HostState>;
 /// Every helper bpfbox implements: (id, name, function); names from
 /// bpfbox-uapi.
 pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
-    let tables: [&[(u32, HelperFn<HostState>)]; 14] = [
+    let tables: [&[(u32, HelperFn<HostState>)]; 15] = [
         time::HELPERS,
         trace::HELPERS,
         maps::HELPERS,
@@ -58,6 +59,7 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
         sysctl::HELPERS,
         strto::HELPERS,
         stack::HELPERS,
+        under_cgroup::HELPERS,
     ];
     tables
         .iter()
