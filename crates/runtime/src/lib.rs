@@ -31,6 +31,7 @@ pub mod packet;
 pub mod printf;
 pub mod skb;
 pub mod testrun;
+pub mod tunnel;
 
 pub use avail::ProgType;
 pub use drivers::{test_run, LoadedProgram};

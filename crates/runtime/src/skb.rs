@@ -129,6 +129,9 @@ pub struct Skb {
     pub encapsulation: bool,
     /// The socket `skb->sk` points to.
     pub sk: Option<SockInfo>,
+    /// The tunnel metadata dst attached to the skb (`skb_tunnel_info`), as
+    /// `bpf_skb_set_tunnel_key` leaves it.
+    pub tunnel: Option<crate::tunnel::TunnelInfo>,
 }
 
 impl Skb {
@@ -169,6 +172,7 @@ impl Skb {
             csum_level: 0,
             encapsulation: false,
             sk: None,
+            tunnel: None,
         }
     }
 

@@ -11,6 +11,7 @@ pub(crate) mod maps_compare;
 pub(crate) mod misc_helpers;
 pub(crate) mod stacks;
 pub(crate) mod task_ns;
+pub(crate) mod tunnel;
 
 bpfbox_testkit::main! {
     events_cgroup::dev_sysctl::cgroup_device_matches_the_kernel => [kernel],
@@ -75,4 +76,5 @@ bpfbox_testkit::main! {
     cgroup_array::under_cgroup_matches_the_kernel => [kernel],
     stacks::stack_helpers_match_kernel_on_an_attached_tracepoint => [kernel],
     task_ns::ns_pid_tgid_matches_the_kernel => [kernel],
+    tunnel::tunnel_keys_match_the_kernel => [kernel],
 }

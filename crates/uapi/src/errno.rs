@@ -38,6 +38,8 @@ pub const ERANGE: i32 = 34;
 pub const ENOMSG: i32 = 42;
 /// Bad message.
 pub const EBADMSG: i32 = 74;
+/// Protocol error.
+pub const EPROTO: i32 = 71;
 /// Value too large for defined data type.
 pub const EOVERFLOW: i32 = 75;
 /// Message too long.

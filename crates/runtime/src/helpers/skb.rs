@@ -158,7 +158,39 @@ fn clone_redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 }
 
 /// (id, name, implementation).
+/// `bpf_skb_set_tunnel_key(skb, key, size, flags)`: attaches transmit
+/// tunnel metadata ([`crate::tunnel::set_key`]).
+fn skb_set_tunnel_key(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let key = read_guest(vm, a[1], a[2] as u32 as usize)?;
+    let Some(s) = vm.host.skb_mut() else {
+        return Err(vm.helper_error(22));
+    };
+    Ok(match crate::tunnel::set_key(&key, a[3]) {
+        Ok(info) => {
+            s.tunnel = Some(info);
+            0
+        }
+        Err(e) => e as u64,
+    })
+}
+
+/// `bpf_skb_get_tunnel_key(skb, key, size, flags)`: the skb's tunnel
+/// metadata ([`crate::tunnel::get_key`]); none in a test run unless the
+/// program set it.
+fn skb_get_tunnel_key(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let size = a[2] as u32 as usize;
+    read_guest(vm, a[1], size)?;
+    let Some(s) = vm.host.skb_mut() else {
+        return Err(vm.helper_error(22));
+    };
+    let (bytes, r) = crate::tunnel::get_key(s.tunnel.as_ref(), size, a[3]);
+    write_guest(vm, a[1], &bytes)?;
+    Ok(r as u64)
+}
+
 pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
+    (id::SKB_GET_TUNNEL_KEY, skb_get_tunnel_key),
+    (id::SKB_SET_TUNNEL_KEY, skb_set_tunnel_key),
     (id::SKB_STORE_BYTES, skb_store_bytes),
     (id::L3_CSUM_REPLACE, l3_csum_replace),
     (id::L4_CSUM_REPLACE, l4_csum_replace),
