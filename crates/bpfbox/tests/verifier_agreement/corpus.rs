@@ -210,19 +210,24 @@ pub fn evaluate() -> Vec<Outcome> {
             }
         };
         for def in &obj.programs {
+            let kernel = kernel(&obj, def);
+            let kline = match &kernel {
+                Kernel::Refused(l) => Some(l.as_str()),
+                _ => None,
+            };
             let ours = ours(&obj, def).err().map(|d| {
                 let first = &d[0];
                 let msg = match &first.kernel {
                     Some(k) => format!("{} (kernel: {k})", first.message),
                     None => first.message.clone(),
                 };
-                (kmsg::classify_ours(first), msg)
+                (kmsg::classify_against(first, kline), msg)
             });
             out.push(Outcome {
                 key: format!("{rel}:{}", def.name),
                 class: class_of(&rel),
                 promise: promise(&rel, &def.name),
-                kernel: kernel(&obj, def),
+                kernel,
                 ours,
             });
         }

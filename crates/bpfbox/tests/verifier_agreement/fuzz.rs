@@ -247,9 +247,13 @@ pub(crate) fn random_mutations_agree_with_the_kernel() {
         if let Kernel::Skipped(why) = &kernel {
             panic!("case {n}: the kernel did not verify it: {why}");
         }
+        let kline = match &kernel {
+            Kernel::Refused(l) => Some(l.as_str()),
+            _ => None,
+        };
         let ours = corpus::ours(&obj, &def)
             .err()
-            .map(|d| (kmsg::classify_ours(&d[0]), d[0].message.clone()));
+            .map(|d| (kmsg::classify_against(&d[0], kline), d[0].message.clone()));
         let o = Outcome {
             key: format!("fuzz:{mutation}"),
             class: mutation.to_string(),

@@ -82,6 +82,8 @@ const CLASSES: &[(&str, &str)] = &[
     ("back-edge", "loop"),
     ("loop", "loop"),
     ("invalid bpf_context access", "ctx_access"),
+    ("variable ctx access", "ctx_access"),
+    ("BPF_ATOMIC stores into", "atomic_target"),
     ("modified ctx ptr", "ctx_access"),
     ("ctx is not allowed", "ctx_access"),
     ("At program exit the register R0", "retval"),
@@ -100,6 +102,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("stack depth", "stack_depth"),
     ("GPL", "gpl"),
     ("pointer arithmetic", "ptr_arith"),
+    ("pointer be out of bounds", "ptr_arith"),
     ("subtract pointer", "ptr_arith"),
     ("pointer comparison", "ptr_arith"),
     ("math between", "ptr_arith"),
@@ -110,6 +113,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("invalid write to stack", "stack_access"),
     ("invalid indirect access to stack", "stack_access"),
     ("invalid stack", "stack_access"),
+    ("invalid size of register fill", "stack_access"),
     ("cannot pass map_type", "map_type"),
     ("prog array", "map_type"),
     ("expected=", "helper_arg"),
@@ -121,6 +125,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("max value is outside", "bounds"),
     ("value is outside of the allowed memory range", "bounds"),
     ("write into map forbidden", "map_readonly"),
+    ("change key", "map_readonly"),
     ("cannot write into", "readonly"),
     ("unreachable insn", "unreachable"),
     ("jump out of range", "jump_out_of_range"),
@@ -142,6 +147,19 @@ pub fn classify(msg: &str) -> &'static str {
         .iter()
         .find(|(k, _)| msg.contains(k))
         .map_or("other", |(_, c)| c)
+}
+
+/// The class of bpfbox's first diagnostic `d` when the kernel refused with
+/// message `kernel`: the kernel's own class when `d` quotes one of the
+/// kernel's lines word for word (the same message is the same class, even
+/// one the table does not know), else [`classify_ours`].
+pub fn classify_against(d: &bpfbox_verifier::Diagnostic, kernel: Option<&str>) -> String {
+    if let (Some(k), Some(q)) = (kernel, d.kernel.as_deref()) {
+        if !q.trim().is_empty() && k.split(" / ").any(|l| l.trim() == q.trim()) {
+            return classify(k).to_string();
+        }
+    }
+    classify_ours(d)
 }
 
 /// The class of bpfbox's first diagnostic: its kernel line's class, else
