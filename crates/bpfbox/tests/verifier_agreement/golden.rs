@@ -25,6 +25,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("helper", "bad_xdp_helper_in_tc"),
     ("hsize", "bad_size_unbounded"),
     ("jmp32", "bad_w_check_64bit_value"),
+    ("lock", "bad_exit_locked"),
     ("loop", "bad_infinite"),
     ("loop", "bad_unbounded_for"),
     ("mapkey", "bad_key_too_short"),
@@ -44,6 +45,8 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("stack", "bad_below_stack"),
     ("stack", "bad_var_off_beyond"),
     ("tail", "bad_tail_plain_array"),
+    ("types", "bad_cgroup_skb_write_pkt"),
+    ("types", "bad_kprobe_past_regs"),
 ];
 
 fn golden_dir() -> PathBuf {

@@ -68,6 +68,9 @@ pub fn same_class(kernel: &str, ours: &str) -> bool {
 /// specific first.
 const CLASSES: &[(&str, &str)] = &[
     ("!read_ok", "uninit_reg"),
+    ("spin_lock", "lock"),
+    ("spin_unlock", "lock"),
+    ("holding a lock", "lock"),
     ("frame pointer is read only", "r10_write"),
     ("frame pointer r10 is read only", "r10_write"),
     ("outside of the packet", "pkt_bounds"),
