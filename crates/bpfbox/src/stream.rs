@@ -37,19 +37,34 @@ pub struct MapChange {
 ///
 /// [`Engine::peek_maps`]: crate::engine::Engine::peek_maps
 pub fn map_changes(before: &[MapDump], after: &[MapDump]) -> Vec<MapChange> {
+    map_changes_zeroed(before, after, |_| false)
+}
+
+/// [`map_changes`] where the maps `zero_default` names (arrays, whose
+/// dumps leave out all-zero elements) read an element missing from one
+/// side as zeros, not as absent.
+pub fn map_changes_zeroed(
+    before: &[MapDump],
+    after: &[MapDump],
+    zero_default: impl Fn(&str) -> bool,
+) -> Vec<MapChange> {
     let mut out = Vec::new();
     for (b, a) in before.iter().zip(after) {
         if b.note.is_some() || a.note.is_some() || b.entries == a.entries {
             continue;
         }
+        let zeroed = zero_default(&a.name);
         let (mut i, mut j) = (0, 0);
         let mut push = |key: &[u8], x: Option<&[u8]>, y: Option<&[u8]>| {
+            let zeros = |v: Option<&[u8]>| zeroed.then(|| vec![0; v.map_or(0, <[u8]>::len)]);
+            let x = x.map(<[u8]>::to_vec).or_else(|| zeros(y));
+            let y = y.map(<[u8]>::to_vec).or_else(|| zeros(x.as_deref()));
             if x != y {
                 out.push(MapChange {
                     map: a.name.clone(),
                     key: hex(key),
-                    before: x.map(hex),
-                    after: y.map(hex),
+                    before: x.as_deref().map(hex),
+                    after: y.as_deref().map(hex),
                 });
             }
         };
@@ -168,6 +183,10 @@ mod tests {
             ]
         );
         assert!(map_changes(&a, &a).is_empty());
+        // an array: a missing element is a zero one
+        let c = map_changes_zeroed(&b, &a, |_| true);
+        assert_eq!(c[1].before.as_deref(), Some("00"));
+        assert_eq!(c[2].after.as_deref(), Some("00"));
     }
 
     #[test]

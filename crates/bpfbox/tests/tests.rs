@@ -23,6 +23,7 @@ bpfbox_testkit::main! {
     suite::captures::pcapng_interfaces_each_have_their_link_type => [kernel],
     suite::captures::run_converts_link_headers_to_the_documented_frame,
     suite::captures::unsupported_link_types_are_refused_in_one_line,
+    suite::captures::per_packet_text_gives_each_packet_and_its_map_changes,
     suite::setup::a_map_left_unsized_is_sized_by_the_setup,
     suite::setup::structured_vip_table_and_rodata_config_drive_the_balancer,
     suite::setup::vip_key_bytes_follow_the_documented_byte_order,

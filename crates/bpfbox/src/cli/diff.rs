@@ -8,7 +8,7 @@ use super::{Engine as EngineArg, GlobalOpts};
 use anyhow::Result;
 use bpfbox::diff::{compare, compare_maps, Difference};
 use bpfbox::objects;
-use bpfbox::stream::map_changes;
+use bpfbox::stream::map_changes_zeroed;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -109,7 +109,11 @@ pub fn run(g: &GlobalOpts, a: DiffArgs) -> Result<ExitCode> {
         compare(&format!("packet {n}"), &x, &y, &mut found);
         let changes = before.as_mut().map(|(bi, bk)| {
             let (ai, ak) = (interp.peek_maps(), kernel.peek_maps());
-            let c = (map_changes(bi, &ai), map_changes(bk, &ak));
+            let zd = |m: &str| loaded.zero_default(m);
+            let c = (
+                map_changes_zeroed(bi, &ai, zd),
+                map_changes_zeroed(bk, &ak, zd),
+            );
             (*bi, *bk) = (ai, ak);
             c
         });

@@ -63,6 +63,10 @@ pub struct Job {
 impl Packets {
     /// Opens the inputs `src` names, each read with its bound.
     pub fn open(src: &PacketSource, repeat: u32) -> Result<Packets> {
+        // clap's `requires` is not enforced next to --data-in's conflict
+        if src.per_packet && src.pcap.is_none() {
+            bail!("--per-packet lists the packets of a capture: give --pcap FILE");
+        }
         let ctx_in = match &src.ctx_in {
             Some(p) => Some(read_bounded(p, "ctx", MAX_CTX)?),
             None => None,

@@ -8,7 +8,7 @@ use anyhow::Result;
 use bpfbox::engine::{self, Engine, InterpEngine, KernelEngine};
 use bpfbox::objects;
 use bpfbox::pcap;
-use bpfbox::stream::{map_changes, Tally};
+use bpfbox::stream::{map_changes_zeroed, Tally};
 use bpfbox_object::{Object, ProgramDef};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -79,6 +79,16 @@ impl Loaded {
             obj,
             prog: name,
             setup,
+        })
+    }
+
+    /// Whether map `name` is an array, whose dumps leave out all-zero
+    /// elements (a missing element is a zero one).
+    pub fn zero_default(&self, name: &str) -> bool {
+        use bpfbox_maps::MapType;
+        self.obj.maps.iter().any(|m| {
+            m.name == name
+                && [MapType::Array as u32, MapType::PercpuArray as u32].contains(&m.map_type)
         })
     }
 
@@ -323,7 +333,7 @@ pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
         if a.input.per_packet {
             let changes = before.as_mut().map(|b| {
                 let after = eng.peek_maps();
-                let c = map_changes(b, &after);
+                let c = map_changes_zeroed(b, &after, |m| loaded.zero_default(m));
                 *b = after;
                 c
             });

@@ -320,3 +320,76 @@ pub(crate) fn unsupported_link_types_are_refused_in_one_line() {
         "{e}"
     );
 }
+
+pub(crate) fn per_packet_text_gives_each_packet_and_its_map_changes() {
+    let ips = ip_packets();
+    let framed: Vec<_> = ips.iter().map(|p| framed(1, p)).collect();
+    let cap = write_pcap("per-packet.pcap", 1, &framed);
+    let o = bpfbox(&[
+        "run",
+        OBJ,
+        "--prog",
+        "xdp_udp53",
+        "--pcap",
+        cap.to_str().unwrap(),
+        "--per-packet",
+        "--map-changes",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines: Vec<_> = out.lines().collect();
+    // packet 1: UDP to 53, dropped; `seen[1]` goes 0 -> 1
+    let len = framed[0].len();
+    assert_eq!(
+        lines[0],
+        format!("packet 1: 1 (XDP_DROP), {len} -> {len} bytes")
+    );
+    assert_eq!(
+        lines[1],
+        "  map seen[01000000]: 0000000000000000 -> 0100000000000000"
+    );
+    let len = framed[1].len();
+    assert_eq!(
+        lines[2],
+        format!("packet 2: 2 (XDP_PASS), {len} -> {len} bytes")
+    );
+    assert_eq!(
+        lines[3],
+        "  map seen[00000000]: 0000000000000000 -> 0100000000000000"
+    );
+    assert_eq!(out.matches("packet ").count(), ips.len(), "{out}");
+    assert!(out.contains(&format!(
+        "program: xdp_udp53 (xdp) (interp engine), {} packets",
+        ips.len()
+    )));
+    // --per-packet needs a capture; --map-changes needs --per-packet
+    let o = bpfbox(&[
+        "run",
+        OBJ,
+        "--prog",
+        "xdp_udp53",
+        "--data-in",
+        "/dev/null",
+        "--per-packet",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--per-packet lists the packets of a capture"),
+        "{e}"
+    );
+    let o = bpfbox(&[
+        "run",
+        OBJ,
+        "--prog",
+        "xdp_udp53",
+        "--pcap",
+        cap.to_str().unwrap(),
+        "--map-changes",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

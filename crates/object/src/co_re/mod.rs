@@ -169,12 +169,22 @@ impl Target {
 }
 
 fn read_btf(p: &Path) -> Result<Btf, Error> {
-    let b = std::fs::read(p).map_err(|e| {
+    use std::io::Read;
+    let fail = |e: String| {
         Error::new(
             ErrorKind::Io,
             format!("CO-RE target BTF {}: {e}", p.display()),
         )
-    })?;
+    };
+    // bounded as object files are (a vmlinux BTF is a few MB)
+    let max = crate::MAX_OBJECT_FILE;
+    let mut b = Vec::new();
+    std::fs::File::open(p)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut b))
+        .map_err(|e| fail(e.to_string()))?;
+    if b.len() as u64 > max {
+        return Err(fail(format!("larger than the limit of {max} bytes")));
+    }
     Btf::parse(&b)
 }
 
