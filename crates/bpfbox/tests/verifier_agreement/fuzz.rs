@@ -2,8 +2,10 @@
 //! with one unsafe mutation each, kernel against bpfbox: stack accesses
 //! moved out of the stack, a stack access through a clobbered (scalar)
 //! base register, context reads and writes at random offsets and sizes, a
-//! map value used without its NULL check, and a checked map value read at
-//! random offsets. The seed is fixed, so every run checks the same cases.
+//! map value used without its NULL check, a checked map value read at
+//! random offsets, and XDP packet reads at random offsets after a random
+//! `data_end` check (sometimes from a variable offset). The seed is fixed,
+//! so every run checks the same cases.
 
 use crate::corpus::{self, Kernel, Outcome};
 use crate::expect::{self, Entry};
@@ -14,10 +16,11 @@ use bpfbox_object::{MapRef, Object, ProgramDef};
 use std::collections::BTreeMap;
 
 /// Cases per run.
-const CASES: u64 = 3500;
+const CASES: u64 = 4000;
 
-const MUTATIONS: [&str; 7] = [
+const MUTATIONS: [&str; 8] = [
     "none",
+    "pkt_offset",
     "stack_oob",
     "clobbered_base",
     "ctx_read",
@@ -144,6 +147,60 @@ pub fn case(case: u64) -> (&'static str, Vec<Insn>) {
                 off: 0,
             });
         }
+        "pkt_offset" => {
+            let mov = |dst, src| Insn::Alu {
+                width: Width::W64,
+                op: bpfbox_isa::AluOp::Mov,
+                dst,
+                src: Src::Reg(src),
+            };
+            let ctx_word = |dst, off| Insn::Load {
+                size: Size::W,
+                signed: false,
+                dst,
+                src: 1,
+                off,
+            };
+            prefix.push(ctx_word(2, 0)); // data
+            prefix.push(ctx_word(3, 4)); // data_end
+            if rng.chance(30) {
+                prefix.push(ctx_word(5, 12)); // ingress_ifindex
+                prefix.push(Insn::Alu {
+                    width: Width::W64,
+                    op: bpfbox_isa::AluOp::And,
+                    dst: 5,
+                    src: Src::Imm([7, 15, 255][rng.below(3)]),
+                });
+                prefix.push(Insn::Alu {
+                    width: Width::W64,
+                    op: bpfbox_isa::AluOp::Add,
+                    dst: 2,
+                    src: Src::Reg(5),
+                });
+            }
+            prefix.push(mov(4, 2));
+            prefix.push(Insn::Alu {
+                width: Width::W64,
+                op: bpfbox_isa::AluOp::Add,
+                dst: 4,
+                src: Src::Imm(rng.below(40) as i32),
+            });
+            let n = prefix.len();
+            prefix.push(Insn::Jmp {
+                width: Width::W64,
+                cond: bpfbox_isa::Cond::Gt,
+                dst: 4,
+                src: Src::Reg(3),
+                target: n + 2,
+            });
+            prefix.push(Insn::Load {
+                size: SIZES[rng.below(4)],
+                signed: false,
+                dst: 5,
+                src: 2,
+                off: rng.below(44) as i16 - 4,
+            });
+        }
         "map_value_offset" => {
             prefix = lookup_prefix();
             let n = prefix.len();
@@ -169,14 +226,27 @@ pub fn case(case: u64) -> (&'static str, Vec<Insn>) {
     (mutation, prefix)
 }
 
-/// The template: the corpus object with the map the prefixes use, and
-/// one of its programs as the shape of a definition.
-fn template() -> (Object, ProgramDef) {
-    let path = crate::root().join(corpus::CORPUS_DIR).join("null.o");
-    let obj = bpfbox_object::load_file(&path).expect("null.o loads");
-    assert_eq!(obj.maps[0].name, "hash", "null.o's first map");
+/// The templates: corpus objects whose maps and program type the cases
+/// use. `null.o` (socket filter; map 0 is a hash map, key u32, value
+/// u64) for every mutation but `pkt_offset`, which runs as XDP (`pkt.o`).
+fn template(name: &str) -> (Object, ProgramDef) {
+    let path = crate::root().join(corpus::CORPUS_DIR).join(name);
+    let obj = bpfbox_object::load_file(&path).expect("template loads");
     let def = obj.programs[0].clone();
     (obj, def)
+}
+
+fn templates() -> [(Object, ProgramDef); 2] {
+    let socket = template("null.o");
+    assert_eq!(socket.0.maps[0].name, "hash", "null.o's first map");
+    let xdp = template("pkt.o");
+    assert_eq!(xdp.1.prog_type, 6, "pkt.o's first program is XDP");
+    [socket, xdp]
+}
+
+/// The template a mutation runs with.
+fn template_for<'t>(t: &'t [(Object, ProgramDef); 2], mutation: &str) -> &'t (Object, ProgramDef) {
+    &t[usize::from(mutation == "pkt_offset")]
 }
 
 fn definition(shape: &ProgramDef, insns: &[Insn]) -> ProgramDef {
@@ -225,16 +295,17 @@ Known disagreements between bpfbox's verifier and the running kernel on
 random programs (crates/bpfbox/tests/verifier_agreement/fuzz.rs: fuzzgen
 programs with one unsafe mutation each; fixed seed). One line per status,
 mutation and error class, with the case numbers within the mutation (case
-n of mutation m is random case 7n+m). Statuses as in expected.txt.
+n of mutation m is random case 8n+m). Statuses as in expected.txt.
 Regenerate with BPFBOX_BLESS=1 cargo test -p bpfbox --test verifier_agreement";
 
 pub(crate) fn random_mutations_agree_with_the_kernel() {
-    let (obj, shape) = template();
+    let templates = templates();
     // VC_CASE=n prints case n's program and the kernel's log.
     if let Some(n) = std::env::var("VC_CASE").ok().and_then(|v| v.parse().ok()) {
         let (m, insns) = case(n);
-        let def = definition(&shape, &insns);
-        let v = bpfbox::kobj::verdict(&obj, &def, 1).expect("loads");
+        let (obj, shape) = template_for(&templates, m);
+        let def = definition(shape, &insns);
+        let v = bpfbox::kobj::verdict(obj, &def, 1).expect("loads");
         eprintln!("{m}\n{}\n{}", bpfbox_isa::disasm::disasm(&insns), v.log);
     }
     // Per mutation: cases, kernel accepts, agreed, gaps, strict, class≠.
@@ -242,8 +313,9 @@ pub(crate) fn random_mutations_agree_with_the_kernel() {
     let mut groups: BTreeMap<(&'static str, &str, String), (Vec<u64>, String)> = BTreeMap::new();
     for n in 0..CASES {
         let (mutation, insns) = case(n);
-        let def = definition(&shape, &insns);
-        let kernel = corpus::kernel(&obj, &def);
+        let (obj, shape) = template_for(&templates, mutation);
+        let def = definition(shape, &insns);
+        let kernel = corpus::kernel(obj, &def);
         if let Kernel::Skipped(why) = &kernel {
             panic!("case {n}: the kernel did not verify it: {why}");
         }
@@ -251,7 +323,7 @@ pub(crate) fn random_mutations_agree_with_the_kernel() {
             Kernel::Refused(l) => Some(l.as_str()),
             _ => None,
         };
-        let ours = corpus::ours(&obj, &def)
+        let ours = corpus::ours(obj, &def)
             .err()
             .map(|d| (kmsg::classify_against(&d[0], kline), d[0].message.clone()));
         let o = Outcome {
