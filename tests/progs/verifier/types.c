@@ -129,7 +129,7 @@ NAKED int bad_perf_event_write(void)
 SEC("perf_event")
 NAKED int ok_perf_event_sample_period(void)
 {
-	/* sample_period follows the 168-byte regs */
+	/* sample_period follows the 168-byte regs (x86-64) */
 	asm volatile("r0 = *(u64 *)(r1 + 168);"
 		     "r0 = 0;"
 		     "exit;");

@@ -5,6 +5,14 @@
  * program is its file name up to the first '-' (pkt.c, gpl-prop.c: gpl).
  * Hand-written instruction sequences use naked functions, so the compiler
  * cannot rearrange what the rule is about.
+ *
+ * The verdicts are those of a privileged loader (root: CAP_BPF,
+ * CAP_PERFMON, CAP_NET_ADMIN), which is why reading never-written stack is
+ * an `ok_` rule here. Machine-dependent verdicts are noted where they
+ * occur: context offsets of kprobe and perf_event programs follow x86-64's
+ * struct pt_regs (168 bytes); kprobe, tracepoint and perf_event programs
+ * need the kernel built with them. A kernel that decides otherwise shows
+ * up as a `name` line in expected.txt.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
