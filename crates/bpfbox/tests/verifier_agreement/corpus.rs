@@ -74,8 +74,9 @@ pub fn promise(object: &str, prog: &str) -> Option<bool> {
 pub enum Kernel {
     /// Loaded.
     Accepted,
-    /// Refused by the verifier, with its error line.
-    Refused(String),
+    /// Refused by the verifier, with its error line and the instruction
+    /// it stopped at (when the log says).
+    Refused(String, Option<usize>),
     /// Not offered to the verifier, and why.
     Skipped(String),
 }
@@ -94,7 +95,7 @@ pub fn kernel(obj: &Object, def: &ProgramDef) -> Kernel {
             "refused before verification (errno {})",
             v.errno.unwrap_or(0)
         )),
-        Ok(v) => Kernel::Refused(kmsg::error_line(&v.log)),
+        Ok(v) => Kernel::Refused(kmsg::error_line(&v.log), kmsg::error_insn(&v.log)),
     }
 }
 
@@ -127,6 +128,8 @@ pub struct Outcome {
     /// bpfbox's verdict: `None` accepted, else the first error's class
     /// and message.
     pub ours: Option<(String, String)>,
+    /// The instruction of bpfbox's first error.
+    pub ours_at: Option<usize>,
 }
 
 impl Outcome {
@@ -142,7 +145,7 @@ impl Outcome {
         match (&self.kernel, &self.ours) {
             (Kernel::Skipped(_), _) => {}
             (Kernel::Accepted, None) => {}
-            (Kernel::Refused(line), None) => v.push(Entry {
+            (Kernel::Refused(line, _), None) => v.push(Entry {
                 status: "gap",
                 detail: format!("kernel={}", kmsg::classify(line)),
                 comment: format!("KNOWN GAP; kernel: {line}"),
@@ -154,7 +157,7 @@ impl Outcome {
                 comment: format!("bpfbox: {msg}"),
                 ..k("")
             }),
-            (Kernel::Refused(line), Some((class, msg))) => {
+            (Kernel::Refused(line, _), Some((class, msg))) => {
                 let kc = kmsg::classify(line);
                 if !kmsg::same_class(line, class) {
                     v.push(Entry {
@@ -168,13 +171,13 @@ impl Outcome {
         }
         let accepted = match &self.kernel {
             Kernel::Accepted => Some(true),
-            Kernel::Refused(_) => Some(false),
+            Kernel::Refused(..) => Some(false),
             Kernel::Skipped(_) => None,
         };
         if let (Some(p), Some(a)) = (self.promise, accepted) {
             if p != a {
                 let line = match &self.kernel {
-                    Kernel::Refused(l) => l.as_str(),
+                    Kernel::Refused(l, _) => l.as_str(),
                     _ => "",
                 };
                 v.push(Entry {
@@ -188,10 +191,20 @@ impl Outcome {
         v
     }
 
+    /// Whether both refuse for the same class of reason but at different
+    /// instructions (counted, not listed: the kernel stops at the first
+    /// error on the path it explores first, bpfbox's order may differ).
+    pub fn elsewhere(&self) -> bool {
+        match (&self.kernel, self.ours_at) {
+            (Kernel::Refused(_, Some(k)), Some(o)) => self.agreed() && *k != o,
+            _ => false,
+        }
+    }
+
     pub fn agreed(&self) -> bool {
         match (&self.kernel, &self.ours) {
             (Kernel::Accepted, None) => true,
-            (Kernel::Refused(line), Some((c, _))) => kmsg::same_class(line, c),
+            (Kernel::Refused(line, _), Some((c, _))) => kmsg::same_class(line, c),
             _ => false,
         }
     }
@@ -212,10 +225,12 @@ pub fn evaluate() -> Vec<Outcome> {
         for def in &obj.programs {
             let kernel = kernel(&obj, def);
             let kline = match &kernel {
-                Kernel::Refused(l) => Some(l.as_str()),
+                Kernel::Refused(l, _) => Some(l.as_str()),
                 _ => None,
             };
-            let ours = ours(&obj, def).err().map(|d| {
+            let verdict = ours(&obj, def);
+            let ours_at = verdict.as_ref().err().map(|d| d[0].primary.insn);
+            let ours = verdict.err().map(|d| {
                 let first = &d[0];
                 let msg = match &first.kernel {
                     Some(k) => format!("{} (kernel: {k})", first.message),
@@ -229,6 +244,7 @@ pub fn evaluate() -> Vec<Outcome> {
                 promise: promise(&rel, &def.name),
                 kernel,
                 ours,
+                ours_at,
             });
         }
     }
@@ -249,8 +265,9 @@ BPFBOX_BLESS=1 cargo test -p bpfbox --test verifier_agreement";
 pub(crate) fn corpus_agrees_with_the_kernel() {
     let outcomes = evaluate();
     let filter = std::env::var("VC_SHOW").ok();
-    // Per class: programs, agreed, gaps, strict, class mismatches, skipped.
-    let mut table: BTreeMap<String, [usize; 6]> = BTreeMap::new();
+    // Per class: programs, agreed, gaps, strict, class mismatches, skipped,
+    // same class at another instruction.
+    let mut table: BTreeMap<String, [usize; 7]> = BTreeMap::new();
     let mut entries = Vec::new();
     for o in &outcomes {
         let row = table.entry(o.class.clone()).or_default();
@@ -260,6 +277,7 @@ pub(crate) fn corpus_agrees_with_the_kernel() {
         } else if o.agreed() {
             row[1] += 1;
         }
+        row[6] += usize::from(o.elsewhere());
         let es = o.entries();
         for e in &es {
             match e.status {
@@ -275,23 +293,24 @@ pub(crate) fn corpus_agrees_with_the_kernel() {
         entries.extend(es);
     }
     eprintln!(
-        "\n{:<22} {:>8} {:>7} {:>5} {:>7} {:>7} {:>8}",
-        "class", "programs", "agreed", "gaps", "strict", "class≠", "skipped"
+        "\n{:<22} {:>8} {:>7} {:>5} {:>7} {:>7} {:>8} {:>6}",
+        "class", "programs", "agreed", "gaps", "strict", "class≠", "skipped", "at≠"
     );
-    let mut total = [0usize; 6];
+    let mut total = [0usize; 7];
     for (class, r) in &table {
         eprintln!(
-            "{class:<22} {:>8} {:>7} {:>5} {:>7} {:>7} {:>8}",
-            r[0], r[1], r[2], r[3], r[4], r[5]
+            "{class:<22} {:>8} {:>7} {:>5} {:>7} {:>7} {:>8} {:>6}",
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6]
         );
         for (t, x) in total.iter_mut().zip(r) {
             *t += x;
         }
     }
     eprintln!(
-        "{:<22} {:>8} {:>7} {:>5} {:>7} {:>7} {:>8}",
-        "TOTAL", total[0], total[1], total[2], total[3], total[4], total[5]
+        "{:<22} {:>8} {:>7} {:>5} {:>7} {:>7} {:>8} {:>6}",
+        "TOTAL", total[0], total[1], total[2], total[3], total[4], total[5], total[6]
     );
+    eprintln!("(at≠: both refuse for the same class of reason, at different instructions)");
     eprintln!(
         "\n*** KNOWN GAPS (bpfbox accepts what the kernel refuses): {} ***\n",
         total[2]

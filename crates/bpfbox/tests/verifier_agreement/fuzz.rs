@@ -320,10 +320,12 @@ pub(crate) fn random_mutations_agree_with_the_kernel() {
             panic!("case {n}: the kernel did not verify it: {why}");
         }
         let kline = match &kernel {
-            Kernel::Refused(l) => Some(l.as_str()),
+            Kernel::Refused(l, _) => Some(l.as_str()),
             _ => None,
         };
-        let ours = corpus::ours(obj, &def)
+        let verdict = corpus::ours(obj, &def);
+        let ours_at = verdict.as_ref().err().map(|d| d[0].primary.insn);
+        let ours = verdict
             .err()
             .map(|d| (kmsg::classify_against(&d[0], kline), d[0].message.clone()));
         let o = Outcome {
@@ -332,6 +334,7 @@ pub(crate) fn random_mutations_agree_with_the_kernel() {
             promise: None,
             kernel,
             ours,
+            ours_at,
         };
         let row = table.entry(mutation).or_default();
         row[0] += 1;

@@ -58,6 +58,20 @@ pub fn error_line(log: &str) -> String {
     block.join(" / ")
 }
 
+/// The instruction the kernel stopped at: the last traced instruction
+/// (`12: (bf) r1 = r6`) before the `processed` summary.
+pub fn error_insn(log: &str) -> Option<usize> {
+    let lines = log_lines(log);
+    let end = lines
+        .iter()
+        .rposition(|l| l.starts_with("processed "))
+        .unwrap_or(lines.len());
+    lines[..end].iter().rev().find_map(|l| {
+        let (n, rest) = l.split_once(": (")?;
+        n.parse().ok().filter(|_| rest.len() > 2)
+    })
+}
+
 /// Whether bpfbox's class `ours` is the class of the kernel's message or
 /// of one of its lines.
 pub fn same_class(kernel: &str, ours: &str) -> bool {
@@ -196,6 +210,7 @@ pub(crate) fn classifier_reads_typical_logs() {
     let two = "7: (71) r2 = *(u8 *)(r0 -1)\n\
                invalid access to map value, value_size=8 off=-1 size=1\n\
                R0 min value is outside of the allowed memory range\nprocessed 7 insns\n";
+    assert_eq!(error_insn(two), Some(7));
     let line = error_line(two);
     assert_eq!(classify(&line), "map_value_bounds");
     assert!(same_class(&line, "bounds") && same_class(&line, "map_value_bounds"));
