@@ -95,7 +95,10 @@ pub enum Command {
 
 /// Parses arguments, runs the command, prints errors as one `bpfbox:` line.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let g = cli.global.clone();
     let result = match cli.command {
         Command::Exec(a) => exec::run(&g, a),
@@ -116,6 +119,28 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => output::report_error(&g, &e),
     }
+}
+
+/// A clap error: help and version as clap prints them; usage errors on
+/// stderr with any huge echoed value cut (a 100 KB `--repeat` value is
+/// not printed whole), exit 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let cut: Vec<String> = text
+        .lines()
+        .map(|l| bpfbox::input::cut_long_words(l, 200))
+        .collect();
+    eprintln!("{}", cut.join("\n").trim_end());
+    ExitCode::from(2)
 }
 
 /// `bpfbox explain CODE`'s answer.

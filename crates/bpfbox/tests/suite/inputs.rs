@@ -463,6 +463,15 @@ pub(crate) fn long_bad_values_are_cut_in_error_lines() {
     let r = bpfbox(&["types", &long]);
     one_line(&r, &["unknown program type", "(100002 characters)"]);
     assert!(r.stderr.len() < 1000, "{} bytes", r.stderr.len());
+    // a usage error (exit 2) echoing the value cuts it too
+    let r = bpfbox(&["run", OBJ, "--repeat", &long]);
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr.contains("invalid value") && r.stderr.contains("(100002 characters)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.len() < 1000, "{} bytes", r.stderr.len());
 }
 
 pub(crate) fn explain_honours_json() {
