@@ -84,6 +84,56 @@ pub fn read_bounded(path: &Path, what: &str, max: u64) -> Result<Vec<u8>, Error>
     Ok(buf)
 }
 
+/// A reader that fails once more than its limit has been read, naming
+/// the file (a device or pipe is stopped there, not read to the end).
+pub struct Limited {
+    inner: std::io::Take<std::fs::File>,
+    what: String,
+    max: u64,
+}
+
+impl Read for Limited {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.inner.limit() == 0 {
+            return Err(std::io::Error::other(format!(
+                "{} is longer than the limit of {} bytes",
+                self.what, self.max
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// Opens `path`, a `what`, to be read as a stream of at most `max` bytes
+/// (checked by size first for a regular file).
+pub fn open_bounded(
+    path: &Path,
+    what: &str,
+    max: u64,
+) -> Result<std::io::BufReader<Limited>, Error> {
+    let fail = |cause: String| Error {
+        path: path.display().to_string(),
+        cause,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(fail(format!("is a directory, not a {what} file")));
+    }
+    if meta.is_file() && meta.len() > max {
+        return Err(fail(format!(
+            "{what} is {} bytes, over the limit of {max} bytes",
+            meta.len()
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    Ok(std::io::BufReader::new(Limited {
+        inner: file.take(max + 1),
+        what: what.to_string(),
+        max,
+    }))
+}
+
 /// Whether `path` starts with the ELF magic, reading only those 4 bytes.
 pub fn is_elf(path: &Path) -> Result<bool, Error> {
     let fail = |e: std::io::Error| Error {
@@ -191,6 +241,27 @@ mod tests {
         );
         let e = read_bounded(Path::new("/"), "packet", MAX_PACKET).unwrap_err();
         assert!(e.to_string().contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn streams_stop_at_the_bound() {
+        let mut r = open_bounded(Path::new("/dev/zero"), "event", 1000).unwrap();
+        let mut v = Vec::new();
+        let e = r.read_to_end(&mut v).unwrap_err().to_string();
+        assert_eq!(e, "event is longer than the limit of 1000 bytes");
+        assert!(v.len() <= 1001);
+        let p = tmp("small.json", b"[1]");
+        let mut s = String::new();
+        open_bounded(&p, "event", 3)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "[1]");
+        let e = open_bounded(&p, "event", 2).err().unwrap().to_string();
+        assert!(
+            e.ends_with("event is 3 bytes, over the limit of 2 bytes"),
+            "{e}"
+        );
     }
 
     #[test]

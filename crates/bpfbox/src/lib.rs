@@ -94,6 +94,7 @@ pub mod conformance;
 pub mod diff;
 pub mod engine;
 pub mod input;
+pub mod jsonseq;
 pub mod kobj;
 pub mod objects;
 pub mod pcap;

@@ -17,6 +17,7 @@ bpfbox_testkit::main! {
     suite::inputs::long_bad_values_are_cut_in_error_lines,
     suite::inputs::explain_honours_json,
     suite::inputs::event_is_accepted_inline_or_as_a_path,
+    suite::inputs::a_long_event_sequence_is_streamed,
     suite::bigmaps::a_33m_entry_array_runs_in_little_memory,
     suite::bigmaps::diff_of_million_entry_maps_reads_only_what_can_differ => [kernel],
     suite::captures::every_link_type_gets_the_verdicts_of_its_ethernet_capture => [kernel],

@@ -1,13 +1,12 @@
 //! `bpfbox fire`: run an event-driven program on one event or a sequence.
 
-use super::output::{print, Report};
-use super::run::Loaded;
+use super::run::{ignore_broken_pipe, Loaded};
 use super::GlobalOpts;
-use anyhow::{anyhow, Result};
-use bpfbox_runtime::events::{fire_all, EventOutcome};
+use anyhow::{anyhow, bail, Result};
+use bpfbox::jsonseq;
+use bpfbox_runtime::events::{fire_one, EventOutcome};
 use bpfbox_runtime::{HostState, LoadedProgram};
-use serde::Serialize;
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,13 +31,6 @@ pub struct FireArgs {
     pub no_verify: bool,
 }
 
-#[derive(Serialize)]
-#[serde(untagged)]
-enum FireReport {
-    One(EventOutcome),
-    Many(Vec<EventOutcome>),
-}
-
 fn write_one(w: &mut dyn Write, i: Option<usize>, o: &EventOutcome) -> io::Result<()> {
     let head = i.map_or_else(String::new, |i| format!("event {i}: "));
     // the signed reading only when it differs: `retval 4294967295 (-1)`
@@ -58,34 +50,73 @@ fn write_one(w: &mut dyn Write, i: Option<usize>, o: &EventOutcome) -> io::Resul
     Ok(())
 }
 
-impl Report for FireReport {
-    fn text(&self, w: &mut dyn Write) -> io::Result<()> {
-        match self {
-            FireReport::One(o) => write_one(w, None, o),
-            FireReport::Many(v) => v
-                .iter()
-                .enumerate()
-                .try_for_each(|(i, o)| write_one(w, Some(i), o)),
+/// Where the events come from and how to name them in errors: inline
+/// JSON when the argument starts with `{` or `[`, else the file it names
+/// (streamed, at most 32 MiB).
+fn event_source(arg: &str) -> Result<(String, Box<dyn BufRead>)> {
+    let t = arg.trim_start();
+    if t.starts_with('{') || t.starts_with('[') {
+        return Ok((
+            "--event".into(),
+            Box::new(io::Cursor::new(arg.as_bytes().to_vec())),
+        ));
+    }
+    let path = PathBuf::from(arg);
+    let r = bpfbox::input::open_bounded(&path, "event", bpfbox::input::MAX_TEXT)?;
+    Ok((path.display().to_string(), Box::new(r)))
+}
+
+/// Prints outcomes as they come: text lines, or JSON (an array for a
+/// sequence, written element by element, as `--json` printed it whole).
+struct Printer<'a> {
+    g: &'a GlobalOpts,
+    out: io::StdoutLock<'static>,
+    started: bool,
+}
+
+impl Printer<'_> {
+    fn one(&mut self, index: Option<usize>, o: &EventOutcome) -> io::Result<()> {
+        if !self.g.json() {
+            return write_one(&mut self.out, index, o);
+        }
+        let json = if self.g.pretty {
+            serde_json::to_string_pretty(o)
+        } else {
+            serde_json::to_string(o)
+        }
+        .map_err(io::Error::other)?;
+        if index.is_none() {
+            return writeln!(self.out, "{json}");
+        }
+        let (open, sep) = if self.g.pretty {
+            ("[\n", ",\n")
+        } else {
+            ("[", ",")
+        };
+        let head = if self.started { sep } else { open };
+        self.started = true;
+        if self.g.pretty {
+            let indented: Vec<String> = json.lines().map(|l| format!("  {l}")).collect();
+            write!(self.out, "{head}{}", indented.join("\n"))
+        } else {
+            write!(self.out, "{head}{json}")
+        }
+    }
+
+    fn end_array(&mut self) -> io::Result<()> {
+        if !self.g.json() {
+            return Ok(());
+        }
+        match (self.started, self.g.pretty) {
+            (false, _) => writeln!(self.out, "[]"),
+            (true, true) => writeln!(self.out, "\n]"),
+            (true, false) => writeln!(self.out, "]"),
         }
     }
 }
 
-/// The event's JSON text and how to name it in errors: inline when it
-/// starts with `{` or `[`, else read from the file it names.
-fn event_text(arg: &str) -> Result<(String, String)> {
-    let t = arg.trim_start();
-    if t.starts_with('{') || t.starts_with('[') {
-        return Ok(("--event".into(), arg.to_string()));
-    }
-    let path = PathBuf::from(arg);
-    let text = bpfbox::input::read_text(&path, "event")?;
-    Ok((path.display().to_string(), text))
-}
-
 pub fn run(g: &GlobalOpts, a: FireArgs) -> Result<ExitCode> {
-    let (source, text) = event_text(&a.event)?;
-    let events: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| anyhow!("{source}: not valid JSON: {e}"))?;
+    let (source, reader) = event_source(&a.event)?;
     let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
     if a.no_verify {
         super::run::warn_no_verify();
@@ -97,17 +128,32 @@ pub fn run(g: &GlobalOpts, a: FireArgs) -> Result<ExitCode> {
     let prog = LoadedProgram::from_object(&mut host, &loaded.obj, &loaded.prog)
         .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
     super::setup::fill_host(&loaded, &mut host)?;
-    let outcomes = fire_all(&prog, &mut host, &events).map_err(|e| anyhow!("{source}: {e}"))?;
-    let report = if events.is_array() {
-        FireReport::Many(outcomes)
-    } else {
-        FireReport::One(
-            outcomes
-                .into_iter()
-                .next()
-                .ok_or_else(|| anyhow!("no outcome"))?,
-        )
+    if bpfbox_runtime::events::driver_for(prog.prog_type_id()).is_none() {
+        // before reading any event: the type has no driver
+        fire_one(&prog, &mut host, &serde_json::Value::Null)
+            .map_err(|e| anyhow!("{source}: {e}"))?;
+    }
+    let mut p = Printer {
+        g,
+        out: io::stdout().lock(),
+        started: false,
     };
-    print(g, &report)?;
+    // events run as they are parsed; their outcomes are printed, not kept
+    let shape = jsonseq::for_each(reader, |i, ev| {
+        let o = fire_one(&prog, &mut host, &ev).map_err(|e| e.to_string())?;
+        p.one(i, &o)
+            .or_else(ignore_broken_pipe)
+            .map_err(|e| e.to_string())
+    });
+    match shape {
+        Ok(jsonseq::Shape::Array) => p.end_array().or_else(ignore_broken_pipe)?,
+        Ok(jsonseq::Shape::One) => {}
+        Err(e) => {
+            if matches!(e, jsonseq::Error::Element { index: Some(_), .. }) {
+                p.end_array().or_else(ignore_broken_pipe)?;
+            }
+            bail!("{source}: {e}")
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -180,6 +180,22 @@ pub fn driver_for(prog_type: u32) -> Option<&'static EventDriver> {
         .find(|d| d.prog_types.contains(&prog_type))
 }
 
+/// Runs one event (a JSON object), keeping map state in `host`; for
+/// sequences read one event at a time.
+pub fn fire_one(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    event: &Value,
+) -> Result<EventOutcome, EventError> {
+    let driver = driver_for(prog.prog_type_id()).ok_or_else(|| {
+        EventError::new(format!(
+            "`fire` does not drive programs of type {} (use `bpfbox run` for packet types)",
+            prog.prog_type_name()
+        ))
+    })?;
+    (driver.fire)(prog, host, event)
+}
+
 /// Runs a sequence of events (a JSON array) or one event (any other JSON
 /// value), keeping map state in `host` across them. Stops at the first
 /// error, naming the event's index.
