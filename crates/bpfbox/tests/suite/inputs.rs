@@ -530,3 +530,29 @@ pub(crate) fn a_long_event_sequence_is_streamed() {
     assert_eq!(v[n - 1]["action"], "allow");
     assert!(r.max_rss_kb < 40_000, "{} KiB", r.max_rss_kb);
 }
+
+pub(crate) fn diff_lists_both_engines_and_caps_the_differences() {
+    // a program returning a random number differs on every packet
+    let n = 1000;
+    let cap = capture_file(n);
+    let obj = "tests/progs/inputs/random.o";
+    let r = bpfbox(&["diff", obj, "--pcap", cap.to_str().unwrap(), "--per-packet"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let lines: Vec<_> = r.stdout.lines().collect();
+    assert!(lines[0].starts_with("packet 1 interp: "), "{}", lines[0]);
+    assert!(lines[1].starts_with("packet 1 kernel: "), "{}", lines[1]);
+    assert!(
+        r.stdout.contains("\n... and 900 more differences\n"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!("random_verdict (BPF_PROG_TYPE_XDP): {n} differences")
+    );
+    let r = bpfbox(&["diff", obj, "--pcap", cap.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["difference_count"], n);
+    assert_eq!(v["differences"].as_array().unwrap().len(), 100);
+    assert_eq!(v["identical"], false);
+}
