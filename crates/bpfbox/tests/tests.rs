@@ -18,6 +18,7 @@ bpfbox_testkit::main! {
     suite::inputs::explain_honours_json,
     suite::inputs::event_is_accepted_inline_or_as_a_path,
     suite::inputs::a_long_event_sequence_is_streamed,
+    suite::inputs::a_bad_ctx_is_named_on_both_engines => [kernel],
     suite::inputs::diff_lists_both_engines_and_caps_the_differences => [kernel],
     suite::bigmaps::a_33m_entry_array_runs_in_little_memory,
     suite::bigmaps::diff_of_million_entry_maps_reads_only_what_can_differ => [kernel],

@@ -556,3 +556,24 @@ pub(crate) fn diff_lists_both_engines_and_caps_the_differences() {
     assert_eq!(v["differences"].as_array().unwrap().len(), 100);
     assert_eq!(v["identical"], false);
 }
+
+pub(crate) fn a_bad_ctx_is_named_on_both_engines() {
+    let ctx = tmp("bad-ctx.bin", &[1u8; 24]);
+    let pkt = tmp("good-pkt.bin", &[0u8; 64]);
+    for engine in ["interp", "kernel"] {
+        let r = bpfbox(&[
+            "run",
+            OBJ,
+            "--prog",
+            "xdp_udp53",
+            "--engine",
+            engine,
+            "--data-in",
+            pkt.to_str().unwrap(),
+            "--ctx-in",
+            ctx.to_str().unwrap(),
+        ]);
+        // the kernel answers only EINVAL, so its line names both files
+        one_line(&r, &["bad-ctx.bin"]);
+    }
+}
