@@ -283,6 +283,12 @@ impl InterpEngine {
     /// Verifies `def` (the full verifier, [`verify_object`]), creates the
     /// object's maps and loads `def` for the interpreter.
     pub fn new(obj: &Object, def: &ProgramDef, host: HostState) -> Result<Self, RunError> {
+        if let Some(message) = crate::support::interp_refusal(obj, def) {
+            return Err(RunError {
+                errno: None,
+                message,
+            });
+        }
         verify_object(obj, def)?;
         Self::new_unverified(obj, def, host)
     }
@@ -294,6 +300,12 @@ impl InterpEngine {
         def: &ProgramDef,
         host: HostState,
     ) -> Result<Self, RunError> {
+        if let Some(message) = crate::support::interp_refusal(obj, def) {
+            return Err(RunError {
+                errno: None,
+                message,
+            });
+        }
         let mut host = host;
         let prog = LoadedProgram::from_object(&mut host, obj, &def.name).map_err(|e| RunError {
             errno: None,

@@ -105,6 +105,9 @@ struct KernelMaps {
 impl KernelMaps {
     fn create(obj: &Object) -> Result<KernelMaps, Error> {
         bpfbox_kernel::availability().map_err(|e| Error(format!("kernel engine: {e}")))?;
+        if let Some(m) = crate::support::unloadable(obj).first() {
+            return Err(Error(format!("extern {} (strong): not resolved", m.name)));
+        }
         // BTF is optional: maps and programs without spin locks or global
         // functions load without it.
         let btf = obj
@@ -134,7 +137,7 @@ impl KernelMaps {
                 m.update(&0u32.to_le_bytes(), d, 0)
                     .map_err(|e| Error(format!("initialising `{}`: {e}", spec.name)))?;
             }
-            if matches!(spec.kind, MapKind::Data(bpfbox_object::DataKind::Rodata)) {
+            if matches!(spec.kind, MapKind::Data(d) if d.frozen()) {
                 m.freeze()
                     .map_err(|e| Error(format!("freezing `{}`: {e}", spec.name)))?;
             }

@@ -9,9 +9,22 @@ use std::path::Path;
 #[error("{0}")]
 pub struct Error(pub String);
 
-/// Loads an object file.
+/// Loads an object file; externs get their values from the running
+/// kernel ([`crate::externs::HostExterns`]).
 pub fn load(path: &Path) -> Result<Object, Error> {
-    bpfbox_object::load_file(path).map_err(|e| Error(e.to_string()))
+    load_with_externs(path, crate::externs::HostExterns::kernel())
+}
+
+/// Loads an object file with externs from `externs`.
+pub fn load_with_externs(
+    path: &Path,
+    externs: crate::externs::HostExterns,
+) -> Result<Object, Error> {
+    let opts = bpfbox_object::LoadOptions {
+        externs: Some(std::sync::Arc::new(externs)),
+        ..Default::default()
+    };
+    bpfbox_object::load_file_with(path, &opts).map_err(|e| Error(e.to_string()))
 }
 
 /// The program named `name`, or the only program when `name` is `None`.

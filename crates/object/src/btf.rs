@@ -113,6 +113,13 @@ pub struct BtfType {
     raw_off: usize,
 }
 
+impl BtfType {
+    /// Byte offset of this record inside the raw blob.
+    pub(crate) fn raw_off(&self) -> usize {
+        self.raw_off
+    }
+}
+
 /// A parsed `.BTF` section. Type id 0 is `void`; ids start at 1.
 #[derive(Debug, Clone)]
 pub struct Btf {

@@ -32,8 +32,10 @@
 //! kernel's verifier rejects ("invalid func unknown#195896080") only if the
 //! instruction is reachable. See [`Object::core_relos`] for what was done.
 //!
-//! Not supported yet (clear errors): externs (kfuncs, `__ksym`,
-//! `__kconfig`), arena and struct_ops sections.
+//! Externs (`__kconfig`, `__ksym` variables and kfuncs) are resolved as
+//! libbpf does, with values from [`LoadOptions::externs`] (see
+//! [`externs`]). Not supported yet (clear errors): arena and struct_ops
+//! sections.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -41,6 +43,7 @@ pub mod btf;
 pub mod co_re;
 mod elf;
 mod error;
+pub mod externs;
 pub mod maps;
 mod prog;
 pub mod secdef;
@@ -53,6 +56,7 @@ use bpfbox_isa::RawInsn;
 pub use btf::{Btf, BtfExt};
 pub use co_re::{CoreReloResult, CoreTarget, LoadOptions};
 pub use error::{Error, ErrorKind};
+pub use externs::{Extern, ExternKind, ExternSource, Resolution};
 pub use maps::{DataKind, MapInit, MapKind, MapSpec, Pinning};
 pub use secdef::{sec_def_for, SecDef, SEC_DEFS};
 
@@ -201,6 +205,9 @@ pub struct Object {
     pub core_target: Option<String>,
     /// Every CO-RE relocation applied, in `.BTF.ext` order.
     pub core_relos: Vec<CoreReloResult>,
+    /// `__kconfig` and `__ksym` externs with what they resolved to (see
+    /// [`externs`]), in libbpf's order.
+    pub externs: Vec<Extern>,
     sec_sizes: Vec<(String, u32)>,
     var_syms: Vec<(String, u32, bool)>,
     static_funcs: Vec<String>,
@@ -242,7 +249,8 @@ impl Object {
                 .map(|&(_, v, h)| (v, h))
         };
         let statics: Vec<&str> = self.static_funcs.iter().map(String::as_str).collect();
-        btf.sanitized(&size, &sym, &statics)
+        let mut out = btf.sanitized(&size, &sym, &statics)?;
+        externs::fix_btf(btf, &mut out, &self.externs).then_some(out)
     }
 }
 
@@ -370,13 +378,19 @@ pub fn load_with(bytes: &[u8], obj_name: &str, opts: &LoadOptions) -> Result<Obj
     }
     maps.extend(maps::data_maps(&elf, btf.as_ref(), obj_name)?);
     let maps_secs: Vec<usize> = legacy_sec.into_iter().chain(btf_maps_sec).collect();
+    let mut externs = externs::collect(&elf, btf.as_ref())?;
+    let kconfig_data = externs::resolve(&mut externs, opts.externs.as_deref())?;
+    let kconfig_map = (!kconfig_data.is_empty()).then(|| {
+        maps.push(maps::kconfig_map(btf.as_ref(), obj_name, kconfig_data));
+        maps.len() - 1
+    });
 
     let mut code = prog::collect_code(&elf)?;
     let (core_target, core_relos) = match (&btf, &btf_ext) {
         (Some(b), Some(ext)) => apply_core(&elf, b, ext, &mut code, opts)?,
         _ => (None, Vec::new()),
     };
-    prog::collect_relocs(&elf, &mut code, &maps, &maps_secs)?;
+    prog::collect_relocs(&elf, &mut code, &maps, &maps_secs, &externs)?;
 
     // entry programs: functions outside .text, in libbpf's cmp_progs order
     // (section index, then offset)
@@ -402,7 +416,7 @@ pub fn load_with(bytes: &[u8], obj_name: &str, opts: &LoadOptions) -> Result<Obj
                 ),
             );
         };
-        let linked = prog::link_entry(&code, fid)?;
+        let linked = prog::link_entry(&code, fid, &externs, kconfig_map)?;
         let (func_info, line_info) =
             prog::ext_info(&elf, &code, btf.as_ref(), btf_ext.as_ref(), &linked.placed);
         programs.push(ProgramDef {
@@ -474,6 +488,7 @@ pub fn load_with(bytes: &[u8], obj_name: &str, opts: &LoadOptions) -> Result<Obj
         btf_ext,
         core_target,
         core_relos,
+        externs,
         sec_sizes,
         var_syms,
         static_funcs,

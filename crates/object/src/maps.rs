@@ -34,6 +34,16 @@ pub enum DataKind {
     Rodata,
     /// `.bss` or `.bss.*`.
     Bss,
+    /// The `.kconfig` map libbpf adds for `__kconfig` externs.
+    Kconfig,
+}
+
+impl DataKind {
+    /// Whether libbpf freezes the map after writing it (`.rodata`,
+    /// `.kconfig`): neither programs nor user space can change it.
+    pub fn frozen(self) -> bool {
+        matches!(self, DataKind::Rodata | DataKind::Kconfig)
+    }
 }
 
 /// Where a map definition came from.
@@ -541,6 +551,30 @@ pub(crate) fn data_maps(
         out.push(m);
     }
     Ok(out)
+}
+
+/// The `.kconfig` map (libbpf `bpf_object__init_kconfig_map`): a
+/// one-element read-only array of the kconfig externs' values.
+pub(crate) fn kconfig_map(btf: Option<&Btf>, obj_name: &str, data: Vec<u8>) -> MapSpec {
+    let mut m = MapSpec::blank(
+        ".kconfig",
+        MapKind::Data(DataKind::Kconfig),
+        ".kconfig",
+        usize::MAX,
+        0,
+    );
+    m.kernel_name = internal_map_name(obj_name, ".kconfig");
+    m.map_type = BPF_MAP_TYPE_ARRAY;
+    m.key_size = 4;
+    m.value_size = data.len() as u32;
+    m.max_entries = 1;
+    m.map_flags = BPF_F_RDONLY_PROG;
+    if let Some(ds) = btf.and_then(|b| b.find(".kconfig", kind::DATASEC)) {
+        m.btf_value_type_id = ds;
+        m.map_flags |= BPF_F_MMAPABLE;
+    }
+    m.initial_data = Some(data);
+    m
 }
 
 /// libbpf `map_is_mmapable`: some variable of the DATASEC is global and

@@ -11,6 +11,7 @@ use crate::elf::{
     STT_FUNC, STT_SECTION,
 };
 use crate::error::{err, Error, ErrorKind};
+use crate::externs::Extern;
 use crate::maps::{data_kind, MapSpec};
 use crate::{FuncInfo, LineInfo, MapRef};
 
@@ -28,6 +29,8 @@ pub(crate) enum Reloc {
     Map(usize),
     /// `lddw` of an address inside a data map's value.
     Data { map: usize, sym_off: u32 },
+    /// `lddw` or `call` of an extern (index into the object's externs).
+    Extern(usize),
 }
 
 /// One function of an executable section.
@@ -136,6 +139,7 @@ pub(crate) fn collect_relocs(
     code: &mut Code,
     maps: &[MapSpec],
     maps_secs: &[usize],
+    externs: &[Extern],
 ) -> Result<(), Error> {
     for (ridx, rsec) in elf.sections.iter().enumerate() {
         if rsec.sh_type != crate::elf::SHT_REL {
@@ -178,9 +182,10 @@ pub(crate) fn collect_relocs(
                     "section '{sec_name}': relocation at insn {slot} is outside every function"
                 ));
             };
-            let r = record(elf, code, maps, maps_secs, target, slot, sym)?;
+            let r = record(elf, code, maps, maps_secs, externs, target, slot, sym)?;
             let f = &mut code.funcs[fi];
-            if !matches!(r, Reloc::Call(_)) && slot + 1 >= f.start + f.len {
+            let is_call = code.slots[target][slot].code == CALL;
+            if !is_call && slot + 1 >= f.start + f.len {
                 return rel_err(format!(
                     "section '{sec_name}': lddw at insn {slot} runs past the end of '{}'",
                     f.name
@@ -201,11 +206,13 @@ pub(crate) fn collect_relocs(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record(
     elf: &Elf,
     code: &Code,
     maps: &[MapSpec],
     maps_secs: &[usize],
+    externs: &[Extern],
     sec: usize,
     slot: usize,
     sym: &Symbol,
@@ -222,10 +229,12 @@ fn record(
         ));
     }
     if sym.shndx == 0 && (sym.bind == STB_GLOBAL || sym.bind == STB_WEAK) {
-        return err(
-            ErrorKind::Unsupported,
-            format!("section '{sec_name}': extern '{sym_name}' (kfunc, __ksym or __kconfig) is not supported yet"),
-        );
+        return match externs.iter().position(|e| e.name == sym.name) {
+            Some(i) => Ok(Reloc::Extern(i)),
+            None => rel_err(format!(
+                "section '{sec_name}': relocation against unknown extern '{sym_name}'"
+            )),
+        };
     }
     if insn.code == CALL {
         if insn.src != op::PSEUDO_CALL {
@@ -308,7 +317,12 @@ pub(crate) struct Linked {
 /// function appended in libbpf's depth-first order, calls and callback
 /// addresses re-pointed, map references turned into placeholders
 /// (`PSEUDO_MAP_IDX` / `PSEUDO_MAP_IDX_VALUE` with the map index in `imm`).
-pub(crate) fn link_entry(code: &Code, main: usize) -> Result<Linked, Error> {
+pub(crate) fn link_entry(
+    code: &Code,
+    main: usize,
+    externs: &[Extern],
+    kconfig_map: Option<usize>,
+) -> Result<Linked, Error> {
     let f = &code.funcs[main];
     let mut insns = code.slots[f.sec_idx][f.start..f.start + f.len].to_vec();
     let mut placed = vec![(main, 0usize)];
@@ -345,6 +359,14 @@ pub(crate) fn link_entry(code: &Code, main: usize) -> Result<Linked, Error> {
                     insns[at].imm = m as i32;
                     insns[at + 1].imm = 0;
                     map_refs.push((at, MapRef::Map(m)));
+                    None
+                }
+                Some(Reloc::Extern(e)) => {
+                    if let Some(r) =
+                        crate::externs::patch(&mut insns, at, &externs[e], e, kconfig_map)
+                    {
+                        map_refs.push((at, r));
+                    }
                     None
                 }
                 Some(Reloc::Data { map, sym_off }) => {

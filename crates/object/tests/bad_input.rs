@@ -142,11 +142,20 @@ pub(crate) fn unknown_map_type_is_named() {
     );
 }
 
-pub(crate) fn externs_are_refused_clearly() {
-    let e = load_file(prog_path("extern_kfunc.o")).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unsupported);
-    assert!(
-        e.to_string().contains("extern 'bpf_kfunc_call_test1'"),
-        "{e}"
-    );
+pub(crate) fn an_unresolved_kfunc_is_listed_and_its_call_poisoned_as_libbpf_does() {
+    // no extern source: nothing resolves, nothing fails to load
+    let obj = load_file(prog_path("extern_kfunc.o")).unwrap();
+    assert_eq!(obj.externs.len(), 1);
+    let e = &obj.externs[0];
+    assert_eq!(e.name, "bpf_kfunc_call_test1");
+    assert_eq!(e.kind, bpfbox_object::ExternKind::Kfunc);
+    assert!(matches!(
+        e.resolution,
+        bpfbox_object::Resolution::Unresolved(_)
+    ));
+    let p = &obj.programs[0];
+    let poisoned = p.insns.iter().any(|i| {
+        i.code == 0x85 && i.src == 0 && i.imm == bpfbox_object::externs::POISON_CALL_KFUNC_BASE
+    });
+    assert!(poisoned, "{:?}", p.insns);
 }

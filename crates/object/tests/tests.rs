@@ -40,7 +40,7 @@ bpfbox_testkit::main! {
     bad_input::unknown_code_section_is_named,
     bad_input::unknown_relocation_type_is_named,
     bad_input::unknown_map_type_is_named,
-    bad_input::externs_are_refused_clearly,
+    bad_input::an_unresolved_kfunc_is_listed_and_its_call_poisoned_as_libbpf_does,
     core::local_target_keeps_the_compiled_instructions,
     core::reordered_fields_get_the_kernels_offsets => [btf],
     core::kernel_runs_the_relocated_programs => [kernel, btf],

@@ -74,12 +74,9 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
             m.update(&0u32.to_le_bytes(), data, 0)
                 .map_err(|e| Error::invalid(format!("map {}: initial data: {e}", spec.name)))?;
         }
-        // libbpf freezes `.rodata` after writing it: user space can no
-        // longer change it either
-        if matches!(
-            spec.kind,
-            bpfbox_object::MapKind::Data(bpfbox_object::DataKind::Rodata)
-        ) {
+        // libbpf freezes `.rodata` and `.kconfig` after writing them: user
+        // space can no longer change them either
+        if matches!(spec.kind, bpfbox_object::MapKind::Data(d) if d.frozen()) {
             m.freeze()
                 .map_err(|e| Error::invalid(format!("map {}: freeze: {e}", spec.name)))?;
         }

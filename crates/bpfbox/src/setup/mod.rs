@@ -164,6 +164,26 @@ impl Setup {
         parse::from_json(text, origin)
     }
 
+    /// Extern values: the setup's `"kconfig"` over the running kernel's.
+    pub fn externs(&self) -> Result<crate::externs::HostExterns, String> {
+        let mut over = BTreeMap::new();
+        for (name, v) in &self.kconfig {
+            let path = format!("kconfig.{name}");
+            let text = crate::externs::kconfig_text(v).ok_or_else(|| {
+                self.err(
+                    &path,
+                    format!(
+                        "{} is not a Kconfig value (y/n/m, a number or a string)",
+                        value::show(v)
+                    ),
+                )
+                .to_string()
+            })?;
+            over.insert(name.clone(), (text, format!("{}: {path}", self.origin)));
+        }
+        Ok(crate::externs::HostExterns::with(over, true))
+    }
+
     fn err(&self, path: &str, message: impl Into<String>) -> SetupError {
         SetupError {
             origin: self.origin.clone(),
@@ -603,6 +623,9 @@ pub fn data_vars(obj: &Object) -> Vec<DataVar> {
         let MapKind::Data(dk) = spec.kind else {
             continue;
         };
+        if dk == DataKind::Kconfig {
+            continue; // set under "kconfig"
+        }
         if spec.name.contains(':') {
             continue; // another object's data, imported for a prog array
         }
@@ -697,7 +720,11 @@ impl Prepared {
 /// one loading path of every command, so both engines get the same
 /// prepared object. Errors are one line naming the file.
 pub fn load_object(path: &Path, setup: Option<&Setup>) -> Result<(Object, Prepared), String> {
-    let mut obj = crate::objects::load(path).map_err(|e| e.to_string())?;
+    let externs = match setup {
+        Some(s) => s.externs()?,
+        None => crate::externs::HostExterns::kernel(),
+    };
+    let mut obj = crate::objects::load_with_externs(path, externs).map_err(|e| e.to_string())?;
     let prep = match setup {
         Some(s) => s.apply(&mut obj).map_err(|e| e.to_string())?,
         None => Prepared::default(),

@@ -73,6 +73,9 @@ pub enum CoreTarget {
 pub struct LoadOptions {
     /// Target BTF of CO-RE relocations.
     pub core_target: CoreTarget,
+    /// Values of `__kconfig` and `__ksym` externs; `None`: every kconfig
+    /// extern is 0 and ksyms are unresolved.
+    pub externs: Option<std::sync::Arc<dyn crate::externs::ExternSource>>,
 }
 
 /// What one CO-RE relocation did (kept in [`crate::Object::core_relos`]).
@@ -189,7 +192,7 @@ fn read_btf(p: &Path) -> Result<Btf, Error> {
 }
 
 /// The kernel's BTF, read and indexed once per process.
-fn vmlinux() -> Result<Arc<Target>, Error> {
+pub(crate) fn vmlinux() -> Result<Arc<Target>, Error> {
     static VMLINUX: OnceLock<Result<Arc<Target>, Error>> = OnceLock::new();
     VMLINUX
         .get_or_init(|| {
