@@ -4,8 +4,9 @@
 //! `LINUX_KERNEL_VERSION` from `uname` (Ubuntu's `/proc/version_signature`
 //! and Debian's version string first, as libbpf), `LINUX_HAS_BPF_COOKIE`
 //! by loading a tracepoint program that calls `bpf_get_attach_cookie`,
-//! `LINUX_HAS_SYSCALL_WRAPPER` by the arch's `__<arch>_sys_bpf` in
-//! `/proc/kallsyms` (libbpf probes a kprobe on it), `__ksym` addresses from
+//! `LINUX_HAS_SYSCALL_WRAPPER` when kprobes can be placed (kprobe PMU or
+//! tracefs `kprobe_events`) and the arch's `__<arch>_sys_bpf` is in
+//! `/proc/kallsyms` (libbpf places a kprobe on it), `__ksym` addresses from
 //! `/proc/kallsyms` and typed ksyms and kfuncs from
 //! `/sys/kernel/btf/vmlinux`. What none of them gives is 0 (see
 //! [`bpfbox_object::externs`]).
@@ -170,6 +171,23 @@ fn syscall_prefix() -> Option<&'static str> {
     }
 }
 
+/// libbpf's `FEAT_SYSCALL_WRAPPER` probe is a kprobe on `__<arch>_sys_bpf`
+/// (through the kprobe PMU, else a legacy tracefs kprobe event): 1 when
+/// the kernel can place kprobes that way and has the wrapper symbol.
+fn has_syscall_wrapper() -> bool {
+    let Some(p) = syscall_prefix() else {
+        return false;
+    };
+    let kprobes = std::path::Path::new("/sys/bus/event_source/devices/kprobe/type").exists()
+        || [
+            "/sys/kernel/tracing/kprobe_events",
+            "/sys/kernel/debug/tracing/kprobe_events",
+        ]
+        .iter()
+        .any(|f| std::path::Path::new(f).exists());
+    kprobes && kallsyms_lookup(&format!("__{p}_sys_bpf")).is_some()
+}
+
 /// Addresses of the `/proc/kallsyms` symbols in `names` (a data symbol
 /// with an `.llvm.` suffix counts under its name, as libbpf).
 fn kallsyms_lookup(name: &str) -> Option<u64> {
@@ -206,9 +224,7 @@ impl ExternSource for HostExterns {
             }
             "LINUX_HAS_BPF_COOKIE" => Some((b(has_bpf_cookie()), "a probe of the kernel".into())),
             "LINUX_HAS_SYSCALL_WRAPPER" => {
-                let p = syscall_prefix()?;
-                let has = kallsyms_lookup(&format!("__{p}_sys_bpf")).is_some();
-                Some((b(has), "/proc/kallsyms".into()))
+                Some((b(has_syscall_wrapper()), "a probe of the kernel".into()))
             }
             _ => {
                 let (map, path) = self.config()?;

@@ -16,8 +16,14 @@ use crate::kernel::{create_maps, load_btf, prog_load, Attr};
 use crate::prog_path;
 
 fn load_target(t: CoreTarget) -> Object {
-    load_file_with(prog_path("core_reloc.o"), &LoadOptions { core_target: t })
-        .unwrap_or_else(|e| panic!("{e}"))
+    load_file_with(
+        prog_path("core_reloc.o"),
+        &LoadOptions {
+            core_target: t,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The running kernel's BTF (tests calling this are listed `=> [btf]`).
@@ -255,6 +261,7 @@ pub(crate) fn unreadable_target_file_is_an_io_error() {
         prog_path("core_reloc.o"),
         &LoadOptions {
             core_target: CoreTarget::Path("/nonexistent/vmlinux".into()),
+            ..Default::default()
         },
     )
     .unwrap_err();
@@ -276,6 +283,7 @@ pub(crate) fn flavours_of_one_type_in_a_searched_target_are_ambiguous() {
         prog_path("core_reloc.o"),
         &LoadOptions {
             core_target: CoreTarget::Btf(Box::new(btf)),
+            ..Default::default()
         },
     )
     .unwrap_err();
@@ -290,6 +298,7 @@ pub(crate) fn load_size_follows_the_target_field_size() {
         prog_path("core_more.o"),
         &LoadOptions {
             core_target: CoreTarget::Vmlinux,
+            ..Default::default()
         },
     )
     .unwrap_or_else(|e| panic!("{e}"));

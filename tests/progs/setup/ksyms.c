@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 /* __ksym externs: typeless kernel symbols (their addresses, from
  * /proc/kallsyms: a function, and a variable that kernels without
- * CONFIG_KALLSYMS_ALL do not list, weak), a typed per-CPU variable and a kfunc (resolved in the
- * kernel's BTF; bpfbox's interpreter runs neither), and a weak kfunc no
+ * CONFIG_KALLSYMS_ALL do not list, weak), a kfunc (resolved in the
+ * kernel's BTF; bpfbox's interpreter does not run it), and a weak kfunc no
  * kernel has (libbpf poisons the call; a NULL check skips it).
  */
 #include "../common.h"
 
 extern const void schedule __ksym;
 extern const void init_task __ksym __weak;
-extern const int bpf_prog_active __ksym;
 extern int bpf_dynptr_from_xdp(struct xdp_md *x, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
 extern int bpfbox_no_such_kfunc(int x) __ksym __weak;
 
@@ -29,14 +28,6 @@ int typeless(struct xdp_md *ctx)
 	bpf_map_update_elem(&addrs, &k0, &a, BPF_ANY);
 	bpf_map_update_elem(&addrs, &k1, &b, BPF_ANY);
 	return a ? XDP_PASS : XDP_DROP;
-}
-
-SEC("xdp")
-int typed(struct xdp_md *ctx)
-{
-	int *active = bpf_this_cpu_ptr(&bpf_prog_active);
-
-	return *active >= 0 ? XDP_PASS : XDP_DROP;
 }
 
 SEC("xdp")

@@ -42,6 +42,10 @@ struct MapRow {
 struct ListReport {
     programs: Vec<ProgRow>,
     maps: Vec<MapRow>,
+    /// `__kconfig`/`__ksym` externs and what they resolved to.
+    externs: Vec<String>,
+    /// What the object needs that bpfbox does not support.
+    unsupported: Vec<bpfbox::support::Missing>,
 }
 
 impl Report for ListReport {
@@ -62,12 +66,24 @@ impl Report for ListReport {
                 m.name, m.map_type, m.key_size, m.value_size, m.max_entries
             )?;
         }
+        if !self.externs.is_empty() {
+            writeln!(w, "externs:")?;
+            for e in &self.externs {
+                writeln!(w, "  {e}")?;
+            }
+        }
+        if !self.unsupported.is_empty() {
+            writeln!(w, "not supported by bpfbox:")?;
+            for m in &self.unsupported {
+                writeln!(w, "  {m}")?;
+            }
+        }
         Ok(())
     }
 }
 
 fn map_type_name(t: u32) -> String {
-    bpfbox_maps::MapType::from_u32(t).map_or_else(|| format!("type {t}"), |m| m.name().to_string())
+    bpfbox::support::map_type_name(t)
 }
 
 pub fn run(g: &GlobalOpts, cmd: ProgCmd) -> Result<ExitCode> {
@@ -95,6 +111,16 @@ pub fn run(g: &GlobalOpts, cmd: ProgCmd) -> Result<ExitCode> {
             max_entries: m.max_entries,
         })
         .collect();
-    print(g, &ListReport { programs, maps })?;
+    let externs = obj.externs.iter().map(|e| e.describe()).collect();
+    let unsupported = bpfbox::support::missing(&obj);
+    print(
+        g,
+        &ListReport {
+            programs,
+            maps,
+            externs,
+            unsupported,
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -53,6 +53,17 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
             }
             report(g, &def.name, &diags, &insns, Some(&source), &mut json);
             rejected += usize::from(!diags.is_empty());
+            // named before anything runs: what bpfbox cannot run
+            let missing = bpfbox::support::missing_for_program(&obj, def);
+            if !missing.is_empty() {
+                rejected += 1;
+                unsupported(g, &def.name, &missing, &mut json);
+            }
+        }
+        let unloadable = bpfbox::support::unloadable(&obj);
+        if !unloadable.is_empty() {
+            rejected += 1;
+            unsupported(g, &a.file.display().to_string(), &unloadable, &mut json);
         }
     } else {
         let slots = rawprog::load_program_file(&a.file)?;
@@ -77,6 +88,29 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What a program (or the object) needs that bpfbox does not support:
+/// one text line, or an `unsupported` list in its JSON record.
+fn unsupported(
+    g: &GlobalOpts,
+    name: &str,
+    missing: &[bpfbox::support::Missing],
+    json: &mut Vec<serde_json::Value>,
+) {
+    if g.json() {
+        let list = serde_json::to_value(missing).unwrap_or_default();
+        match json.last_mut() {
+            Some(v) if v["program"] == name => v["unsupported"] = list,
+            _ => json.push(serde_json::json!({ "program": name, "unsupported": list })),
+        }
+        return;
+    }
+    let list: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{} {}", m.what, m.name))
+        .collect();
+    println!("{name}: not supported by bpfbox: {}", list.join(", "));
 }
 
 fn report(
