@@ -21,6 +21,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("div", "bad_div_by_zero_imm"),
     ("global", "bad_write_rodata"),
     ("globalfn", "bad_unsized_buffer"),
+    ("dynptr", "bad_ringbuf_dynptr_leak"),
     ("gpl-prop", "bad_printk_proprietary"),
     ("helper", "bad_xdp_helper_in_tc"),
     ("hsize", "bad_size_unbounded"),
@@ -45,6 +46,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("stack", "bad_below_stack"),
     ("stack", "bad_var_off_beyond"),
     ("tail", "bad_tail_plain_array"),
+    ("timer", "bad_timer_touched"),
     ("types", "bad_cgroup_skb_write_pkt"),
     ("types", "bad_kprobe_past_regs"),
 ];
