@@ -37,6 +37,7 @@ bpfbox_testkit::main! {
     suite::setup::rodata_is_frozen_after_load_on_both_engines => [kernel],
     suite::setup::bad_setup_files_give_one_line_naming_file_and_path,
     suite::setup::cli_diff_and_map_dump_use_the_setup => [kernel],
+    suite::setup::fire_runs_event_programs_prepared_by_the_setup,
     suite::externs::externs_resolve_as_the_system_libbpf_resolves_them => [kernel, clang],
     suite::externs::kconfig_values_from_a_setup_drive_both_engines => [kernel],
     suite::externs::typeless_ksyms_agree_and_kfuncs_run_on_the_kernel_only => [kernel],

@@ -164,7 +164,20 @@ impl Bpfbox {
     pub fn program<P: ProgramKind>(&self, name: &str) -> Result<P, Error> {
         let (obj, prepared) = match &self.setup {
             Some(s) => {
-                let mut obj = self.object.clone();
+                // `__kconfig` values of the setup are given at load time
+                let mut obj = if s.kconfig.is_empty() {
+                    self.object.clone()
+                } else {
+                    let externs = s.externs().map_err(|e| Error::Setup(Box::new(e)))?;
+                    let opts = bpfbox_object::LoadOptions {
+                        externs: Some(std::sync::Arc::new(externs)),
+                        ..Default::default()
+                    };
+                    bpfbox_object::load_file_with(&self.path, &opts).map_err(|e| Error::Object {
+                        path: self.path.clone(),
+                        source: Box::new(e),
+                    })?
+                };
                 let p = s.apply(&mut obj).map_err(|e| Error::Setup(Box::new(e)))?;
                 (obj, Some(p))
             }

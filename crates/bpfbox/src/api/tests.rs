@@ -108,3 +108,37 @@ fn untyped_programs_report_the_types_verdict() {
     assert_eq!(out.packet, ipv4(1));
     assert!(p.fire(&serde_json::json!({})).is_err(), "XDP has no events");
 }
+
+fn repo(p: &str) -> String {
+    format!("{}/../../{p}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn a_setup_file_prepares_the_load_balancer_through_the_library() {
+    let setup = Setup::load(Path::new(&repo("examples/lb/setup.json"))).unwrap();
+    let lb = Bpfbox::load_file(repo("examples/lb/lb.o")).unwrap();
+    assert!(matches!(lb.program::<Xdp>("lb"), Err(Error::Load { .. })));
+    let mut xdp: Xdp = lb.setup(setup).program("lb").unwrap();
+    let pkt = std::fs::read(repo("examples/lb/vip_tcp80.bin")).unwrap();
+    let out = xdp.run(&pkt).unwrap();
+    assert_eq!(out.action, XdpAction::Tx);
+    let other = std::fs::read(repo("examples/lb/other.bin")).unwrap();
+    assert_eq!(xdp.run(&other).unwrap().action, XdpAction::Drop);
+}
+
+#[test]
+fn a_setups_kconfig_values_reach_the_program_through_the_library() {
+    let run = |hz: u32| {
+        let s =
+            Setup::from_json(&format!(r#"{{"kconfig": {{"CONFIG_HZ": {hz}}}}}"#), "kc").unwrap();
+        let mut xdp: Xdp = Bpfbox::load_file(repo("tests/progs/setup/externs.o"))
+            .unwrap()
+            .setup(s)
+            .program("kconfig_prog")
+            .unwrap();
+        let other = std::fs::read(repo("examples/lb/other.bin")).unwrap();
+        xdp.run(&other).unwrap().action
+    };
+    assert_eq!(run(100), XdpAction::Drop);
+    assert_eq!(run(1000), XdpAction::Pass);
+}

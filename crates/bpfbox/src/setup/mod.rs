@@ -165,7 +165,7 @@ impl Setup {
     }
 
     /// Extern values: the setup's `"kconfig"` over the running kernel's.
-    pub fn externs(&self) -> Result<crate::externs::HostExterns, String> {
+    pub fn externs(&self) -> Result<crate::externs::HostExterns, SetupError> {
         let mut over = BTreeMap::new();
         for (name, v) in &self.kconfig {
             let path = format!("kconfig.{name}");
@@ -177,7 +177,6 @@ impl Setup {
                         value::show(v)
                     ),
                 )
-                .to_string()
             })?;
             over.insert(name.clone(), (text, format!("{}: {path}", self.origin)));
         }
@@ -721,7 +720,7 @@ impl Prepared {
 /// prepared object. Errors are one line naming the file.
 pub fn load_object(path: &Path, setup: Option<&Setup>) -> Result<(Object, Prepared), String> {
     let externs = match setup {
-        Some(s) => s.externs()?,
+        Some(s) => s.externs().map_err(|e| e.to_string())?,
         None => crate::externs::HostExterns::kernel(),
     };
     let mut obj = crate::objects::load_with_externs(path, externs).map_err(|e| e.to_string())?;

@@ -413,3 +413,38 @@ pub(crate) fn cli_diff_and_map_dump_use_the_setup() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+pub(crate) fn fire_runs_event_programs_prepared_by_the_setup() {
+    let dir = std::env::temp_dir().join(format!("bpfbox-setup-fire-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("dev.json");
+    std::fs::write(
+        &f,
+        r#"{"globals": {"allowed_major": 1},
+            "maps": {"minors": {"entries": [{"key": 3, "value": 1}, {"key": 5, "value": 1}]}}}"#,
+    )
+    .unwrap();
+    let retvals = |setup: Option<&str>| {
+        let mut args = vec![
+            "fire",
+            "tests/progs/setup/devpolicy.o",
+            "--event",
+            "examples/events/cgroup_device.json",
+            "--json",
+        ];
+        if let Some(s) = setup {
+            args.extend(["--setup", s]);
+        }
+        let o = bpfbox(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["retval"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // c 1:3 r, c 1:3 rw, c 1:5 w, c 1:7 r, c 1:7 m, b 8:0 m
+    assert_eq!(retvals(Some(f.to_str().unwrap())), [1, 1, 1, 0, 0, 0]);
+    assert_eq!(retvals(None), [0, 0, 0, 0, 0, 0]);
+}
