@@ -4,34 +4,18 @@
 //! that the declared sizes alone would exceed many times over (measured as
 //! the child process's peak RSS; timings are in README.md, not here).
 
-use super::{kernel_usable, root};
-use std::process::{Command, Stdio};
+use super::kernel_usable;
 
-/// Runs the bpfbox binary; returns exit code, stdout and peak RSS in KiB.
-/// The child is reaped by `wait4` (which also gives its rusage), not by
-/// `Child::wait`.
-#[allow(clippy::zombie_processes)]
+/// Runs the bpfbox binary; returns exit code, stdout and peak RSS in KiB,
+/// measured by a small child process (see `inputs::bpfbox`: started from
+/// this test process directly, bpfbox would be charged with this
+/// process's own peak RSS).
 fn bpfbox_rss(args: &[&str]) -> (i32, String, i64) {
-    let child = Command::new(env!("CARGO_BIN_EXE_bpfbox"))
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("run bpfbox");
-    let pid = child.id() as libc::pid_t;
-    let mut out = String::new();
-    if let Some(mut s) = child.stdout {
-        use std::io::Read;
-        s.read_to_string(&mut out).expect("read stdout");
+    let r = super::inputs::bpfbox(args);
+    if !r.stderr.is_empty() {
+        eprint!("{}", r.stderr);
     }
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is valid; wait4 writes status and rusage of
-    // our own child, which nothing else waits for.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
-    (libc::WEXITSTATUS(status), out, ru.ru_maxrss)
+    (r.code.unwrap_or(-1), r.stdout, r.max_rss_kb)
 }
 
 /// 100 MB: the target for a program using a 33M-entry array.

@@ -27,12 +27,12 @@ fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 /// A finished `bpfbox` run: exit code, output and peak memory.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
     /// Peak resident set size, KiB (`ru_maxrss` of bpfbox alone).
-    max_rss_kb: i64,
+    pub(crate) max_rss_kb: i64,
 }
 
 /// Environment variable that makes [`measure_child`] run a command.
@@ -44,7 +44,7 @@ const MEASURE: &str = "BPFBOX_TEST_MEASURE";
 /// from this big, multi-threaded test process but from a small child of
 /// it (this test binary running only [`measure_child`]), which waits for
 /// it with wait4 and writes code and peak to a file.
-fn bpfbox(args: &[&str]) -> Run {
+pub(crate) fn bpfbox(args: &[&str]) -> Run {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let base = dir().join(format!("run{n}"));
@@ -510,11 +510,13 @@ pub(crate) fn event_is_accepted_inline_or_as_a_path() {
 }
 
 pub(crate) fn a_long_event_sequence_is_streamed() {
-    // 200k events (12 MB): each is run as it is parsed and its outcome
+    // 50k events (3 MB): each is run as it is parsed and its outcome
     // printed, so memory does not grow with the sequence (holding the
-    // parsed array and every outcome took ~1 GB for 32 MB of events)
+    // parsed array and every outcome took ~1 GB for 32 MB of events, so
+    // ~100 MB here); the output is checked without parsing it whole, to
+    // keep this test process small
     let ev = r#"{"access": "read", "type": "char", "major": 1, "minor": 3}"#;
-    let n = 200_000;
+    let n = 50_000;
     let text = format!("[{}]", vec![ev; n].join(",\n"));
     let p = tmp("many-events.json", text.as_bytes());
     let r = bpfbox(&[
@@ -525,9 +527,8 @@ pub(crate) fn a_long_event_sequence_is_streamed() {
         "--json",
     ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), n);
-    assert_eq!(v[n - 1]["action"], "allow");
+    assert!(r.stdout.starts_with("[{") && r.stdout.ends_with("}]\n"));
+    assert_eq!(r.stdout.matches(r#""action":"allow""#).count(), n);
     assert!(r.max_rss_kb < 40_000, "{} KiB", r.max_rss_kb);
 }
 
