@@ -1,5 +1,6 @@
 pub(crate) mod api;
 pub(crate) mod bigmaps;
+pub(crate) mod btfdump;
 pub(crate) mod captures;
 pub(crate) mod cli;
 pub(crate) mod conformance;
