@@ -14,11 +14,11 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::DataLink;
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Snap length written in output headers: libpcap's maximum (262144), so
@@ -56,14 +56,14 @@ fn err(path: &Path, cause: impl ToString) -> Error {
 
 /// A file reader that counts the bytes read, for progress.
 struct Counting {
-    file: Box<dyn Read>,
-    read: Rc<Cell<u64>>,
+    file: Box<dyn Read + Send>,
+    read: Arc<AtomicU64>,
 }
 
 impl Read for Counting {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.file.read(buf)?;
-        self.read.set(self.read.get() + n as u64);
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -79,7 +79,7 @@ pub struct Reader {
     format: Format,
     /// Packets returned so far.
     count: u64,
-    read: Rc<Cell<u64>>,
+    read: Arc<AtomicU64>,
     size: u64,
     done: bool,
 }
@@ -100,7 +100,7 @@ impl Reader {
         let mut magic = [0u8; 4];
         file.read_exact(&mut magic)
             .map_err(|_| err(path, "not a pcap file (too short)"))?;
-        let read = Rc::new(Cell::new(0));
+        let read = Arc::new(AtomicU64::new(0));
         let counting = Counting {
             file: Box::new(std::io::Cursor::new(magic).chain(file)),
             read: read.clone(),
@@ -132,7 +132,7 @@ impl Reader {
     /// Bytes of the file read so far and its size (0 for a pipe), for
     /// progress.
     pub fn progress(&self) -> (u64, u64) {
-        (self.read.get(), self.size)
+        (self.read.load(Ordering::Relaxed), self.size)
     }
 
     /// Packets returned so far.
@@ -278,6 +278,12 @@ pub fn write(path: &Path, packets: &[Packet]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readers_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<Reader>();
+    }
 
     #[test]
     fn roundtrip_and_rejects_garbage() {
