@@ -97,8 +97,16 @@ pub fn run_plugin(a: PluginArgs) -> Result<ExitCode> {
     let program = match a.program {
         Some(p) => p,
         None => {
+            // hex of at most 1M instructions (16 MB), and a line end
+            let max = 2 * bpfbox::input::MAX_BYTECODE + 2;
             let mut s = String::new();
-            io::stdin().read_to_string(&mut s).context("stdin")?;
+            io::stdin()
+                .take(max + 1)
+                .read_to_string(&mut s)
+                .context("stdin")?;
+            if s.len() as u64 > max {
+                bail!("stdin: program longer than {max} hex digits (1M instructions)");
+            }
             s
         }
     };

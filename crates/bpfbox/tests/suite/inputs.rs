@@ -158,6 +158,15 @@ pub(crate) fn dev_zero_as_any_input_is_one_line_in_bounded_memory() {
         // the largest bound read from a device is 32 MiB of text
         assert!(r.max_rss_kb < 100_000, "{args:?}: {} KiB", r.max_rss_kb);
     }
+    // the conformance plugin reads its program from stdin
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfbox"))
+        .arg("conformance-plugin")
+        .stdin(std::fs::File::open(z).unwrap())
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.starts_with("bpfbox: stdin: program longer than"), "{e}");
 }
 
 pub(crate) fn over_the_kernels_limits_is_refused_before_reading() {
