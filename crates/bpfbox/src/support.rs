@@ -73,7 +73,10 @@ fn interp_externs(obj: &Object, def: &ProgramDef, insns: &[Insn], out: &mut Vec<
 /// type, helpers it calls, its maps' types, kfuncs and typed ksyms.
 pub fn missing_for_program(obj: &Object, def: &ProgramDef) -> Vec<Missing> {
     let mut out = Vec::new();
-    if bpfbox_runtime::ProgType::from_id(def.prog_type).is_none() {
+    let runnable = bpfbox_runtime::ProgType::from_id(def.prog_type)
+        .is_some_and(|t| bpfbox_runtime::drivers::runner_for(t).is_some())
+        || bpfbox_runtime::events::driver_for(def.prog_type).is_some();
+    if !runnable {
         out.push(Missing {
             what: "program type",
             name: crate::objects::verdict_kind(def),

@@ -53,16 +53,15 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
             }
             report(g, &def.name, &diags, &insns, Some(&source), &mut json);
             rejected += usize::from(!diags.is_empty());
-            // named before anything runs: what bpfbox cannot run
+            // named before anything runs: what bpfbox cannot run (the
+            // verdict, and the exit code, stay the verifier's)
             let missing = bpfbox::support::missing_for_program(&obj, def);
             if !missing.is_empty() {
-                rejected += 1;
                 unsupported(g, &def.name, &missing, &mut json);
             }
         }
         let unloadable = bpfbox::support::unloadable(&obj);
         if !unloadable.is_empty() {
-            rejected += 1;
             unsupported(g, &a.file.display().to_string(), &unloadable, &mut json);
         }
     } else {

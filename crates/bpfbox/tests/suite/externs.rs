@@ -274,7 +274,7 @@ pub(crate) fn prog_list_and_verify_name_what_bpfbox_does_not_run() {
     );
     let o = bpfbox(&["verify", "tests/progs/setup/unsupported.o"]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert_eq!(o.status.code(), Some(0), "the verifier accepts it: {out}");
     assert!(
         out.contains("drain: not supported by bpfbox: helper bpf_user_ringbuf_drain#209"),
         "{out}"
