@@ -3,8 +3,10 @@
 //! moved out of the stack, a stack access through a clobbered (scalar)
 //! base register, context reads and writes at random offsets and sizes, a
 //! map value used without its NULL check, a checked map value read at
-//! random offsets, and XDP packet reads at random offsets after a random
-//! `data_end` check (sometimes from a variable offset). The seed is fixed,
+//! random offsets, XDP packet reads at random offsets after a random
+//! `data_end` check (sometimes from a variable offset), map lookups with
+//! random kinds of map and key arguments, and stack stores through a copy
+//! of `r10` changed by a random ALU operation. The seed is fixed,
 //! so every run checks the same cases.
 
 use crate::corpus::{self, Kernel, Outcome};
@@ -16,11 +18,13 @@ use bpfbox_object::{MapRef, Object, ProgramDef};
 use std::collections::BTreeMap;
 
 /// Cases per run.
-const CASES: u64 = 4000;
+const CASES: u64 = 5000;
 
-const MUTATIONS: [&str; 8] = [
+const MUTATIONS: [&str; 10] = [
     "none",
     "pkt_offset",
+    "helper_args",
+    "fp_arith",
     "stack_oob",
     "clobbered_base",
     "ctx_read",
@@ -106,6 +110,16 @@ fn lookup_prefix() -> Vec<Insn> {
     ]
 }
 
+/// Pseudo-C (`;`-separated) as decoded instructions, jump targets
+/// counted from slot `at`.
+fn asm(text: &str, at: usize) -> Vec<Insn> {
+    let text = text.replace(';', "\n");
+    let raw = bpfbox::asm::assemble(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let mut insns = bpfbox_isa::decode(&raw).unwrap_or_else(|e| panic!("{text}: {e}"));
+    shift_targets(&mut insns, at);
+    insns
+}
+
 /// Case `case`: its mutation and program.
 pub fn case(case: u64) -> (&'static str, Vec<Insn>) {
     let mut rng = Rng::new(0x7e57_0000 + case);
@@ -146,6 +160,46 @@ pub fn case(case: u64) -> (&'static str, Vec<Insn>) {
                 src: 0,
                 off: 0,
             });
+        }
+        "helper_args" => {
+            let key = [
+                "*(u32 *)(r10 - 4) = 0; r2 = r10; r2 += -4",
+                "r2 = r10; r2 += -4",
+                "r2 = r10; r2 += -2",
+                "r2 = 0",
+                "r2 = r1",
+                "r2 = r10; r2 += -600",
+            ][rng.below(6)];
+            prefix = asm(key, 0);
+            match rng.below(10) {
+                0 => prefix.extend(asm("r1 = r10", prefix.len())),
+                1 => prefix.extend(asm("r1 = 0", prefix.len())),
+                _ => prefix.extend(lookup_prefix()[3..5].iter().copied()),
+            }
+            prefix.push(Insn::Call { helper: 1 });
+            let tail = asm(
+                "if r0 == 0 goto +1; r3 = *(u64 *)(r0 + 0); r3 = 0",
+                prefix.len(),
+            );
+            prefix.extend(tail);
+        }
+        "fp_arith" => {
+            let op = [
+                "r9 += -8",
+                "r9 += -512",
+                "r9 += -520",
+                "r9 -= 16",
+                "r9 &= -8",
+                "r9 |= 0",
+                "r9 *= 1",
+                "w9 += -8",
+                "r2 = 24; r9 -= r2",
+                "r2 = *(u32 *)(r1 + 0); r2 &= 63; r9 -= r2",
+                "r2 = *(u32 *)(r1 + 0); r9 -= r2",
+            ][rng.below(11)];
+            let off = ["+ 0", "- 8", "+ 8", "- 4", "- 16"][rng.below(5)];
+            let text = format!("r9 = r10; {op}; *(u64 *)(r9 {off}) = 0");
+            prefix = asm(&text, 0);
         }
         "pkt_offset" => {
             let mov = |dst, src| Insn::Alu {
@@ -295,7 +349,7 @@ Known disagreements between bpfbox's verifier and the running kernel on
 random programs (crates/bpfbox/tests/verifier_agreement/fuzz.rs: fuzzgen
 programs with one unsafe mutation each; fixed seed). One line per status,
 mutation and error class, with the case numbers within the mutation (case
-n of mutation m is random case 8n+m). Statuses as in expected.txt.
+n of mutation m is random case 10n+m). Statuses as in expected.txt.
 Regenerate with BPFBOX_BLESS=1 cargo test -p bpfbox --test verifier_agreement";
 
 pub(crate) fn random_mutations_agree_with_the_kernel() {
