@@ -38,6 +38,7 @@ bpfbox_testkit::main! {
     suite::setup::bad_setup_files_give_one_line_naming_file_and_path,
     suite::setup::cli_diff_and_map_dump_use_the_setup => [kernel],
     suite::setup::fire_runs_event_programs_prepared_by_the_setup,
+    suite::setup::a_global_array_grows_with_its_resized_section => [kernel],
     suite::btfdump::decoded_values_hold_what_bpftool_shows => [kernel],
     suite::externs::externs_resolve_as_the_system_libbpf_resolves_them => [kernel, clang],
     suite::externs::kconfig_values_from_a_setup_drive_both_engines => [kernel],

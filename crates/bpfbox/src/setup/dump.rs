@@ -27,17 +27,38 @@ pub fn to_setup(obj: &Object, dumps: &[MapDump], setup: Option<&Setup>, ncpus: u
             let Some((_, data)) = d.entries.first() else {
                 continue;
             };
-            for v in vars.iter().filter(|v| v.map == i) {
-                let (Some(btf), Some(bytes)) = (
-                    &obj.btf,
-                    data.get(v.offset as usize..(v.offset + v.size) as usize),
-                ) else {
-                    continue;
+            let resized = spec.btf_value_type_id == 0 && obj.btf.is_some();
+            if resized {
+                maps.insert(spec.name.clone(), json!({ "value_size": spec.value_size }));
+            }
+            let mine: Vec<&super::DataVar> = vars.iter().filter(|v| v.map == i).collect();
+            for v in &mine {
+                let Some(btf) = &obj.btf else { continue };
+                let last = !mine.iter().any(|d| d.offset > v.offset);
+                let room = spec.value_size.saturating_sub(v.offset);
+                let grown = if last && resized {
+                    super::grown_array(btf, v, room)
+                } else {
+                    None
                 };
-                globals.insert(
-                    v.name.clone(),
-                    value::decode(Ty::Btf(btf, v.type_id), bytes, &v.name),
-                );
+                let shown = match grown {
+                    // a resized section's last array: every element
+                    Some((elem, esize)) => Value::Array(
+                        data.get(v.offset as usize..)
+                            .unwrap_or_default()
+                            .chunks_exact(esize as usize)
+                            .map(|b| value::decode(Ty::Btf(btf, elem), b, ""))
+                            .collect(),
+                    ),
+                    None => {
+                        let Some(bytes) = data.get(v.offset as usize..(v.offset + v.size) as usize)
+                        else {
+                            continue;
+                        };
+                        value::decode(Ty::Btf(btf, v.type_id), bytes, &v.name)
+                    }
+                };
+                globals.insert(v.name.clone(), shown);
             }
             continue;
         }

@@ -204,7 +204,7 @@ impl Setup {
     /// Applies everything that comes before load to `obj` (sizes, flags,
     /// slots, globals) and prepares the entries to insert after the maps
     /// are created. `__kconfig` values are applied when the object is
-    /// loaded ([`crate::objects::load_with_setup`]).
+    /// loaded ([`load_object`], [`Setup::externs`]).
     pub fn apply(&self, obj: &mut Object) -> Result<Prepared, SetupError> {
         let mut prep = Prepared {
             origin: self.origin.clone(),
@@ -237,11 +237,9 @@ impl Setup {
                     ),
                 ));
             };
-            if let MapKind::Data(_) = obj.maps[i].kind {
-                return Err(self.err(
-                    &path,
-                    format!("`{name}` holds global variables: set them under \"globals\""),
-                ));
+            if let MapKind::Data(dk) = obj.maps[i].kind {
+                self.resize_data(&mut obj.maps[i], dk, ms, &path)?;
+                continue;
             }
             self.configure(&mut obj.maps[i], ms, &path)?;
             self.entries(obj, i, &ms.entries, &path, &mut prep)?;
@@ -524,6 +522,45 @@ impl Setup {
         Ok(())
     }
 
+    /// A global-data map takes only `value_size`: libbpf's
+    /// `bpf_map__set_value_size` on `.data*`/`.bss*`/`.rodata*` resizes the
+    /// section (new bytes zero; the last variable, an array, grows). The
+    /// map is then created without its BTF value type, which no longer
+    /// matches (libbpf rewrites the DATASEC instead).
+    fn resize_data(
+        &self,
+        spec: &mut MapSpec,
+        dk: DataKind,
+        ms: &MapSetup,
+        path: &str,
+    ) -> Result<(), SetupError> {
+        let only_size = MapSetup {
+            value_size: ms.value_size,
+            ..MapSetup::default()
+        };
+        if dk == DataKind::Kconfig || ms.value_size.is_none() || *ms != only_size {
+            return Err(self.err(
+                path,
+                format!(
+                    "`{}` holds global variables: set them under \"globals\" (its \"value_size\" alone may change)",
+                    spec.name
+                ),
+            ));
+        }
+        let size = ms.value_size.unwrap_or(0);
+        if size == 0 {
+            return Err(self.err(&format!("{path}.value_size"), "must be > 0"));
+        }
+        if size != spec.value_size {
+            spec.value_size = size;
+            spec.btf_value_type_id = 0;
+            if let Some(d) = spec.initial_data.as_mut() {
+                d.resize(size as usize, 0);
+            }
+        }
+        Ok(())
+    }
+
     fn set_globals(&self, obj: &mut Object) -> Result<(), SetupError> {
         if self.globals.is_empty() {
             return Ok(());
@@ -551,8 +588,44 @@ impl Setup {
                 _ => return Err(self.err(&path, "several sections define this name")),
             };
             let btf = obj.btf.as_ref().expect("data vars come from BTF");
-            let bytes =
-                value::encode_new(Ty::Btf(btf, var.type_id), v, &path).map_err(|e| self.verr(e))?;
+            let room = obj.maps[var.map].value_size.saturating_sub(var.offset);
+            let last = !vars
+                .iter()
+                .any(|d| d.map == var.map && d.offset > var.offset);
+            let grown = if last {
+                grown_array(btf, var, room)
+            } else {
+                None
+            };
+            let bytes = match grown {
+                // the last array of a resized section: as many elements as fit
+                Some((elem, esize))
+                    if v.as_array()
+                        .is_some_and(|a| a.len() as u32 * esize > var.size) =>
+                {
+                    let items = v.as_array().expect("checked");
+                    if items.len() as u32 * esize > room {
+                        return Err(self.err(
+                            &path,
+                            format!(
+                                "{} elements do not fit the resized section ({room} bytes)",
+                                items.len()
+                            ),
+                        ));
+                    }
+                    let mut out = Vec::new();
+                    for (i, item) in items.iter().enumerate() {
+                        let p = format!("{path}[{i}]");
+                        out.extend(
+                            value::encode_new(Ty::Btf(btf, elem), item, &p)
+                                .map_err(|e| self.verr(e))?,
+                        );
+                    }
+                    out
+                }
+                _ => value::encode_new(Ty::Btf(btf, var.type_id), v, &path)
+                    .map_err(|e| self.verr(e))?,
+            };
             let spec = &mut obj.maps[var.map];
             let data = spec.initial_data.get_or_insert_with(Vec::new);
             let end = var.offset as usize + bytes.len();
@@ -563,6 +636,20 @@ impl Setup {
         }
         Ok(())
     }
+}
+
+/// The element type and size of `var` when it is an array that a resized
+/// section gives more room than declared (`room` bytes from its offset).
+pub(crate) fn grown_array(btf: &Btf, var: &DataVar, room: u32) -> Option<(u32, u32)> {
+    if room <= var.size {
+        return None;
+    }
+    let t = btf.type_by_id(btf.skip_mods_and_typedefs(var.type_id))?;
+    let Extra::Array { elem, .. } = t.extra else {
+        return None;
+    };
+    let esize = btf.resolve_size(elem).ok().filter(|&s| s > 0)?;
+    Some((elem, esize))
 }
 
 fn kernel_name(s: &str) -> String {

@@ -448,3 +448,53 @@ pub(crate) fn fire_runs_event_programs_prepared_by_the_setup() {
     assert_eq!(retvals(Some(f.to_str().unwrap())), [1, 1, 1, 0, 0, 0]);
     assert_eq!(retvals(None), [0, 0, 0, 0, 0, 0]);
 }
+
+pub(crate) fn a_global_array_grows_with_its_resized_section() {
+    let path = root().join("tests/progs/setup/resize.o");
+    let s = Setup::from_json(
+        r#"{"maps": {".data.slots": {"value_size": 16}}, "globals": {"nslots": 4, "slots": [1, 2, 3, 4]}}"#,
+        "rs.json",
+    )
+    .unwrap();
+    let (obj, mut e) = interp(&path, Some(&s), "resize");
+    let m = &obj.maps[obj.map_index(".data.slots").unwrap()];
+    assert_eq!(
+        (m.value_size, m.initial_data.as_deref()),
+        (
+            16,
+            Some(&[1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0][..])
+        )
+    );
+    assert_eq!(
+        run(&mut *e, packet("other.bin")).retval,
+        1,
+        "1+2+3+4: XDP_DROP"
+    );
+    // the dump shows every element and the size, and feeds back
+    let dumped = setup::dump::to_setup(&obj, &e.dump_maps(), Some(&s), ncpus());
+    assert_eq!(dumped["globals"]["slots"], json!([1, 2, 3, 4]));
+    assert_eq!(dumped["maps"][".data.slots"]["value_size"], 16);
+    let fed = Setup::from_json(&dumped.to_string(), "dump.json").unwrap();
+    let (_, mut e2) = interp(&path, Some(&fed), "resize");
+    assert_eq!(run(&mut *e2, packet("other.bin")).retval, 1);
+    // too many elements, and other attributes of a data map, are refused
+    for (text, msg) in [
+        (
+            r#"{"maps": {".data.slots": {"value_size": 8}}, "globals": {"slots": [1, 2, 3]}}"#,
+            "globals.slots: 3 elements do not fit the resized section (8 bytes)",
+        ),
+        (
+            r#"{"maps": {".data.slots": {"max_entries": 2}}}"#,
+            "maps..data.slots: `.data.slots` holds global variables",
+        ),
+    ] {
+        let bad = Setup::from_json(text, "bad.json").unwrap();
+        let err = setup::load_object(&path, Some(&bad)).unwrap_err();
+        assert!(err.contains(msg), "{err}");
+    }
+    if kernel_usable("a_global_array_grows_with_its_resized_section (kernel part)") {
+        let mut k = kernel(&path, Some(&s), "resize");
+        assert_eq!(run(&mut *k, packet("other.bin")).retval, 1);
+        same_maps(&e.dump_maps(), &k.dump_maps());
+    }
+}
