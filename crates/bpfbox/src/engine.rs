@@ -4,6 +4,7 @@
 //! `bpfbox diff` have one code path. Inputs and outputs are those of
 //! `BPF_PROG_TEST_RUN`.
 
+use bpfbox_progtype::Profile;
 use crate::kobj::KernelObject;
 use bpfbox_object::{Object, ProgramDef};
 use bpfbox_runtime::{HostState, LoadedProgram, TestRunInput};
@@ -282,6 +283,7 @@ pub struct InterpEngine {
 impl InterpEngine {
     /// Verifies `def` (the full verifier, [`verify_object`]), creates the
     /// object's maps and loads `def` for the interpreter.
+    /// The helpers available are those of `host.kernel`.
     pub fn new(obj: &Object, def: &ProgramDef, host: HostState) -> Result<Self, RunError> {
         if let Some(message) = crate::support::interp_refusal(obj, def) {
             return Err(RunError {
@@ -289,7 +291,7 @@ impl InterpEngine {
                 message,
             });
         }
-        verify_object(obj, def)?;
+        verify_object_on(obj, def, &host.kernel)?;
         Self::new_unverified(obj, def, host)
     }
 
@@ -542,6 +544,17 @@ pub fn check_object(
     def: &ProgramDef,
     insns: &[bpfbox_isa::Insn],
 ) -> Result<bpfbox_verifier::Verified, Vec<bpfbox_verifier::Diagnostic>> {
+    check_object_on(obj, def, insns, Profile::builtin())
+}
+
+/// [`check_object`] for the kernel `kernel` describes (its helper
+/// availability).
+pub fn check_object_on(
+    obj: &Object,
+    def: &ProgramDef,
+    insns: &[bpfbox_isa::Insn],
+    kernel: &Profile,
+) -> Result<bpfbox_verifier::Verified, Vec<bpfbox_verifier::Diagnostic>> {
     let maps = map_infos(obj);
     let mut opts = base_options(def);
     opts.prog = Some(bpfbox_verifier::ProgInfo {
@@ -550,6 +563,7 @@ pub fn check_object(
     });
     opts.maps = &maps;
     opts.gpl = gpl_compatible(&obj.license);
+    opts.kernel = Some(kernel);
     bpfbox_verifier::verify(insns, &opts)
 }
 
@@ -562,7 +576,12 @@ pub fn verify(def: &ProgramDef) -> Result<(), RunError> {
 /// The full verifier on `def` of `obj` (what `run` and `fire` do before
 /// running, unless `--no-verify`).
 pub fn verify_object(obj: &Object, def: &ProgramDef) -> Result<(), RunError> {
-    verify_with(def, |insns| check_object(obj, def, insns).map(|_| ()))
+    verify_object_on(obj, def, Profile::builtin())
+}
+
+/// [`verify_object`] for the kernel `kernel` describes.
+pub fn verify_object_on(obj: &Object, def: &ProgramDef, kernel: &Profile) -> Result<(), RunError> {
+    verify_with(def, |insns| check_object_on(obj, def, insns, kernel).map(|_| ()))
 }
 
 fn verify_with(

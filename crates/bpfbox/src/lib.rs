@@ -99,6 +99,7 @@ pub mod jsonseq;
 pub mod kobj;
 pub mod objects;
 pub mod pcap;
+pub mod profiles;
 pub mod rawprog;
 pub mod setup;
 pub mod stream;

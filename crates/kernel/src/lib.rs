@@ -18,8 +18,14 @@
 //! entry point checks it first. [`fuzzgen`] generates random
 //! verifier-friendly programs for differential tests.
 //!
-//! Depends only on bpfbox-isa, libc and thiserror: no libbpf, and nothing
-//! else from bpfbox (in particular not the interpreter it is compared with).
+//! [`probe`] measures what the running kernel offers (a
+//! [`bpfbox_progtype::Profile`]: program types, helpers per type, map
+//! types, behaviour facts), cached per process by
+//! [`probe::running_profile`].
+//!
+//! Depends only on bpfbox-isa, bpfbox-uapi, bpfbox-progtype (program-type
+//! data and the profile type), libc and thiserror: no libbpf, and in
+//! particular not the interpreter it is compared with.
 #![deny(missing_docs)]
 
 mod attach;
@@ -31,6 +37,7 @@ pub mod fuzzgen;
 mod map;
 pub mod mounts;
 mod prog;
+pub mod probe;
 mod sys;
 mod testrun;
 
@@ -45,6 +52,7 @@ pub use map::{
     create_map, possible_cpus, Entry, KernelMap, MapCreate, MapInfo, LOOKUP_BATCH,
     LOOKUP_BATCH_BYTES, MMAP_WINDOW,
 };
+pub use probe::running_profile;
 pub use prog::{InfoRecords, KernelProg, ProgInfo, ProgLoad};
 pub use testrun::{TestRun, TestRunOutput, DEFAULT_EXTRA_OUT};
 

@@ -27,8 +27,12 @@
 //! expected_attach_type 0 in cgroup types, SYSCALL needs
 //! expected_attach_type 0, flow keys allow unaligned access.
 //!
+//! [`profile`] describes what one kernel offers ([`Profile`]); the built-in
+//! profile is this data (upstream 6.18, every BPF option on).
+//!
 //! This is the check-side data model: it must not depend on the
-//! interpreter, the verifier or the kernel backend (only on `bpfbox-isa`).
+//! interpreter, the verifier or the kernel backend (only on `bpfbox-isa`
+//! and `bpfbox-uapi`).
 //! Run-side parts (test-run drivers, helper implementations) build on it in
 //! separate modules.
 #![deny(missing_docs)]
@@ -38,6 +42,7 @@ pub mod attach;
 pub mod ctx;
 pub mod helpers;
 pub mod info;
+pub mod profile;
 pub mod registry;
 pub mod ret;
 pub mod spec;
@@ -47,6 +52,7 @@ pub use attach::AttachType;
 pub use ctx::{AccessError, AccessErrorKind, CtxField, CtxLayout, FieldAccess, RegKind};
 pub use helpers::{helper_id, helper_name, proto, HelperProto};
 pub use info::{describe_type, TypeInfo};
+pub use profile::Profile;
 pub use registry::{by_id, by_name, ALL};
 pub use ret::{NamedValue, ReturnSpec};
 pub use spec::{

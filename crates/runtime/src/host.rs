@@ -381,6 +381,11 @@ pub struct HostState {
     pub(crate) map_tokens: Box<[u64]>,
     /// Buffers helpers hand to callbacks during a run (freed after it).
     pub(crate) scratch: Vec<Box<[u8]>>,
+    /// The kernel modelled: which helpers each program type may call and
+    /// the behaviour facts of [`bpfbox_progtype::profile`] (default: the
+    /// built-in upstream 6.18 model). Programs loaded through this host
+    /// ([`crate::LoadedProgram::from_object`]) are checked against it.
+    pub kernel: std::sync::Arc<bpfbox_progtype::Profile>,
 }
 
 impl Default for HostState {
@@ -411,6 +416,7 @@ impl Default for HostState {
             },
             map_tokens: vec![0u64; MAX_MAPS].into_boxed_slice(),
             scratch: Vec::new(),
+            kernel: bpfbox_progtype::Profile::builtin_shared(),
         }
     }
 }

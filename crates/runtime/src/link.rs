@@ -62,6 +62,12 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
         if host.maps.len() >= MAX_MAPS {
             return Err(Error::unsupported(format!("more than {MAX_MAPS} maps")));
         }
+        if !host.kernel.map_type_available(spec.map_type) {
+            return Err(Error::unsupported(format!(
+                "map {}: this kernel cannot create maps of type {}",
+                spec.name, spec.map_type
+            )));
+        }
         let cfg = MapConfig {
             ncpus: host.nr_cpus.max(1),
             current_cpu: host.cpu,
@@ -134,7 +140,7 @@ fn load_slot_program(
     let insns = link(host, def, idx)?;
     let prog = Program::new(insns)
         .map_err(|e| Error::invalid(format!("{}: invalid program: {e}", def.name)))?;
-    crate::helpers::table_for(&prog, ty, def.expected_attach_type)?;
+    crate::helpers::table_for(&prog, ty, def.expected_attach_type, &host.kernel)?;
     let id =
         u32::try_from(host.programs.len()).map_err(|_| Error::unsupported("too many programs"))?;
     host.programs.push(Arc::new(prog));

@@ -1,6 +1,8 @@
 use bpfbox_isa::{slots_from_bytes, RawInsn};
 use bpfbox_runtime::{test_run, HostState, LoadedProgram, ProgType, TestRunInput};
+use bpfbox_progtype::Profile;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 fn prog_bytes(name: &str) -> Vec<RawInsn> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -14,9 +16,34 @@ fn prog_bytes(name: &str) -> Vec<RawInsn> {
 /// or Err(errno).
 type Outcome = Result<(u32, Option<i32>, Vec<u8>, u32, Option<Vec<u8>>), i32>;
 
+/// The running kernel's profile: bpfbox models the kernel it is compared
+/// with, so both refuse the same programs and runs.
+fn running() -> Arc<Profile> {
+    Arc::new(
+        bpfbox_kernel::running_profile()
+            .expect("the running kernel's profile")
+            .clone(),
+    )
+}
+
+/// bpfbox's load of `name` on `kernel`: the program or the refusal.
+fn load_bpfbox(name: &str, ty: ProgType, eat: u32, kernel: &Profile) -> Result<LoadedProgram, String> {
+    LoadedProgram::from_raw_for(&prog_bytes(name), ty, eat, kernel).map_err(|e| e.to_string())
+}
+
+/// The kernel's load of `name`: Ok or its error (with the verifier log).
+fn load_kernel(name: &str, ty: ProgType, eat: u32) -> Result<bpfbox_kernel::KernelProg, String> {
+    bpfbox_kernel::ProgLoad::new(ty.id(), &prog_bytes(name))
+        .expected_attach_type(eat)
+        .load()
+        .map_err(|e| e.to_string())
+}
+
 fn run_bpfbox(name: &str, ty: ProgType, eat: u32, input: &TestRunInput) -> Outcome {
-    let prog = LoadedProgram::from_raw(&prog_bytes(name), ty, eat).unwrap();
+    let kernel = running();
+    let prog = load_bpfbox(name, ty, eat, &kernel).unwrap();
     let mut host = HostState::default();
+    host.kernel = kernel;
     match test_run(&prog, &mut host, input) {
         Ok(o) => Ok((o.retval, o.errno, o.data_out, o.data_size_out, o.ctx_out)),
         Err(e) => Err(e.errno),
@@ -182,6 +209,20 @@ fn skb_ctx_variants() -> Vec<CtxCase> {
 }
 
 fn compare(name: &str, ty: ProgType, eat: u32, input: &TestRunInput, what: &str) {
+    // Both load, or both refuse for the same reason (bpfbox's words are in
+    // the kernel's log).
+    match (load_kernel(name, ty, eat), load_bpfbox(name, ty, eat, &running())) {
+        (Ok(_), Ok(_)) => {}
+        (Err(k), Err(b)) => {
+            assert!(k.contains(&b), "{name}: refused differently: bpfbox {b} / kernel {k}");
+            return;
+        }
+        (k, b) => panic!(
+            "{name}: kernel load {:?}, bpfbox load {:?}",
+            k.map(|_| ()),
+            b.map(|_| ())
+        ),
+    }
     let k = run_kernel(name, ty, eat, input);
     let b = run_bpfbox(name, ty, eat, input);
     assert_eq!(
@@ -333,8 +374,11 @@ pub(crate) fn helper_not_allowed_is_a_load_error() {
     let e = LoadedProgram::from_raw(&prog_bytes("tc_mods.vlan"), ProgType::SocketFilter, 0)
         .unwrap_err();
     assert_eq!(e.kind(), bpfbox_runtime::ErrorKind::HelperNotAllowed);
-    assert!(e.to_string().contains("skb_vlan_push"), "{e}");
-    assert!(e.to_string().contains("SOCKET_FILTER"), "{e}");
+    // the kernel verifier's wording
+    assert_eq!(
+        e.to_string(),
+        "program of this type cannot use helper bpf_skb_vlan_push#18"
+    );
 }
 
 pub(crate) fn xdp_flags_batch_and_live_frames() {

@@ -57,3 +57,36 @@ pub const EALREADY: i32 = 114;
 /// Kernel-internal "operation not supported" (524); leaks to user space
 /// from `bpf()` (e.g. `BPF_PROG_TEST_RUN` for types without a runner).
 pub const ENOTSUPP: i32 = 524;
+
+/// The symbolic name of an errno value listed here (`"EPERM"`).
+pub fn name(e: i32) -> Option<&'static str> {
+    Some(match e {
+        EPERM => "EPERM",
+        ENOENT => "ENOENT",
+        EINTR => "EINTR",
+        ENXIO => "ENXIO",
+        E2BIG => "E2BIG",
+        EBADF => "EBADF",
+        EAGAIN => "EAGAIN",
+        ENOMEM => "ENOMEM",
+        EACCES => "EACCES",
+        EFAULT => "EFAULT",
+        EBUSY => "EBUSY",
+        EEXIST => "EEXIST",
+        ENODEV => "ENODEV",
+        EINVAL => "EINVAL",
+        ENOSPC => "ENOSPC",
+        ERANGE => "ERANGE",
+        ENOMSG => "ENOMSG",
+        EBADMSG => "EBADMSG",
+        EOVERFLOW => "EOVERFLOW",
+        EMSGSIZE => "EMSGSIZE",
+        EPROTOTYPE => "EPROTOTYPE",
+        ESOCKTNOSUPPORT => "ESOCKTNOSUPPORT",
+        EOPNOTSUPP => "EOPNOTSUPP",
+        EAFNOSUPPORT => "EAFNOSUPPORT",
+        EALREADY => "EALREADY",
+        ENOTSUPP => "ENOTSUPP",
+        _ => return None,
+    })
+}

@@ -140,6 +140,10 @@ pub struct Options<'a> {
     pub maps: &'a [MapInfo],
     /// The object's license is GPL-compatible (GPL-only helpers allowed).
     pub gpl: bool,
+    /// The kernel whose helper availability applies (a
+    /// [`bpfbox_progtype::Profile`]); None: the built-in model (the
+    /// program-type data).
+    pub kernel: Option<&'a bpfbox_progtype::Profile>,
 }
 
 impl Options<'static> {
@@ -158,6 +162,7 @@ impl Options<'static> {
             prog: None,
             maps: &[],
             gpl: true,
+            kernel: None,
         }
     }
 

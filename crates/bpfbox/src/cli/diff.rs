@@ -8,6 +8,7 @@ use super::{Engine as EngineArg, GlobalOpts};
 use anyhow::Result;
 use bpfbox::diff::{compare, compare_maps, Difference};
 use bpfbox::objects;
+use bpfbox::profiles::KernelChoice;
 use bpfbox::stream::map_changes_zeroed;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -32,6 +33,49 @@ pub struct DiffArgs {
     /// to stderr (the error line has its cause).
     #[arg(long)]
     pub verifier_log: bool,
+    /// Kernel bpfbox models: `running` (default: this machine's kernel,
+    /// probed, so a reported difference is a real one), `builtin`
+    /// (upstream Linux 6.18 with every BPF option on) or a profile file
+    /// written by `bpfbox probe --json`.
+    #[arg(long, value_name = "running|PROFILE.json", default_value = "running")]
+    pub kernel: KernelChoice,
+}
+
+/// Both engines refused to load the program.
+#[derive(Serialize)]
+struct RefusalReport {
+    program: String,
+    /// Whether bpfbox refuses with the kernel's words (bpfbox's kernel
+    /// message appears in the kernel's verifier log).
+    agree: bool,
+    interp: String,
+    kernel: String,
+}
+
+impl Report for RefusalReport {
+    fn text(&self, w: &mut dyn Write) -> io::Result<()> {
+        if self.agree {
+            writeln!(
+                w,
+                "{}: kernel and bpfbox agree: the program is refused: {}",
+                self.program, self.interp
+            )
+        } else {
+            writeln!(w, "{}: load refusal differs", self.program)?;
+            writeln!(w, "  - interp: {}", self.interp)?;
+            writeln!(w, "  + kernel: {}", self.kernel)
+        }
+    }
+}
+
+/// The kernel's words in a bpfbox refusal: the verifier's `(kernel:
+/// "...")` note, else the text after the last `: `.
+fn kernel_words(refusal: &str) -> &str {
+    if let Some(i) = refusal.rfind("(kernel: \"") {
+        let rest = &refusal[i + "(kernel: \"".len()..];
+        return rest.strip_suffix("\")").unwrap_or(rest);
+    }
+    refusal.rsplit(": ").next().unwrap_or(refusal)
 }
 
 /// Differences a report lists (the rest are counted).
@@ -80,11 +124,39 @@ impl Report for DiffReport {
 }
 
 pub fn run(g: &GlobalOpts, a: DiffArgs) -> Result<ExitCode> {
-    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
+    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?
+        .on_kernel(a.kernel.profile()?);
     let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
-    let mut interp = loaded.engine(EngineArg::Interp)?;
-    let mut kernel = with_log(a.verifier_log, loaded.engine(EngineArg::Kernel))?;
     let def = loaded.def();
+    let (mut interp, mut kernel) = match (
+        loaded.engine(EngineArg::Interp),
+        with_log(a.verifier_log, loaded.engine(EngineArg::Kernel)),
+    ) {
+        (Ok(i), Ok(k)) => (i, k),
+        (Err(i), Err(k)) => {
+            // Both refuse: the same refusal when bpfbox's words for the
+            // kernel's reason are in the kernel's log.
+            let (i, k) = (i.to_string(), k.to_string());
+            let words = kernel_words(&i);
+            let agree = k.contains(words);
+            print(
+                g,
+                &RefusalReport {
+                    program: format!("{} ({})", def.name, objects::verdict_kind(def)),
+                    agree,
+                    interp: words.to_string(),
+                    kernel: k,
+                },
+            )?;
+            return Ok(if agree {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
+        (Err(e), Ok(_)) => return Err(e.context("bpfbox refuses a program the kernel loads")),
+        (Ok(_), Err(e)) => return Err(e.context("the kernel refuses a program bpfbox loads")),
+    };
     let mut differences = Vec::new();
     let mut count = 0u64;
     let mut keep = |d: &mut Vec<Difference>| {

@@ -1,6 +1,6 @@
 //! `bpfbox fire`: run an event-driven program on one event or a sequence.
 
-use super::run::{ignore_broken_pipe, Loaded};
+use super::run::{ignore_broken_pipe, KernelArg, Loaded};
 use super::GlobalOpts;
 use anyhow::{anyhow, bail, Result};
 use bpfbox::jsonseq;
@@ -29,6 +29,8 @@ pub struct FireArgs {
     /// checks still keep the run safe.
     #[arg(long)]
     pub no_verify: bool,
+    #[command(flatten)]
+    pub kernel: KernelArg,
 }
 
 fn write_one(w: &mut dyn Write, i: Option<usize>, o: &EventOutcome) -> io::Result<()> {
@@ -117,14 +119,16 @@ impl Printer<'_> {
 
 pub fn run(g: &GlobalOpts, a: FireArgs) -> Result<ExitCode> {
     let (source, reader) = event_source(&a.event)?;
-    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
+    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?
+        .on_kernel(a.kernel.profile()?);
     if a.no_verify {
         super::run::warn_no_verify();
     } else {
-        bpfbox::engine::verify_object(&loaded.obj, loaded.def())
+        bpfbox::engine::verify_object_on(&loaded.obj, loaded.def(), &loaded.kernel)
             .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
     }
     let mut host = HostState::default();
+    host.kernel = loaded.kernel.clone();
     let prog = LoadedProgram::from_object(&mut host, &loaded.obj, &loaded.prog)
         .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
     super::setup::fill_host(&loaded, &mut host)?;

@@ -8,6 +8,7 @@ mod exec;
 mod fire;
 mod output;
 mod packets;
+mod probe;
 mod prog;
 mod run;
 mod setup;
@@ -91,6 +92,9 @@ pub enum Command {
     /// Maps of an object: `map dump` prints their initial state as a setup.
     #[command(subcommand)]
     Map(setup::MapCmd),
+    /// Measure what the running kernel offers (program types, helpers, map
+    /// types); print where it differs from the built-in model, or --json.
+    Probe(probe::ProbeArgs),
 }
 
 /// Parses arguments, runs the command, prints errors as one `bpfbox:` line.
@@ -114,6 +118,7 @@ pub fn main() -> ExitCode {
         Command::Verify(a) => verify::run(&g, a),
         Command::Map(c) => setup::run_map(&g, c),
         Command::Explain { code } => explain(&g, &code),
+        Command::Probe(a) => probe::run(&g, a),
     };
     match result {
         Ok(code) => code,

@@ -8,7 +8,10 @@ use anyhow::Result;
 use bpfbox::engine::{self, Engine, InterpEngine, KernelEngine};
 use bpfbox::objects;
 use bpfbox::pcap;
+use bpfbox::profiles::KernelChoice;
 use bpfbox::stream::{map_changes_zeroed, Tally};
+use bpfbox_progtype::Profile;
+use std::sync::Arc;
 use bpfbox_object::{Object, ProgramDef};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -51,6 +54,26 @@ pub struct RunArgs {
     /// refuse; the interpreter's run-time checks still keep it safe.
     #[arg(long)]
     pub no_verify: bool,
+    #[command(flatten)]
+    pub kernel: KernelArg,
+}
+
+/// `--kernel`: which kernel bpfbox models (shared by run, fire, verify).
+#[derive(clap::Args, Debug, Clone)]
+pub struct KernelArg {
+    /// Kernel to model: `builtin` (upstream Linux 6.18 with every BPF
+    /// option on), `running` (probe this machine's kernel) or a profile
+    /// file written by `bpfbox probe --json`. bpfbox then refuses exactly
+    /// what that kernel refuses.
+    #[arg(long = "kernel", value_name = "running|PROFILE.json", default_value = "builtin")]
+    pub choice: KernelChoice,
+}
+
+impl KernelArg {
+    /// The chosen profile.
+    pub fn profile(&self) -> Result<Arc<Profile>> {
+        self.choice.profile()
+    }
 }
 
 /// The warning `--no-verify` prints.
@@ -68,6 +91,8 @@ pub struct Loaded {
     pub prog: String,
     /// The setup applied (`--setup`), with the entries still to insert.
     pub setup: Option<(bpfbox::setup::Setup, bpfbox::setup::Prepared)>,
+    /// The kernel the interpreter models.
+    pub kernel: Arc<Profile>,
 }
 
 impl Loaded {
@@ -79,6 +104,7 @@ impl Loaded {
             obj,
             prog: name,
             setup,
+            kernel: Profile::builtin_shared(),
         })
     }
 
@@ -90,6 +116,12 @@ impl Loaded {
             m.name == name
                 && [MapType::Array as u32, MapType::PercpuArray as u32].contains(&m.map_type)
         })
+    }
+
+    /// The same object, modelled on `kernel`.
+    pub fn on_kernel(mut self, kernel: Arc<Profile>) -> Loaded {
+        self.kernel = kernel;
+        self
     }
 
     pub fn def(&self) -> &ProgramDef {
@@ -114,7 +146,8 @@ impl Loaded {
 
     fn bare_engine(&self, kind: EngineArg, verify: bool) -> Result<Box<dyn Engine>> {
         let ctx = |e: engine::RunError| anyhow::anyhow!("{}: {e}", self.path.display());
-        let host = engine::host_like_kernel();
+        let mut host = engine::host_like_kernel();
+        host.kernel = self.kernel.clone();
         Ok(match kind {
             EngineArg::Interp if verify => {
                 Box::new(InterpEngine::new(&self.obj, self.def(), host).map_err(ctx)?)
@@ -280,7 +313,8 @@ fn keep(
 }
 
 pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
-    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?;
+    let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?
+        .on_kernel(a.kernel.profile()?);
     let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
     if a.no_verify {
         warn_no_verify();

@@ -2,6 +2,7 @@
 //! with the C source line of each labelled instruction when the object has
 //! BTF line info.
 
+use super::run::KernelArg;
 use super::GlobalOpts;
 use anyhow::{Context, Result};
 use bpfbox::{objects, rawprog};
@@ -25,6 +26,8 @@ pub struct VerifyArgs {
     /// (`N: R1=ctx() R10=fp0 ...` per processed instruction).
     #[arg(long)]
     pub log: bool,
+    #[command(flatten)]
+    pub kernel: KernelArg,
 }
 
 pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
@@ -32,6 +35,7 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
     let mut rejected = 0;
     let mut json = Vec::new();
     if is_elf {
+        let kernel = a.kernel.profile()?;
         let (obj, _) = super::setup::load(&a.file, a.setup.setup.as_deref())?;
         let progs: Vec<_> = match &a.prog {
             Some(_) => vec![objects::select(&obj, &a.file, a.prog.as_deref())?],
@@ -40,7 +44,20 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
         for def in progs {
             let insns = bpfbox_isa::decode(&def.insns)
                 .with_context(|| format!("{}: {}", a.file.display(), def.name))?;
-            let diags = match bpfbox::engine::check_object(&obj, def, &insns) {
+            let unsupported = bpfbox_progtype::ProgType::from_id(def.prog_type)
+                .filter(|t| !kernel.prog_type_loadable(*t));
+            if let Some(t) = unsupported {
+                // the kernel refuses the type before verifying anything
+                let why = format!("program type {} is not supported by this kernel", t.spec().name);
+                if g.json() {
+                    json.push(serde_json::json!({ "program": def.name, "accepted": false, "diagnostics": [], "refusal": why }));
+                } else {
+                    println!("{}: rejected: {why}", def.name);
+                }
+                rejected += 1;
+                continue;
+            }
+            let diags = match bpfbox::engine::check_object_on(&obj, def, &insns, &kernel) {
                 Ok(_) => Vec::new(),
                 Err(d) => d,
             };

@@ -168,7 +168,12 @@ pub(crate) fn every_packet_program_matches_the_kernel() {
     engine::pin_to_cpu0();
     let pkts = packets::all();
     let mut net: Option<TestNet> = None;
-    let (mut programs, mut runs) = (0, 0);
+    let (mut programs, mut runs, mut refused) = (0, 0, 0);
+    let running = std::sync::Arc::new(
+        bpfbox_kernel::running_profile()
+            .expect("the running kernel's profile")
+            .clone(),
+    );
     let mut problems = Vec::new();
     for path in objects() {
         let Ok(obj) = bpfbox_object::load_file(&path) else {
@@ -203,17 +208,14 @@ pub(crate) fn every_packet_program_matches_the_kernel() {
                     }
                 }
             }
-            let host = match (&net, fib) {
+            let mut host = match (&net, fib) {
                 (Some(n), true) => n.host(engine::host_like_kernel()),
                 _ => engine::host_like_kernel(),
             };
-            let mut interp = match InterpEngine::new(&obj, def, host) {
-                Ok(e) => e,
-                Err(e) => {
-                    problems.push(format!("{at}: bpfbox cannot load: {e}"));
-                    continue;
-                }
-            };
+            // bpfbox models the running kernel: what it refuses, bpfbox
+            // refuses too, in its words
+            host.kernel = running.clone();
+            let interp = InterpEngine::new(&obj, def, host);
             let kernel = match (&net, fib) {
                 (Some(n), true) => n
                     .run(|| kernel_side(&obj, def, &inputs, trace))
@@ -225,9 +227,21 @@ pub(crate) fn every_packet_program_matches_the_kernel() {
                     }),
                 _ => kernel_side(&obj, def, &inputs, trace),
             };
-            let (kruns, kmaps) = match kernel {
-                Ok(k) => k,
-                Err(e) => {
+            let (mut interp, (kruns, kmaps)) = match (interp, kernel) {
+                (Ok(i), Ok(k)) => (i, k),
+                (Err(i), Err(k)) if k.message.contains(&i.message) => {
+                    refused += 1;
+                    continue;
+                }
+                (Err(i), Err(k)) => {
+                    problems.push(format!("{at}: refused for different reasons: bpfbox {i} / kernel {k}"));
+                    continue;
+                }
+                (Err(e), Ok(_)) => {
+                    problems.push(format!("{at}: bpfbox cannot load: {e}"));
+                    continue;
+                }
+                (Ok(_), Err(e)) => {
                     problems.push(format!("{at}: kernel cannot load: {e}"));
                     continue;
                 }
@@ -261,7 +275,7 @@ pub(crate) fn every_packet_program_matches_the_kernel() {
         }
     }
     eprintln!(
-        "progs_diff: {programs} programs, {runs} runs, {} problems",
+        "progs_diff: {programs} programs, {runs} runs, {refused} refused by both, {} problems",
         problems.len()
     );
     for p in &problems {

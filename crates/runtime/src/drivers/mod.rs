@@ -22,6 +22,7 @@ use crate::Error;
 use bpfbox_interp::{Config, Helpers, Memory, Program, RegionKind, Trap, Vm};
 use bpfbox_isa::{Insn, RawInsn};
 use bpfbox_progtype::spec::{Runner as KernelRunner, TestRunSupport};
+use bpfbox_progtype::Profile;
 use std::sync::Arc;
 
 /// A program ready to run: decoded instructions, type, expected attach
@@ -56,9 +57,21 @@ impl LoadedProgram {
         prog_type: ProgType,
         expected_attach_type: u32,
     ) -> Result<Self, Error> {
+        Self::new_for(insns, prog_type, expected_attach_type, Profile::builtin())
+    }
+
+    /// [`LoadedProgram::new`] on the kernel `kernel` describes: refused
+    /// where that kernel's verifier refuses the program's helper calls or
+    /// type.
+    pub fn new_for(
+        insns: Vec<Insn>,
+        prog_type: ProgType,
+        expected_attach_type: u32,
+        kernel: &Profile,
+    ) -> Result<Self, Error> {
         let prog =
             Program::new(insns).map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
-        let helpers = helpers::table_for(&prog, prog_type, expected_attach_type)?;
+        let helpers = helpers::table_for(&prog, prog_type, expected_attach_type, kernel)?;
         Ok(LoadedProgram {
             prog: Arc::new(prog),
             prog_type,
@@ -73,13 +86,24 @@ impl LoadedProgram {
         prog_type: ProgType,
         expected_attach_type: u32,
     ) -> Result<Self, Error> {
+        Self::from_raw_for(slots, prog_type, expected_attach_type, Profile::builtin())
+    }
+
+    /// [`LoadedProgram::from_raw`] on the kernel `kernel` describes.
+    pub fn from_raw_for(
+        slots: &[RawInsn],
+        prog_type: ProgType,
+        expected_attach_type: u32,
+        kernel: &Profile,
+    ) -> Result<Self, Error> {
         let insns = bpfbox_isa::decode(slots)
             .map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
-        Self::new(insns, prog_type, expected_attach_type)
+        Self::new_for(insns, prog_type, expected_attach_type, kernel)
     }
 
     /// Creates the object's maps in `host`, links program `name` against
-    /// them ([`crate::link`]) and loads it with the type from its section.
+    /// them ([`crate::link`]) and loads it with the type from its section,
+    /// on the kernel `host.kernel` describes.
     pub fn from_object(
         host: &mut HostState,
         obj: &bpfbox_object::Object,
@@ -96,7 +120,8 @@ impl LoadedProgram {
         })?;
         let idx = crate::link::create_maps(host, obj)?;
         let insns = crate::link::link(host, def, &idx)?;
-        Self::new(insns, ty, def.expected_attach_type)
+        let kernel = host.kernel.clone();
+        Self::new_for(insns, ty, def.expected_attach_type, &kernel)
     }
 
     /// The helper table the program runs with.

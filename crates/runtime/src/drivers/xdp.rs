@@ -40,7 +40,8 @@ pub const XDP_SHINFO: usize = 320;
 /// `MAX_SKB_FRAGS`.
 pub const MAX_SKB_FRAGS: usize = 17;
 /// `BPF_F_TEST_XDP_LIVE_FRAMES`.
-pub const F_LIVE_FRAMES: u32 = 2;
+pub use bpfbox_uapi::test_flags::F_TEST_XDP_LIVE_FRAMES as F_LIVE_FRAMES;
+use bpfbox_uapi::attach_type;
 /// `sizeof(struct xdp_page_head)` on x86-64 (live-frames headroom).
 const XDP_PAGE_HEAD: usize = 112;
 
@@ -65,7 +66,9 @@ pub fn prepare(
     host: &HostState,
     input: &TestRunInput,
 ) -> Result<(Packet, Option<Vec<u8>>, XdpRxq), TestRunError> {
-    if prog.expected_attach_type == 33 || prog.expected_attach_type == 35 {
+    if prog.expected_attach_type == attach_type::XDP_DEVMAP
+        || prog.expected_attach_type == attach_type::XDP_CPUMAP
+    {
         return Err(einval("devmap and cpumap programs cannot be test-run"));
     }
     if input.flags & !F_LIVE_FRAMES != 0 {
@@ -73,6 +76,14 @@ pub fn prepare(
     }
     let live = input.flags & F_LIVE_FRAMES != 0;
     if live {
+        // a kernel that refuses live-frame runs does so right after the
+        // flags check (measured: before the batch_size check)
+        if let Some(e) = host.kernel.facts.xdp_live_frames_errno {
+            return Err(TestRunError::new(
+                e,
+                "this kernel refuses BPF_F_TEST_XDP_LIVE_FRAMES test runs",
+            ));
+        }
         if input.batch_size > 256 {
             return Err(TestRunError::new(errno::E2BIG, "batch_size above 256"));
         }

@@ -36,6 +36,7 @@ use crate::host::{HostState, PacketState};
 use crate::Error;
 use bpfbox_interp::{HelperFn, Helpers, Program, Trap, Vm};
 use bpfbox_isa::Insn;
+use bpfbox_progtype::Profile;
 pub use hdropt::{is_hdr_op as hdropt_is_hdr_op, HdrState};
 
 /// The VM type helpers run in.
@@ -75,30 +76,28 @@ fn helper_name(id: u32) -> String {
         .map_or_else(|| format!("#{id}"), |h| format!("bpf_{}#{id}", h.1))
 }
 
-/// The helper table for a program of `prog_type`: checks every call in
-/// `prog` against the type's availability data and bpfbox's
-/// implementations.
+/// The helper table for a program of `prog_type` on `kernel`: checks
+/// every call in `prog` against the kernel's helper availability (refusing
+/// like its verifier: `program of this type cannot use helper
+/// bpf_NAME#ID`) and bpfbox's implementations.
 pub fn table_for(
     prog: &Program,
     prog_type: ProgType,
     expected_attach_type: u32,
+    kernel: &Profile,
 ) -> Result<Helpers<HostState>, Error> {
+    // Ids that are no helper of Linux 6.18 (e.g. libbpf's CO-RE poison
+    // `call 0xbad2310`) are not refused here: the kernel refuses them only
+    // where the verifier reaches them, so the VM traps if it is reached.
+    if let Some(r) = kernel.refusal(prog_type, expected_attach_type, prog.insns()) {
+        return Err(Error::helper_not_allowed(r.message));
+    }
     let all = implemented();
     for insn in prog.insns() {
         if let Insn::Call { helper } = *insn {
             let id = helper as u32;
             if helper < 0 || !crate::avail::known(id) {
-                // Not a helper of Linux 6.18 (e.g. libbpf's CO-RE poison
-                // `call 0xbad2310`): the kernel refuses it only where the
-                // verifier reaches it, so the VM traps if it is reached.
                 continue;
-            }
-            if !crate::avail::allowed(prog_type, expected_attach_type, id) {
-                return Err(Error::helper_not_allowed(format!(
-                    "program of type {} cannot use helper {}",
-                    crate::avail::name(prog_type),
-                    helper_name(id)
-                )));
             }
             if !all.iter().any(|h| h.0 == id) {
                 return Err(Error::unsupported(format!(
@@ -108,19 +107,15 @@ pub fn table_for(
             }
         }
     }
+    let allowed = |id: u32| kernel.helper_allowed(prog_type, expected_attach_type, id);
     let mut t = Helpers::new();
     for (id, _, f) in all {
-        if id < 256 && crate::avail::allowed(prog_type, expected_attach_type, id) {
+        if id < 256 && allowed(id) {
             t.set(id as u8, f);
         }
     }
-    for &(ty, id, f) in cgroup::OVERRIDES {
-        if ty == prog_type.id() && crate::avail::allowed(prog_type, expected_attach_type, id) {
-            t.set(id as u8, f);
-        }
-    }
-    for &(ty, id, f) in sock::OVERRIDES {
-        if ty == prog_type.id() && crate::avail::allowed(prog_type, expected_attach_type, id) {
+    for &(ty, id, f) in cgroup::OVERRIDES.iter().chain(sock::OVERRIDES) {
+        if ty == prog_type.id() && allowed(id) {
             t.set(id as u8, f);
         }
     }

@@ -62,12 +62,15 @@ const CAST: &[&str] = &[
 ];
 
 /// Whether helper `hid` may be called by this program: the one place
-/// availability is decided (today from the program type's data in
-/// bpfbox-progtype; later from a kernel profile).
+/// availability is decided (the kernel profile of [`Options::kernel`],
+/// else the program type's data in bpfbox-progtype).
+///
+/// [`Options::kernel`]: crate::Options::kernel
 pub(super) fn helper_available(w: &Walk<'_>, hid: u32) -> bool {
-    match w.spec {
-        Some(spec) => spec.helper_allowed(w.attach, hid),
-        None => true,
+    match (w.spec, w.opts.kernel, w.opts.prog) {
+        (Some(spec), Some(k), Some(p)) => k.helper_allowed(spec.ty, p.expected_attach_type, hid),
+        (Some(spec), _, _) => spec.helper_allowed(w.attach, hid),
+        (None, ..) => true,
     }
 }
 
