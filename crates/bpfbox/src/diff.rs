@@ -195,3 +195,45 @@ mod tests {
         assert!(out.is_empty());
     }
 }
+
+/// The kernel's words in a bpfbox load refusal: the verifier's `(kernel:
+/// "...")` note when there is one, else the text after the last `: ` (the
+/// run side's refusals are the kernel's words already).
+pub fn kernel_words(refusal: &str) -> &str {
+    const NOTE: &str = "(kernel: \"";
+    if let Some(i) = refusal.rfind(NOTE) {
+        let rest = &refusal[i + NOTE.len()..];
+        return rest.strip_suffix("\")").unwrap_or(rest);
+    }
+    refusal.rsplit(": ").next().unwrap_or(refusal)
+}
+
+/// Whether a bpfbox refusal and a kernel refusal are the same: bpfbox's
+/// words for the kernel's reason appear in the kernel's error (its
+/// verifier log summary).
+pub fn same_refusal(bpfbox: &str, kernel: &str) -> bool {
+    let w = kernel_words(bpfbox);
+    !w.is_empty() && kernel.contains(w)
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    #[test]
+    fn kernel_words_come_from_the_note_or_the_last_part() {
+        let v = "verifier rejected `x`: insn 3: helper not available at a.c:5: `f();` \
+                 (kernel: \"program of this type cannot use helper bpf_xdp_adjust_meta#54\")";
+        assert_eq!(
+            kernel_words(v),
+            "program of this type cannot use helper bpf_xdp_adjust_meta#54"
+        );
+        let k = "kernel rejected `x`: BPF_PROG_LOAD: EINVAL (22): program of this type cannot use helper bpf_xdp_adjust_meta#54";
+        assert!(same_refusal(v, k));
+        assert!(!same_refusal(
+            v,
+            "kernel rejected `x`: BPF_PROG_LOAD: EACCES (13): R2 !read_ok"
+        ));
+        assert_eq!(kernel_words("a: b: c"), "c");
+    }
+}

@@ -4,9 +4,9 @@
 //! `bpfbox diff` have one code path. Inputs and outputs are those of
 //! `BPF_PROG_TEST_RUN`.
 
-use bpfbox_progtype::Profile;
 use crate::kobj::KernelObject;
 use bpfbox_object::{Object, ProgramDef};
+use bpfbox_progtype::Profile;
 use bpfbox_runtime::{HostState, LoadedProgram, TestRunInput};
 use serde::Serialize;
 
@@ -581,7 +581,9 @@ pub fn verify_object(obj: &Object, def: &ProgramDef) -> Result<(), RunError> {
 
 /// [`verify_object`] for the kernel `kernel` describes.
 pub fn verify_object_on(obj: &Object, def: &ProgramDef, kernel: &Profile) -> Result<(), RunError> {
-    verify_with(def, |insns| check_object_on(obj, def, insns, kernel).map(|_| ()))
+    verify_with(def, |insns| {
+        check_object_on(obj, def, insns, kernel).map(|_| ())
+    })
 }
 
 fn verify_with(

@@ -56,7 +56,10 @@ pub fn load(path: &Path) -> anyhow::Result<Arc<Profile>> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     if meta.len() > 16 << 20 {
-        anyhow::bail!("{name}: too large for a kernel profile ({} bytes)", meta.len());
+        anyhow::bail!(
+            "{name}: too large for a kernel profile ({} bytes)",
+            meta.len()
+        );
     }
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     Ok(Arc::new(Profile::from_json(&name, &text)?))

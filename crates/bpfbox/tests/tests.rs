@@ -62,4 +62,8 @@ bpfbox_testkit::main! {
     suite::conformance::all_conformance_tests_pass => [shared],
     suite::conformance::all_negative_tests_are_refused => [shared],
     suite::progs_diff::every_packet_program_matches_the_kernel => [kernel],
+    suite::profiles::probe_names_the_helpers_the_kernel_refuses => [kernel],
+    suite::profiles::run_with_the_running_kernel_refuses_what_it_refuses => [kernel],
+    suite::profiles::profile_files_with_and_without_a_helper,
+    suite::profiles::diff_agrees_with_the_kernel_on_refusals => [kernel],
 }

@@ -36,8 +36,8 @@ mod error;
 pub mod fuzzgen;
 mod map;
 pub mod mounts;
-mod prog;
 pub mod probe;
+mod prog;
 mod sys;
 mod testrun;
 

@@ -26,13 +26,13 @@ use crate::error::Error;
 use crate::sys::{self, cmd, ProgLoadAttr};
 use crate::{MapCreate, ProgLoad, TestRun};
 use bpfbox_isa::RawInsn;
+use bpfbox_progtype::helpers::HelperAvail;
 use bpfbox_progtype::profile::{
     attach_configs, group_helpers, Facts, KernelInfo, MapTypeProfile, ProgTypeProfile,
     MAP_TYPE_NAMES,
 };
-use bpfbox_progtype::helpers::HelperAvail;
 use bpfbox_progtype::spec::ExpectedAttach;
-use bpfbox_progtype::{AttachType, ProgType, ProgTypeSpec, Profile, ALL};
+use bpfbox_progtype::{AttachType, Profile, ProgType, ProgTypeSpec, ALL};
 use std::sync::OnceLock;
 
 /// Verifier messages meaning "this program (type, attach type, flags) may
@@ -94,7 +94,11 @@ fn uname() -> (String, String) {
         return (String::new(), String::new());
     }
     let field = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     };
     (field(&u.release), field(&u.machine))
@@ -107,7 +111,13 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> RawInsn {
 /// `BPF_PROG_LOAD` with a small log, without [`ProgLoad`]'s retries (the
 /// probe loads thousands of programs). Ok(()) when loaded (the fd is
 /// closed), Err(log) otherwise.
-fn try_load(ty: u32, eat: u32, flags: u32, insns: &[RawInsn], log: &mut [u8]) -> Result<(), String> {
+fn try_load(
+    ty: u32,
+    eat: u32,
+    flags: u32,
+    insns: &[RawInsn],
+    log: &mut [u8],
+) -> Result<(), String> {
     let bytes = bpfbox_isa::slots_to_bytes(insns);
     let license = c"GPL";
     log.iter_mut().for_each(|b| *b = 0);
@@ -129,7 +139,11 @@ fn try_load(ty: u32, eat: u32, flags: u32, insns: &[RawInsn], log: &mut [u8]) ->
         Ok(_fd) => Ok(()),
         Err(e) => {
             let text = crate::prog::log_text(log);
-            Err(if text.is_empty() { format!("errno {}", e.0) } else { text })
+            Err(if text.is_empty() {
+                format!("errno {}", e.0)
+            } else {
+                text
+            })
         }
     }
 }
@@ -266,5 +280,7 @@ fn probe_xdp_live_frames() -> Option<i32> {
         flags: test_flags::F_TEST_XDP_LIVE_FRAMES,
         ..Default::default()
     };
-    p.test_run(&run).err().and_then(|e| e.errno().map(|e| e.raw()))
+    p.test_run(&run)
+        .err()
+        .and_then(|e| e.errno().map(|e| e.raw()))
 }

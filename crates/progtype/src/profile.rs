@@ -169,7 +169,11 @@ pub fn attach_configs(s: &ProgTypeSpec) -> Vec<(u32, Option<AttachType>)> {
     if !matches!(s.attach.expected, ExpectedAttach::OneOf { zero: None, .. }) {
         raw.push(0);
     }
-    raw.extend(s.sec_names.iter().filter_map(|d| d.attach.map(AttachType::id)));
+    raw.extend(
+        s.sec_names
+            .iter()
+            .filter_map(|d| d.attach.map(AttachType::id)),
+    );
     if let ExpectedAttach::OneOf { allowed, .. } | ExpectedAttach::WithBtfTarget { allowed } =
         s.attach.expected
     {
@@ -442,10 +446,12 @@ impl Profile {
             .flatten()
             .map(AttachType::id);
         let ix = self.index();
-        let bits = ix
-            .helpers
-            .get(&(ty.id(), attach))
-            .or_else(|| ix.helpers.range((ty.id(), None)..=(ty.id(), Some(u32::MAX))).next().map(|(_, b)| b));
+        let bits = ix.helpers.get(&(ty.id(), attach)).or_else(|| {
+            ix.helpers
+                .range((ty.id(), None)..=(ty.id(), Some(u32::MAX)))
+                .next()
+                .map(|(_, b)| b)
+        });
         match bits {
             Some(b) => (b[(id / 64) as usize] >> (id % 64)) & 1 == 1,
             None => Profile::builtin().helper_allowed(ty, expected_attach_type, id),
@@ -468,7 +474,10 @@ impl Profile {
         if !self.prog_type_loadable(ty) {
             return Some(Refusal {
                 insn: None,
-                message: format!("program type {} is not supported by this kernel", ty.spec().name),
+                message: format!(
+                    "program type {} is not supported by this kernel",
+                    ty.spec().name
+                ),
             });
         }
         insns.iter().enumerate().find_map(|(i, insn)| match *insn {
@@ -512,8 +521,15 @@ impl Profile {
                     .collect();
                 let name = helper_name(id).unwrap_or("?");
                 let word = |here: bool| if here { "present" } else { "missing" };
-                if !diff.is_empty() && diff.len() == configs.len() && diff.iter().all(|d| d.1 == diff[0].1) {
-                    out.push(format!("{}: helper bpf_{name} ({id}) {}", spec.name, word(diff[0].1)));
+                if !diff.is_empty()
+                    && diff.len() == configs.len()
+                    && diff.iter().all(|d| d.1 == diff[0].1)
+                {
+                    out.push(format!(
+                        "{}: helper bpf_{name} ({id}) {}",
+                        spec.name,
+                        word(diff[0].1)
+                    ));
                 } else {
                     for (a, here) in diff {
                         out.push(format!(
@@ -542,7 +558,9 @@ impl Profile {
                     "BPF_PROG_TYPE_XDP: test runs with BPF_F_TEST_XDP_LIVE_FRAMES refused ({} {e})",
                     bpfbox_uapi::errno::name(e).unwrap_or("errno")
                 ),
-                None => "BPF_PROG_TYPE_XDP: test runs with BPF_F_TEST_XDP_LIVE_FRAMES work".to_string(),
+                None => {
+                    "BPF_PROG_TYPE_XDP: test runs with BPF_F_TEST_XDP_LIVE_FRAMES work".to_string()
+                }
             });
         }
         for (k, v) in &self.facts.config {
@@ -610,7 +628,7 @@ mod tests {
             }
         }
         assert!(b.differences(b).is_empty());
-        assert_eq!(b.facts.config["CONFIG_IPV6_SEG6_BPF"], true);
+        assert!(b.facts.config["CONFIG_IPV6_SEG6_BPF"]);
     }
 
     #[test]
@@ -622,7 +640,10 @@ mod tests {
         for s in ALL.iter() {
             for (raw, _) in attach_configs(s) {
                 for h in 1..HELPER_COUNT {
-                    assert_eq!(p.helper_allowed(s.ty, raw, h), b.helper_allowed(s.ty, raw, h));
+                    assert_eq!(
+                        p.helper_allowed(s.ty, raw, h),
+                        b.helper_allowed(s.ty, raw, h)
+                    );
                 }
             }
         }
@@ -637,7 +658,9 @@ mod tests {
             vec!["BPF_PROG_TYPE_XDP: helper bpf_xdp_adjust_meta (54) missing".to_string()]
         );
         let prog = [
-            Insn::Call { helper: id::XDP_ADJUST_META as i32 },
+            Insn::Call {
+                helper: id::XDP_ADJUST_META as i32,
+            },
             Insn::Exit,
         ];
         assert_eq!(b.refusal(ProgType::Xdp, 0, &prog), None);
@@ -656,7 +679,7 @@ mod tests {
     #[test]
     fn seg6_config_follows_the_helpers() {
         let p = Profile::builtin().without_helper(ProgType::LwtSeg6local, id::LWT_SEG6_ACTION);
-        assert_eq!(p.facts.config["CONFIG_IPV6_SEG6_BPF"], false);
+        assert!(!p.facts.config["CONFIG_IPV6_SEG6_BPF"]);
         assert!(p
             .differences(Profile::builtin())
             .contains(&"CONFIG_IPV6_SEG6_BPF: off".to_string()));
@@ -665,7 +688,10 @@ mod tests {
     #[test]
     fn bad_files_are_named() {
         let e = Profile::from_json("p.json", "{").unwrap_err();
-        assert!(e.to_string().starts_with("p.json: not a kernel profile"), "{e}");
+        assert!(
+            e.to_string().starts_with("p.json: not a kernel profile"),
+            "{e}"
+        );
         let mut v: serde_json::Value = serde_json::from_str(&Profile::builtin().to_json()).unwrap();
         v["version"] = 9.into();
         let e = Profile::from_json("p.json", &v.to_string()).unwrap_err();

@@ -298,7 +298,9 @@ pub(crate) mod kernel_helpers_and_returns {
                 missing_here += usize::from(model && !kernel);
             }
         }
-        eprintln!("{missing_here} (type, attach, helper) the built-in model offers are missing here");
+        eprintln!(
+            "{missing_here} (type, attach, helper) the built-in model offers are missing here"
+        );
         assert!(
             mismatches.is_empty(),
             "{} mismatches:\n{}",

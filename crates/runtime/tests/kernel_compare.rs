@@ -1,6 +1,6 @@
 use bpfbox_isa::{slots_from_bytes, RawInsn};
-use bpfbox_runtime::{test_run, HostState, LoadedProgram, ProgType, TestRunInput};
 use bpfbox_progtype::Profile;
+use bpfbox_runtime::{test_run, HostState, LoadedProgram, ProgType, TestRunInput};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -27,7 +27,12 @@ fn running() -> Arc<Profile> {
 }
 
 /// bpfbox's load of `name` on `kernel`: the program or the refusal.
-fn load_bpfbox(name: &str, ty: ProgType, eat: u32, kernel: &Profile) -> Result<LoadedProgram, String> {
+fn load_bpfbox(
+    name: &str,
+    ty: ProgType,
+    eat: u32,
+    kernel: &Profile,
+) -> Result<LoadedProgram, String> {
     LoadedProgram::from_raw_for(&prog_bytes(name), ty, eat, kernel).map_err(|e| e.to_string())
 }
 
@@ -211,10 +216,16 @@ fn skb_ctx_variants() -> Vec<CtxCase> {
 fn compare(name: &str, ty: ProgType, eat: u32, input: &TestRunInput, what: &str) {
     // Both load, or both refuse for the same reason (bpfbox's words are in
     // the kernel's log).
-    match (load_kernel(name, ty, eat), load_bpfbox(name, ty, eat, &running())) {
+    match (
+        load_kernel(name, ty, eat),
+        load_bpfbox(name, ty, eat, &running()),
+    ) {
         (Ok(_), Ok(_)) => {}
         (Err(k), Err(b)) => {
-            assert!(k.contains(&b), "{name}: refused differently: bpfbox {b} / kernel {k}");
+            assert!(
+                k.contains(&b),
+                "{name}: refused differently: bpfbox {b} / kernel {k}"
+            );
             return;
         }
         (k, b) => panic!(

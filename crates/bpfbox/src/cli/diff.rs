@@ -68,16 +68,6 @@ impl Report for RefusalReport {
     }
 }
 
-/// The kernel's words in a bpfbox refusal: the verifier's `(kernel:
-/// "...")` note, else the text after the last `: `.
-fn kernel_words(refusal: &str) -> &str {
-    if let Some(i) = refusal.rfind("(kernel: \"") {
-        let rest = &refusal[i + "(kernel: \"".len()..];
-        return rest.strip_suffix("\")").unwrap_or(rest);
-    }
-    refusal.rsplit(": ").next().unwrap_or(refusal)
-}
-
 /// Differences a report lists (the rest are counted).
 const KEEP_DIFFERENCES: usize = 100;
 
@@ -137,7 +127,7 @@ pub fn run(g: &GlobalOpts, a: DiffArgs) -> Result<ExitCode> {
             // Both refuse: the same refusal when bpfbox's words for the
             // kernel's reason are in the kernel's log.
             let (i, k) = (i.to_string(), k.to_string());
-            let words = kernel_words(&i);
+            let words = bpfbox::diff::kernel_words(&i);
             let agree = k.contains(words);
             print(
                 g,

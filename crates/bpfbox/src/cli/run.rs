@@ -10,14 +10,14 @@ use bpfbox::objects;
 use bpfbox::pcap;
 use bpfbox::profiles::KernelChoice;
 use bpfbox::stream::{map_changes_zeroed, Tally};
-use bpfbox_progtype::Profile;
-use std::sync::Arc;
 use bpfbox_object::{Object, ProgramDef};
+use bpfbox_progtype::Profile;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -65,7 +65,11 @@ pub struct KernelArg {
     /// option on), `running` (probe this machine's kernel) or a profile
     /// file written by `bpfbox probe --json`. bpfbox then refuses exactly
     /// what that kernel refuses.
-    #[arg(long = "kernel", value_name = "running|PROFILE.json", default_value = "builtin")]
+    #[arg(
+        long = "kernel",
+        value_name = "running|PROFILE.json",
+        default_value = "builtin"
+    )]
     pub choice: KernelChoice,
 }
 

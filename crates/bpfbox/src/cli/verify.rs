@@ -48,7 +48,10 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
                 .filter(|t| !kernel.prog_type_loadable(*t));
             if let Some(t) = unsupported {
                 // the kernel refuses the type before verifying anything
-                let why = format!("program type {} is not supported by this kernel", t.spec().name);
+                let why = format!(
+                    "program type {} is not supported by this kernel",
+                    t.spec().name
+                );
                 if g.json() {
                     json.push(serde_json::json!({ "program": def.name, "accepted": false, "diagnostics": [], "refusal": why }));
                 } else {

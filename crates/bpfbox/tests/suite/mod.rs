@@ -8,6 +8,7 @@ pub(crate) mod externs;
 pub(crate) mod fibnet;
 pub(crate) mod inputs;
 pub(crate) mod packets;
+pub(crate) mod profiles;
 pub(crate) mod progs_diff;
 pub(crate) mod setup;
 

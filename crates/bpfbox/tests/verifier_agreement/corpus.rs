@@ -100,7 +100,8 @@ pub fn kernel(obj: &Object, def: &ProgramDef) -> Kernel {
 }
 
 /// bpfbox's verdict on `def`, through the entry point `bpfbox verify`
-/// uses.
+/// uses, modelling the running kernel (its profile: the helpers it
+/// offers), as `bpfbox verify --kernel running` does.
 pub fn ours(obj: &Object, def: &ProgramDef) -> Result<(), Vec<Diagnostic>> {
     let insns = match bpfbox_isa::decode(&def.insns) {
         Ok(i) => i,
@@ -112,7 +113,8 @@ pub fn ours(obj: &Object, def: &ProgramDef) -> Result<(), Vec<Diagnostic>> {
             )])
         }
     };
-    bpfbox::engine::check_object(obj, def, &insns).map(|_| ())
+    let kernel = bpfbox_kernel::running_profile().expect("the running kernel's profile");
+    bpfbox::engine::check_object_on(obj, def, &insns, kernel).map(|_| ())
 }
 
 /// One program's comparison.

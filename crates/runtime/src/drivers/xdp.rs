@@ -39,9 +39,9 @@ pub const XDP_FRAME_SIZE: usize = 40;
 pub const XDP_SHINFO: usize = 320;
 /// `MAX_SKB_FRAGS`.
 pub const MAX_SKB_FRAGS: usize = 17;
+use bpfbox_uapi::attach_type;
 /// `BPF_F_TEST_XDP_LIVE_FRAMES`.
 pub use bpfbox_uapi::test_flags::F_TEST_XDP_LIVE_FRAMES as F_LIVE_FRAMES;
-use bpfbox_uapi::attach_type;
 /// `sizeof(struct xdp_page_head)` on x86-64 (live-frames headroom).
 const XDP_PAGE_HEAD: usize = 112;
 
