@@ -66,4 +66,5 @@ bpfbox_testkit::main! {
     suite::profiles::run_with_the_running_kernel_refuses_what_it_refuses => [kernel],
     suite::profiles::profile_files_with_and_without_a_helper,
     suite::profiles::diff_agrees_with_the_kernel_on_refusals => [kernel],
+    suite::profiles::library_models_the_given_kernel,
 }

@@ -87,6 +87,8 @@ pub struct Bpfbox {
     setup: Option<Setup>,
     seed: Option<u64>,
     verify: bool,
+    /// The kernel the interpreter models (None: the built-in model).
+    kernel: Option<std::sync::Arc<bpfbox_progtype::Profile>>,
     /// The object as loaded without a setup (for listing programs).
     object: Object,
 }
@@ -106,6 +108,7 @@ impl Bpfbox {
             setup: None,
             seed: None,
             verify: true,
+            kernel: None,
             object,
         })
     }
@@ -127,6 +130,15 @@ impl Bpfbox {
     /// default; this picks another deterministic sequence).
     pub fn seed(mut self, seed: u64) -> Bpfbox {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Models the kernel `profile` describes (default: the built-in
+    /// upstream 6.18 model): programs that kernel refuses (a helper it does
+    /// not offer to the type, ...) are refused with its words. See
+    /// [`crate::profiles`] and `bpfbox probe`.
+    pub fn kernel(mut self, profile: std::sync::Arc<bpfbox_progtype::Profile>) -> Bpfbox {
+        self.kernel = Some(profile);
         self
     }
 
@@ -219,6 +231,9 @@ impl Bpfbox {
                 let mut host = crate::engine::host_like_kernel();
                 if let Some(seed) = self.seed {
                     host.prng = bpfbox_runtime::host::Prng::new(seed);
+                }
+                if let Some(k) = &self.kernel {
+                    host.kernel = k.clone();
                 }
                 // the verifier ran above when asked; InterpEngine's own
                 // check is the structural layer, which any load passes

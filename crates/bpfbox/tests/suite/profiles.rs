@@ -285,3 +285,21 @@ pub(crate) fn diff_agrees_with_the_kernel_on_refusals() {
         text(&o.stderr)
     );
 }
+
+/// The library takes a profile too: `Bpfbox::kernel`.
+pub(crate) fn library_models_the_given_kernel() {
+    let obj = root().join("tests/progs/runtime/xdp.o");
+    let model = Profile::builtin_shared();
+    let without =
+        std::sync::Arc::new(model.without_helper(bpfbox_progtype::ProgType::Xdp, XDP_ADJUST_META));
+    let b = bpfbox::Bpfbox::load_file(&obj).unwrap();
+    assert!(b
+        .clone()
+        .kernel(model)
+        .program::<bpfbox::Program>("xdp_meta")
+        .is_ok());
+    let Err(e) = b.kernel(without).program::<bpfbox::Program>("xdp_meta") else {
+        panic!("xdp_meta loaded on a kernel without bpf_xdp_adjust_meta");
+    };
+    assert!(e.to_string().contains(REFUSAL), "{e}");
+}
