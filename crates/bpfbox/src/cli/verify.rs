@@ -44,9 +44,9 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
         for def in progs {
             let insns = bpfbox_isa::decode(&def.insns)
                 .with_context(|| format!("{}: {}", a.file.display(), def.name))?;
-            let unsupported = bpfbox_progtype::ProgType::from_id(def.prog_type)
+            let type_missing = bpfbox_progtype::ProgType::from_id(def.prog_type)
                 .filter(|t| !kernel.prog_type_loadable(*t));
-            if let Some(t) = unsupported {
+            if let Some(t) = type_missing {
                 // the kernel refuses the type before verifying anything
                 let why = format!(
                     "program type {} is not supported by this kernel",
