@@ -8,7 +8,7 @@
 //! be equal.
 
 use bpfbox_runtime::drivers::LoadedProgram;
-use bpfbox_runtime::{test_run, HostState, TestRunInput};
+use bpfbox_runtime::{test_run, TestRunInput};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -95,7 +95,7 @@ pub(crate) fn under_cgroup_matches_the_kernel() {
     let kres = res_words(|k| maps[res].lookup(&k.to_ne_bytes()).unwrap().unwrap());
 
     // bpfbox: this thread's cgroup as the task's, slots holding cgroup ids
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     host.task.cgroup_id = ino(&own);
     host.task.cgroup_ancestors = chain[..chain.len() - 1].iter().map(|p| ino(p)).collect();
     let prog = LoadedProgram::from_object(&mut host, &o, "under_cgroup").unwrap();

@@ -37,7 +37,7 @@ fn obj(name: &str) -> bpfbox_object::Object {
 }
 
 fn bpfbox_prog(o: &bpfbox_object::Object, prog: &str) -> (LoadedProgram, HostState) {
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let p = LoadedProgram::from_object(&mut host, o, prog).unwrap();
     (p, host)
 }

@@ -102,7 +102,7 @@ fn kernel_dump(maps: &[bpfbox_kernel::KernelMap]) -> (Vec<u64>, Vec<Vec<u8>>) {
 
 /// A bpfbox host with the object's program `name` (strs pre-filled).
 fn bpfbox_prog(o: &bpfbox_object::Object, name: &str) -> (HostState, LoadedProgram) {
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     host.nr_cpus = bpfbox_kernel::possible_cpus().unwrap_or(1) as u32;
     let prog = LoadedProgram::from_object(&mut host, o, name).unwrap();
     let (_, si) = map_idx(o);

@@ -19,11 +19,7 @@ type Outcome = Result<(u32, Option<i32>, Vec<u8>, u32, Option<Vec<u8>>), i32>;
 /// The running kernel's profile: bpfbox models the kernel it is compared
 /// with, so both refuse the same programs and runs.
 fn running() -> Arc<Profile> {
-    Arc::new(
-        bpfbox_kernel::running_profile()
-            .expect("the running kernel's profile")
-            .clone(),
-    )
+    crate::running::profile()
 }
 
 /// bpfbox's load of `name` on `kernel`: the program or the refusal.

@@ -2,7 +2,7 @@
 //! .bss and .data runs `repeat` times on bpfbox and in the kernel; retval,
 //! data_out and every map's contents afterwards must be identical.
 
-use bpfbox_runtime::{test_run, HostState, LoadedProgram, TestRunInput};
+use bpfbox_runtime::{test_run, LoadedProgram, TestRunInput};
 use std::path::PathBuf;
 
 fn obj_path() -> PathBuf {
@@ -72,7 +72,7 @@ fn run_kernel(obj: &bpfbox_object::Object, inputs: &[TestRunInput]) -> (Vec<(i32
 }
 
 fn run_bpfbox(obj: &bpfbox_object::Object, inputs: &[TestRunInput]) -> (Vec<(i32, u32)>, Dump) {
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, obj, "maps_xdp").unwrap();
     let mut res = Vec::new();
     for input in inputs {

@@ -121,7 +121,7 @@ pub(crate) fn stack_helpers_match_kernel_on_an_attached_tracepoint() {
             "user": frames(&chains[1].1, results[1]),
         },
     });
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     host.nr_cpus = bpfbox_kernel::possible_cpus().unwrap_or(1) as u32;
     let prog = LoadedProgram::from_object(&mut host, &o, "tp_stacks").unwrap();
     host.maps[out]

@@ -5,7 +5,7 @@
 //! must return the same values and leave the same map.
 
 use bpfbox_runtime::drivers::LoadedProgram;
-use bpfbox_runtime::{test_run, HostState, TestRunInput};
+use bpfbox_runtime::{test_run, TestRunInput};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -55,7 +55,7 @@ pub(crate) fn ns_pid_tgid_matches_the_kernel() {
         })
         .collect();
     // bpfbox, with this thread as its task
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     // SAFETY: plain syscalls without arguments.
     let (tid, pid) = unsafe {
         (

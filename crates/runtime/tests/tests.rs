@@ -9,6 +9,7 @@ pub(crate) mod events_trace;
 pub(crate) mod kernel_compare;
 pub(crate) mod maps_compare;
 pub(crate) mod misc_helpers;
+pub(crate) mod running;
 pub(crate) mod stacks;
 pub(crate) mod task_ns;
 pub(crate) mod tunnel;

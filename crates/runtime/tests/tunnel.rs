@@ -6,7 +6,7 @@
 //! consumes the metadata, so what the helpers report is all there is.
 
 use bpfbox_runtime::drivers::LoadedProgram;
-use bpfbox_runtime::{test_run, HostState, TestRunInput};
+use bpfbox_runtime::{test_run, TestRunInput};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
@@ -51,7 +51,7 @@ pub(crate) fn tunnel_keys_match_the_kernel() {
     let ko = kp.test_run(&t).unwrap();
     let kdump: Vec<Vec<(Vec<u8>, Vec<u8>)>> = maps.iter().map(|m| m.entries().unwrap()).collect();
 
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, &o, "hc_encap").unwrap();
     let input = TestRunInput {
         data_in: pkt.clone(),

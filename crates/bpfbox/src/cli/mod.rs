@@ -94,6 +94,23 @@ pub enum Command {
     Map(setup::MapCmd),
     /// Measure what the running kernel offers (program types, helpers, map
     /// types); print where it differs from the built-in model, or --json.
+    ///
+    /// Needs root. Measures program types, the helpers each program type
+    /// (and expected attach type) may call, map types and behaviour facts
+    /// (XDP live-frame test runs).
+    ///
+    /// Without --json, prints one line per difference from bpfbox's built-in
+    /// model (upstream Linux 6.18 with every BPF option on), e.g.
+    /// `BPF_PROG_TYPE_XDP: helper bpf_xdp_adjust_meta (54) missing`.
+    ///
+    /// With --json, writes the whole profile (format `bpfbox-kernel-profile`,
+    /// version 1): a file to carry from a production host to a laptop and give
+    /// to `--kernel PROFILE.json` of `verify`, `run`, `fire` and `diff`, which
+    /// then refuse exactly what that kernel refuses, in its words.
+    ///
+    /// A helper counts as missing when the verifier says "program of this type
+    /// cannot use helper", "unknown func" or "invalid func" (or another
+    /// per-type refusal); any other load error means the helper exists.
     Probe(probe::ProbeArgs),
 }
 

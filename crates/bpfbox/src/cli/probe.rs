@@ -6,22 +6,8 @@ use bpfbox_progtype::Profile;
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Measure the running kernel's BPF profile (needs root): program types,
-/// helpers per program type and expected attach type, map types, and
-/// behaviour facts.
-///
-/// Without --json, prints one line per difference from bpfbox's built-in
-/// model (upstream Linux 6.18 with every BPF option on), e.g.
-/// `BPF_PROG_TYPE_XDP: helper bpf_xdp_adjust_meta (54) missing`.
-/// With --json, writes the whole profile: a file to carry to another
-/// machine and give to `--kernel PROFILE.json` of `verify`, `run`,
-/// `fire` and `diff`, which then refuse exactly what that kernel refuses.
-///
-/// A helper counts as missing when the verifier says "program of this
-/// type cannot use helper", "unknown func" or "invalid func" (or another
-/// per-type refusal); other load errors mean the helper exists.
+/// Options of `bpfbox probe` (its help text is on `Command::Probe`).
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
 pub struct ProbeArgs {
     /// Print the built-in model's profile instead of probing (with --json:
     /// a starting point for a hand-written profile).

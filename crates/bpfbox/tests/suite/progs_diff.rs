@@ -17,6 +17,7 @@ use bpfbox::engine::{
 };
 use bpfbox_isa::Insn;
 use bpfbox_object::{Object, ProgramDef};
+use bpfbox_uapi::map_type;
 use std::path::PathBuf;
 
 fn objects() -> Vec<PathBuf> {
@@ -48,9 +49,9 @@ fn has_runner(prog_type: u32) -> bool {
 }
 
 /// `BPF_FUNC_fib_lookup`.
-const FIB_LOOKUP: i32 = 69;
+const FIB_LOOKUP: i32 = bpfbox_uapi::helper::id::FIB_LOOKUP as i32;
 /// `BPF_FUNC_trace_printk`.
-const TRACE_PRINTK: i32 = 6;
+const TRACE_PRINTK: i32 = bpfbox_uapi::helper::id::TRACE_PRINTK as i32;
 
 fn calls(def: &ProgramDef, id: i32) -> bool {
     bpfbox_isa::decode(&def.insns).is_ok_and(|v| {
@@ -62,7 +63,7 @@ fn calls(def: &ProgramDef, id: i32) -> bool {
 type Runs = Vec<Result<RunOutput, RunError>>;
 
 /// `BPF_PROG_TYPE_XDP`.
-const XDP: u32 = 6;
+const XDP: u32 = bpfbox_uapi::prog_type::XDP;
 
 /// Every packet as is, then again with a context (`ctx_in`): for XDP 8
 /// bytes of metadata in front of the frame and the loopback device as
@@ -134,8 +135,8 @@ fn preset(e: &mut dyn Engine, obj: &Object) -> Result<(), RunError> {
     e.open_perf_buffers()?;
     for m in &obj.maps {
         let (key, first) = match m.map_type {
-            14 | 25 => (1u32, 1u32),
-            16 => (0, 64),
+            map_type::DEVMAP | map_type::DEVMAP_HASH => (1u32, 1u32),
+            map_type::CPUMAP => (0, 64),
             _ => continue,
         };
         let mut value = first.to_ne_bytes().to_vec();

@@ -59,7 +59,7 @@ pub(crate) fn sk_msg_changes_what_the_peer_receives_like_the_kernel() {
             .unwrap(),
         0,
     );
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, &obj, "msg_verdict").unwrap();
     let mut rec = 0u32;
     for (i, (m, (sent, at_srv, at_cli))) in msgs.iter().zip(&kernel).enumerate() {
@@ -208,7 +208,7 @@ pub(crate) fn sk_skb_frames_and_routes_like_the_kernel() {
         .collect();
     // Replay: the parser sees the stream from the current message start,
     // the verdict the framed message.
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     // Both programs share one set of maps, as in the kernel.
     let idx = bpfbox_runtime::link::create_maps(&mut host, &obj).unwrap();
     let load = |host: &mut HostState, name: &str| {

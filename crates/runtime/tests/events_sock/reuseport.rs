@@ -1,7 +1,7 @@
 //! sk_reuseport: real SO_REUSEPORT UDP and TCP groups.
 
 use super::{kload, map_index, object, u32_at};
-use bpfbox_runtime::{events, HostState, LoadedProgram};
+use bpfbox_runtime::{events, LoadedProgram};
 use serde_json::json;
 use std::os::fd::AsRawFd;
 
@@ -125,7 +125,7 @@ pub(crate) fn sk_reuseport_picks_the_socket_the_kernel_picks() {
         0,
     ) as usize;
     assert_eq!(n, cmds.len(), "the program ran once per datagram");
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, &obj, "pick").unwrap();
     let mut hash_picks = 0;
     for (i, (sport, payload, got)) in sent.iter().enumerate() {
@@ -252,7 +252,7 @@ pub(crate) fn sk_reuseport_tcp_syns_go_where_the_kernel_sends_them() {
         }
         got.push((c.local_addr().unwrap().port(), which));
     }
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, &obj, "by_sport").unwrap();
     for (i, (sport, which)) in got.iter().enumerate() {
         let krec = k.maps[seen_i]

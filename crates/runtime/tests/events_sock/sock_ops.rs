@@ -3,7 +3,7 @@
 
 use super::python_in_cgroup;
 use super::{kload, map_index, object, u32_at};
-use bpfbox_runtime::{events, HostState, LoadedProgram};
+use bpfbox_runtime::{events, LoadedProgram};
 use serde_json::json;
 use serde_json::Value;
 
@@ -77,7 +77,7 @@ pub(crate) fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
                 "congestion_available": ["reno", "bbr", "cubic"], "wmem_max": 4194304})
         })
         .collect();
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, &obj, "record_ops").unwrap();
     let outs = events::fire_all(&prog, &mut host, &Value::Array(events.clone())).unwrap();
     // Every callback the kernel made is one bpfbox makes (cb flags agree).
@@ -212,7 +212,7 @@ pub(crate) fn sock_ops_header_options_match_the_kernel() {
         .collect();
     let ops: Vec<u32> = krecs.iter().map(|r| u32_at(r, 0)).collect();
     assert!(ops.contains(&15) && ops.contains(&13), "ops seen: {ops:?}");
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, &obj, "hdr_opts").unwrap();
     let mut written = Vec::new();
     let mut parsed = Vec::new();
@@ -324,7 +324,7 @@ pub(crate) fn sock_ops_socket_options_match_the_kernel() {
             .unwrap_or(6_291_456),
         "wmem_max": sysctl("/proc/sys/net/core/wmem_max"),
         "rmem_max": sysctl("/proc/sys/net/core/rmem_max")});
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, &obj, "opts").unwrap();
     events::fire_all(&prog, &mut host, &ev).unwrap();
     let words = |r: &[u8]| r.chunks(4).map(|c| u32_at(c, 0) as i32).collect::<Vec<_>>();

@@ -3,7 +3,7 @@
 use super::KObj;
 use super::{kload, map_index, object, u32_at};
 use bpfbox_object::Object;
-use bpfbox_runtime::{events, HostState, LoadedProgram};
+use bpfbox_runtime::{events, LoadedProgram};
 use std::os::fd::AsRawFd;
 
 type RunOutcome = Result<(u32, Option<i32>, Vec<u8>, u32, Option<Vec<u8>>), i32>;
@@ -14,7 +14,7 @@ fn run_both(
     k: &KObj,
     input: &bpfbox_runtime::TestRunInput,
 ) -> (RunOutcome, RunOutcome) {
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, obj, name).unwrap();
     let b = match bpfbox_runtime::test_run(&prog, &mut host, input) {
         Ok(o) => Ok((o.retval, o.errno, o.data_out, o.data_size_out, o.ctx_out)),
@@ -218,7 +218,7 @@ pub(crate) fn sk_lookup_test_runs_match_the_kernel() {
         }
     };
     let fds = [tcp4.as_raw_fd(), udp4.as_raw_fd(), -1, tcp6.as_raw_fd()];
-    let mut host = HostState::default();
+    let mut host = crate::running::host();
     let prog = LoadedProgram::from_object(&mut host, &obj, "pick").unwrap();
     let descs = [
         (1u32, tcp4.local_addr().unwrap(), 10u32, 6u32),
