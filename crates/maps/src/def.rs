@@ -8,63 +8,64 @@
 
 use crate::error::{err, errno::*, MapError};
 use crate::flags::*;
+use bpfbox_uapi::map_type;
 
 /// Supported map types, with the kernel's `enum bpf_map_type` ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum MapType {
     /// `BPF_MAP_TYPE_HASH`
-    Hash = 1,
+    Hash = map_type::HASH,
     /// `BPF_MAP_TYPE_ARRAY`
-    Array = 2,
+    Array = map_type::ARRAY,
     /// `BPF_MAP_TYPE_PROG_ARRAY`
-    ProgArray = 3,
+    ProgArray = map_type::PROG_ARRAY,
     /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`
-    PerfEventArray = 4,
+    PerfEventArray = map_type::PERF_EVENT_ARRAY,
     /// `BPF_MAP_TYPE_PERCPU_HASH`
-    PercpuHash = 5,
+    PercpuHash = map_type::PERCPU_HASH,
     /// `BPF_MAP_TYPE_PERCPU_ARRAY`
-    PercpuArray = 6,
+    PercpuArray = map_type::PERCPU_ARRAY,
     /// `BPF_MAP_TYPE_STACK_TRACE` (call chains; see the stackmap module)
-    StackTrace = 7,
+    StackTrace = map_type::STACK_TRACE,
     /// `BPF_MAP_TYPE_CGROUP_ARRAY` (slots hold cgroup ids; see the fdarray module)
-    CgroupArray = 8,
+    CgroupArray = map_type::CGROUP_ARRAY,
     /// `BPF_MAP_TYPE_LRU_HASH`
-    LruHash = 9,
+    LruHash = map_type::LRU_HASH,
     /// `BPF_MAP_TYPE_LRU_PERCPU_HASH`
-    LruPercpuHash = 10,
+    LruPercpuHash = map_type::LRU_PERCPU_HASH,
     /// `BPF_MAP_TYPE_LPM_TRIE`
-    LpmTrie = 11,
+    LpmTrie = map_type::LPM_TRIE,
     /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`
-    ArrayOfMaps = 12,
+    ArrayOfMaps = map_type::ARRAY_OF_MAPS,
     /// `BPF_MAP_TYPE_HASH_OF_MAPS`
-    HashOfMaps = 13,
+    HashOfMaps = map_type::HASH_OF_MAPS,
     /// `BPF_MAP_TYPE_DEVMAP` (redirect targets; see the devmap module)
-    Devmap = 14,
+    Devmap = map_type::DEVMAP,
     /// `BPF_MAP_TYPE_SOCKMAP` (values are sockets; see the sockmap module)
-    Sockmap = 15,
+    Sockmap = map_type::SOCKMAP,
     /// `BPF_MAP_TYPE_CPUMAP`
-    Cpumap = 16,
+    Cpumap = map_type::CPUMAP,
     /// `BPF_MAP_TYPE_XSKMAP`
-    Xskmap = 17,
+    Xskmap = map_type::XSKMAP,
     /// `BPF_MAP_TYPE_SOCKHASH`
-    Sockhash = 18,
+    Sockhash = map_type::SOCKHASH,
     /// `BPF_MAP_TYPE_CGROUP_STORAGE` (see the storage module)
-    CgroupStorage = 19,
+    CgroupStorage = map_type::CGROUP_STORAGE,
     /// `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY`
-    ReuseportSockarray = 20,
+    ReuseportSockarray = map_type::REUSEPORT_SOCKARRAY,
     /// `BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE`
-    PercpuCgroupStorage = 21,
+    PercpuCgroupStorage = map_type::PERCPU_CGROUP_STORAGE,
     /// `BPF_MAP_TYPE_QUEUE`
-    Queue = 22,
+    Queue = map_type::QUEUE,
     /// `BPF_MAP_TYPE_STACK`
-    Stack = 23,
+    Stack = map_type::STACK,
     /// `BPF_MAP_TYPE_DEVMAP_HASH`
-    DevmapHash = 25,
+    DevmapHash = map_type::DEVMAP_HASH,
     /// `BPF_MAP_TYPE_RINGBUF`
-    Ringbuf = 27,
+    Ringbuf = map_type::RINGBUF,
     /// `BPF_MAP_TYPE_BLOOM_FILTER`
-    BloomFilter = 30,
+    BloomFilter = map_type::BLOOM_FILTER,
 }
 
 impl MapType {

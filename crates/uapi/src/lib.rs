@@ -202,3 +202,70 @@ pub mod attach_flags {
     /// `BPF_F_REPLACE`.
     pub const F_REPLACE: u32 = 4;
 }
+
+/// `BPF_F_*` map creation flags, update flags and helper flags (uapi values)
+/// under their C names, as the map code uses them.
+pub mod flags {
+    /// Do not preallocate hash elements (required for LPM tries).
+    pub const BPF_F_NO_PREALLOC: u32 = 1 << 0;
+    /// LRU: one LRU list per CPU instead of a common one.
+    pub const BPF_F_NO_COMMON_LRU: u32 = 1 << 1;
+    /// `numa_node` attribute is valid.
+    pub const BPF_F_NUMA_NODE: u32 = 1 << 2;
+    /// Syscall side may only read.
+    pub const BPF_F_RDONLY: u32 = 1 << 3;
+    /// Syscall side may only write.
+    pub const BPF_F_WRONLY: u32 = 1 << 4;
+    /// Stack trace map: values are `struct bpf_stack_build_id` frames.
+    pub const BPF_F_STACK_BUILD_ID: u32 = 1 << 5;
+    /// Use a zero hash seed (deterministic iteration order).
+    pub const BPF_F_ZERO_SEED: u32 = 1 << 6;
+    /// Programs may only read.
+    pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+    /// Programs may only write.
+    pub const BPF_F_WRONLY_PROG: u32 = 1 << 8;
+    /// Array can be mmap()ed.
+    pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+    /// perf_event_array: keep elements when the map fd is closed.
+    pub const BPF_F_PRESERVE_ELEMS: u32 = 1 << 11;
+    /// Array template: inner maps may have other max_entries.
+    pub const BPF_F_INNER_MAP: u32 = 1 << 12;
+    /// All access flags.
+    pub const BPF_F_ACCESS_MASK: u32 =
+        BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
+
+    /// Update flag: create or replace.
+    pub const BPF_ANY: u64 = 0;
+    /// Update flag: create only.
+    pub const BPF_NOEXIST: u64 = 1;
+    /// Update flag: replace only (queue/stack: overwrite the oldest when full).
+    pub const BPF_EXIST: u64 = 2;
+    /// Update/lookup flag: take the value's spin lock.
+    pub const BPF_F_LOCK: u64 = 4;
+
+    /// perf_event_output: index bits of `flags`.
+    pub const BPF_F_INDEX_MASK: u64 = 0xffff_ffff;
+    /// perf_event_output: use the current CPU as index.
+    pub const BPF_F_CURRENT_CPU: u64 = BPF_F_INDEX_MASK;
+    /// perf_event_output (skb/xdp variants): ctx bytes to append.
+    pub const BPF_F_CTXLEN_MASK: u64 = 0xfffff << 32;
+
+    /// Ring buffer: do not wake up the consumer.
+    pub const BPF_RB_NO_WAKEUP: u64 = 1 << 0;
+    /// Ring buffer: force a wake-up.
+    pub const BPF_RB_FORCE_WAKEUP: u64 = 1 << 1;
+    /// `bpf_ringbuf_query`: bytes not yet consumed.
+    pub const BPF_RB_AVAIL_DATA: u64 = 0;
+    /// `bpf_ringbuf_query`: data area size.
+    pub const BPF_RB_RING_SIZE: u64 = 1;
+    /// `bpf_ringbuf_query`: consumer position.
+    pub const BPF_RB_CONS_POS: u64 = 2;
+    /// `bpf_ringbuf_query`: producer position.
+    pub const BPF_RB_PROD_POS: u64 = 3;
+    /// Ring buffer record header bit: record still being written.
+    pub const BPF_RINGBUF_BUSY_BIT: u32 = 1 << 31;
+    /// Ring buffer record header bit: record discarded.
+    pub const BPF_RINGBUF_DISCARD_BIT: u32 = 1 << 30;
+    /// Ring buffer record header size.
+    pub const BPF_RINGBUF_HDR_SZ: u32 = 8;
+}
