@@ -49,7 +49,10 @@ pub const VERSION: u32 = 1;
 pub const NO_ATTACH: &str = "none";
 
 /// What a kernel offers (see the module docs for the file format).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// A clone answers from its (public, editable) data; only
+/// [`Profile::builtin`] itself answers from the program-type data directly.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Always [`FORMAT`].
@@ -341,11 +344,6 @@ impl Profile {
             .clone()
     }
 
-    /// Whether this is the built-in model.
-    pub fn is_model(&self) -> bool {
-        self.model
-    }
-
     /// Parses a profile file's text; `origin` names it in errors.
     pub fn from_json(origin: &str, text: &str) -> Result<Profile, ProfileError> {
         let bad = |m: String| ProfileError(format!("{origin}: {m}"));
@@ -589,8 +587,6 @@ impl Profile {
     /// attach group): what a kernel lacking it would report.
     pub fn without_helper(&self, ty: ProgType, id: u32) -> Profile {
         let mut p = self.clone();
-        p.index = OnceLock::new();
-        p.model = false;
         let name = helper_name(id).unwrap_or_default();
         for t in p.prog_types.iter_mut().filter(|t| t.id == ty.id()) {
             for g in &mut t.helpers {
@@ -600,6 +596,21 @@ impl Profile {
         p.kernel.source = format!("{} minus bpf_{name} in {}", p.kernel.source, ty.spec().name);
         p.facts.config = p.derived_config();
         p
+    }
+}
+
+impl Clone for Profile {
+    fn clone(&self) -> Profile {
+        Profile {
+            format: self.format.clone(),
+            version: self.version,
+            kernel: self.kernel.clone(),
+            prog_types: self.prog_types.clone(),
+            map_types: self.map_types.clone(),
+            facts: self.facts.clone(),
+            index: OnceLock::new(),
+            model: false,
+        }
     }
 }
 
@@ -629,6 +640,23 @@ mod tests {
         }
         assert!(b.differences(b).is_empty());
         assert!(b.facts.config["CONFIG_IPV6_SEG6_BPF"]);
+    }
+
+    #[test]
+    fn a_clone_answers_from_its_data() {
+        let mut p = Profile::builtin().clone();
+        for t in p
+            .prog_types
+            .iter_mut()
+            .filter(|t| t.id == ProgType::Xdp.id())
+        {
+            t.loadable = false;
+        }
+        assert!(!p.prog_type_loadable(ProgType::Xdp));
+        assert!(Profile::builtin().prog_type_loadable(ProgType::Xdp));
+        assert!(Profile::builtin_shared()
+            .differences(Profile::builtin())
+            .is_empty());
     }
 
     #[test]

@@ -9,12 +9,15 @@ pub(crate) mod events_trace;
 pub(crate) mod kernel_compare;
 pub(crate) mod maps_compare;
 pub(crate) mod misc_helpers;
+pub(crate) mod profiles;
 pub(crate) mod running;
 pub(crate) mod stacks;
 pub(crate) mod task_ns;
 pub(crate) mod tunnel;
 
 bpfbox_testkit::main! {
+    profiles::a_helper_the_profile_lacks_is_refused_in_the_kernels_words,
+    profiles::xdp_live_frames_follow_the_profile,
     events_cgroup::dev_sysctl::cgroup_device_matches_the_kernel => [kernel],
     events_cgroup::dev_sysctl::cgroup_sysctl_matches_the_kernel => [kernel],
     events_cgroup::dev_sysctl::sysctl_helpers_in_bpfbox,
