@@ -256,6 +256,9 @@ fn unlistable(map_type: u32) -> Option<&'static str> {
     match map_type {
         t if t == MapType::Xskmap as u32 => Some("xskmap: AF_XDP sockets cannot be read back"),
         t if t == MapType::BloomFilter as u32 => Some("bloom filter: not iterable"),
+        t if t == MapType::SkStorage as u32 => {
+            Some("sk_storage: the kernel lists socket storage only through BPF iterators")
+        }
         _ => None,
     }
 }

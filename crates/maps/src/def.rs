@@ -60,6 +60,8 @@ pub enum MapType {
     Queue = map_type::QUEUE,
     /// `BPF_MAP_TYPE_STACK`
     Stack = map_type::STACK,
+    /// `BPF_MAP_TYPE_SK_STORAGE` (per-socket values; see the skstorage module)
+    SkStorage = map_type::SK_STORAGE,
     /// `BPF_MAP_TYPE_DEVMAP_HASH`
     DevmapHash = map_type::DEVMAP_HASH,
     /// `BPF_MAP_TYPE_RINGBUF`
@@ -94,6 +96,7 @@ impl MapType {
         MapType::PercpuCgroupStorage,
         MapType::Queue,
         MapType::Stack,
+        MapType::SkStorage,
         MapType::DevmapHash,
         MapType::Ringbuf,
         MapType::BloomFilter,
@@ -120,6 +123,7 @@ impl MapType {
             MapType::PercpuArray => "percpu_array",
             MapType::StackTrace => "stack_trace",
             MapType::CgroupArray => "cgroup_array",
+            MapType::SkStorage => "sk_storage",
             MapType::LruHash => "lru_hash",
             MapType::LruPercpuHash => "lru_percpu_hash",
             MapType::LpmTrie => "lpm_trie",
@@ -374,6 +378,7 @@ fn validate(d: &MapDef) -> Result<(), MapError> {
         }
         MapType::CgroupStorage | MapType::PercpuCgroupStorage => crate::storage::check(d)?,
         MapType::StackTrace => crate::stackmap::check(d)?,
+        MapType::SkStorage => crate::skstorage::check(d)?,
     }
     if t.is_map_in_map() {
         check_inner(d)?;

@@ -68,6 +68,38 @@ impl Map {
         }
     }
 
+    /// `bpf_sk_storage_get` on socket `sock`: the storage's address, or
+    /// `None` (NULL) when the socket has none and `create` is not asked
+    /// (or for another map type). New storage is initialised from `init`
+    /// (`value_size` bytes) or zeroed.
+    pub fn sk_storage_get(
+        &mut self,
+        sock: u32,
+        init: Option<&[u8]>,
+        create: bool,
+    ) -> Option<*mut u8> {
+        match &mut self.store {
+            Store::SkStorage(st) => st.get(sock, init, create),
+            _ => None,
+        }
+    }
+
+    /// `bpf_sk_storage_delete` on socket `sock`: 0 or `-ENOENT` (`-EINVAL`
+    /// for another map type).
+    pub fn sk_storage_delete(&mut self, sock: u32) -> i64 {
+        match &mut self.store {
+            Store::SkStorage(st) => neg(st.delete(sock, &mut self.grave)),
+            _ => -i64::from(EINVAL),
+        }
+    }
+
+    /// Socket `sock` is gone: drops its storage (no-op for other types).
+    pub fn sk_storage_forget(&mut self, sock: u32) {
+        if let Store::SkStorage(st) = &mut self.store {
+            st.forget(sock, &mut self.grave);
+        }
+    }
+
     /// `bpf_get_local_storage`: the storage of the (one modelled) cgroup,
     /// this CPU's slot for the per-CPU type; `None` for other map types.
     pub fn storage_ptr(&self, cpu: u32) -> Option<*mut u8> {
@@ -130,7 +162,8 @@ impl Map {
             | Store::Fd(_)
             | Store::Dev(_)
             | Store::Storage(_)
-            | Store::Stack(_) => return -i64::from(EINVAL),
+            | Store::Stack(_)
+            | Store::SkStorage(_) => return -i64::from(EINVAL),
             Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
             Store::Ring(_) => return -i64::from(ENOTSUPP),
         };
@@ -150,7 +183,8 @@ impl Map {
             | Store::Fd(_)
             | Store::Dev(_)
             | Store::Storage(_)
-            | Store::Stack(_) => return -i64::from(EINVAL),
+            | Store::Stack(_)
+            | Store::SkStorage(_) => return -i64::from(EINVAL),
             Store::Bloom(_) => return -i64::from(EOPNOTSUPP),
             Store::Ring(_) => return -i64::from(ENOTSUPP),
         };
@@ -357,6 +391,7 @@ impl Map {
             Store::Ring(r) => out.push(r.region()),
             Store::Dev(d) => out.push(d.region()),
             Store::Storage(st) => out.push(st.region()),
+            Store::SkStorage(st) => st.regions(&mut out),
             Store::Fd(_) | Store::Queue(_) | Store::Bloom(_) | Store::Stack(_) => {}
         }
         for g in &self.grave {

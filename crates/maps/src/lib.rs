@@ -51,6 +51,7 @@ mod map;
 mod queue;
 mod rawbuf;
 mod ringbuf;
+mod skstorage;
 mod sockmap;
 mod stackmap;
 mod storage;

@@ -13,6 +13,7 @@ use crate::lpm::LpmStore;
 use crate::queue::QueueStore;
 use crate::rawbuf::RawBuf;
 use crate::ringbuf::RingStore;
+use crate::skstorage::SkStorageStore;
 use crate::stackmap::StackStore;
 use crate::storage::StorageStore;
 
@@ -27,6 +28,7 @@ pub(crate) enum Store {
     Dev(DevStore),
     Storage(StorageStore),
     Stack(StackStore),
+    SkStorage(SkStorageStore),
 }
 
 /// A map instance. Not `Clone`: program-side pointers refer into it.
@@ -102,6 +104,7 @@ impl Map {
                 Store::Storage(StorageStore::new(&def, cfg.ncpus)?)
             }
             MapType::StackTrace => Store::Stack(StackStore::new(&def)?),
+            MapType::SkStorage => Store::SkStorage(SkStorageStore::new(&def)),
         };
         let mut def = def;
         if let Store::Hash(h) = &store {
@@ -160,6 +163,7 @@ impl Map {
             Store::Bloom(_) | Store::Ring(_) | Store::Storage(_) => 0,
             Store::Dev(d) => d.len(),
             Store::Stack(st) => st.len(),
+            Store::SkStorage(st) => st.len(),
         }
     }
 
@@ -252,6 +256,7 @@ impl Map {
             Store::Dev(d) => d.sys_lookup(index_of(key)?),
             Store::Storage(_) => Err(no_storage()),
             Store::Stack(st) => st.sys_lookup(index_of(key)?),
+            Store::SkStorage(st) => st.sys_lookup(index_of(key)?),
         }
     }
 
@@ -321,6 +326,7 @@ impl Map {
                 EINVAL,
                 "stack_trace elements are set by bpf_get_stackid",
             )),
+            Store::SkStorage(st) => st.update(index_of(key)?, value, flags, &mut self.grave),
         }
     }
 
@@ -389,6 +395,7 @@ impl Map {
             Store::Dev(d) => d.delete(index_of(key)?),
             Store::Storage(_) => Err(err(EINVAL, "cgroup storage cannot be deleted")),
             Store::Stack(st) => st.delete(index_of(key)?),
+            Store::SkStorage(st) => st.delete(index_of(key)?, &mut self.grave),
         }
     }
 
@@ -412,6 +419,7 @@ impl Map {
             Store::Dev(_) => next_index(key, self.def.max_entries),
             Store::Storage(_) => Err(no_storage()),
             Store::Stack(st) => st.get_next_key(key.map(index_of).transpose()?),
+            Store::SkStorage(st) => st.get_next_key(),
         }
     }
 
@@ -461,6 +469,7 @@ impl Map {
             Store::Bloom(_) | Store::Ring(_) | Store::Storage(_) => Vec::new(),
             Store::Dev(d) => d.entries(),
             Store::Stack(st) => st.entries(),
+            Store::SkStorage(st) => st.entries(),
         };
         v.into_iter()
     }

@@ -21,7 +21,7 @@ use crate::rawbuf::RawBuf;
 const KEY_SIZE: u32 = 16;
 /// `BPF_LOCAL_STORAGE_MAX_VALUE_SIZE` on 6.18 x86-64 (U16_MAX minus the
 /// element header), measured with BPF_MAP_CREATE.
-const MAX_VALUE_SIZE: u32 = 65407;
+pub(crate) const MAX_VALUE_SIZE: u32 = 65407;
 
 /// The create-time checks of `cgroup_storage_map_alloc`.
 pub(crate) fn check(d: &MapDef) -> Result<(), MapError> {

@@ -11,6 +11,7 @@ pub(crate) mod maps_compare;
 pub(crate) mod misc_helpers;
 pub(crate) mod profiles;
 pub(crate) mod running;
+pub(crate) mod sk_storage;
 pub(crate) mod stacks;
 pub(crate) mod task_ns;
 pub(crate) mod tunnel;
@@ -81,4 +82,5 @@ bpfbox_testkit::main! {
     stacks::stack_helpers_match_kernel_on_an_attached_tracepoint => [kernel],
     task_ns::ns_pid_tgid_matches_the_kernel => [kernel],
     tunnel::tunnel_keys_match_the_kernel => [kernel],
+    sk_storage::sk_storage_matches_the_kernel => [kernel],
 }

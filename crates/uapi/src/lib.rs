@@ -224,6 +224,8 @@ pub mod flags {
     pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
     /// Programs may only write.
     pub const BPF_F_WRONLY_PROG: u32 = 1 << 8;
+    /// Socket storage: clone the storage to child sockets on accept.
+    pub const BPF_F_CLONE: u32 = 1 << 9;
     /// Array can be mmap()ed.
     pub const BPF_F_MMAPABLE: u32 = 1 << 10;
     /// perf_event_array: keep elements when the map fd is closed.

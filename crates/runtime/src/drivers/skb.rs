@@ -261,6 +261,10 @@ pub fn test_run(
     host.map.prog_type = prog.prog_type.id();
     host.map.ld_abs = prog.prog_type.spec().ld_abs;
     let run = run_repeat(prog, host, input.repeat);
+    // the run's dummy socket goes, and its storage with it
+    for m in &mut host.maps {
+        m.sk_storage_forget(crate::helpers::sk_storage::TEST_RUN_SOCK);
+    }
     let packet = std::mem::take(&mut host.packet);
     host.ctx_buf.clear();
     host.sk_buf.clear();

@@ -20,7 +20,7 @@ fn map_of(vm: &HostVm<'_>, handle: u64) -> Result<usize, Trap> {
 }
 
 /// Makes `ptr..ptr+len` of map `m` accessible to the program (once).
-fn expose(vm: &mut HostVm<'_>, m: usize, ptr: *mut u8, len: usize) {
+pub(super) fn expose(vm: &mut HostVm<'_>, m: usize, ptr: *mut u8, len: usize) {
     let addr = ptr as usize as u64;
     if vm.mem.region_at(addr).is_some() && vm.mem.read(addr, len).is_ok() {
         return;

@@ -18,6 +18,7 @@ mod hdropt;
 mod maps;
 mod misc;
 mod probe;
+pub mod sk_storage;
 mod skb;
 mod sock;
 mod sockopt;
@@ -45,7 +46,7 @@ pub type HostVm<'a> = Vm<'a, HostState>;
 /// Every helper bpfbox implements: (id, name, function); names from
 /// bpfbox-uapi.
 pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
-    let tables: [&[(u32, HelperFn<HostState>)]; 15] = [
+    let tables: [&[(u32, HelperFn<HostState>)]; 16] = [
         time::HELPERS,
         trace::HELPERS,
         maps::HELPERS,
@@ -61,6 +62,7 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
         strto::HELPERS,
         stack::HELPERS,
         under_cgroup::HELPERS,
+        sk_storage::HELPERS,
     ];
     tables
         .iter()
