@@ -609,7 +609,7 @@ fn verify_with(
             .map(|k| format!(" (kernel: \"{k}\")"))
             .unwrap_or_default();
         RunError {
-            errno: Some(13),
+            errno: Some(bpfbox_uapi::errno::EACCES),
             message: format!(
                 "verifier rejected `{}`: insn {}: {}{line}{kernel}",
                 def.name, d.primary.insn, d.message

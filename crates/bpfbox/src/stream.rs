@@ -204,7 +204,7 @@ mod tests {
                 })
             } else {
                 Err(RunError {
-                    errno: Some(22),
+                    errno: Some(bpfbox_uapi::errno::EINVAL),
                     message: "bad".into(),
                 })
             };

@@ -13,12 +13,7 @@ use crate::sys::{bpf, bpf_fd, Attr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-/// `enum bpf_cmd` values for attaching.
-mod cmd {
-    pub const PROG_ATTACH: i32 = 8;
-    pub const PROG_DETACH: i32 = 9;
-    pub const LINK_CREATE: i32 = 28;
-}
+use bpfbox_uapi::cmd;
 
 /// `BPF_F_ALLOW_MULTI`: programs of descendants and ancestors all run.
 pub use bpfbox_uapi::attach_flags::F_ALLOW_MULTI;

@@ -11,21 +11,8 @@
 use crate::error::Errno;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
-/// `enum bpf_cmd` values used here.
-pub(crate) mod cmd {
-    pub const MAP_CREATE: i32 = 0;
-    pub const MAP_LOOKUP_ELEM: i32 = 1;
-    pub const MAP_UPDATE_ELEM: i32 = 2;
-    pub const MAP_DELETE_ELEM: i32 = 3;
-    pub const MAP_GET_NEXT_KEY: i32 = 4;
-    pub const PROG_LOAD: i32 = 5;
-    pub const PROG_TEST_RUN: i32 = 10;
-    pub const OBJ_GET_INFO_BY_FD: i32 = 15;
-    pub const BTF_LOAD: i32 = 18;
-    pub const MAP_LOOKUP_AND_DELETE_ELEM: i32 = 21;
-    pub const MAP_FREEZE: i32 = 22;
-    pub const MAP_LOOKUP_BATCH: i32 = 24;
-}
+/// `enum bpf_cmd` values (from bpfbox-uapi).
+pub(crate) use bpfbox_uapi::cmd;
 
 /// The `BPF_MAP_CREATE` member (96 bytes on 6.18).
 #[repr(C)]

@@ -271,3 +271,37 @@ pub mod flags {
     /// Ring buffer record header size.
     pub const BPF_RINGBUF_HDR_SZ: u32 = 8;
 }
+
+/// `enum bpf_cmd`: the first argument of `bpf(2)`.
+#[allow(missing_docs)]
+pub mod cmd {
+    pub const MAP_CREATE: i32 = 0;
+    pub const MAP_LOOKUP_ELEM: i32 = 1;
+    pub const MAP_UPDATE_ELEM: i32 = 2;
+    pub const MAP_DELETE_ELEM: i32 = 3;
+    pub const MAP_GET_NEXT_KEY: i32 = 4;
+    pub const PROG_LOAD: i32 = 5;
+    pub const OBJ_PIN: i32 = 6;
+    pub const OBJ_GET: i32 = 7;
+    pub const PROG_ATTACH: i32 = 8;
+    pub const PROG_DETACH: i32 = 9;
+    pub const PROG_TEST_RUN: i32 = 10;
+    pub const PROG_GET_NEXT_ID: i32 = 11;
+    pub const MAP_GET_NEXT_ID: i32 = 12;
+    pub const PROG_GET_FD_BY_ID: i32 = 13;
+    pub const MAP_GET_FD_BY_ID: i32 = 14;
+    pub const OBJ_GET_INFO_BY_FD: i32 = 15;
+    pub const PROG_QUERY: i32 = 16;
+    pub const RAW_TRACEPOINT_OPEN: i32 = 17;
+    pub const BTF_LOAD: i32 = 18;
+    pub const BTF_GET_FD_BY_ID: i32 = 19;
+    pub const TASK_FD_QUERY: i32 = 20;
+    pub const MAP_LOOKUP_AND_DELETE_ELEM: i32 = 21;
+    pub const MAP_FREEZE: i32 = 22;
+    pub const BTF_GET_NEXT_ID: i32 = 23;
+    pub const MAP_LOOKUP_BATCH: i32 = 24;
+    pub const MAP_LOOKUP_AND_DELETE_BATCH: i32 = 25;
+    pub const MAP_UPDATE_BATCH: i32 = 26;
+    pub const MAP_DELETE_BATCH: i32 = 27;
+    pub const LINK_CREATE: i32 = 28;
+}
