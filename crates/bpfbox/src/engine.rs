@@ -312,7 +312,16 @@ impl InterpEngine {
             });
         }
         let mut host = host;
-        let prog = LoadedProgram::from_object(&mut host, obj, &def.name).map_err(|e| RunError {
+        // bpfbox's verifier refused the helper calls `host.kernel` lacks
+        // where it reaches them, as the kernel does (or the user chose not
+        // to verify): dead ones load and would trap if reached
+        let prog = LoadedProgram::from_object_with(
+            &mut host,
+            obj,
+            &def.name,
+            bpfbox_runtime::drivers::MissingHelpers::TrapIfReached,
+        )
+        .map_err(|e| RunError {
             errno: None,
             message: e.to_string(),
         })?;

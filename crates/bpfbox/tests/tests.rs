@@ -67,4 +67,5 @@ bpfbox_testkit::main! {
     suite::profiles::profile_files_with_and_without_a_helper,
     suite::profiles::diff_agrees_with_the_kernel_on_refusals => [kernel],
     suite::profiles::library_models_the_given_kernel,
+    suite::profiles::a_dead_call_of_a_missing_helper_loads_like_the_kernel => [kernel],
 }

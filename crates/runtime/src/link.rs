@@ -140,7 +140,13 @@ fn load_slot_program(
     let insns = link(host, def, idx)?;
     let prog = Program::new(insns)
         .map_err(|e| Error::invalid(format!("{}: invalid program: {e}", def.name)))?;
-    crate::helpers::table_for(&prog, ty, def.expected_attach_type, &host.kernel)?;
+    crate::helpers::table_for(
+        &prog,
+        ty,
+        def.expected_attach_type,
+        &host.kernel,
+        crate::helpers::MissingHelpers::Refuse,
+    )?;
     let id =
         u32::try_from(host.programs.len()).map_err(|_| Error::unsupported("too many programs"))?;
     host.programs.push(Arc::new(prog));

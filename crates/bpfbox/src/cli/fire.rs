@@ -129,8 +129,13 @@ pub fn run(g: &GlobalOpts, a: FireArgs) -> Result<ExitCode> {
     }
     let mut host = HostState::default();
     host.kernel = loaded.kernel.clone();
-    let prog = LoadedProgram::from_object(&mut host, &loaded.obj, &loaded.prog)
-        .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
+    let prog = LoadedProgram::from_object_with(
+        &mut host,
+        &loaded.obj,
+        &loaded.prog,
+        bpfbox_runtime::drivers::MissingHelpers::TrapIfReached,
+    )
+    .map_err(|e| anyhow!("{}: {e}", a.object.display()))?;
     super::setup::fill_host(&loaded, &mut host)?;
     if bpfbox_runtime::events::driver_for(prog.prog_type_id()).is_none() {
         // before reading any event: the type has no driver

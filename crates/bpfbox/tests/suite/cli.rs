@@ -452,5 +452,9 @@ pub(crate) fn kernel_engine_mounts_tracefs_where_missing() {
     );
     let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(got["trace"], want["trace"]);
-    assert_eq!(tracefs_mounts(), host_mounts, "the host's tracefs mounts changed");
+    assert_eq!(
+        tracefs_mounts(),
+        host_mounts,
+        "the host's tracefs mounts changed"
+    );
 }

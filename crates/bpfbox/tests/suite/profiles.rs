@@ -303,3 +303,86 @@ pub(crate) fn library_models_the_given_kernel() {
     };
     assert!(e.to_string().contains(REFUSAL), "{e}");
 }
+
+/// `r2 = 0; if r2 == 0 goto +1; call HELPER; r0 = 2; exit`: the call is
+/// dead code the verifier never reaches (`reachable`: `!=` instead).
+fn dead_call(helper: u32, reachable: bool) -> Vec<RawInsn> {
+    let jump = if reachable { 0x55 } else { 0x15 };
+    vec![
+        RawInsn::new(0xb7, 2, 0, 0, 0),
+        RawInsn::new(jump, 2, 0, 1, 0),
+        RawInsn::new(0x85, 0, 0, 0, helper as i32),
+        RawInsn::new(0xb7, 0, 0, 0, 2),
+        RawInsn::new(0x95, 0, 0, 0, 0),
+    ]
+}
+
+fn verify_on(insns: &[RawInsn], kernel: &Profile) -> Result<(), String> {
+    let insns = bpfbox_isa::decode(insns).unwrap();
+    let mut opts = bpfbox_verifier::Options::kernel();
+    opts.prog = Some(bpfbox_verifier::ProgInfo {
+        prog_type: XDP,
+        expected_attach_type: 0,
+    });
+    opts.kernel = Some(kernel);
+    bpfbox_verifier::verify(&insns, &opts)
+        .map(|_| ())
+        .map_err(|d| d[0].kernel.clone().unwrap_or_else(|| d[0].message.clone()))
+}
+
+/// A call of a helper the kernel lacks in code its verifier never reaches
+/// loads in the kernel (whatever it offers), and in bpfbox on a profile
+/// without the helper: the verifier leaves the dead call alone and the run
+/// side loads it (the call would trap if reached). Where the call is
+/// reached, bpfbox refuses it in the kernel's words.
+pub(crate) fn a_dead_call_of_a_missing_helper_loads_like_the_kernel() {
+    use bpfbox_runtime::drivers::MissingHelpers;
+    use bpfbox_runtime::{HostState, LoadedProgram, ProgType, TestRunInput};
+    let without = Profile::builtin().without_helper(ProgType::Xdp, XDP_ADJUST_META);
+    let dead = dead_call(XDP_ADJUST_META, false);
+    let k = bpfbox_kernel::ProgLoad::new(XDP, &dead)
+        .load()
+        .expect("the kernel loads a dead call");
+    assert_eq!(verify_on(&dead, &without), Ok(()));
+    assert_eq!(
+        verify_on(&dead_call(XDP_ADJUST_META, true), &without),
+        Err(REFUSAL.to_string())
+    );
+    let p = LoadedProgram::new_with(
+        bpfbox_isa::decode(&dead).unwrap(),
+        ProgType::Xdp,
+        0,
+        &without,
+        MissingHelpers::TrapIfReached,
+    )
+    .unwrap();
+    let mut f = vec![0u8; 64];
+    f[12] = 8;
+    let mut host = HostState::default();
+    host.kernel = std::sync::Arc::new(without.clone());
+    let input = TestRunInput {
+        data_in: f.clone(),
+        repeat: 1,
+        ..Default::default()
+    };
+    let ours = bpfbox_runtime::test_run(&p, &mut host, &input)
+        .unwrap()
+        .retval;
+    let theirs = k
+        .test_run(&bpfbox_kernel::TestRun {
+            data_in: Some(&f),
+            repeat: 1,
+            ..Default::default()
+        })
+        .unwrap()
+        .retval;
+    assert_eq!((ours, theirs), (2, 2));
+    // without a verifier the run side is conservative
+    assert!(LoadedProgram::new_for(
+        bpfbox_isa::decode(&dead).unwrap(),
+        ProgType::Xdp,
+        0,
+        &without
+    )
+    .is_err());
+}

@@ -16,6 +16,7 @@ pub mod xdp;
 
 use crate::avail::ProgType;
 use crate::helpers;
+pub use crate::helpers::MissingHelpers;
 use crate::host::{HostState, Mapping};
 use crate::testrun::{TestRunError, TestRunInput, TestRunOutput};
 use crate::Error;
@@ -69,9 +70,28 @@ impl LoadedProgram {
         expected_attach_type: u32,
         kernel: &Profile,
     ) -> Result<Self, Error> {
+        Self::new_with(
+            insns,
+            prog_type,
+            expected_attach_type,
+            kernel,
+            MissingHelpers::Refuse,
+        )
+    }
+
+    /// [`LoadedProgram::new_for`], with calls of helpers `kernel` lacks
+    /// treated as `missing` says ([`MissingHelpers::TrapIfReached`] after
+    /// bpfbox's verifier accepted the program for `kernel`).
+    pub fn new_with(
+        insns: Vec<Insn>,
+        prog_type: ProgType,
+        expected_attach_type: u32,
+        kernel: &Profile,
+        missing: MissingHelpers,
+    ) -> Result<Self, Error> {
         let prog =
             Program::new(insns).map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
-        let helpers = helpers::table_for(&prog, prog_type, expected_attach_type, kernel)?;
+        let helpers = helpers::table_for(&prog, prog_type, expected_attach_type, kernel, missing)?;
         Ok(LoadedProgram {
             prog: Arc::new(prog),
             prog_type,
@@ -109,6 +129,17 @@ impl LoadedProgram {
         obj: &bpfbox_object::Object,
         name: &str,
     ) -> Result<Self, Error> {
+        Self::from_object_with(host, obj, name, MissingHelpers::Refuse)
+    }
+
+    /// [`LoadedProgram::from_object`], with calls of helpers `host.kernel`
+    /// lacks treated as `missing` says.
+    pub fn from_object_with(
+        host: &mut HostState,
+        obj: &bpfbox_object::Object,
+        name: &str,
+        missing: MissingHelpers,
+    ) -> Result<Self, Error> {
         let def = obj
             .program(name)
             .ok_or_else(|| Error::invalid(format!("no program {name} in the object")))?;
@@ -121,7 +152,7 @@ impl LoadedProgram {
         let idx = crate::link::create_maps(host, obj)?;
         let insns = crate::link::link(host, def, &idx)?;
         let kernel = host.kernel.clone();
-        Self::new_for(insns, ty, def.expected_attach_type, &kernel)
+        Self::new_with(insns, ty, def.expected_attach_type, &kernel, missing)
     }
 
     /// The helper table the program runs with.

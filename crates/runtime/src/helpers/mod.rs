@@ -78,20 +78,40 @@ fn helper_name(id: u32) -> String {
         .map_or_else(|| format!("#{id}"), |h| format!("bpf_{}#{id}", h.1))
 }
 
+/// How [`table_for`] treats calls of helpers the kernel does not offer to
+/// the program's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingHelpers {
+    /// Refuse the program if any instruction calls one (`program of this
+    /// type cannot use helper bpf_NAME#ID`): conservative, for programs no
+    /// verifier has seen.
+    Refuse,
+    /// Load it; such a call traps if it is ever reached. For programs
+    /// bpfbox's verifier accepted for this kernel (it refuses the calls it
+    /// reaches, as the kernel does, and leaves dead ones alone) or that
+    /// the user runs unverified.
+    TrapIfReached,
+}
+
 /// The helper table for a program of `prog_type` on `kernel`: checks
-/// every call in `prog` against the kernel's helper availability (refusing
-/// like its verifier: `program of this type cannot use helper
-/// bpf_NAME#ID`) and bpfbox's implementations.
+/// every call in `prog` against the kernel's helper availability (see
+/// [`MissingHelpers`]) and bpfbox's implementations.
 pub fn table_for(
     prog: &Program,
     prog_type: ProgType,
     expected_attach_type: u32,
     kernel: &Profile,
+    missing: MissingHelpers,
 ) -> Result<Helpers<HostState>, Error> {
     // Ids that are no helper of Linux 6.18 (e.g. libbpf's CO-RE poison
-    // `call 0xbad2310`) are not refused here: the kernel refuses them only
-    // where the verifier reaches them, so the VM traps if it is reached.
-    if let Some(r) = kernel.refusal(prog_type, expected_attach_type, prog.insns()) {
+    // `call 0xbad2310`) are never refused here: the kernel refuses them
+    // only where the verifier reaches them, so the VM traps if it is
+    // reached. Helpers the kernel lacks are treated alike when asked.
+    let insns = match missing {
+        MissingHelpers::Refuse => prog.insns(),
+        MissingHelpers::TrapIfReached => &[],
+    };
+    if let Some(r) = kernel.refusal(prog_type, expected_attach_type, insns) {
         return Err(Error::helper_not_allowed(r.message));
     }
     let all = implemented();
