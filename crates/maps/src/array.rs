@@ -1,29 +1,37 @@
 //! `BPF_MAP_TYPE_ARRAY` and `BPF_MAP_TYPE_PERCPU_ARRAY` (kernel/bpf/arraymap.c).
 //!
 //! Elements always exist and start zeroed (delete is `EINVAL`), but bpfbox
-//! stores only what was touched: the index space is cut into chunks of
-//! about [`CHUNK_BYTES`], and a chunk is allocated (zeroed) the first time
-//! a program takes a pointer into it or a non-zero value is written to it.
-//! Reading an untouched element reads zeroes without allocating, so a
-//! 33M-entry array costs memory proportional to the entries a run touches.
-//! Inside a chunk, elements are `round_up(value_size, 8)` bytes apart;
-//! per-CPU arrays hold `ncpus` such slots per element (element-major).
-//! An array that fits in one chunk (every `.data`/`.bss`/`.rodata` map) is
-//! allocated at creation, so its value has an address before any run.
+//! stores only what was touched. An array of at most [`DENSE_MAX_BYTES`]
+//! (every `.data`/`.bss`/`.rodata` map among them) is one block, allocated
+//! at creation, so its values have addresses before any run and register
+//! as one region. A bigger array stores each element on its own, allocated
+//! (zeroed) the first time a program takes a pointer to it or a non-zero
+//! value is written to it; reading an untouched element reads zeroes
+//! without allocating. A 33M-entry array thus costs memory in proportion to
+//! the elements a run touches, whatever their spread. Its element values
+//! are not registered as regions up front: the helpers that hand a pointer
+//! to a program register that value (`lookup`, `for_each_map_elem`).
+//! Elements are `round_up(value_size, 8)` bytes; per-CPU arrays hold
+//! `ncpus` such slots per element.
 
 use crate::def::{round8, MapDef, MapType, MAX_MAP_BYTES};
 use crate::error::{err, errno::*, MapError};
 use crate::flags::*;
 use crate::rawbuf::RawBuf;
+use std::collections::HashMap;
 
-/// Target size of one chunk of array storage (a chunk holds at least one
-/// element, whatever its size).
-pub(crate) const CHUNK_BYTES: usize = 64 << 10;
+/// Arrays up to this many bytes are stored as one block.
+pub(crate) const DENSE_MAX_BYTES: u64 = 1 << 20;
+
+enum Cells {
+    /// Every element, `stride` bytes apart.
+    Dense(RawBuf),
+    /// The touched elements, `stride` bytes each.
+    Sparse(HashMap<u32, RawBuf>),
+}
 
 pub(crate) struct ArrayStore {
-    /// Chunk `c` holds elements `c * per_chunk ..`; `None` = all zero.
-    chunks: Vec<Option<RawBuf>>,
-    per_chunk: u32,
+    cells: Cells,
     /// Bytes per element: `elem * ncpus`.
     stride: usize,
     elem: usize,
@@ -74,59 +82,62 @@ impl ArrayStore {
                 format!("array needs {total} bytes, over bpfbox's limit"),
             ));
         }
-        let stride = elem * ncpus;
-        let per_chunk =
-            (CHUNK_BYTES / stride.max(1)).clamp(1, def.max_entries.max(1) as usize) as u32;
-        let n_chunks = def.max_entries.div_ceil(per_chunk) as usize;
-        let mut a = ArrayStore {
-            chunks: (0..n_chunks).map(|_| None).collect(),
-            per_chunk,
-            stride,
+        let cells = if total <= DENSE_MAX_BYTES {
+            Cells::Dense(RawBuf::zeroed(total as usize)?)
+        } else {
+            Cells::Sparse(HashMap::new())
+        };
+        Ok(ArrayStore {
+            cells,
+            stride: elem * ncpus,
             elem,
             value_size: def.value_size as usize,
             n: def.max_entries,
             ncpus,
             percpu,
-        };
-        if n_chunks == 1 {
-            a.chunk_mut(0)?;
+        })
+    }
+
+    /// The bytes of element `idx` (`stride` of them), if stored.
+    fn element(&self, idx: u32) -> Option<&[u8]> {
+        match &self.cells {
+            Cells::Dense(b) => {
+                let o = idx as usize * self.stride;
+                Some(&b.as_slice()[o..o + self.stride])
+            }
+            Cells::Sparse(m) => m.get(&idx).map(RawBuf::as_slice),
         }
-        Ok(a)
     }
 
-    /// Bytes of chunk `c` (the last one may be short).
-    fn chunk_len(&self, c: usize) -> usize {
-        let first = c as u64 * u64::from(self.per_chunk);
-        let count = (u64::from(self.n) - first).min(u64::from(self.per_chunk));
-        count as usize * self.stride
-    }
-
-    /// Chunk `c`, allocated (zeroed) if it was not yet.
-    fn chunk_mut(&mut self, c: usize) -> Result<&mut RawBuf, MapError> {
-        if self.chunks[c].is_none() {
-            self.chunks[c] = Some(RawBuf::zeroed(self.chunk_len(c))?);
+    /// Element `idx`'s bytes, allocated (zeroed) if it was not yet.
+    fn element_mut(&mut self, idx: u32) -> Result<&mut [u8], MapError> {
+        let stride = self.stride;
+        match &mut self.cells {
+            Cells::Dense(b) => {
+                let o = idx as usize * stride;
+                Ok(&mut b.as_mut_slice()[o..o + stride])
+            }
+            Cells::Sparse(m) => match m.entry(idx) {
+                std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut().as_mut_slice()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    Ok(e.insert(RawBuf::zeroed(stride)?).as_mut_slice())
+                }
+            },
         }
-        Ok(self.chunks[c].as_mut().expect("allocated above"))
-    }
-
-    /// Chunk and byte offset of element `idx`, CPU slot `cpu`.
-    fn locate(&self, idx: u32, cpu: usize) -> (usize, usize) {
-        let c = (idx / self.per_chunk) as usize;
-        let off = (idx % self.per_chunk) as usize * self.stride + cpu * self.elem;
-        (c, off)
     }
 
     /// Address of element `idx` (for per-CPU arrays: CPU `cpu`'s slot),
-    /// allocating its chunk: the program may write through it.
+    /// allocating it: the program may write through it.
     pub(crate) fn slot_ptr(&mut self, idx: u32, cpu: u32) -> Option<*mut u8> {
         if idx >= self.n || (cpu as usize) >= self.ncpus && self.percpu {
             return None;
         }
         let cpu = if self.percpu { cpu as usize } else { 0 };
-        let (c, off) = self.locate(idx, cpu);
-        let chunk = self.chunk_mut(c).ok()?;
-        // SAFETY: `off` is inside the chunk (idx < n, cpu < ncpus).
-        Some(unsafe { chunk.ptr().add(off) })
+        let off = cpu * self.elem;
+        let e = self.element_mut(idx).ok()?;
+        // SAFETY: `off` is inside the element (cpu < ncpus); the storage
+        // is a RawBuf that never moves while the map holds it.
+        Some(unsafe { e.as_mut_ptr().add(off) })
     }
 
     /// Syscall-side lookup.
@@ -139,9 +150,8 @@ impl ArrayStore {
         } else {
             self.value_size
         };
-        let (c, off) = self.locate(idx, 0);
-        Ok(match &self.chunks[c] {
-            Some(b) => b.as_slice()[off..off + len].to_vec(),
+        Ok(match self.element(idx) {
+            Some(e) => e[..len].to_vec(),
             None => vec![0; len],
         })
     }
@@ -173,51 +183,58 @@ impl ArrayStore {
         if flags & BPF_F_LOCK != 0 {
             return Err(err(EINVAL, "BPF_F_LOCK needs a bpf_spin_lock in the value"));
         }
-        let (cpu, len) = if full_percpu {
+        let (off, len) = if full_percpu {
             (0, self.stride)
         } else if self.percpu {
-            (cpu as usize, self.value_size)
+            (cpu as usize * self.elem, self.value_size)
         } else {
             (0, self.value_size)
         };
-        let (c, off) = self.locate(idx, cpu);
         let src = &value[..len];
-        if self.chunks[c].is_none() && src.iter().all(|&b| b == 0) {
+        if self.element(idx).is_none() && src.iter().all(|&b| b == 0) {
             return Ok(()); // zero over zero: nothing to store
         }
-        self.chunk_mut(c)?.as_mut_slice()[off..off + len].copy_from_slice(src);
+        self.element_mut(idx)?[off..off + len].copy_from_slice(src);
         Ok(())
     }
 
-    /// The allocated storage blocks (untouched chunks have none).
+    /// Memory to register before a run: the block of a dense array (a
+    /// sparse array's values are registered as they are handed out).
     pub(crate) fn regions(&self, out: &mut Vec<(*mut u8, usize)>) {
-        out.extend(self.chunks.iter().flatten().map(|b| (b.ptr(), b.len())));
+        if let Cells::Dense(b) = &self.cells {
+            out.push((b.ptr(), b.len()));
+        }
     }
 
     /// Elements whose syscall-side value is not all zero, in index order:
     /// what can differ from a freshly created array.
     pub(crate) fn nonzero(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut out = Vec::new();
-        for (c, b) in self.chunks.iter().enumerate() {
-            let Some(b) = b else { continue };
-            for (i, e) in b.as_slice().chunks(self.stride).enumerate() {
-                let v = if self.percpu {
-                    e
-                } else {
-                    &e[..self.value_size]
-                };
-                if v.iter().any(|&x| x != 0) {
-                    let idx = c as u32 * self.per_chunk + i as u32;
-                    out.push((idx.to_ne_bytes().to_vec(), v.to_vec()));
-                }
-            }
-        }
-        out
+        let len = if self.percpu {
+            self.stride
+        } else {
+            self.value_size
+        };
+        let mut idx: Vec<u32> = match &self.cells {
+            Cells::Dense(_) => (0..self.n).collect(),
+            Cells::Sparse(m) => m.keys().copied().collect(),
+        };
+        idx.sort_unstable();
+        idx.into_iter()
+            .filter_map(|i| {
+                let v = &self.element(i)?[..len];
+                v.iter()
+                    .any(|&x| x != 0)
+                    .then(|| (i.to_ne_bytes().to_vec(), v.to_vec()))
+            })
+            .collect()
     }
 
     /// Bytes of element storage allocated so far.
     pub(crate) fn allocated_bytes(&self) -> usize {
-        self.chunks.iter().flatten().map(RawBuf::len).sum()
+        match &self.cells {
+            Cells::Dense(b) => b.len(),
+            Cells::Sparse(m) => m.len() * self.stride,
+        }
     }
 }
 
@@ -243,7 +260,7 @@ mod tests {
         let mut r = Vec::new();
         a.regions(&mut r);
         let (p, len) = r[0];
-        assert_eq!((r.len(), len), (1, 24), "one chunk, allocated at creation");
+        assert_eq!((r.len(), len), (1, 24), "one block, allocated at creation");
         assert_eq!(a.slot_ptr(1, 0), Some(unsafe { p.add(8) }));
         assert_eq!(a.slot_ptr(3, 0), None);
     }
@@ -267,38 +284,43 @@ mod tests {
     }
 
     #[test]
-    fn big_array_stores_only_touched_chunks() {
-        // 33M entries of 8 bytes: 4096 chunks, none allocated.
-        let def = MapDef::new(MapType::Array, 4, 8, 33 << 20);
+    fn big_array_stores_only_touched_elements() {
+        // 33M entries of 8 bytes: nothing allocated until touched.
+        let n = 33 << 20;
+        let def = MapDef::new(MapType::Array, 4, 8, n);
         let mut a = ArrayStore::new(&def, 1).unwrap();
         assert_eq!(a.allocated_bytes(), 0);
         assert_eq!(a.sys_lookup(7_000_000).unwrap(), vec![0; 8]);
         a.update(5, &[0; 8], BPF_ANY, true, 0).unwrap();
         assert_eq!(a.allocated_bytes(), 0, "zero over zero allocates nothing");
-        a.update((33 << 20) - 1, &[1; 8], BPF_ANY, true, 0).unwrap();
-        assert_eq!(a.allocated_bytes(), CHUNK_BYTES);
+        a.update(n - 1, &[1; 8], BPF_ANY, true, 0).unwrap();
+        assert_eq!(a.allocated_bytes(), 8);
         let p = a.slot_ptr(9_000_001, 0).unwrap();
-        // SAFETY: p points at an 8-byte value of an allocated chunk.
+        // SAFETY: p points at an 8-byte value.
         unsafe { *p = 3 };
-        assert_eq!(a.allocated_bytes(), 2 * CHUNK_BYTES);
+        assert_eq!(a.slot_ptr(9_000_001, 0), Some(p), "the element stays put");
+        assert_eq!(a.allocated_bytes(), 16);
         assert_eq!(a.sys_lookup(9_000_001).unwrap(), [3, 0, 0, 0, 0, 0, 0, 0]);
         let nz: Vec<u32> = a
             .nonzero()
             .iter()
             .map(|(k, _)| index_of(k).unwrap())
             .collect();
-        assert_eq!(nz, vec![9_000_001, (33 << 20) - 1]);
+        assert_eq!(nz, vec![9_000_001, n - 1]);
         let mut r = Vec::new();
         a.regions(&mut r);
-        assert_eq!(r.len(), 2);
+        assert!(r.is_empty(), "sparse values register when handed out");
+        // 100k scattered elements cost about their own size.
+        for i in 0..100_000u32 {
+            a.slot_ptr(i.wrapping_mul(2_654_435_761) % n, 0).unwrap();
+        }
+        assert!(a.allocated_bytes() <= 8 * 100_002);
     }
 
     #[test]
-    fn chunks_hold_whole_elements() {
-        // A value bigger than a chunk: one element per chunk, last one short.
-        let def = MapDef::new(MapType::PercpuArray, 4, 40_000, 3);
+    fn sparse_per_cpu_elements() {
+        let def = MapDef::new(MapType::PercpuArray, 4, 40_000, 30);
         let mut a = ArrayStore::new(&def, 2).unwrap();
-        assert_eq!(a.per_chunk, 1);
         let v = vec![7u8; 80_000];
         a.update(2, &v, BPF_ANY, true, 0).unwrap();
         assert_eq!(a.allocated_bytes(), 80_000);
@@ -307,10 +329,10 @@ mod tests {
         let p0 = a.slot_ptr(2, 0).unwrap();
         let p1 = a.slot_ptr(2, 1).unwrap();
         assert_eq!(p1 as usize - p0 as usize, 40_000);
-        // 10 entries of 24 bytes (stride 48 on 2 CPUs): one chunk, short.
-        let def = MapDef::new(MapType::PercpuArray, 4, 20, 10);
-        let a = ArrayStore::new(&def, 2).unwrap();
-        assert_eq!(a.allocated_bytes(), 10 * 48);
+        a.update(3, &[5; 40_000], BPF_ANY, false, 1).unwrap();
+        let got = a.sys_lookup(3).unwrap();
+        assert!(got[..40_000].iter().all(|&b| b == 0));
+        assert!(got[40_000..].iter().all(|&b| b == 5));
     }
 
     #[test]

@@ -429,12 +429,6 @@ impl HashStore {
         }
         out
     }
-
-    pub(crate) fn regions(&self, out: &mut Vec<(*mut u8, usize)>) {
-        for e in self.slots.iter().flatten() {
-            out.push((e.val.ptr(), e.val.len()));
-        }
-    }
 }
 
 #[cold]

@@ -377,17 +377,21 @@ impl Map {
         }
     }
 
-    /// Host memory a program may access through this map's pointers: the
-    /// allocated chunks of arrays (one block for arrays that fit in one
-    /// chunk, so `.data`/`.bss`/`.rodata` register once), each
-    /// live or not-yet-freed element value for hash maps and LPM tries, the
-    /// (doubled) data area for ring buffers, the handle cells of array_of_maps.
+    /// Host memory to register before a run, for pointers a program gets
+    /// without a helper handing them out: the block of a small (dense)
+    /// array, so `.data`/`.bss`/`.rodata` register once, the (doubled) data
+    /// area of ring buffers, device and storage blocks, and not-yet-freed
+    /// element values. Values of big arrays, hash maps and LPM tries
+    /// register as the lookup helpers hand them out, so a run costs what it
+    /// touches, not what the maps hold.
     pub fn value_regions(&self) -> impl Iterator<Item = (*mut u8, usize)> {
         let mut out = Vec::new();
         match &self.store {
             Store::Array(a) => a.regions(&mut out),
-            Store::Hash(h) => h.regions(&mut out),
-            Store::Lpm(l) => l.regions(&mut out),
+            // Elements register as lookups hand them out: registering
+            // every element of a big table before each run costs per run
+            // what the table holds.
+            Store::Hash(_) | Store::Lpm(_) => {}
             Store::Ring(r) => out.push(r.region()),
             Store::Dev(d) => out.push(d.region()),
             Store::Storage(st) => out.push(st.region()),

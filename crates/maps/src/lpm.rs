@@ -256,12 +256,6 @@ impl LpmStore {
             })
             .collect()
     }
-
-    pub(crate) fn regions(&self, out: &mut Vec<(*mut u8, usize)>) {
-        for n in self.nodes.values() {
-            out.push((n.val.ptr(), n.val.len()));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -487,7 +487,7 @@ impl Map {
     }
 
     /// Bytes of element storage arrays have allocated (0 for other types):
-    /// arrays allocate storage in chunks, when first touched.
+    /// big arrays allocate each element when first touched.
     pub fn allocated_bytes(&self) -> usize {
         match &self.store {
             Store::Array(a) => a.allocated_bytes(),
