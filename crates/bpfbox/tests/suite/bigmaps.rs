@@ -56,3 +56,57 @@ pub(crate) fn diff_of_million_entry_maps_reads_only_what_can_differ() {
     assert!(out.contains("identical"), "{out}");
     assert!(rss < RSS_LIMIT_KIB, "peak RSS {rss} KiB");
 }
+
+/// A classic pcap of `n` IPv4/UDP packets of pseudo-random flows (source
+/// address and port, destination address): a load balancer's traffic,
+/// spreading its ring slots and connections over the whole maps.
+fn random_flows(n: u32) -> std::path::PathBuf {
+    let mut out = Vec::with_capacity(24 + n as usize * 72);
+    for w in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..n {
+        let r = next();
+        let mut p = vec![0u8; 14 + 20 + 8 + 12];
+        p[12] = 0x08;
+        p[14] = 0x45;
+        p[16..18].copy_from_slice(&40u16.to_be_bytes());
+        p[22] = 64;
+        p[23] = 17;
+        p[26..30].copy_from_slice(&[10, (r >> 8) as u8, (r >> 16) as u8, (r >> 24) as u8 | 1]);
+        p[30..34].copy_from_slice(&[10, 200, (r >> 32) as u8 & 3, (r >> 40) as u8 | 1]);
+        p[34..36].copy_from_slice(&((r >> 48) as u16 | 1024).to_be_bytes());
+        p[36..38].copy_from_slice(&53u16.to_be_bytes());
+        for w in [i, 0, p.len() as u32, p.len() as u32] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(&p);
+    }
+    let path = std::env::temp_dir().join(format!("bpfbox-bigmaps-{}.pcap", std::process::id()));
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// 20,000 flows touch 40,000 ring slots spread over 33.5M (every 64 KiB of
+/// the array, were it stored in blocks) and 20,000 connections: memory
+/// must follow the elements touched, not the span they cover.
+pub(crate) fn random_flows_cost_what_they_touch() {
+    let cap = random_flows(20_000);
+    let (code, out, rss) = bpfbox_rss(&[
+        "run",
+        "tests/progs/bigmaps/lb_rings.o",
+        "--pcap",
+        cap.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&cap);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("20000 packets"), "{out}");
+    assert!(rss < RSS_LIMIT_KIB, "peak RSS {rss} KiB");
+}
