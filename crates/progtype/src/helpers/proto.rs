@@ -23,6 +23,9 @@ pub enum ArgType {
     PtrToMapKey,
     /// Pointer to a value of that map.
     PtrToMapValue,
+    /// A value of that map or NULL (`ARG_PTR_TO_MAP_VALUE_OR_NULL`, e.g.
+    /// the initial value of `bpf_sk_storage_get`).
+    PtrToMapValueOrNull,
     /// Pointer to a value-sized buffer the helper fills
     /// (`ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE`).
     PtrToUninitMapValue,
@@ -90,6 +93,7 @@ impl ArgType {
             ArgType::ConstMapPtr => "ARG_CONST_MAP_PTR",
             ArgType::PtrToMapKey => "ARG_PTR_TO_MAP_KEY",
             ArgType::PtrToMapValue => "ARG_PTR_TO_MAP_VALUE",
+            ArgType::PtrToMapValueOrNull => "ARG_PTR_TO_MAP_VALUE_OR_NULL",
             ArgType::PtrToUninitMapValue => "ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE",
             ArgType::PtrToMem => "ARG_PTR_TO_MEM",
             ArgType::PtrToMemRdonly => "ARG_PTR_TO_MEM | MEM_RDONLY",
@@ -587,7 +591,12 @@ pub static PROTOS: &[HelperProto] = &[
         SK_STORAGE_GET,
         RetType::PtrToMapValueOrNull,
         false,
-        &[ConstMapPtr, PtrToBtfIdSockCommon, PtrToMapValue, Anything],
+        &[
+            ConstMapPtr,
+            PtrToBtfIdSockCommon,
+            PtrToMapValueOrNull,
+            Anything,
+        ],
     ),
     p(
         SK_STORAGE_DELETE,

@@ -207,7 +207,11 @@ impl Walk<'_> {
                     }
                     map = Some(m);
                 }
-                ArgType::PtrToMapKey | ArgType::PtrToMapValue | ArgType::PtrToUninitMapValue => {
+                ArgType::PtrToMapValueOrNull if r.is_zero() => {}
+                ArgType::PtrToMapKey
+                | ArgType::PtrToMapValue
+                | ArgType::PtrToMapValueOrNull
+                | ArgType::PtrToUninitMapValue => {
                     let Some(m) = map else {
                         return bad(self, "map_ptr");
                     };
