@@ -576,6 +576,8 @@ pub fn check_object_on(
     opts.maps = &maps;
     opts.gpl = gpl_compatible(&obj.license);
     opts.kernel = Some(kernel);
+    let globals = crate::globalfn::global_funcs(obj, def);
+    opts.globals = &globals;
     bpfbox_verifier::verify(insns, &opts)
 }
 

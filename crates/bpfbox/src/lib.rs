@@ -94,6 +94,7 @@ pub mod conformance;
 pub mod diff;
 pub mod engine;
 pub mod externs;
+pub mod globalfn;
 pub mod input;
 pub mod jsonseq;
 pub mod kobj;

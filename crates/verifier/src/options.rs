@@ -90,6 +90,38 @@ impl MapInfo {
     };
 }
 
+/// An argument of a global function as its BTF signature declares it
+/// (the kernel's `btf_prepare_func_args`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GlobalArg {
+    /// An integer or enum: any number (`ARG_ANYTHING`).
+    Scalar,
+    /// A pointer to the program type's context struct (`ARG_PTR_TO_CTX`).
+    Ctx,
+    /// A pointer to `size` bytes (`ARG_PTR_TO_MEM`), NULL allowed unless
+    /// tagged `arg:nonnull`.
+    Mem {
+        /// The size of the pointed-to type.
+        size: u32,
+        /// The callee must test it against NULL.
+        nullable: bool,
+    },
+}
+
+/// A global (`BTF_FUNC_GLOBAL`) function of the program: the kernel checks
+/// it once against its signature instead of with each caller's state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GlobalFunc {
+    /// The slot where the function starts.
+    pub insn: usize,
+    /// Its name.
+    pub name: String,
+    /// Its arguments, or the kernel's message for a signature it cannot
+    /// check (`arg#0 reference type('UNKNOWN ') size cannot be
+    /// determined: -22`).
+    pub args: Result<Vec<GlobalArg>, String>,
+}
+
 /// The program being checked as the kernel sees it at `BPF_PROG_LOAD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProgInfo {
@@ -144,6 +176,9 @@ pub struct Options<'a> {
     /// [`bpfbox_progtype::Profile`]); None: the built-in model (the
     /// program-type data).
     pub kernel: Option<&'a bpfbox_progtype::Profile>,
+    /// The global functions (from BTF `func_info`); every other function
+    /// is static and checked with its caller's state.
+    pub globals: &'a [GlobalFunc],
 }
 
 impl Options<'static> {
@@ -163,6 +198,7 @@ impl Options<'static> {
             maps: &[],
             gpl: true,
             kernel: None,
+            globals: &[],
         }
     }
 

@@ -102,6 +102,9 @@ fn message(f: &Fail) -> String {
         Code::InfiniteLoop => "infinite loop".to_string(),
         Code::TooComplex => "program too complex to verify".to_string(),
         Code::StackDepth => "stack too deep across calls".to_string(),
+        Code::GlobalFuncArg => {
+            "arguments a global function's signature does not accept".to_string()
+        }
         Code::UninitReg => format!("use of uninitialised register {reg}"),
         Code::CallDepth => "bpf-to-bpf calls nest too deeply".to_string(),
         _ => f.kernel.clone(),

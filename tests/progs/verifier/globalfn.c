@@ -46,6 +46,16 @@ __noinline int scalar_only(int x)
 	return x * 3;
 }
 
+
+__noinline long ret_ptr(struct pair *p)
+{
+	/* a global function must return a number */
+	long r;
+
+	asm volatile("%0 = r1" : "=r"(r));
+	return r;
+}
+
 SEC("tc")
 int bad_unsized_buffer(struct __sk_buff *skb)
 {
@@ -103,6 +113,62 @@ int bad_small_buffer(struct __sk_buff *skb)
 	__u32 one = 1;
 
 	return read_pair((struct pair *)&one);
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pair);
+} pairs SEC(".maps");
+
+SEC("tc")
+int ok_null_to_pointer(struct __sk_buff *skb)
+{
+	/* a pointer argument may be NULL: the callee tests it */
+	struct pair *p = 0;
+
+	OPAQUE(p);
+	return read_pair(p) & 1;
+}
+
+SEC("tc")
+int ok_map_value_maybe_null(struct __sk_buff *skb)
+{
+	/* a map value that may be NULL goes to a nullable argument */
+	__u32 k = 0;
+
+	return read_pair(bpf_map_lookup_elem(&pairs, &k)) & 1;
+}
+
+SEC("tc")
+NAKED int bad_pointer_as_scalar(void)
+{
+	/* an int parameter takes a number, not the context */
+	asm volatile("call scalar_only;"
+		     "r0 &= 1;"
+		     "exit;");
+}
+
+SEC("tc")
+NAKED int bad_number_as_ctx(void)
+{
+	/* a context parameter takes the context */
+	asm volatile("r1 = 0;"
+		     "call skb_len;"
+		     "exit;");
+}
+
+SEC("tc")
+NAKED int bad_global_returns_pointer_arg(void)
+{
+	asm volatile("r1 = r10;"
+		     "r1 += -8;"
+		     "r2 = 0;"
+		     "*(u64 *)(r1 + 0) = r2;"
+		     "call ret_ptr;"
+		     "r0 = 0;"
+		     "exit;");
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -154,6 +154,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("invalid shift", "bad_shift"),
     ("misaligned", "align"),
     ("arg#", "func_arg"),
+    ("is not a scalar", "func_arg"),
     ("size cannot be determined", "func_arg"),
     ("passes invalid args", "func_arg"),
     ("callback", "callback"),

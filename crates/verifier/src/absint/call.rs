@@ -482,7 +482,7 @@ impl Walk<'_> {
     }
 
     /// A pointer argument to `size` bytes of memory (`check_helper_mem_access`).
-    fn mem_arg(
+    pub(super) fn mem_arg(
         &mut self,
         st: &mut State,
         pc: usize,

@@ -76,6 +76,22 @@ impl Walk<'_> {
                     if r.ringbuf { "bpf_ringbuf_submit or bpf_ringbuf_discard" } else { "bpf_sk_release" }
                 )));
         }
+        if Self::in_global(st) {
+            let r0 = st.reg(0);
+            if r0.ty != Ty::Scalar {
+                return Err(self
+                    .fail(
+                        pc,
+                        Code::RetRange,
+                        format!(
+                            "At subprogram exit the register R0 is not a scalar value ({})",
+                            super::exit::describe_reg(r0)
+                        ),
+                    )
+                    .reg(0));
+            }
+            return Ok(Step::End);
+        }
         self.check_return(st, pc)?;
         Ok(Step::End)
     }

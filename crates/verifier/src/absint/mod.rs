@@ -15,6 +15,8 @@ pub mod alu;
 pub mod branch;
 pub mod call;
 pub mod exit;
+pub mod global;
+pub mod live;
 pub mod mem;
 pub mod prune;
 pub mod scalar;
@@ -122,6 +124,10 @@ pub struct Walk<'a> {
     defs: Vec<[usize; 11]>,
     /// Branch history of the current path.
     history: Vec<(usize, bool)>,
+    /// Per function, whether it is a global function some call reached.
+    globals_called: Vec<bool>,
+    /// Static liveness and precision, for pruning.
+    live: live::Live,
     /// Instructions processed.
     processed: u64,
     /// Kernel-style log lines, when asked for.
@@ -160,6 +166,8 @@ impl<'a> Walk<'a> {
             store_src: None,
             defs: Vec::new(),
             history: Vec::new(),
+            globals_called: vec![false; cfg.funcs.len()],
+            live: live::Live::default(),
             processed: 0,
             log: want_log.then(Vec::new),
         }

@@ -3,10 +3,17 @@
 //! from there stops; a path coming back to a state still being explored
 //! with exactly the same state loops forever.
 //!
-//! Containment here is conservative (no liveness or precision marks yet):
-//! every register, stack byte and reference of the old state must cover
-//! the new one, ids must correspond one to one. This prunes less than the
-//! kernel, so the walk may process more instructions, never accept more.
+//! Containment: every register, stack byte and reference of the old
+//! state must cover the new one, ids must correspond one to one, except
+//! that in the current frame registers dead at the prune point are
+//! ignored, and so are scalars that are imprecise there (module
+//! [`super::live`]: static supersets of the kernel's read and precision
+//! marks). Stack slots are compared whole.
+//!
+//! At a `may_goto`, a state still being explored (the loop around it)
+//! also covers a new one it contains, and scalars that changed since the
+//! previous visit are widened to unknown unless precise, as the kernel's
+//! `widen_imprecise_scalars` does, so such loops converge.
 
 use super::state::{Byte, Reg, State, Ty};
 use std::cell::Cell;
@@ -20,6 +27,7 @@ const MAX_STATES_PER_INSN: usize = 64;
 /// descend from it.
 #[derive(Debug)]
 pub struct Cp {
+    pc: usize,
     state: State,
     branches: Cell<u32>,
     parent: Option<Rc<Cp>>,
@@ -35,14 +43,50 @@ pub enum Visit {
     Continue(Option<Rc<Cp>>),
 }
 
-/// Looks `st` up among the states seen at this instruction.
-pub fn visit(seen: &mut Vec<Rc<Cp>>, st: &State, parent: &Option<Rc<Cp>>) -> Visit {
+/// What of the current frame's registers a comparison looks at.
+#[derive(Clone, Copy, Debug)]
+pub struct Masks {
+    /// Live registers (others are ignored).
+    pub live: u16,
+    /// Precise registers (other scalars are ignored).
+    pub precise: u16,
+}
+
+impl Masks {
+    /// Every register compared.
+    pub const ALL: Masks = Masks {
+        live: u16::MAX,
+        precise: u16::MAX,
+    };
+}
+
+/// Looks `st` up among the states seen at instruction `pc`.
+pub fn visit(
+    seen: &mut Vec<Rc<Cp>>,
+    pc: usize,
+    st: &State,
+    parent: &Option<Rc<Cp>>,
+    masks: Masks,
+    may_goto: bool,
+) -> Visit {
     for cp in seen.iter() {
         if cp.branches.get() > 0 {
+            if may_goto
+                && covers(
+                    &cp.state,
+                    st,
+                    Masks {
+                        live: masks.live,
+                        precise: u16::MAX,
+                    },
+                )
+            {
+                return Visit::Prune;
+            }
             if cp.state == *st {
                 return Visit::Loop;
             }
-        } else if covers(&cp.state, st) {
+        } else if covers(&cp.state, st, masks) {
             return Visit::Prune;
         }
     }
@@ -50,12 +94,48 @@ pub fn visit(seen: &mut Vec<Rc<Cp>>, st: &State, parent: &Option<Rc<Cp>>) -> Vis
         return Visit::Continue(None);
     }
     let cp = Rc::new(Cp {
+        pc,
         state: st.clone(),
         branches: Cell::new(1),
         parent: parent.clone(),
     });
     seen.push(cp.clone());
     Visit::Continue(Some(cp))
+}
+
+/// The state of the latest checkpoint at `pc` among the ancestors of
+/// `parent` other than `parent` itself.
+pub fn previous_at(parent: &Option<Rc<Cp>>, pc: usize) -> Option<Rc<Cp>> {
+    let mut cur = parent.as_ref()?.parent.clone();
+    while let Some(p) = cur {
+        if p.pc == pc {
+            return Some(p);
+        }
+        cur = p.parent.clone();
+    }
+    None
+}
+
+/// Widens the current frame's scalars of `st` that differ from `old`'s
+/// and are not precise to unknown (`widen_imprecise_scalars`).
+pub fn widen(old: &State, st: &mut State, precise: u16) {
+    if old.frames.len() != st.frames.len() {
+        return;
+    }
+    let (fo, fc) = (old.cur(), st.cur_mut());
+    for r in 0..10 {
+        let (o, c) = (&fo.regs[r], &mut fc.regs[r]);
+        if precise & (1 << r) == 0 && o.ty == Ty::Scalar && c.ty == Ty::Scalar && o != c {
+            *c = Reg::unknown();
+        }
+    }
+}
+
+impl Cp {
+    /// The state seen.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
 }
 
 /// A path forked: one more path descends from its checkpoints.
@@ -134,23 +214,30 @@ fn reg_covers(old: &Reg, cur: &Reg, ids: &mut IdMap) -> bool {
         && (old.ref_id == 0) == (cur.ref_id == 0)
 }
 
-/// Whether every concrete state `cur` stands for is one `old` stands for.
-pub fn covers(old: &State, cur: &State) -> bool {
+/// Whether every concrete state `cur` stands for is one `old` stands for,
+/// as far as the registers of `masks` (current frame) matter.
+pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
     }
     let mut ids = IdMap::default();
-    for (fo, fc) in old.frames.iter().zip(&cur.frames) {
+    let last = old.frames.len() - 1;
+    for (i, (fo, fc)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if fo.callsite != fc.callsite || fo.callback != fc.callback {
             return false;
         }
-        if !fo
-            .regs
-            .iter()
-            .zip(&fc.regs)
-            .all(|(o, c)| reg_covers(o, c, &mut ids))
-        {
-            return false;
+        let m = if i == last { masks } else { Masks::ALL };
+        for (r, (o, c)) in fo.regs.iter().zip(&fc.regs).enumerate() {
+            let bit = 1u16.checked_shl(r as u32).unwrap_or(0);
+            if r < 10 && m.live & bit == 0 {
+                continue;
+            }
+            if r < 10 && m.precise & bit == 0 && o.ty == Ty::Scalar && c.ty == Ty::Scalar {
+                continue;
+            }
+            if !reg_covers(o, c, &mut ids) {
+                return false;
+            }
         }
         for (i, so) in fo.stack.iter().enumerate() {
             let sc = fc
@@ -201,23 +288,42 @@ mod tests {
     #[test]
     fn wider_ranges_cover_narrower() {
         let old = state(Reg::scalar(Scalar::urange(0, 10)));
-        assert!(covers(&old, &state(Reg::known(3))));
-        assert!(!covers(&state(Reg::known(3)), &old));
-        assert!(covers(&state(Reg::NOT_INIT), &old));
+        assert!(covers(&old, &state(Reg::known(3)), Masks::ALL));
+        assert!(!covers(&state(Reg::known(3)), &old, Masks::ALL));
+        assert!(covers(&state(Reg::NOT_INIT), &old, Masks::ALL));
+        let dead = Masks {
+            live: 0,
+            precise: u16::MAX,
+        };
+        assert!(covers(&state(Reg::known(3)), &old, dead));
+        let imprecise = Masks {
+            live: u16::MAX,
+            precise: 0,
+        };
+        assert!(covers(&state(Reg::known(3)), &old, imprecise));
+        assert!(!covers(
+            &state(Reg::known(3)),
+            &state(Reg::ptr(Ty::Ctx)),
+            imprecise
+        ));
     }
 
     #[test]
     fn completion_and_loops() {
         let mut seen = Vec::new();
         let st = state(Reg::known(1));
-        let Visit::Continue(Some(cp)) = visit(&mut seen, &st, &None) else {
+        let m = Masks::ALL;
+        let Visit::Continue(Some(cp)) = visit(&mut seen, 0, &st, &None, m, false) else {
             panic!()
         };
         assert!(matches!(
-            visit(&mut seen, &st, &Some(cp.clone())),
+            visit(&mut seen, 0, &st, &Some(cp.clone()), m, false),
             Visit::Loop
         ));
         path_done(&Some(cp));
-        assert!(matches!(visit(&mut seen, &st, &None), Visit::Prune));
+        assert!(matches!(
+            visit(&mut seen, 0, &st, &None, m, false),
+            Visit::Prune
+        ));
     }
 }

@@ -57,7 +57,14 @@ impl Walk<'_> {
         let mut p = vec![false; self.insns.len()];
         for (pc, insn) in self.insns.iter().enumerate() {
             match *insn {
-                Insn::Jmp { target, .. } | Insn::MayGoto { target } => {
+                Insn::MayGoto { target } => {
+                    p[pc] = true;
+                    p[target] = true;
+                    if pc + 1 < p.len() {
+                        p[pc + 1] = true;
+                    }
+                }
+                Insn::Jmp { target, .. } => {
                     p[target] = true;
                     if pc + 1 < p.len() {
                         p[pc + 1] = true;
@@ -71,14 +78,46 @@ impl Walk<'_> {
         p
     }
 
-    /// Explores every path; the first error ends the walk.
+    /// Explores every path of the main program, then every global
+    /// function a call reached, each from its signature (in function
+    /// order, again while new ones are reached); the first error ends the
+    /// walk.
     pub(super) fn explore(&mut self) -> Result<(), Fail> {
         let prune = self.prune_points();
+        let ret_checked = self
+            .spec
+            .and_then(|s| s.ret.rule(self.attach))
+            .is_some_and(|r| matches!(r.range, bpfbox_progtype::ret::RangeRule::Range { .. }));
+        self.live = super::live::compute(self.insns, self.cfg, self.opts, ret_checked);
         let mut visited: Vec<Vec<Rc<Cp>>> = vec![Vec::new(); self.insns.len()];
+        let st = self.initial_state();
+        self.explore_from(0, st, &prune, &mut visited)?;
+        let mut done = vec![false; self.cfg.funcs.len()];
+        loop {
+            let Some(func) = (0..done.len()).find(|&f| self.globals_called[f] && !done[f]) else {
+                return Ok(());
+            };
+            done[func] = true;
+            let Some(g) = self.global(func) else { continue };
+            if let Some(log) = &mut self.log {
+                log.push(format!("Validating {}() func#{func}...", g.name));
+            }
+            let st = self.global_entry(func, g);
+            self.explore_from(self.cfg.funcs[func].start, st, &prune, &mut visited)?;
+        }
+    }
+
+    fn explore_from(
+        &mut self,
+        start: usize,
+        st: State,
+        prune: &[bool],
+        visited: &mut [Vec<Rc<Cp>>],
+    ) -> Result<(), Fail> {
         let has_may_goto = self.insns.iter().any(|i| matches!(i, Insn::MayGoto { .. }));
         let mut pending = vec![Path {
-            pc: 0,
-            st: self.initial_state(),
+            pc: start,
+            st,
             parent: None,
             history: Vec::new(),
             defs: Vec::new(),
@@ -101,7 +140,12 @@ impl Walk<'_> {
                         .help("bound every loop by a constant the verifier can see, or split the work with bpf_loop or tail calls".to_string()));
                 }
                 if prune[pc] {
-                    match super::prune::visit(&mut visited[pc], &st, &parent) {
+                    let masks = super::prune::Masks {
+                        live: self.live.live[pc],
+                        precise: self.live.precise[pc],
+                    };
+                    let may_goto = matches!(self.insns[pc], Insn::MayGoto { .. });
+                    match super::prune::visit(&mut visited[pc], pc, &st, &parent, masks, may_goto) {
                         Visit::Prune => break,
                         Visit::Loop if has_may_goto => break,
                         Visit::Loop => {
@@ -289,6 +333,9 @@ impl Walk<'_> {
                 let Some(func) = self.cfg.func_at(target) else {
                     return Ok(Step::End);
                 };
+                if let Some(g) = self.global(func) {
+                    return self.call_global(st, pc, func, g).map(Step::Next);
+                }
                 if st.frames.len() >= crate::cfg::MAX_CALL_FRAMES {
                     return Err(self.fail(
                         pc,
@@ -309,6 +356,10 @@ impl Walk<'_> {
             Insn::Ja { target, .. } => return Ok(Step::Next(target)),
             Insn::MayGoto { target } => {
                 self.fork(st, pc, target, pending, parent);
+                if let Some(prev) = super::prune::previous_at(parent, pc) {
+                    let precise = self.live.precise.get(next).copied().unwrap_or(u16::MAX);
+                    super::prune::widen(prev.state(), st, precise);
+                }
             }
             Insn::Jmp {
                 width,
@@ -477,11 +528,7 @@ impl Walk<'_> {
                 | Ty::SockCommon
                 | Ty::TcpSock
         ) {
-            let what = if p.ty == Ty::Ctx {
-                "context"
-            } else {
-                p.ty.kernel_name()
-            };
+            let what = p.ty.kernel_name();
             return Err(self
                 .fail(
                     pc,
@@ -490,7 +537,26 @@ impl Walk<'_> {
                 )
                 .reg(dst));
         }
-        self.mem(
+        let fetched = match op {
+            AtomicOp::Cmpxchg => Some(0),
+            AtomicOp::Xchg
+            | AtomicOp::Add { fetch: true }
+            | AtomicOp::Or { fetch: true }
+            | AtomicOp::And { fetch: true }
+            | AtomicOp::Xor { fetch: true } => Some(src),
+            _ => None,
+        };
+        // The register receiving the old value is written first
+        // (`check_reg_arg(load_reg, DST_OP)`): when it is also the base,
+        // the access goes through an unknown number.
+        if let Some(r) = fetched {
+            *st.reg_mut(r) = Reg::unknown();
+        }
+        let p = *st.reg(dst);
+        self.atomic_alignment(pc, &p, dst, off, size)?;
+        // The fetched value is what the read finds (a zero or a spilled
+        // register on the stack), as `check_atomic_rmw` loads it.
+        let old = self.mem(
             st,
             pc,
             Access {
@@ -512,20 +578,58 @@ impl Walk<'_> {
                 value: Some(Reg::unknown()),
             },
         )?;
-        let fetched = match op {
-            AtomicOp::Cmpxchg => Some(0),
-            AtomicOp::Xchg
-            | AtomicOp::Add { fetch: true }
-            | AtomicOp::Or { fetch: true }
-            | AtomicOp::And { fetch: true }
-            | AtomicOp::Xor { fetch: true } => Some(src),
-            _ => None,
-        };
         if let Some(r) = fetched {
-            *st.reg_mut(r) = loaded(Reg::unknown(), size, false);
+            *st.reg_mut(r) = loaded(old, size, false);
             self.set_def(st, r, pc);
         }
         Ok(())
+    }
+}
+
+impl Walk<'_> {
+    /// Atomics are checked for alignment whatever the base register, as with
+    /// strict alignment (`check_ptr_alignment` with
+    /// `strict_alignment_once`): fixed plus variable offset must be a
+    /// multiple of the size. The stack checks its own alignment.
+    fn atomic_alignment(
+        &self,
+        pc: usize,
+        p: &Reg,
+        dst: u8,
+        off: i64,
+        size: u32,
+    ) -> Result<(), Fail> {
+        if matches!(p.ty, Ty::Stack(_) | Ty::NotInit) || size <= 1 {
+            return Ok(());
+        }
+        let var = p.s.var;
+        let fixed = (p.off as i64).wrapping_add(off) as u64;
+        let at = var.add(super::tnum::Tnum::constant(fixed));
+        if (at.value | at.mask) & (size as u64 - 1) == 0 {
+            return Ok(());
+        }
+        let desc = match p.ty {
+            Ty::MapValue(_) if !p.null => "value ",
+            _ => "",
+        };
+        let var = if var.mask == 0 {
+            format!("{}", var.value)
+        } else {
+            format!("(0x{:x}; 0x{:x})", var.value, var.mask)
+        };
+        Err(self
+            .fail(
+                pc,
+                Code::MemAccess,
+                format!(
+                    "misaligned {desc}access off {var}+{}+{off} size {size}",
+                    p.off
+                ),
+            )
+            .reg(dst)
+            .help(format!(
+                "an atomic operation of {size} bytes needs an address that is a multiple of {size}"
+            )))
     }
 }
 

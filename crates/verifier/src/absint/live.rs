@@ -1,0 +1,204 @@
+//! Static liveness and precision of registers, for state pruning: at a
+//! prune point, a register no path reads before writing it is dead, and a
+//! scalar whose value can reach no decision the walk makes (a branch, a
+//! pointer offset, a helper argument, a store, a return value the program
+//! type checks) is imprecise. Pruning may ignore both, as the kernel's
+//! `states_equal` ignores registers without read marks and scalars
+//! without precision marks.
+//!
+//! The kernel marks per path (`mark_reg_read`, `mark_chain_precision`);
+//! these are per instruction and over every path of the function, so
+//! they are supersets of the kernel's marks: pruning with them never
+//! accepts a state the kernel's pruning would explore and refuse.
+
+use crate::cfg::{succs, Cfg};
+use crate::flow::{reads, ExitKind};
+use crate::options::Options;
+use bpfbox_isa::{AluOp, AtomicOp, Insn, Src, Width};
+
+/// Registers `r0`..`r9` as bits.
+pub type Regs = u16;
+
+/// `r0`..`r5`: what a call clobbers.
+const CALLER_SAVED: Regs = 0b11_1111;
+/// `r1`..`r5`: a call's arguments.
+const ARGS: Regs = 0b11_1110;
+
+const fn bit(r: u8) -> Regs {
+    if r < 10 {
+        1 << r
+    } else {
+        0
+    }
+}
+
+/// Per slot, the registers live and precise before it.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// Read on some path from here before being written.
+    pub live: Vec<Regs>,
+    /// Their value may reach a decision on some path from here.
+    pub precise: Vec<Regs>,
+}
+
+fn defs(insn: &Insn) -> Regs {
+    match *insn {
+        Insn::Alu { dst, .. }
+        | Insn::Neg { dst, .. }
+        | Insn::End { dst, .. }
+        | Insn::LdImm64 { dst, .. }
+        | Insn::Load { dst, .. } => bit(dst),
+        Insn::Atomic {
+            op: AtomicOp::LoadAcquire,
+            dst,
+            ..
+        } => bit(dst),
+        Insn::Call { .. }
+        | Insn::CallLocal { .. }
+        | Insn::CallKfunc { .. }
+        | Insn::CallX { .. }
+        | Insn::LdAbs { .. }
+        | Insn::LdInd { .. } => CALLER_SAVED,
+        _ => 0,
+    }
+}
+
+fn uses(insn: &Insn, opts: &Options) -> Regs {
+    let listed = reads(insn, ExitKind::Main, opts)
+        .as_slice()
+        .iter()
+        .fold(0, |m, &r| m | bit(r));
+    match insn {
+        Insn::Call { helper } if opts.helper_args.and_then(|f| f(*helper)).is_none() => ARGS,
+        Insn::CallLocal { .. } | Insn::CallKfunc { .. } | Insn::CallX { .. } => listed | ARGS,
+        Insn::Exit => bit(0),
+        _ => listed,
+    }
+}
+
+/// Precision before `insn` given precision after it.
+fn precise_before(insn: &Insn, after: Regs, ret_checked: bool, opts: &Options) -> Regs {
+    match *insn {
+        Insn::Alu {
+            op: AluOp::Mov | AluOp::Movsx(_),
+            dst,
+            src,
+            ..
+        } => {
+            let from = match src {
+                Src::Reg(s) if after & bit(dst) != 0 => bit(s),
+                _ => 0,
+            };
+            (after & !bit(dst)) | from
+        }
+        Insn::Alu {
+            width,
+            op,
+            dst,
+            src,
+            ..
+        } => {
+            let s = match src {
+                Src::Reg(s) => bit(s),
+                Src::Imm(_) => 0,
+            };
+            // `ptr += scalar` marks the scalar precise.
+            let ptr_arith = s != 0 && width == Width::W64 && matches!(op, AluOp::Add | AluOp::Sub);
+            if ptr_arith || after & bit(dst) != 0 {
+                after | bit(dst) | s
+            } else {
+                after
+            }
+        }
+        Insn::Jmp { dst, src, .. } => {
+            after
+                | bit(dst)
+                | match src {
+                    Src::Reg(s) => bit(s),
+                    Src::Imm(_) => 0,
+                }
+        }
+        Insn::Store {
+            src: Src::Reg(s), ..
+        } => after | bit(s),
+        Insn::Atomic { .. } => after | uses(insn, opts),
+        Insn::Exit => {
+            if ret_checked {
+                bit(0)
+            } else {
+                0
+            }
+        }
+        // The value goes on (or is replaced by a new one).
+        Insn::Neg { .. } | Insn::End { .. } => after,
+        // Calls and packet loads: the arguments and offsets are precise.
+        _ if defs(insn) == CALLER_SAVED => (after & !CALLER_SAVED) | uses(insn, opts),
+        _ => after & !defs(insn),
+    }
+}
+
+/// Computes liveness and precision for every function of the program.
+/// `main_ret_checked`: the program type checks the main program's return
+/// value (its `r0` at `exit` is precise); a called function's `r0` is.
+pub fn compute(insns: &[Insn], cfg: &Cfg, opts: &Options, main_ret_checked: bool) -> Live {
+    let n = insns.len();
+    let mut live = vec![0 as Regs; n];
+    let mut precise = vec![0 as Regs; n];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for pc in (0..n).rev() {
+            let insn = &insns[pc];
+            if matches!(insn, Insn::LdImm64Hi) {
+                continue;
+            }
+            let (jump, next) = succs(insns, pc);
+            let (mut l_out, mut p_out) = (0, 0);
+            for s in [jump, next].into_iter().flatten().filter(|&s| s < n) {
+                l_out |= live[s];
+                p_out |= precise[s];
+            }
+            let main = cfg.func_of.get(pc).is_some_and(|&f| f == 0);
+            let l_in = uses(insn, opts) | (l_out & !defs(insn));
+            let p_in = precise_before(insn, p_out, !main || main_ret_checked, opts) & l_in;
+            if l_in != live[pc] || p_in != precise[pc] {
+                live[pc] = l_in;
+                precise[pc] = p_in;
+                changed = true;
+            }
+        }
+    }
+    Live { live, precise }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, ret_checked: bool) -> Live {
+        let raw = bpfbox_asm::assemble(&text.replace(';', "\n")).expect("assemble");
+        let insns = bpfbox_isa::decode(&raw).expect("decode");
+        let opts = Options::kernel();
+        let mut diags = Vec::new();
+        let cfg = crate::cfg::check(&insns, &opts, &mut diags).expect("cfg");
+        compute(&insns, &cfg, &opts, ret_checked)
+    }
+
+    #[test]
+    fn dead_and_imprecise_registers() {
+        // r2 is dead at 1 (written before read); r3 is read but only
+        // added to r0, which is returned unchecked.
+        let l = run("r3 = 1; r2 = 5; r0 = 0; r0 += r3; r0 += 1; exit", false);
+        assert_eq!(l.live[1] & bit(2), 0);
+        assert_ne!(l.live[3] & bit(3), 0);
+        // `r0 += r3` may be pointer arithmetic: r3 is precise there.
+        assert_ne!(l.precise[3] & bit(3), 0);
+        // A counter only incremented and returned unchecked is imprecise.
+        let l = run("r0 = 0; r0 += 1; if r1 > 3 goto -2; exit", false);
+        assert_eq!(l.precise[1] & bit(0), 0);
+        assert_ne!(l.precise[1] & bit(1), 0);
+        // ... and precise when the return value is checked.
+        let l = run("r0 = 0; r0 += 1; if r1 > 3 goto -2; exit", true);
+        assert_ne!(l.precise[1] & bit(0), 0);
+    }
+}
