@@ -578,6 +578,15 @@ pub fn check_object_on(
     opts.kernel = Some(kernel);
     let globals = crate::globalfn::global_funcs(obj, def);
     opts.globals = &globals;
+    let frozen: Vec<Option<&[u8]>> = obj
+        .maps
+        .iter()
+        .map(|m| match m.kind {
+            bpfbox_object::MapKind::Data(d) if d.frozen() => m.initial_data.as_deref(),
+            _ => None,
+        })
+        .collect();
+    opts.frozen = &frozen;
     bpfbox_verifier::verify(insns, &opts)
 }
 

@@ -179,6 +179,11 @@ pub struct Options<'a> {
     /// The global functions (from BTF `func_info`); every other function
     /// is static and checked with its caller's state.
     pub globals: &'a [GlobalFunc],
+    /// Per map index, the contents of a frozen read-only map (`.rodata`,
+    /// `.kconfig`, which libbpf freezes after writing them): a load at a
+    /// constant offset reads a known number, as the kernel's
+    /// `bpf_map_direct_read` gives it.
+    pub frozen: &'a [Option<&'a [u8]>],
 }
 
 impl Options<'static> {
@@ -199,6 +204,7 @@ impl Options<'static> {
             gpl: true,
             kernel: None,
             globals: &[],
+            frozen: &[],
         }
     }
 

@@ -109,6 +109,12 @@ impl Walk<'_> {
                     "map value, value_size"
                 };
                 self.region(pc, a, &p, fixed, limit, what)?;
+                self.note_mem(pc, MemKind::MapValue);
+                if !is_key && !a.write {
+                    if let Some(v) = self.frozen_read(m, &p, fixed, a.size) {
+                        return Ok(Reg::known(v));
+                    }
+                }
                 MemKind::MapValue
             }
             Ty::Mem { size, .. } => {
@@ -176,6 +182,22 @@ impl Walk<'_> {
         };
         self.note_mem(pc, kind);
         Ok(Reg::unknown())
+    }
+
+    /// A read of a frozen read-only map at a constant offset: the number
+    /// stored there.
+    fn frozen_read(&self, m: u32, p: &Reg, fixed: i64, size: u32) -> Option<u64> {
+        let data = (*self.opts.frozen.get(m as usize)?)?;
+        let info = self.map(m);
+        if !info.read_only || !matches!(size, 1 | 2 | 4 | 8) {
+            return None;
+        }
+        let at = fixed.checked_add(p.s.value()? as i64)?;
+        let at = usize::try_from(at).ok()?;
+        let bytes = data.get(at..at.checked_add(size as usize)?)?;
+        let mut b = [0u8; 8];
+        b[..bytes.len()].copy_from_slice(bytes);
+        Some(u64::from_le_bytes(b))
     }
 
     /// `check_mem_region_access`: fixed plus variable offset inside
