@@ -502,7 +502,9 @@ impl Drop for PerfBuffer {
 /// period each time (milliseconds per packet under load).
 pub struct TraceCapture {
     dir: std::path::PathBuf,
-    pipe: std::fs::File,
+    /// `trace_pipe`, closed before the instance is removed (an open file
+    /// keeps the directory busy).
+    pipe: Option<std::fs::File>,
     /// The start of a line a read ended in the middle of.
     partial: std::cell::RefCell<String>,
 }
@@ -514,6 +516,7 @@ impl TraceCapture {
         static N: AtomicU32 = AtomicU32::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
         let tracefs = bpfbox_kernel::mounts::tracefs().map_err(|e| Error(e.to_string()))?;
+        remove_stale_instances(&tracefs.join("instances"));
         let dir = tracefs.join(format!("instances/bpfbox-{}-{n}", std::process::id()));
         std::fs::create_dir(&dir).map_err(|e| Error(format!("creating {}: {e}", dir.display())))?;
         let remove = |e: Error| {
@@ -528,7 +531,7 @@ impl TraceCapture {
             .map_err(|e| remove(Error(format!("opening {}/trace_pipe: {e}", dir.display()))))?;
         let cap = TraceCapture {
             dir,
-            pipe,
+            pipe: Some(pipe),
             partial: Default::default(),
         };
         std::fs::write(
@@ -547,7 +550,10 @@ impl TraceCapture {
         let mut text = std::mem::take(&mut *self.partial.borrow_mut());
         let mut buf = [0u8; 16384];
         // until the pipe is empty (EAGAIN) or fails
-        while let Ok(n @ 1..) = (&self.pipe).read(&mut buf) {
+        let Some(mut pipe) = self.pipe.as_ref() else {
+            return Vec::new();
+        };
+        while let Ok(n @ 1..) = pipe.read(&mut buf) {
             text.push_str(&String::from_utf8_lossy(&buf[..n]));
         }
         if !text.is_empty() && !text.ends_with('\n') {
@@ -569,6 +575,29 @@ impl Drop for TraceCapture {
             self.dir.join("events/bpf_trace/bpf_trace_printk/enable"),
             "0",
         );
+        drop(self.pipe.take());
         let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// Removes the `bpfbox-PID-N` instances of processes that are gone (a
+/// process that exits without dropping its capture leaves one behind).
+fn remove_stale_instances(instances: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(instances) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("bpfbox-"))
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir(e.path());
+        }
     }
 }
