@@ -457,4 +457,20 @@ pub(crate) fn kernel_engine_mounts_tracefs_where_missing() {
         host_mounts,
         "the host's tracefs mounts changed"
     );
+    // the engine removed its tracefs instance (none left by a dead process)
+    let again = bpfbox(&[args.as_slice(), &["--engine", "kernel"]].concat());
+    assert!(again.status.success(), "{}", stderr(&again));
+    let instances = bpfbox::kernel::mounts::tracefs().unwrap().join("instances");
+    for e in std::fs::read_dir(instances).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name
+            .strip_prefix("bpfbox-")
+            .and_then(|r| r.split('-').next())
+        {
+            assert!(
+                std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                "tracefs instance {name} left by a process that is gone"
+            );
+        }
+    }
 }
