@@ -22,6 +22,7 @@ bpfbox_testkit::main! {
     suite::inputs::diff_lists_both_engines_and_caps_the_differences => [kernel],
     suite::bigmaps::a_33m_entry_array_runs_in_little_memory,
     suite::bigmaps::random_flows_cost_what_they_touch,
+    suite::bigmaps::map_dump_of_a_33m_entry_array_is_small,
     suite::bigmaps::diff_of_million_entry_maps_reads_only_what_can_differ => [kernel],
     suite::captures::every_link_type_gets_the_verdicts_of_its_ethernet_capture => [kernel],
     suite::captures::pcapng_interfaces_each_have_their_link_type => [kernel],

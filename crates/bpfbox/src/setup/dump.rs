@@ -10,6 +10,10 @@ use bpfbox_maps::MapType;
 use bpfbox_object::{MapKind, Object};
 use serde_json::{json, Map as JsonMap, Value};
 
+/// Arrays with more elements than this list only their non-zero ones in
+/// a template.
+const TEMPLATE_MAX: u32 = 4096;
+
 /// A setup holding the state in `dumps` (one per map of `obj`, in order,
 /// as [`crate::engine::Engine::dump_maps`] returns them). `setup` is the
 /// setup the object was prepared with, if any: its slots are written
@@ -242,6 +246,11 @@ pub fn initial_state(
                 d.note = Some("xskmap: AF_XDP sockets cannot be read back".into())
             }
             Some(MapType::BloomFilter) => d.note = Some("bloom filter: not iterable".into()),
+            // a template lists every element of a small array; a big one
+            // lists its non-zero elements (not 33M zeroes)
+            Some(MapType::Array | MapType::PercpuArray) if m.def().max_entries > TEMPLATE_MAX => {
+                d.entries = m.dump_entries();
+            }
             _ => {
                 d.entries = m.entries().collect();
                 d.entries.sort();
