@@ -518,7 +518,13 @@ impl TraceCapture {
         let tracefs = bpfbox_kernel::mounts::tracefs().map_err(|e| Error(e.to_string()))?;
         remove_stale_instances(&tracefs.join("instances"));
         let dir = tracefs.join(format!("instances/bpfbox-{}-{n}", std::process::id()));
-        std::fs::create_dir(&dir).map_err(|e| Error(format!("creating {}: {e}", dir.display())))?;
+        // A directory of this name left by an earlier process with this
+        // pid (this process numbers its own) is stale: replace it.
+        if std::fs::create_dir(&dir).is_err() {
+            let _ = std::fs::remove_dir(&dir);
+            std::fs::create_dir(&dir)
+                .map_err(|e| Error(format!("creating {}: {e}", dir.display())))?;
+        }
         let remove = |e: Error| {
             let _ = std::fs::remove_dir(&dir);
             e
