@@ -20,8 +20,16 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// At most this many states are kept per instruction.
-const MAX_STATES_PER_INSN: usize = 64;
+/// At most this many states are kept per instruction (a bound on memory;
+/// the eviction below usually keeps far fewer).
+const MAX_STATES_PER_INSN: usize = 1024;
+
+/// A checkpoint that missed more than `hit * N + N` comparisons is
+/// dropped from the search, as the kernel's `is_state_visited` does
+/// (n = 3, or 64 for states of a loop still being explored at a
+/// `may_goto`).
+const EVICT_AFTER: u32 = 3;
+const EVICT_AFTER_LOOP: u32 = 64;
 
 /// A checkpoint: a state seen at a prune point and how many paths still
 /// descend from it.
@@ -30,7 +38,23 @@ pub struct Cp {
     pc: usize,
     state: State,
     branches: Cell<u32>,
+    hit: Cell<u32>,
+    miss: Cell<u32>,
     parent: Option<Rc<Cp>>,
+}
+
+impl Drop for Cp {
+    /// Unlinks the chain of parents iteratively: a path of a million
+    /// checkpoints would overflow the stack if dropped recursively.
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(rc) = next {
+            next = match Rc::try_unwrap(rc) {
+                Ok(mut cp) => cp.parent.take(),
+                Err(_) => None,
+            };
+        }
+    }
 }
 
 /// What to do at a prune point.
@@ -70,7 +94,7 @@ pub fn visit(
     may_goto: bool,
 ) -> Visit {
     for cp in seen.iter() {
-        if cp.branches.get() > 0 {
+        let hit = if cp.branches.get() > 0 {
             if may_goto
                 && covers(
                     &cp.state,
@@ -81,15 +105,31 @@ pub fn visit(
                     },
                 )
             {
-                return Visit::Prune;
-            }
-            if cp.state == *st {
-                return Visit::Loop;
+                Some(Visit::Prune)
+            } else if cp.state == *st {
+                Some(Visit::Loop)
+            } else {
+                None
             }
         } else if covers(&cp.state, st, masks) {
-            return Visit::Prune;
+            Some(Visit::Prune)
+        } else {
+            None
+        };
+        if let Some(v) = hit {
+            cp.hit.set(cp.hit.get() + 1);
+            return v;
         }
+        cp.miss.set(cp.miss.get() + 1);
     }
+    seen.retain(|cp| {
+        let n = if may_goto && cp.branches.get() > 0 {
+            EVICT_AFTER_LOOP
+        } else {
+            EVICT_AFTER
+        };
+        cp.miss.get() <= cp.hit.get().saturating_mul(n) + n
+    });
     if seen.len() >= MAX_STATES_PER_INSN {
         return Visit::Continue(None);
     }
@@ -97,6 +137,8 @@ pub fn visit(
         pc,
         state: st.clone(),
         branches: Cell::new(1),
+        hit: Cell::new(0),
+        miss: Cell::new(0),
         parent: parent.clone(),
     });
     seen.push(cp.clone());
@@ -325,5 +367,46 @@ mod tests {
             visit(&mut seen, 0, &st, &None, m, false),
             Visit::Prune
         ));
+    }
+
+    #[test]
+    fn long_chains_drop_without_recursion() {
+        let st = state(Reg::known(1));
+        let mut parent = None;
+        for _ in 0..300_000 {
+            let mut seen = Vec::new();
+            if let Visit::Continue(Some(cp)) = visit(&mut seen, 0, &st, &parent, Masks::ALL, false)
+            {
+                parent = Some(cp);
+            }
+        }
+        drop(parent);
+    }
+
+    #[test]
+    fn states_that_keep_missing_are_evicted() {
+        let mut seen = Vec::new();
+        let Visit::Continue(Some(cp)) = visit(
+            &mut seen,
+            0,
+            &state(Reg::known(0)),
+            &None,
+            Masks::ALL,
+            false,
+        ) else {
+            panic!()
+        };
+        path_done(&Some(cp));
+        for v in 1..=EVICT_AFTER as u64 + 1 {
+            let _ = visit(
+                &mut seen,
+                0,
+                &state(Reg::known(v)),
+                &None,
+                Masks::ALL,
+                false,
+            );
+        }
+        assert!(seen.iter().all(|c| c.state() != &state(Reg::known(0))));
     }
 }
