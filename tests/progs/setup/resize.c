@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 /* A global array its loader resizes (libbpf bpf_map__set_value_size on the
  * section's map): declared with one slot, used with as many as the section
- * holds (up to four: the bound the verifier checks), the count in .rodata.
+ * holds (up to four: the bound the verifier checks), the count in .data.
  */
 #include "../common.h"
 
 __u32 slots[1] SEC(".data.slots") = { 1 };
-const volatile __u32 nslots = 1;
+__u32 nslots = 1;
 
 SEC("xdp")
 int resize(struct xdp_md *ctx)

@@ -472,6 +472,14 @@ impl Setup {
             bpfbox_maps::MapType::from_u32(spec.map_type),
             Some(bpfbox_maps::MapType::Queue | bpfbox_maps::MapType::Stack)
         );
+        if !entries.is_empty() {
+            if let Some(why) = fd_valued(spec.map_type) {
+                return Err(self.err(
+                    &format!("{path}.entries"),
+                    format!("values of this map are {why}, which a setup cannot name as bytes"),
+                ));
+            }
+        }
         let (kty, vty) = types_of(obj, spec);
         for (n, e) in entries.iter().enumerate() {
             let p = format!("{path}.entries[{n}]");
@@ -650,6 +658,22 @@ pub(crate) fn grown_array(btf: &Btf, var: &DataVar, room: u32) -> Option<(u32, u
     };
     let esize = btf.resolve_size(elem).ok().filter(|&s| s > 0)?;
     Some((elem, esize))
+}
+
+/// Maps whose values are file descriptors or records, not data: a setup
+/// fills prog arrays and map-in-maps through `"slots"`, and cannot give
+/// the others.
+fn fd_valued(map_type: u32) -> Option<&'static str> {
+    use bpfbox_uapi::map_type as mt;
+    match map_type {
+        mt::PROG_ARRAY => Some("programs (use \"slots\")"),
+        mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS => Some("maps (use \"slots\")"),
+        mt::PERF_EVENT_ARRAY => Some("perf events"),
+        mt::SOCKMAP | mt::SOCKHASH | mt::REUSEPORT_SOCKARRAY | mt::XSKMAP => Some("sockets"),
+        mt::CGROUP_ARRAY => Some("cgroups"),
+        mt::RINGBUF | mt::USER_RINGBUF => Some("ring buffer records"),
+        _ => None,
+    }
 }
 
 fn kernel_name(s: &str) -> String {

@@ -234,6 +234,17 @@ pub(crate) fn prog_array_slots_and_inner_maps_come_from_the_setup() {
     // no inner map: the program passes
     let (_, mut e) = interp(&chain, None, "chain");
     assert_eq!(run(&mut *e, packet("other.bin")).retval, 2);
+    // prog array values are programs, not bytes
+    let bad = Setup::from_json(
+        r#"{"maps": {"jumps": {"entries": [{"key": 0, "value": 3}]}}}"#,
+        "fd.json",
+    )
+    .unwrap();
+    let err = setup::load_object(&chain, Some(&bad)).unwrap_err();
+    assert!(
+        err.contains("fd.json: maps.jumps.entries: values of this map are programs"),
+        "{err}"
+    );
 }
 
 /// Runs, dumps as a setup, feeds the dump to a fresh object and checks
