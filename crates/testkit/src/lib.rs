@@ -53,6 +53,8 @@ pub enum Need {
     /// The running kernel's BTF, `/sys/kernel/btf/vmlinux`, readable
     /// (`CONFIG_DEBUG_INFO_BTF`).
     Btf,
+    /// `bpftool` (apt-get install bpftool).
+    Bpftool,
     /// Not a machine need: a long benchmark, run only with `--ignored`.
     Manual,
 }
@@ -66,6 +68,7 @@ impl Need {
             Need::Llvm => "llvm",
             Need::Shared => "shared",
             Need::Btf => "btf",
+            Need::Bpftool => "bpftool",
             Need::Manual => "manual",
         }
     }
@@ -77,6 +80,7 @@ impl Need {
         static LLVM: OnceLock<Result<(), String>> = OnceLock::new();
         static SHARED: OnceLock<Result<(), String>> = OnceLock::new();
         static BTF: OnceLock<Result<(), String>> = OnceLock::new();
+        static BPFTOOL: OnceLock<Result<(), String>> = OnceLock::new();
         match self {
             Need::Kernel => KERNEL.get_or_init(probe_kernel).clone(),
             Need::Clang => CLANG.get_or_init(probe_clang).clone(),
@@ -86,6 +90,9 @@ impl Need {
                 })
                 .clone(),
             Need::Shared => SHARED.get_or_init(probe_shared).clone(),
+            Need::Bpftool => BPFTOOL
+                .get_or_init(|| probe_command("bpftool", "bpftool (apt-get install bpftool)"))
+                .clone(),
             Need::Btf => BTF
                 .get_or_init(|| {
                     std::fs::File::open(VMLINUX_BTF).map(drop).map_err(|e| {
@@ -283,6 +290,9 @@ macro_rules! need {
     };
     (btf) => {
         $crate::Need::Btf
+    };
+    (bpftool) => {
+        $crate::Need::Bpftool
     };
     (manual) => {
         $crate::Need::Manual

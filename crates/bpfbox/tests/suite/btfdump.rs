@@ -6,7 +6,7 @@
 //! shown differently on purpose (address strings, host-order numbers), so
 //! the comparison reads those back to bpftool's form first.
 
-use super::{kernel_usable, root};
+use super::root;
 use bpfbox::setup::{self, Setup};
 use serde_json::Value;
 use std::process::Command;
@@ -74,13 +74,6 @@ fn flatten(theirs: &Value, ours: &Value) -> Value {
 }
 
 pub(crate) fn decoded_values_hold_what_bpftool_shows() {
-    if !kernel_usable("decoded_values_hold_what_bpftool_shows") {
-        return;
-    }
-    if Command::new("bpftool").arg("version").output().is_err() {
-        println!("decoded_values_hold_what_bpftool_shows: skipped: no bpftool");
-        return;
-    }
     let s = Setup::from_json(
         r#"{"maps": {"rules": {"entries": [
             {"key": {"saddr6": "2001:db8::1", "sport": 1234, "dport": 443, "proto": 17, "mac": "02:00:00:00:00:07"},

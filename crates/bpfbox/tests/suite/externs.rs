@@ -79,16 +79,7 @@ fn libbpf(h: &Path, o: &Path) -> Result<LibbpfDump, String> {
 }
 
 pub(crate) fn externs_resolve_as_the_system_libbpf_resolves_them() {
-    if !kernel_usable("externs_resolve_as_the_system_libbpf_resolves_them") {
-        return;
-    }
-    let h = match harness() {
-        Ok(h) => h,
-        Err(why) => {
-            println!("externs_resolve_as_the_system_libbpf_resolves_them: skipped: {why}");
-            return;
-        }
-    };
+    let h = harness().unwrap_or_else(|why| panic!("{why}"));
     for name in ["externs.o", "ksyms.o"] {
         let d = libbpf(&h, &obj(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let o = bpfbox::objects::load(&obj(name)).unwrap();
@@ -221,9 +212,6 @@ pub(crate) fn typeless_ksyms_agree_and_kfuncs_run_on_the_kernel_only() {
             err.message
         );
     }
-    if !kernel_usable("typeless_ksyms_agree_and_kfuncs_run_on_the_kernel_only (kernel part)") {
-        return;
-    }
     engine::pin_to_cpu0();
     let mut k = KernelEngine::new(&o, def).unwrap();
     assert_eq!(run_on(&mut k), ri);
@@ -304,17 +292,14 @@ pub(crate) fn prog_list_and_verify_name_what_bpfbox_does_not_run() {
         "{out}"
     );
     // a typed ksym or kfunc resolved in the kernel's BTF is named
-    if std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-        let o = bpfbox(&["verify", "tests/progs/setup/ksym_typed.o"]);
-        let out = String::from_utf8_lossy(&o.stdout);
-        assert!(out.contains("typed ksym bpf_prog_active"), "{out}");
-        let o = bpfbox(&["prog", "list", "tests/progs/setup/ksyms.o"]);
-        let out = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            out.contains("kfunc bpf_dynptr_from_xdp (needed by kfunc)"),
-            "{out}"
-        );
-    } else {
-        println!("ksym part skipped: no /sys/kernel/btf/vmlinux");
-    }
+    // kfuncs and typed ksyms resolve against the kernel's BTF
+    let o = bpfbox(&["verify", "tests/progs/setup/ksym_typed.o"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("typed ksym bpf_prog_active"), "{out}");
+    let o = bpfbox(&["prog", "list", "tests/progs/setup/ksyms.o"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("kfunc bpf_dynptr_from_xdp (needed by kfunc)"),
+        "{out}"
+    );
 }
