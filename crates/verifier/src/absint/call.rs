@@ -495,6 +495,8 @@ impl Walk<'_> {
         match r.ty {
             Ty::Stack(frame) => {
                 let base = r.off as i64;
+                let low = base + r.s.smin.max(-(1 << 29));
+                self.note_escape(st, frame as usize, low);
                 let (lo, hi) = match r.s.value() {
                     Some(v) => (base + v as i64, base + v as i64),
                     None => (base + r.s.smin, base + r.s.smax),

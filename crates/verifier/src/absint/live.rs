@@ -39,6 +39,59 @@ pub struct Live {
     pub live: Vec<Regs>,
     /// Their value may reach a decision on some path from here.
     pub precise: Vec<Regs>,
+    /// Stack slots of the current frame (bit `i`: `fp-8*(i+1)`..`fp-8*i`)
+    /// some path from here reads before overwriting them whole.
+    pub stack: Vec<u64>,
+}
+
+/// The slots covering stack bytes `lo..hi` (negative offsets).
+fn slots(lo: i64, hi: i64) -> u64 {
+    let mut m = 0u64;
+    let mut b = lo.max(-512);
+    while b < hi.min(0) {
+        m |= 1 << ((-b - 1) / 8);
+        b += 1;
+    }
+    m
+}
+
+/// Stack slots an instruction reads, and the slots it overwrites whole,
+/// given the slots reachable through pointers other than `r10`
+/// (`escaped`).
+fn stack_effect(insn: &Insn, escaped: u64) -> (u64, u64) {
+    match *insn {
+        Insn::Load {
+            src: 10, off, size, ..
+        } => {
+            let o = off as i64;
+            (slots(o, o + size.bytes() as i64), 0)
+        }
+        Insn::Store {
+            dst: 10, off, size, ..
+        } => {
+            let o = off as i64;
+            let whole = if size.bytes() == 8 && o % 8 == 0 {
+                slots(o, o + 8)
+            } else {
+                0
+            };
+            (0, whole)
+        }
+        Insn::Atomic {
+            dst: 10, off, size, ..
+        } => {
+            let o = off as i64;
+            (slots(o, o + size.bytes() as i64), 0)
+        }
+        Insn::Load { .. }
+        | Insn::Store { .. }
+        | Insn::Atomic { .. }
+        | Insn::Call { .. }
+        | Insn::CallLocal { .. }
+        | Insn::CallKfunc { .. }
+        | Insn::CallX { .. } => (escaped, 0),
+        _ => (0, 0),
+    }
 }
 
 fn defs(insn: &Insn) -> Regs {
@@ -140,10 +193,22 @@ fn precise_before(insn: &Insn, after: Regs, ret_checked: bool, opts: &Options) -
 /// Computes liveness and precision for every function of the program.
 /// `main_ret_checked`: the program type checks the main program's return
 /// value (its `r0` at `exit` is precise); a called function's `r0` is.
-pub fn compute(insns: &[Insn], cfg: &Cfg, opts: &Options, main_ret_checked: bool) -> Live {
+///
+/// `escaped[f]`: the lowest stack offset of function `f` the walk has
+/// seen accessed through a pointer other than `r10` (0: none); slots from
+/// there up count as read wherever memory is accessed indirectly or a
+/// function is called.
+pub fn compute(
+    insns: &[Insn],
+    cfg: &Cfg,
+    opts: &Options,
+    main_ret_checked: bool,
+    escaped: &[i64],
+) -> Live {
     let n = insns.len();
     let mut live = vec![0 as Regs; n];
     let mut precise = vec![0 as Regs; n];
+    let mut stack = vec![0u64; n];
     let mut changed = true;
     while changed {
         changed = false;
@@ -153,22 +218,32 @@ pub fn compute(insns: &[Insn], cfg: &Cfg, opts: &Options, main_ret_checked: bool
                 continue;
             }
             let (jump, next) = succs(insns, pc);
-            let (mut l_out, mut p_out) = (0, 0);
+            let (mut l_out, mut p_out, mut s_out) = (0, 0, 0u64);
             for s in [jump, next].into_iter().flatten().filter(|&s| s < n) {
                 l_out |= live[s];
+                s_out |= stack[s];
                 p_out |= precise[s];
             }
             let main = cfg.func_of.get(pc).is_some_and(|&f| f == 0);
             let l_in = uses(insn, opts) | (l_out & !defs(insn));
             let p_in = precise_before(insn, p_out, !main || main_ret_checked, opts) & l_in;
-            if l_in != live[pc] || p_in != precise[pc] {
+            let func = cfg.func_of.get(pc).copied().unwrap_or(0);
+            let esc = slots(escaped.get(func).copied().unwrap_or(0), 0);
+            let (reads, kills) = stack_effect(insn, esc);
+            let s_in = reads | (s_out & !kills);
+            if l_in != live[pc] || p_in != precise[pc] || s_in != stack[pc] {
                 live[pc] = l_in;
                 precise[pc] = p_in;
+                stack[pc] = s_in;
                 changed = true;
             }
         }
     }
-    Live { live, precise }
+    Live {
+        live,
+        precise,
+        stack,
+    }
 }
 
 #[cfg(test)]
@@ -181,7 +256,7 @@ mod tests {
         let opts = Options::kernel();
         let mut diags = Vec::new();
         let cfg = crate::cfg::check(&insns, &opts, &mut diags).expect("cfg");
-        compute(&insns, &cfg, &opts, ret_checked)
+        compute(&insns, &cfg, &opts, ret_checked, &[0])
     }
 
     #[test]
@@ -200,5 +275,21 @@ mod tests {
         // ... and precise when the return value is checked.
         let l = run("r0 = 0; r0 += 1; if r1 > 3 goto -2; exit", true);
         assert_ne!(l.precise[1] & bit(0), 0);
+    }
+
+    #[test]
+    fn stack_slots_live_until_overwritten() {
+        // fp-8 is read at 2, overwritten whole at 1: dead at 0 and 1.
+        let l = run(
+            "*(u64 *)(r10 - 8) = r1; *(u64 *)(r10 - 8) = r1; r0 = *(u32 *)(r10 - 4); exit",
+            false,
+        );
+        assert_eq!(l.stack[1], 0);
+        assert_eq!(l.stack[2], 1);
+        // fp-16 is never read.
+        let l = run("*(u64 *)(r10 - 16) = r1; r0 = 0; exit", false);
+        assert_eq!(l.stack[1], 0);
+        assert_eq!(slots(-16, 0), 0b11);
+        assert_eq!(slots(-12, -9), 0b10);
     }
 }

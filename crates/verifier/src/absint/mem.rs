@@ -344,6 +344,9 @@ impl Walk<'_> {
             }
         };
         let var = lo != hi || p.s.value().is_none();
+        if r != 10 || frame + 1 != st.frames.len() {
+            self.note_escape(st, frame, lo);
+        }
         if lo < -512 || hi + a.size as i64 > 0 {
             let m = if var {
                 format!(

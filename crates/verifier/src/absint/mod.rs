@@ -128,6 +128,12 @@ pub struct Walk<'a> {
     globals_called: Vec<bool>,
     /// Static liveness and precision, for pruning.
     live: live::Live,
+    /// Per function, the lowest stack offset accessed through a pointer
+    /// other than `r10` that stack liveness assumes.
+    escaped: Vec<i64>,
+    /// The walk accessed a stack below `escaped`: its pruning assumed too
+    /// little, so it is run again (see [`run`]).
+    escape_grew: bool,
     /// Instructions processed.
     processed: u64,
     /// Kernel-style log lines, when asked for.
@@ -168,6 +174,8 @@ impl<'a> Walk<'a> {
             history: Vec::new(),
             globals_called: vec![false; cfg.funcs.len()],
             live: live::Live::default(),
+            escaped: vec![0; cfg.funcs.len()],
+            escape_grew: false,
             processed: 0,
             log: want_log.then(Vec::new),
         }
@@ -209,6 +217,20 @@ impl<'a> Walk<'a> {
         };
     }
 
+    /// Notes a stack access of `frame` at offset `lo` through a pointer
+    /// other than that frame's `r10`.
+    fn note_escape(&mut self, st: &State, frame: usize, lo: i64) {
+        let Some(f) = st.frames.get(frame).map(|f| f.func) else {
+            return;
+        };
+        if let Some(e) = self.escaped.get_mut(f) {
+            if lo < *e {
+                *e = lo;
+                self.escape_grew = true;
+            }
+        }
+    }
+
     fn set_def(&mut self, st: &State, r: u8, pc: usize) {
         let depth = st.frames.len() - 1;
         if self.defs.len() <= depth {
@@ -220,14 +242,55 @@ impl<'a> Walk<'a> {
 
 /// The state log of the walk up to its end or first error.
 pub fn run_log(insns: &[Insn], cfg: &Cfg, opts: &Options<'_>) -> Vec<String> {
-    let mut w = Walk::new(insns, cfg, opts, true);
-    let r = w.explore();
+    let (mut w, r) = walk(insns, cfg, opts, true);
     let mut log = w.log.take().unwrap_or_default();
     if let Err(f) = r {
         log.push(f.kernel);
     }
     log.push(format!("processed {} insns (limit 1000000)", w.processed));
     log
+}
+
+/// Walks until the stack regions reached through pointers other than
+/// `r10` are the ones the walk's stack liveness assumed (a walk that
+/// finds more starts again with them; a few rounds at most).
+fn walk<'a>(
+    insns: &'a [Insn],
+    cfg: &'a Cfg,
+    opts: &'a Options<'a>,
+    want_log: bool,
+) -> (Walk<'a>, Result<(), Fail>) {
+    // First guess: the offsets of `rX = r10; rX += c` (how compilers take
+    // a stack address), so that a second walk is rarely needed.
+    let mut escaped = vec![0; cfg.funcs.len()];
+    for (pc, pair) in insns.windows(2).enumerate() {
+        if let [Insn::Alu {
+            op: bpfbox_isa::AluOp::Mov,
+            dst,
+            src: bpfbox_isa::Src::Reg(10),
+            ..
+        }, Insn::Alu {
+            op: bpfbox_isa::AluOp::Add,
+            dst: d2,
+            src: bpfbox_isa::Src::Imm(c),
+            ..
+        }] = pair
+        {
+            let f = cfg.func_of.get(pc).copied().unwrap_or(0);
+            if dst == d2 && (*c as i64) < escaped[f] {
+                escaped[f] = (*c as i64).max(-512);
+            }
+        }
+    }
+    loop {
+        let mut w = Walk::new(insns, cfg, opts, want_log);
+        w.escaped = escaped;
+        let r = w.explore();
+        if !w.escape_grew {
+            return (w, r);
+        }
+        escaped = w.escaped.clone();
+    }
 }
 
 /// Runs the walk. `Err` holds the first refusal, as the kernel stops at
@@ -238,8 +301,8 @@ pub fn run(
     opts: &Options<'_>,
     want_log: bool,
 ) -> Result<Outcome, Box<Fail>> {
-    let mut w = Walk::new(insns, cfg, opts, want_log);
-    w.explore().map_err(Box::new)?;
+    let (w, r) = walk(insns, cfg, opts, want_log);
+    r.map_err(Box::new)?;
     exit::check_stack_depth(&w)?;
     Ok(Outcome {
         facts: w.facts,

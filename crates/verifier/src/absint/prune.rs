@@ -74,6 +74,8 @@ pub struct Masks {
     pub live: u16,
     /// Precise registers (other scalars are ignored).
     pub precise: u16,
+    /// Live stack slots (others are ignored).
+    pub stack: u64,
 }
 
 impl Masks {
@@ -81,6 +83,7 @@ impl Masks {
     pub const ALL: Masks = Masks {
         live: u16::MAX,
         precise: u16::MAX,
+        stack: u64::MAX,
     };
 }
 
@@ -100,8 +103,8 @@ pub fn visit(
                     &cp.state,
                     st,
                     Masks {
-                        live: masks.live,
                         precise: u16::MAX,
+                        ..masks
                     },
                 )
             {
@@ -282,6 +285,9 @@ pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
             }
         }
         for (i, so) in fo.stack.iter().enumerate() {
+            if i < 64 && m.stack & (1 << i) == 0 {
+                continue;
+            }
             let sc = fc
                 .stack
                 .get(i)
@@ -335,12 +341,12 @@ mod tests {
         assert!(covers(&state(Reg::NOT_INIT), &old, Masks::ALL));
         let dead = Masks {
             live: 0,
-            precise: u16::MAX,
+            ..Masks::ALL
         };
         assert!(covers(&state(Reg::known(3)), &old, dead));
         let imprecise = Masks {
-            live: u16::MAX,
             precise: 0,
+            ..Masks::ALL
         };
         assert!(covers(&state(Reg::known(3)), &old, imprecise));
         assert!(!covers(

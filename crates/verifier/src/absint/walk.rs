@@ -88,7 +88,8 @@ impl Walk<'_> {
             .spec
             .and_then(|s| s.ret.rule(self.attach))
             .is_some_and(|r| matches!(r.range, bpfbox_progtype::ret::RangeRule::Range { .. }));
-        self.live = super::live::compute(self.insns, self.cfg, self.opts, ret_checked);
+        self.live =
+            super::live::compute(self.insns, self.cfg, self.opts, ret_checked, &self.escaped);
         let mut visited: Vec<Vec<Rc<Cp>>> = vec![Vec::new(); self.insns.len()];
         let st = self.initial_state();
         self.explore_from(0, st, &prune, &mut visited)?;
@@ -143,6 +144,7 @@ impl Walk<'_> {
                     let masks = super::prune::Masks {
                         live: self.live.live[pc],
                         precise: self.live.precise[pc],
+                        stack: self.live.stack[pc],
                     };
                     let may_goto = matches!(self.insns[pc], Insn::MayGoto { .. });
                     match super::prune::visit(&mut visited[pc], pc, &st, &parent, masks, may_goto) {
