@@ -42,6 +42,51 @@ pub struct Live {
     /// Stack slots of the current frame (bit `i`: `fp-8*(i+1)`..`fp-8*i`)
     /// some path from here reads before overwriting them whole.
     pub stack: Vec<u64>,
+    /// Live stack slots whose spilled number may reach a decision (read
+    /// back through `r10` into a precise register, or reachable through
+    /// another pointer).
+    pub stack_precise: Vec<u64>,
+}
+
+/// Stack precision before `insn` given after it, and whether a register
+/// stored by it is precise.
+fn stack_precise_before(insn: &Insn, after: u64, p_after: Regs, escaped: u64) -> (u64, bool) {
+    match *insn {
+        Insn::Load {
+            src: 10,
+            dst,
+            off,
+            size,
+            ..
+        } => {
+            let o = off as i64;
+            let s = if p_after & bit(dst) != 0 {
+                slots(o, o + size.bytes() as i64)
+            } else {
+                0
+            };
+            (after | s, false)
+        }
+        Insn::Store {
+            dst: 10, off, size, ..
+        } => {
+            let o = off as i64;
+            let covered = slots(o, o + size.bytes() as i64);
+            let (_, kills) = stack_effect(insn, 0);
+            (after & !kills, after & covered != 0)
+        }
+        Insn::Store { .. } => (after, true),
+        Insn::Atomic {
+            dst: 10, off, size, ..
+        } => {
+            let o = off as i64;
+            (after | slots(o, o + size.bytes() as i64), true)
+        }
+        _ => {
+            let (reads, _) = stack_effect(insn, escaped);
+            (after | reads, true)
+        }
+    }
 }
 
 /// The slots covering stack bytes `lo..hi` (negative offsets).
@@ -171,9 +216,6 @@ fn precise_before(insn: &Insn, after: Regs, ret_checked: bool, opts: &Options) -
                     Src::Imm(_) => 0,
                 }
         }
-        Insn::Store {
-            src: Src::Reg(s), ..
-        } => after | bit(s),
         Insn::Atomic { .. } => after | uses(insn, opts),
         Insn::Exit => {
             if ret_checked {
@@ -209,6 +251,7 @@ pub fn compute(
     let mut live = vec![0 as Regs; n];
     let mut precise = vec![0 as Regs; n];
     let mut stack = vec![0u64; n];
+    let mut stack_precise = vec![0u64; n];
     let mut changed = true;
     while changed {
         changed = false;
@@ -218,23 +261,40 @@ pub fn compute(
                 continue;
             }
             let (jump, next) = succs(insns, pc);
-            let (mut l_out, mut p_out, mut s_out) = (0, 0, 0u64);
+            let (mut l_out, mut p_out, mut s_out, mut sp_out) = (0, 0, 0u64, 0u64);
             for s in [jump, next].into_iter().flatten().filter(|&s| s < n) {
                 l_out |= live[s];
                 s_out |= stack[s];
                 p_out |= precise[s];
+                sp_out |= stack_precise[s];
             }
             let main = cfg.func_of.get(pc).is_some_and(|&f| f == 0);
             let l_in = uses(insn, opts) | (l_out & !defs(insn));
-            let p_in = precise_before(insn, p_out, !main || main_ret_checked, opts) & l_in;
             let func = cfg.func_of.get(pc).copied().unwrap_or(0);
             let esc = slots(escaped.get(func).copied().unwrap_or(0), 0);
             let (reads, kills) = stack_effect(insn, esc);
             let s_in = reads | (s_out & !kills);
-            if l_in != live[pc] || p_in != precise[pc] || s_in != stack[pc] {
+            let (sp_in, stored_precise) = stack_precise_before(insn, sp_out, p_out, esc);
+            let sp_in = sp_in & s_in;
+            let mut p_in = precise_before(insn, p_out, !main || main_ret_checked, opts);
+            if let Insn::Store {
+                src: Src::Reg(r), ..
+            } = *insn
+            {
+                if stored_precise {
+                    p_in |= bit(r);
+                }
+            }
+            let p_in = p_in & l_in;
+            if l_in != live[pc]
+                || p_in != precise[pc]
+                || s_in != stack[pc]
+                || sp_in != stack_precise[pc]
+            {
                 live[pc] = l_in;
                 precise[pc] = p_in;
                 stack[pc] = s_in;
+                stack_precise[pc] = sp_in;
                 changed = true;
             }
         }
@@ -243,6 +303,7 @@ pub fn compute(
         live,
         precise,
         stack,
+        stack_precise,
     }
 }
 

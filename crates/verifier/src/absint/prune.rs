@@ -15,7 +15,7 @@
 //! previous visit are widened to unknown unless precise, as the kernel's
 //! `widen_imprecise_scalars` does, so such loops converge.
 
-use super::state::{Byte, Reg, State, Ty};
+use super::state::{Byte, Reg, Slot, State, Ty};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -76,6 +76,9 @@ pub struct Masks {
     pub precise: u16,
     /// Live stack slots (others are ignored).
     pub stack: u64,
+    /// Stack slots whose spilled numbers matter (in the others any
+    /// number covers any number).
+    pub stack_precise: u64,
 }
 
 impl Masks {
@@ -84,6 +87,7 @@ impl Masks {
         live: u16::MAX,
         precise: u16::MAX,
         stack: u64::MAX,
+        stack_precise: u64::MAX,
     };
 }
 
@@ -104,6 +108,7 @@ pub fn visit(
                     st,
                     Masks {
                         precise: u16::MAX,
+                        stack_precise: u64::MAX,
                         ..masks
                     },
                 )
@@ -259,6 +264,21 @@ fn reg_covers(old: &Reg, cur: &Reg, ids: &mut IdMap) -> bool {
         && (old.ref_id == 0) == (cur.ref_id == 0)
 }
 
+/// Whether two stack slots hold only numbers (misc, zero or spilled
+/// scalars), `old` nowhere less initialised than `cur`.
+fn numbers_only(old: &Slot, cur: Option<&Slot>) -> bool {
+    let Some(cur) = cur else { return false };
+    let num = |s: &Slot, b: &Byte| match b {
+        Byte::Misc | Byte::Zero => true,
+        Byte::Spill => s.spill.ty == Ty::Scalar,
+        Byte::Invalid => false,
+    };
+    old.bytes
+        .iter()
+        .zip(&cur.bytes)
+        .all(|(o, c)| *o == Byte::Invalid || (num(old, o) && num(cur, c)))
+}
+
 /// Whether every concrete state `cur` stands for is one `old` stands for,
 /// as far as the registers of `masks` (current frame) matter.
 pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
@@ -286,6 +306,9 @@ pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
         }
         for (i, so) in fo.stack.iter().enumerate() {
             if i < 64 && m.stack & (1 << i) == 0 {
+                continue;
+            }
+            if i < 64 && m.stack_precise & (1 << i) == 0 && numbers_only(so, fc.stack.get(i)) {
                 continue;
             }
             let sc = fc

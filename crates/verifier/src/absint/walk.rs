@@ -145,6 +145,7 @@ impl Walk<'_> {
                         live: self.live.live[pc],
                         precise: self.live.precise[pc],
                         stack: self.live.stack[pc],
+                        stack_precise: self.live.stack_precise[pc],
                     };
                     let may_goto = matches!(self.insns[pc], Insn::MayGoto { .. });
                     match super::prune::visit(&mut visited[pc], pc, &st, &parent, masks, may_goto) {
