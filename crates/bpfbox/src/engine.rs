@@ -527,6 +527,22 @@ pub fn gpl_compatible(license: &str) -> bool {
     )
 }
 
+/// The byte offset of the member of struct type `value` (BTF id) whose
+/// type is `struct NAME` (a map value's `bpf_spin_lock`, `bpf_timer`).
+fn field_offset(obj: &Object, value: u32, name: &str) -> Option<u32> {
+    use bpfbox_object::btf::{kind, Extra};
+    let btf = obj.btf.as_ref()?;
+    let t = btf.type_by_id(btf.skip_mods_and_typedefs(value))?;
+    let Extra::Members(members) = &t.extra else {
+        return None;
+    };
+    members.iter().find_map(|mb| {
+        let mt = btf.type_by_id(btf.skip_mods_and_typedefs(mb.type_id))?;
+        (mt.kind == kind::STRUCT && btf.str_at(mt.name_off) == Some(name))
+            .then_some(mb.bit_offset / 8)
+    })
+}
+
 /// The verifier's view of `obj`'s maps, by map index (inner map templates
 /// appended after the object's maps).
 pub fn map_infos(obj: &Object) -> Vec<bpfbox_verifier::MapInfo> {
@@ -537,6 +553,8 @@ pub fn map_infos(obj: &Object) -> Vec<bpfbox_verifier::MapInfo> {
         max_entries: m.max_entries,
         read_only: m.map_flags & bpfbox_uapi::map_flags::F_RDONLY_PROG != 0,
         inner: None,
+        lock_off: field_offset(obj, m.btf_value_type_id, "bpf_spin_lock"),
+        timer_off: field_offset(obj, m.btf_value_type_id, "bpf_timer"),
     };
     let mut out: Vec<_> = obj.maps.iter().map(info).collect();
     for (i, m) in obj.maps.iter().enumerate() {

@@ -95,6 +95,9 @@ pub enum Code {
     /// A call passes arguments a global function's BTF signature does not
     /// accept, or the signature has an argument the kernel cannot check.
     GlobalFuncArg,
+    /// A `bpf_spin_lock` misused: a call or `exit` while held, an unlock
+    /// without the lock, the lock word (or a timer) accessed directly.
+    SpinLock,
 }
 
 impl Code {
@@ -131,6 +134,7 @@ impl Code {
         Code::TooComplex,
         Code::StackDepth,
         Code::GlobalFuncArg,
+        Code::SpinLock,
     ];
 
     /// The short name (`uninit_reg`).
@@ -167,6 +171,7 @@ impl Code {
             Code::TooComplex => "too_complex",
             Code::StackDepth => "stack_depth",
             Code::GlobalFuncArg => "global_func_arg",
+            Code::SpinLock => "spin_lock",
         }
     }
 
@@ -289,6 +294,7 @@ impl Code {
             Code::InfiniteLoop => "Loops are allowed when the verifier can follow them to their end: each iteration must change something the loop condition tests, with bounds it can track. Reaching a loop head in exactly the state of an earlier visit proves the loop may run forever (`is_state_visited`: \"infinite loop detected at insn %d\").",
             Code::TooComplex => "The verifier follows every path (pruning the ones it has seen); a program whose paths add up to more than a million instructions is refused (\"BPF program is too large. Processed %d insn\"). Bound loops with small constants, use `bpf_loop`, or split the program with tail calls.",
             Code::StackDepth => "Each function's stack, rounded up to 16 bytes, counts for every chain of bpf-to-bpf calls and callbacks; the sum must not exceed 512 bytes (`check_max_stack_depth`: \"combined stack size of %d calls is %d. Too large\"). Keep large buffers in a per-CPU array map.",
+            Code::SpinLock => "A `struct bpf_spin_lock` in a map value is taken with `bpf_spin_lock(&v->lock)` and given back with `bpf_spin_unlock(&v->lock)` on every path before `exit`; while it is held nothing else may be called (no helper, no bpf-to-bpf call), and the lock word itself, like a `struct bpf_timer`, is never read or written directly (`process_spin_lock`: \"bpf_spin_unlock without taking a lock\", \"function calls are not allowed while holding a lock\", \"bpf_spin_lock cannot be accessed directly by load/store\").",
             Code::GlobalFuncArg => "A global (non-static) function is checked once, on its own, against its BTF signature, not with each caller's registers: an `int` argument is any number, a pointer to the program's context type is the context, and any other pointer is memory of the pointed-to type's size that may be NULL (so the function must test it before use). `void *` has no size and is refused. Each call must pass what the signature says: the context, a number, or a pointer to at least that many bytes (`btf_check_func_arg_match`: \"Caller passes invalid args into func#%d\"). Make the function `static` to have it checked with the caller's values instead.",
         }
     }

@@ -76,6 +76,10 @@ pub struct MapInfo {
     /// For a map of maps, the index (in the same list) of its inner map
     /// template.
     pub inner: Option<u32>,
+    /// Offset of the value's `struct bpf_spin_lock` (from BTF).
+    pub lock_off: Option<u32>,
+    /// Offset of the value's `struct bpf_timer` (from BTF).
+    pub timer_off: Option<u32>,
 }
 
 impl MapInfo {
@@ -87,6 +91,8 @@ impl MapInfo {
         max_entries: 0,
         read_only: true,
         inner: None,
+        lock_off: None,
+        timer_off: None,
     };
 }
 

@@ -102,6 +102,7 @@ fn message(f: &Fail) -> String {
         Code::InfiniteLoop => "infinite loop".to_string(),
         Code::TooComplex => "program too complex to verify".to_string(),
         Code::StackDepth => "stack too deep across calls".to_string(),
+        Code::SpinLock => "spin lock or timer misused".to_string(),
         Code::GlobalFuncArg => {
             "arguments a global function's signature does not accept".to_string()
         }

@@ -321,7 +321,9 @@ pub fn refine_scalars(a: &mut Scalar, b: &mut Scalar, c: Cond, w32: bool, outcom
 /// After `if rX == 0` on a maybe-NULL pointer with id `id`: every copy
 /// becomes NULL (a known 0) or a valid pointer (`mark_ptr_or_null_regs`).
 /// A NULL socket or ring buffer record releases its reference.
-pub fn mark_null(st: &mut State, id: u32, is_null: bool) {
+/// `keep_id`: pointer types whose id outlives the test (map values with a
+/// spin lock: the lock held is known by it).
+pub fn mark_null(st: &mut State, id: u32, is_null: bool, keep_id: &dyn Fn(Ty) -> bool) {
     let mut released = None;
     st.for_each_reg(|r| {
         if r.id == id && r.null && r.ty.is_ptr() {
@@ -332,7 +334,7 @@ pub fn mark_null(st: &mut State, id: u32, is_null: bool) {
                 *r = Reg::known(0);
             } else {
                 r.null = false;
-                if !r.ty.is_pkt() && r.ref_id == 0 {
+                if !r.ty.is_pkt() && r.ref_id == 0 && !keep_id(r.ty) {
                     r.id = 0;
                 }
             }

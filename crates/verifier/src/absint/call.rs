@@ -151,6 +151,8 @@ impl Walk<'_> {
         }
         let mut map: Option<u32> = None;
         let mut callback: Option<usize> = None;
+        // The map whose value holds the timer argument.
+        let mut timer_map: Option<u32> = None;
         let mut release: Option<u32> = None;
         let mut cast_ref = 0;
         let mut alloc_size = 0u32;
@@ -376,6 +378,14 @@ impl Walk<'_> {
                     }
                     release = Some(r.ref_id);
                 }
+                ArgType::PtrToSpinLock if matches!(r.ty, Ty::MapValue(_)) && !r.null => {
+                    self.spin_lock(st, pc, regno, &r, hid == id::SPIN_UNLOCK)?;
+                }
+                ArgType::PtrToTimer if matches!(r.ty, Ty::MapValue(_)) && !r.null => {
+                    if let Ty::MapValue(m) = r.ty {
+                        timer_map = Some(m);
+                    }
+                }
                 ArgType::PtrToConstStr
                 | ArgType::PtrToSpinLock
                 | ArgType::PtrToTimer
@@ -464,7 +474,22 @@ impl Walk<'_> {
         } else if CAST.contains(&name) {
             ret.ref_id = cast_ref;
         }
+        if hid == id::TIMER_INIT && timer_map.is_some() && map.is_some() && timer_map != map {
+            return Err(self
+                .fail(
+                    pc,
+                    Code::HelperArg,
+                    "timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0"
+                        .to_string(),
+                )
+                .reg(2)
+                .help("pass the map that holds the timer's value".to_string()));
+        }
         if let Some(target) = callback {
+            let map = match (hid, timer_map) {
+                (id::TIMER_SET_CALLBACK, Some(m)) => Some(m),
+                _ => map,
+            };
             return self.enter_callback(st, pc, hid, target, map);
         }
         self.clobber(st, pc);
@@ -607,9 +632,9 @@ impl Walk<'_> {
                 f.regs[4] = caller[3];
             }
             id::TIMER_SET_CALLBACK => {
-                f.regs[1] = Reg::unknown();
-                f.regs[2] = Reg::unknown();
-                f.regs[3] = Reg::unknown();
+                f.regs[1] = mv(map, Ty::MapPtr);
+                f.regs[2] = mv(map, Ty::MapKey);
+                f.regs[3] = mv(map, Ty::MapValue);
             }
             _ => {
                 for r in 1..=5 {

@@ -27,6 +27,16 @@ impl Walk<'_> {
                     Insn::Call { helper } => helper as u32,
                     _ => 0,
                 };
+                if hid == id::TIMER_SET_CALLBACK && (r0.s.smin != 0 || r0.s.smax != 0) {
+                    return Err(self
+                        .fail(
+                            pc,
+                            Code::RetRange,
+                            format!("At async callback return the register R0 has smin={} smax={} should have been in [0, 0]", r0.s.smin, r0.s.smax),
+                        )
+                        .reg(0)
+                        .help("a timer callback returns 0".to_string()));
+                }
                 if matches!(
                     hid,
                     id::LOOP | id::FOR_EACH_MAP_ELEM | id::FIND_VMA | id::USER_RINGBUF_DRAIN
@@ -61,6 +71,11 @@ impl Walk<'_> {
                 self.set_def(st, 0, pc);
             }
             return Ok(Step::Next(callee.callsite + 1));
+        }
+        if st.lock.is_some() && st.frames.len() == 1 {
+            return Err(self
+                .fail(pc, Code::SpinLock, "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region".to_string())
+                .help("call bpf_spin_unlock on every path before returning".to_string()));
         }
         if let Some(r) = st.refs.first() {
             let what = if r.ringbuf {

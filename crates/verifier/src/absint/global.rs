@@ -133,6 +133,7 @@ impl<'a> Walk<'a> {
         State {
             frames: vec![f],
             refs: Vec::new(),
+            lock: None,
         }
     }
 

@@ -109,6 +109,11 @@ impl Walk<'_> {
                     "map value, value_size"
                 };
                 self.region(pc, a, &p, fixed, limit, what)?;
+                if !is_key {
+                    let lo = fixed.saturating_add(p.s.smin);
+                    let hi = fixed.saturating_add(p.s.smax).saturating_add(a.size as i64);
+                    self.special_fields(pc, m, lo, hi, a.reg)?;
+                }
                 self.note_mem(pc, MemKind::MapValue);
                 if !is_key && !a.write {
                     if let Some(v) = self.frozen_read(m, &p, fixed, a.size) {

@@ -17,6 +17,7 @@ pub mod call;
 pub mod exit;
 pub mod global;
 pub mod live;
+pub mod lock;
 pub mod mem;
 pub mod prune;
 pub mod scalar;

@@ -335,6 +335,11 @@ pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
             }
         }
     }
+    match (old.lock, cur.lock) {
+        (None, None) => {}
+        (Some(a), Some(b)) if a.0 == b.0 && a.1 == b.1 && ids.check(a.2, b.2) => {}
+        _ => return false,
+    }
     old.refs
         .iter()
         .zip(&cur.refs)
@@ -353,6 +358,7 @@ mod tests {
         State {
             frames: vec![f],
             refs: Vec::new(),
+            lock: None,
         }
     }
 

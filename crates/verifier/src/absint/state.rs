@@ -287,6 +287,9 @@ pub struct State {
     pub frames: Vec<Frame>,
     /// Held references.
     pub refs: Vec<RefState>,
+    /// The `bpf_spin_lock` held: map, offset of the lock in the value,
+    /// id of the value pointer (`active_lock`).
+    pub lock: Option<(u32, i64, u32)>,
 }
 
 impl State {

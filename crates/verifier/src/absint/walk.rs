@@ -50,6 +50,7 @@ impl Walk<'_> {
         State {
             frames: vec![f],
             refs: Vec::new(),
+            lock: None,
         }
     }
 
@@ -325,10 +326,12 @@ impl Walk<'_> {
                 *st.reg_mut(0) = Reg::scalar(scalar::Scalar::UNKNOWN);
             }
             Insn::Call { helper } => {
+                self.call_while_locked(st, pc, Some(helper as u32))?;
                 let to = self.helper(st, pc, helper as u32)?;
                 return Ok(Step::Next(to));
             }
             Insn::CallKfunc { .. } | Insn::CallX { .. } => {
+                self.call_while_locked(st, pc, None)?;
                 self.clobber(st, pc);
                 *st.reg_mut(0) = Reg::unknown();
             }
@@ -336,6 +339,7 @@ impl Walk<'_> {
                 let Some(func) = self.cfg.func_at(target) else {
                     return Ok(Step::End);
                 };
+                self.call_while_locked(st, pc, None)?;
                 if let Some(g) = self.global(func) {
                     return self.call_global(st, pc, func, g).map(Step::Next);
                 }
@@ -453,7 +457,9 @@ impl Walk<'_> {
             }
             if !w32 && matches!(cond, Cond::Eq | Cond::Ne) && a.null && a.id != 0 && b.is_zero() {
                 let is_null = (cond == Cond::Eq) == outcome;
-                branch::mark_null(s, a.id, is_null);
+                let maps = self.opts.maps;
+                let keep = |t: Ty| matches!(t, Ty::MapValue(m) if maps.get(m as usize).is_some_and(|i| i.lock_off.is_some()));
+                branch::mark_null(s, a.id, is_null, &keep);
             }
             if let Some((p, open, on_taken)) = pkt {
                 if on_taken == outcome {
