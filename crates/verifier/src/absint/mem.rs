@@ -333,6 +333,26 @@ impl Walk<'_> {
         let r = a.reg;
         let dir = if a.write { "write to" } else { "read from" };
         let base = a.off + p.off as i64;
+        // Alignment first, whatever the offset (`check_ptr_alignment`,
+        // always strict for the stack): fixed plus variable part.
+        let at = p.s.var.add(super::tnum::Tnum::constant(base as u64));
+        if a.size > 1 && (at.value | at.mask) & (a.size as u64 - 1) != 0 {
+            let var = if p.s.var.mask == 0 {
+                format!("{}", p.s.var.value as i64)
+            } else {
+                format!("(0x{:x}; 0x{:x})", p.s.var.value, p.s.var.mask)
+            };
+            return Err(self
+                .fail(
+                    pc,
+                    Code::StackAccess,
+                    format!(
+                        "misaligned stack access off {var}+{}+{} size {}",
+                        p.off, a.off, a.size
+                    ),
+                )
+                .reg(r));
+        }
         let (lo, hi) = match p.s.value() {
             Some(v) => (base + v as i64, base + v as i64),
             None => {
@@ -362,18 +382,6 @@ impl Walk<'_> {
                 format!("invalid {dir} stack R{r} off={lo} size={}", a.size)
             };
             return Err(self.fail(pc, Code::StackAccess, m).reg(r));
-        }
-        if !var && lo % a.size as i64 != 0 {
-            return Err(self
-                .fail(
-                    pc,
-                    Code::StackAccess,
-                    format!(
-                        "misaligned stack access off (0x0; 0x0)+{}+{} size {}",
-                        p.off, a.off, a.size
-                    ),
-                )
-                .reg(r));
         }
         self.grow_stack(st, frame, -lo);
         let fr = &mut st.frames[frame];
