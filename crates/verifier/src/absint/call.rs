@@ -138,6 +138,9 @@ impl Walk<'_> {
                     self.spec.map_or("these", |s| s.short)
                 )));
         }
+        if let Some(next) = self.ringbuf_dynptr(st, pc, hid)? {
+            return Ok(next);
+        }
         let Some(p) = proto(hid) else {
             // No prototype in the data: arguments unchecked (listed gap).
             self.clobber(st, pc);
@@ -394,11 +397,7 @@ impl Walk<'_> {
                         return bad(self, "map_value");
                     }
                 }
-                ArgType::PtrToDynptr => {
-                    if !matches!(r.ty, Ty::Stack(_)) {
-                        return bad(self, "fp");
-                    }
-                }
+                ArgType::PtrToDynptr => self.dynptr_arg(st, pc, hid, regno)?,
                 ArgType::PtrToBtfId | ArgType::PtrToBtfIdOrNull => {
                     if !(r.ty.is_ptr() || (arg == ArgType::PtrToBtfIdOrNull && r.is_zero())) {
                         return bad(self, "ptr_");

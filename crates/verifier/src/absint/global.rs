@@ -134,6 +134,7 @@ impl<'a> Walk<'a> {
             frames: vec![f],
             refs: Vec::new(),
             lock: None,
+            dynptrs: Vec::new(),
         }
     }
 

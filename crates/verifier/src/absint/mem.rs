@@ -383,6 +383,9 @@ impl Walk<'_> {
             };
             return Err(self.fail(pc, Code::StackAccess, m).reg(r));
         }
+        if a.write && !st.dynptrs.is_empty() {
+            self.dynptr_store(st, pc, frame, lo, hi + a.size as i64)?;
+        }
         self.grow_stack(st, frame, -lo);
         let fr = &mut st.frames[frame];
         if var {

@@ -14,6 +14,7 @@
 pub mod alu;
 pub mod branch;
 pub mod call;
+pub mod dynptr;
 pub mod exit;
 pub mod global;
 pub mod live;

@@ -335,6 +335,13 @@ pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
             }
         }
     }
+    if old.dynptrs.len() != cur.dynptrs.len()
+        || !old.dynptrs.iter().zip(&cur.dynptrs).all(|(a, b)| {
+            a.0 == b.0 && a.1 == b.1 && ids.check(a.2, b.2) && (a.2 == 0) == (b.2 == 0)
+        })
+    {
+        return false;
+    }
     match (old.lock, cur.lock) {
         (None, None) => {}
         (Some(a), Some(b)) if a.0 == b.0 && a.1 == b.1 && ids.check(a.2, b.2) => {}
@@ -359,6 +366,7 @@ mod tests {
             frames: vec![f],
             refs: Vec::new(),
             lock: None,
+            dynptrs: Vec::new(),
         }
     }
 

@@ -290,6 +290,8 @@ pub struct State {
     /// The `bpf_spin_lock` held: map, offset of the lock in the value,
     /// id of the value pointer (`active_lock`).
     pub lock: Option<(u32, i64, u32)>,
+    /// Initialised dynptrs: frame, stack offset, reference (0: none).
+    pub dynptrs: Vec<(u8, i64, u32)>,
 }
 
 impl State {

@@ -51,6 +51,7 @@ impl Walk<'_> {
             frames: vec![f],
             refs: Vec::new(),
             lock: None,
+            dynptrs: Vec::new(),
         }
     }
 
