@@ -32,6 +32,7 @@ pub mod printf;
 pub mod skb;
 pub mod testrun;
 pub mod tunnel;
+pub mod types;
 
 pub use avail::ProgType;
 pub use drivers::{test_run, LoadedProgram};

@@ -1,12 +1,12 @@
 //! Test-run drivers (the kernel's `bpf_prog_ops.test_run`) and the loaded
 //! program they run.
 //!
-//! [`test_run`] dispatches on the program type: SOCKET_FILTER, SCHED_CLS,
-//! SCHED_ACT, CGROUP_SKB, LWT_IN/OUT/XMIT go to the skb runner
-//! ([`skb`], `bpf_prog_test_run_skb`), XDP to [`xdp`]
-//! (`bpf_prog_test_run_xdp`). Other types answer `ENOTSUPP` (524) like the
-//! kernel does for types without a runner, or `EOPNOTSUPP` for types whose
-//! runner bpfbox does not implement yet.
+//! [`test_run`] dispatches on the program type through its run-side table
+//! ([`crate::types::ops_of`]): SOCKET_FILTER, SCHED_CLS, SCHED_ACT,
+//! CGROUP_SKB, LWT_IN/OUT/XMIT use the skb runner ([`skb`],
+//! `bpf_prog_test_run_skb`), XDP [`xdp`] (`bpf_prog_test_run_xdp`), and so
+//! on. Types without a driver answer `ENOTSUPP` (524) like the kernel does
+//! for types without a runner.
 
 pub mod flow_dissector;
 pub mod sk_lookup;
@@ -201,21 +201,6 @@ pub fn test_run(
 pub type Runner =
     fn(&LoadedProgram, &mut HostState, &TestRunInput) -> Result<TestRunOutput, TestRunError>;
 
-/// The driver for each of the kernel's test-run operations, by the runner
-/// the program type's data names (`bpfbox_progtype::spec::Runner`: the
-/// kernel shares `bpf_prog_test_run_skb` between the skb types, and whether
-/// the program sees the Ethernet header is part of that data). Adding a
-/// runner adds one row; a type gets one by naming it in its module.
-const RUNNERS: &[(KernelRunner, Runner)] = &[
-    (KernelRunner::SkbL2, skb::test_run),
-    (KernelRunner::SkbL3, skb::test_run),
-    (KernelRunner::Xdp, xdp::test_run),
-    (KernelRunner::FlowDissector, flow_dissector::test_run),
-    (KernelRunner::SkLookup, sk_lookup::test_run),
-    (KernelRunner::RawTp, tracing::raw_tp_test_run),
-    (KernelRunner::Syscall, tracing::syscall_test_run),
-];
-
 /// The kernel test-run operation of a program type, from its data.
 pub fn kernel_runner(ty: ProgType) -> Option<KernelRunner> {
     match ty.spec().test_run.default {
@@ -226,8 +211,7 @@ pub fn kernel_runner(ty: ProgType) -> Option<KernelRunner> {
 
 /// The test-run driver for a program type, if bpfbox has one.
 pub fn runner_for(ty: ProgType) -> Option<Runner> {
-    let k = kernel_runner(ty)?;
-    RUNNERS.iter().find(|(r, _)| *r == k).map(|(_, f)| *f)
+    crate::types::ops_of(ty).test_run
 }
 
 /// A trap while running: the kernel's verifier would have rejected the

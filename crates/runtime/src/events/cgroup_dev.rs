@@ -139,7 +139,6 @@ fn fire(
 
 /// The CGROUP_DEVICE driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[15],
     schema: SCHEMA,
     fire,
 };

@@ -115,7 +115,6 @@ fn fire(
 
 /// The CGROUP_SOCK driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[9],
     schema: SCHEMA,
     fire,
 };

@@ -324,7 +324,6 @@ fn fire(
 
 /// The CGROUP_SOCK_ADDR driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[18],
     schema: SCHEMA,
     fire,
 };

@@ -400,7 +400,6 @@ fn fire_get(
 
 /// The CGROUP_SOCKOPT driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[25],
     schema: SCHEMA,
     fire,
 };

@@ -105,7 +105,6 @@ fn fire(
 
 /// The CGROUP_SYSCTL driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[23],
     schema: SCHEMA,
     fire,
 };

@@ -118,7 +118,6 @@ Example: {"packet": "020000000002 020000000001 0800 45000020123400004011 0000 0a
 
 /// The FLOW_DISSECTOR driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[22],
     schema: SCHEMA,
     fire,
 };

@@ -169,7 +169,6 @@ fn describe(session: bool, r: u64) -> String {
 
 /// The KPROBE driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[2],
     schema: SCHEMA,
     fire,
 };

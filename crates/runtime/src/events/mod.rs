@@ -3,8 +3,8 @@
 //! rather than on a packet handed to `BPF_PROG_TEST_RUN`.
 //!
 //! Each type family has one module here exporting a `pub static DRIVER:
-//! EventDriver`; [`REGISTRY`] lists them and [`driver_for`] picks one by
-//! program type. A driver turns one JSON event into the type's context
+//! EventDriver`; a program type names its driver in its run-side table
+//! ([`crate::types::ops_of`]) and [`driver_for`] picks it from there. A driver turns one JSON event into the type's context
 //! (and any memory the context points at), runs the program, and says what
 //! the hook does with the return value (`deny: EPERM`, `select socket 2`).
 //! Map state lives in [`HostState`] and persists across a sequence of
@@ -143,8 +143,6 @@ pub type FireFn = fn(&LoadedProgram, &mut HostState, &Value) -> Result<EventOutc
 
 /// The run side of one event-driven program-type family.
 pub struct EventDriver {
-    /// `enum bpf_prog_type` ids this driver runs.
-    pub prog_types: &'static [u32],
     /// The event's JSON schema, documented for users (`bpfbox fire --help`
     /// and `bpfbox types`): fields, types, defaults, an example.
     pub schema: &'static str,
@@ -152,32 +150,9 @@ pub struct EventDriver {
     pub fire: FireFn,
 }
 
-/// Every event driver. Adding a program-type family adds one line here.
-pub static REGISTRY: &[&EventDriver] = &[
-    &cgroup_dev::DRIVER,
-    &cgroup_sock::DRIVER,
-    &cgroup_sockaddr::DRIVER,
-    &cgroup_sysctl::DRIVER,
-    &cgroup_sockopt::DRIVER,
-    &kprobe::DRIVER,
-    &tracepoint::DRIVER,
-    &raw_tracepoint::DRIVER,
-    &perf_event::DRIVER,
-    &syscall::DRIVER,
-    &sock_ops::DRIVER,
-    &sk_reuseport::DRIVER,
-    &sk_skb::DRIVER,
-    &sk_msg::DRIVER,
-    &sk_lookup::DRIVER,
-    &flow_dissector::DRIVER,
-];
-
 /// The driver for a program type, if bpfbox can fire events at it.
 pub fn driver_for(prog_type: u32) -> Option<&'static EventDriver> {
-    REGISTRY
-        .iter()
-        .copied()
-        .find(|d| d.prog_types.contains(&prog_type))
+    crate::types::ops_of(crate::ProgType::from_id(prog_type)?).event
 }
 
 /// Runs one event (a JSON object), keeping map state in `host`; for

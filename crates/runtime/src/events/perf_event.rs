@@ -64,7 +64,6 @@ fn fire(
 
 /// The PERF_EVENT driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[7],
     schema: SCHEMA,
     fire,
 };

@@ -98,7 +98,6 @@ fn fire(
 
 /// The RAW_TRACEPOINT and RAW_TRACEPOINT_WRITABLE driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[17, WRITABLE],
     schema: SCHEMA,
     fire,
 };

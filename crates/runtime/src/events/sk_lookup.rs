@@ -139,7 +139,6 @@ Example: {"protocol": "tcp", "local": "10.0.0.1:7000", "remote": "10.0.0.9:40000
 
 /// The SK_LOOKUP driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[30],
     schema: SCHEMA,
     fire,
 };

@@ -543,7 +543,6 @@ Example: {"data": "474554202f20485454502f312e310d0a", "segments": [4, 12],
 
 /// The SK_MSG driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[16],
     schema: SCHEMA,
     fire,
 };

@@ -258,7 +258,6 @@ Example: {"group": [1, 2, 3], "packet": "9c40 1f90 000a 0000 3031", "hash": 2863
 
 /// The SK_REUSEPORT driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[21],
     schema: SCHEMA,
     fire,
 };

@@ -192,7 +192,6 @@ Example: {"attach": "stream_verdict", "data": "68656c6c6f", "sockmaps": {"sock_m
 
 /// The SK_SKB driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[14],
     schema: SCHEMA,
     fire,
 };

@@ -618,7 +618,6 @@ Example: [{"op": "TCP_LISTEN_CB", "socket": 2, "local": "127.0.0.1:8080", "remot
 
 /// The SOCK_OPS driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[13],
     schema: SCHEMA,
     fire,
 };

@@ -63,7 +63,6 @@ fn fire(
 
 /// The SYSCALL driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[31],
     schema: SCHEMA,
     fire,
 };

@@ -146,7 +146,6 @@ fn fire(
 
 /// The TRACEPOINT driver.
 pub static DRIVER: EventDriver = EventDriver {
-    prog_types: &[5],
     schema: SCHEMA,
     fire,
 };

@@ -15,7 +15,6 @@ use crate::events::sockets::{SockState, SockWorld};
 use crate::host::HostState;
 use bpfbox_interp::{HelperFn, Trap};
 use bpfbox_uapi::helper::id;
-use bpfbox_uapi::prog_type;
 use serde_json::{json, Value};
 
 /// `EAFNOSUPPORT`.
@@ -172,7 +171,7 @@ fn opt_sock(d: &SockDesc) -> OptSock {
 /// option rules as sock_ops (shared model in `super::sockopt`) on the
 /// hook's socket; `-EINVAL` for a socket that is not a full socket. The
 /// call is recorded with its result.
-fn setsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+pub(crate) fn setsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (level, optname, len) = (a[1] as u32 as i32, a[2] as u32 as i32, a[4] as usize);
     let value = read_guest(vm, a[3], len)?;
     let Some(r) = run_mut(vm) else {
@@ -202,7 +201,7 @@ fn setsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 /// value in the shared model (what the event's `sockopts` or an earlier
 /// `bpf_setsockopt` set, else the kernel's default); on failure the
 /// buffer is zeroed and `-errno` returned.
-fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+pub(crate) fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (level, optname, len) = (a[1] as u32 as i32, a[2] as u32 as i32, a[4] as usize);
     read_guest(vm, a[3], len)?;
     let got = match run(vm) {
@@ -232,18 +231,6 @@ pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
     (id::GET_CURRENT_CGROUP_ID, get_current_cgroup_id),
     (id::GET_RETVAL, get_retval),
     (id::SET_RETVAL, set_retval),
-];
-
-/// The cgroup hooks' own versions of helpers other types implement
-/// differently: (program type, helper id, implementation).
-/// `bpf_setsockopt`/`bpf_getsockopt` of CGROUP_SOCK_ADDR (18) and
-/// CGROUP_SOCKOPT (25) work on the hook's socket rather than a sock_ops
-/// callback's.
-pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
-    (prog_type::CGROUP_SOCK_ADDR, id::SETSOCKOPT, setsockopt),
-    (prog_type::CGROUP_SOCK_ADDR, id::GETSOCKOPT, getsockopt),
-    (prog_type::CGROUP_SOCKOPT, id::SETSOCKOPT, setsockopt),
-    (prog_type::CGROUP_SOCKOPT, id::GETSOCKOPT, getsockopt),
 ];
 
 #[cfg(test)]

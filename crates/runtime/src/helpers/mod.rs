@@ -20,7 +20,7 @@ mod misc;
 mod probe;
 pub mod sk_storage;
 mod skb;
-mod sock;
+pub(crate) mod sock;
 mod sockopt;
 mod stack;
 mod strto;
@@ -136,8 +136,8 @@ pub fn table_for(
             t.set(id as u8, f);
         }
     }
-    for &(ty, id, f) in cgroup::OVERRIDES.iter().chain(sock::OVERRIDES) {
-        if ty == prog_type.id() && allowed(id) {
+    for &(id, f) in crate::types::ops_of(prog_type).helpers {
+        if allowed(id) {
             t.set(id as u8, f);
         }
     }

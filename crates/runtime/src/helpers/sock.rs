@@ -284,7 +284,7 @@ fn msg_redirect_hash(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 
 /// `sk_reuseport_load_bytes(ctx, offset, to, len)`: `bpf_skb_load_bytes`
 /// on the packet from its transport header (`SockEnv::packet`).
-fn reuseport_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+pub(crate) fn reuseport_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (off, len) = (a[1] as usize, a[3] as usize);
     let pkt = env(vm)?.packet.clone();
     match off
@@ -305,7 +305,7 @@ fn reuseport_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 /// `bpf_flow_dissector_load_bytes`: without an skb (the test-run path and
 /// eth_get_headlen) it zeroes the buffer and fails with `-EFAULT`; with
 /// one it reads like `bpf_skb_load_bytes`.
-fn flow_dissector_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+pub(crate) fn flow_dissector_load_bytes(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let len = a[3] as usize;
     write_guest(vm, a[2], &vec![0u8; len])?;
     Ok(neg(EFAULT))
@@ -404,7 +404,7 @@ fn msg_pop_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 /// bpf_sock` image of the declared socket, or else of a TCP socket of the
 /// hook's family — a listener for sk_lookup, established otherwise), like
 /// the kernel's `PTR_TO_SOCKET_OR_NULL`; other maps as usual.
-fn sock_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+pub(crate) fn sock_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let m = map_of(vm, a[0])?;
     if !vm.host.maps[m].map_type().is_sock() {
         let Some(&(_, f)) = super::maps::HELPERS
@@ -582,7 +582,7 @@ pub(crate) fn patch_skb_ctx(vm: &mut HostVm<'_>, ctx_addr: u64) -> Result<(), Tr
 /// `sk_skb_pull_data(skb, len)`: `skb_ensure_writable(skb, len ?:
 /// skb_headlen(skb))` — pulls `len` bytes into the linear part (`ENOMEM`
 /// past the end), so `data_end` covers them.
-fn sk_skb_pull_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+pub(crate) fn sk_skb_pull_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let total = vm.host.skb().map_or(0, |s| s.len());
     let e = env(vm)?;
     let linear = e.skb_linear.unwrap_or(total);
@@ -623,30 +623,4 @@ pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
     (id::LOAD_HDR_OPT, super::hdropt::load_hdr_opt),
     (id::STORE_HDR_OPT, super::hdropt::store_hdr_opt),
     (id::RESERVE_HDR_OPT, super::hdropt::reserve_hdr_opt),
-];
-
-/// Per-type implementations of a shared helper id (the kernel's
-/// `func_proto` hands these types their own function for the id):
-/// (prog type, id, function).
-pub(super) const OVERRIDES: &[(u32, u32, HelperFn<HostState>)] = &[
-    (
-        prog_type::SK_REUSEPORT,
-        id::SKB_LOAD_BYTES,
-        reuseport_load_bytes,
-    ),
-    (
-        prog_type::FLOW_DISSECTOR,
-        id::SKB_LOAD_BYTES,
-        flow_dissector_load_bytes,
-    ),
-    (prog_type::SK_LOOKUP, id::MAP_LOOKUP_ELEM, sock_map_lookup),
-    (prog_type::SOCK_OPS, id::MAP_LOOKUP_ELEM, sock_map_lookup),
-    (prog_type::SK_SKB, id::MAP_LOOKUP_ELEM, sock_map_lookup),
-    (prog_type::SK_MSG, id::MAP_LOOKUP_ELEM, sock_map_lookup),
-    (
-        prog_type::SK_REUSEPORT,
-        id::MAP_LOOKUP_ELEM,
-        sock_map_lookup,
-    ),
-    (prog_type::SK_SKB, id::SKB_PULL_DATA, sk_skb_pull_data),
 ];

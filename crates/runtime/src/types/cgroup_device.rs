@@ -1,0 +1,10 @@
+//! `BPF_PROG_TYPE_CGROUP_DEVICE`: the run side (events: a device access).
+
+use super::RunOps;
+
+/// The run side of `BPF_PROG_TYPE_CGROUP_DEVICE`.
+pub static OPS: RunOps = RunOps {
+    test_run: None,
+    event: Some(&crate::events::cgroup_dev::DRIVER),
+    helpers: &[],
+};

@@ -1,0 +1,17 @@
+//! `BPF_PROG_TYPE_CGROUP_SOCK_ADDR`: the run side (events: connect, bind, sendmsg, recvmsg, getpeername, getsockname).
+
+use super::RunOps;
+use crate::helpers::cgroup;
+use bpfbox_uapi::helper::id;
+
+/// The run side of `BPF_PROG_TYPE_CGROUP_SOCK_ADDR`.
+pub static OPS: RunOps = RunOps {
+    test_run: None,
+    event: Some(&crate::events::cgroup_sockaddr::DRIVER),
+    // bpf_setsockopt/bpf_getsockopt work on the hook's socket, not a
+    // sock_ops callback's.
+    helpers: &[
+        (id::SETSOCKOPT, cgroup::setsockopt),
+        (id::GETSOCKOPT, cgroup::getsockopt),
+    ],
+};

@@ -1,0 +1,17 @@
+//! `BPF_PROG_TYPE_CGROUP_SOCKOPT`: the run side (events: getsockopt and setsockopt calls).
+
+use super::RunOps;
+use crate::helpers::cgroup;
+use bpfbox_uapi::helper::id;
+
+/// The run side of `BPF_PROG_TYPE_CGROUP_SOCKOPT`.
+pub static OPS: RunOps = RunOps {
+    test_run: None,
+    event: Some(&crate::events::cgroup_sockopt::DRIVER),
+    // bpf_setsockopt/bpf_getsockopt work on the hook's socket, not a
+    // sock_ops callback's.
+    helpers: &[
+        (id::SETSOCKOPT, cgroup::setsockopt),
+        (id::GETSOCKOPT, cgroup::getsockopt),
+    ],
+};

@@ -1,0 +1,12 @@
+//! `BPF_PROG_TYPE_SK_LOOKUP`: the run side (test run: `bpf_prog_test_run_sk_lookup`; events: a lookup among sockets).
+
+use super::RunOps;
+use crate::helpers::sock;
+use bpfbox_uapi::helper::id;
+
+/// The run side of `BPF_PROG_TYPE_SK_LOOKUP`.
+pub static OPS: RunOps = RunOps {
+    test_run: Some(crate::drivers::sk_lookup::test_run),
+    event: Some(&crate::events::sk_lookup::DRIVER),
+    helpers: &[(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup)],
+};

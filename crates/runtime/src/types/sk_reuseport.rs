@@ -1,0 +1,15 @@
+//! `BPF_PROG_TYPE_SK_REUSEPORT`: the run side (events: a packet choosing a socket of a reuseport group).
+
+use super::RunOps;
+use crate::helpers::sock;
+use bpfbox_uapi::helper::id;
+
+/// The run side of `BPF_PROG_TYPE_SK_REUSEPORT`.
+pub static OPS: RunOps = RunOps {
+    test_run: None,
+    event: Some(&crate::events::sk_reuseport::DRIVER),
+    helpers: &[
+        (id::SKB_LOAD_BYTES, sock::reuseport_load_bytes),
+        (id::MAP_LOOKUP_ELEM, sock::sock_map_lookup),
+    ],
+};

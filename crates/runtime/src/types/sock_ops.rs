@@ -1,0 +1,12 @@
+//! `BPF_PROG_TYPE_SOCK_OPS`: the run side (events: TCP callbacks of a connection).
+
+use super::RunOps;
+use crate::helpers::sock;
+use bpfbox_uapi::helper::id;
+
+/// The run side of `BPF_PROG_TYPE_SOCK_OPS`.
+pub static OPS: RunOps = RunOps {
+    test_run: None,
+    event: Some(&crate::events::sock_ops::DRIVER),
+    helpers: &[(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup)],
+};

@@ -1,0 +1,10 @@
+//! `BPF_PROG_TYPE_SYSCALL`: the run side (test run: `bpf_prog_test_run_syscall`; events: a call with its ctx bytes).
+
+use super::RunOps;
+
+/// The run side of `BPF_PROG_TYPE_SYSCALL`.
+pub static OPS: RunOps = RunOps {
+    test_run: Some(crate::drivers::tracing::syscall_test_run),
+    event: Some(&crate::events::syscall::DRIVER),
+    helpers: &[],
+};

@@ -1,0 +1,10 @@
+//! `BPF_PROG_TYPE_XDP`: the run side (test run: `bpf_prog_test_run_xdp`).
+
+use super::RunOps;
+
+/// The run side of `BPF_PROG_TYPE_XDP`.
+pub static OPS: RunOps = RunOps {
+    test_run: Some(crate::drivers::xdp::test_run),
+    event: None,
+    helpers: &[],
+};
