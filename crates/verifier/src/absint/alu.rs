@@ -266,7 +266,10 @@ impl Walk<'_> {
             res.id = self.new_id();
             res.range = 0;
         }
-        if res.s.smin <= -MAX_VAR_OFF || res.s.smax >= MAX_VAR_OFF {
+        // As `check_reg_sane_offset` on the result: only its minimum; a
+        // large maximum is refused at the access ("unbounded memory
+        // access").
+        if res.s.smin <= -MAX_VAR_OFF || res.s.smin >= MAX_VAR_OFF {
             return fail(
                 self,
                 format!("value {} makes {name} pointer be out of bounds", res.s.smin),

@@ -170,6 +170,18 @@ impl Walk<'_> {
                 }
                 MemKind::Other
             }
+            Ty::TcpSock | Ty::TpBuffer | Ty::BtfId | Ty::MapPtr(_) if p.s.value() != Some(0) => {
+                return Err(self
+                    .fail(
+                        pc,
+                        Code::MemAccess,
+                        format!(
+                            "R{} invalid variable buffer offset: off={fixed}, var_off={:?}",
+                            a.reg, p.s.var
+                        ),
+                    )
+                    .reg(a.reg));
+            }
             Ty::TcpSock | Ty::TpBuffer | Ty::BtfId | Ty::MapPtr(_)
                 if !a.write || p.ty == Ty::TpBuffer =>
             {
