@@ -9,6 +9,7 @@ pub(crate) mod events_trace;
 pub(crate) mod kernel_compare;
 pub(crate) mod maps_compare;
 pub(crate) mod misc_helpers;
+pub(crate) mod netfilter;
 pub(crate) mod profiles;
 pub(crate) mod running;
 pub(crate) mod sk_storage;
@@ -78,6 +79,7 @@ bpfbox_testkit::main! {
     kernel_compare::xdp_flags_batch_and_live_frames => [kernel],
     maps_compare::maps_and_global_data_match_kernel => [kernel],
     misc_helpers::printk_snprintf_loop_and_clock => [kernel],
+    netfilter::netfilter_test_runs_match_the_kernel => [kernel],
     cgroup_array::under_cgroup_matches_the_kernel => [kernel],
     stacks::stack_helpers_match_kernel_on_an_attached_tracepoint => [kernel],
     task_ns::ns_pid_tgid_matches_the_kernel => [kernel],

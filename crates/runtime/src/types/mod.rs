@@ -27,6 +27,7 @@ pub mod kprobe;
 pub mod lwt_in;
 pub mod lwt_out;
 pub mod lwt_xmit;
+pub mod netfilter;
 pub mod perf_event;
 pub mod raw_tracepoint;
 pub mod raw_tracepoint_writable;
@@ -98,7 +99,7 @@ pub fn ops_of(ty: ProgType) -> &'static RunOps {
         ProgType::Lsm => &NOT_YET,
         ProgType::SkLookup => &sk_lookup::OPS,
         ProgType::Syscall => &syscall::OPS,
-        ProgType::Netfilter => &NOT_YET,
+        ProgType::Netfilter => &netfilter::OPS,
     }
 }
 
