@@ -11,6 +11,9 @@ pub enum ErrorKind {
     HelperNotAllowed,
     /// A feature bpfbox does not implement.
     Unsupported,
+    /// The program calls a helper of Linux 6.18 (this id) that its type
+    /// may use but bpfbox does not implement.
+    UnsupportedHelper(u32),
 }
 
 /// A load-time error of the runtime.
@@ -37,6 +40,13 @@ impl Error {
     pub(crate) fn helper_not_allowed(message: impl Into<String>) -> Self {
         Error {
             kind: ErrorKind::HelperNotAllowed,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn unsupported_helper(id: u32, message: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::UnsupportedHelper(id),
             message: message.into(),
         }
     }

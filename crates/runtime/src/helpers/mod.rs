@@ -122,10 +122,10 @@ pub fn table_for(
                 continue;
             }
             if !all.iter().any(|h| h.0 == id) {
-                return Err(Error::unsupported(format!(
-                    "helper {} is not implemented by bpfbox",
-                    helper_name(id)
-                )));
+                return Err(Error::unsupported_helper(
+                    id,
+                    format!("helper {} is not implemented by bpfbox", helper_name(id)),
+                ));
             }
         }
     }
@@ -236,6 +236,27 @@ pub(crate) fn neg(e: i32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unimplemented_helper_is_named_by_id_in_the_error() {
+        let implemented: Vec<u32> = implemented().iter().map(|h| h.0).collect();
+        let ty = ProgType::Kprobe;
+        let id = (1..256)
+            .find(|&id| {
+                crate::avail::known(id)
+                    && crate::avail::allowed(ty, 0, id)
+                    && !implemented.contains(&id)
+            })
+            .expect("kprobe programs may call a helper bpfbox lacks");
+        // call id; r0 = 0; exit
+        let slots = [
+            bpfbox_isa::RawInsn::new(0x85, 0, 0, 0, id as i32),
+            bpfbox_isa::RawInsn::new(0xb7, 0, 0, 0, 0),
+            bpfbox_isa::RawInsn::new(0x95, 0, 0, 0, 0),
+        ];
+        let err = crate::LoadedProgram::from_raw(&slots, ty, 0).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::UnsupportedHelper(id), "{err}");
+    }
 
     #[test]
     fn every_implemented_helper_has_availability() {
