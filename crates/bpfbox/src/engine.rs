@@ -73,10 +73,50 @@ pub struct RunOutput {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct RunError {
+    /// What kind of failure it is, as a value to match on.
+    pub kind: RunErrorKind,
     /// errno, when the failure is one (EINVAL for a bad ctx_in, ...).
     pub errno: Option<i32>,
     /// One line.
     pub message: String,
+}
+
+/// What kind of failure a [`RunError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RunErrorKind {
+    /// The program calls a helper (this id) its type may use but bpfbox
+    /// does not implement.
+    UnsupportedHelper(u32),
+    /// A verifier (bpfbox's or the kernel's) refused the program.
+    VerifierRefused,
+    /// Bad input to a run: packet or context of the wrong size (EINVAL).
+    BadInput,
+    /// `bpf()` cannot be used here.
+    KernelUnavailable,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
+impl RunErrorKind {
+    /// The kind of a runtime load error.
+    fn of_load(e: &bpfbox_runtime::Error) -> Self {
+        match e.kind() {
+            bpfbox_runtime::ErrorKind::UnsupportedHelper(id) => RunErrorKind::UnsupportedHelper(id),
+            bpfbox_runtime::ErrorKind::HelperNotAllowed => RunErrorKind::VerifierRefused,
+            _ => RunErrorKind::Other,
+        }
+    }
+
+    /// The kind of a failed run with this errno.
+    fn of_errno(errno: i32) -> Self {
+        if errno == libc::EINVAL {
+            RunErrorKind::BadInput
+        } else {
+            RunErrorKind::Other
+        }
+    }
 }
 
 /// A map's contents after runs, in a form both engines can produce.
@@ -139,6 +179,7 @@ pub trait Engine {
     ) -> Result<Vec<bpfbox_runtime::events::EventOutcome>, RunError> {
         let _ = events;
         Err(RunError {
+            kind: RunErrorKind::Other,
             errno: None,
             message: format!(
                 "the {} engine does not fire events: in the kernel these programs run \
@@ -196,6 +237,7 @@ const ENOENT: i32 = bpfbox_uapi::errno::ENOENT;
 
 fn no_map(map: &str) -> RunError {
     RunError {
+        kind: RunErrorKind::Other,
         errno: Some(2),
         message: format!("the object has no map `{map}`"),
     }
@@ -290,6 +332,8 @@ impl InterpEngine {
     pub fn new(obj: &Object, def: &ProgramDef, host: HostState) -> Result<Self, RunError> {
         if let Some(message) = crate::support::interp_refusal(obj, def) {
             return Err(RunError {
+                kind: crate::support::first_unsupported_helper(def)
+                    .map_or(RunErrorKind::Other, RunErrorKind::UnsupportedHelper),
                 errno: None,
                 message,
             });
@@ -307,6 +351,8 @@ impl InterpEngine {
     ) -> Result<Self, RunError> {
         if let Some(message) = crate::support::interp_refusal(obj, def) {
             return Err(RunError {
+                kind: crate::support::first_unsupported_helper(def)
+                    .map_or(RunErrorKind::Other, RunErrorKind::UnsupportedHelper),
                 errno: None,
                 message,
             });
@@ -322,6 +368,7 @@ impl InterpEngine {
             bpfbox_runtime::drivers::MissingHelpers::TrapIfReached,
         )
         .map_err(|e| RunError {
+            kind: RunErrorKind::of_load(&e),
             errno: None,
             message: e.to_string(),
         })?;
@@ -356,6 +403,7 @@ impl Engine for InterpEngine {
         };
         let out =
             bpfbox_runtime::test_run(&self.prog, &mut self.host, &req).map_err(|e| RunError {
+                kind: RunErrorKind::of_errno(e.errno),
                 errno: Some(e.errno),
                 message: e.to_string(),
             })?;
@@ -430,6 +478,7 @@ impl Engine for InterpEngine {
             .ok_or_else(|| no_map(map))?;
         let m = self.host.maps.get_mut(i).ok_or_else(|| no_map(map))?;
         m.update(key, value, 0).map_err(|e| RunError {
+            kind: RunErrorKind::Other,
             errno: Some(e.errno()),
             message: format!("updating `{map}`: {e}"),
         })
@@ -442,6 +491,7 @@ impl Engine for InterpEngine {
             Ok(v) => Ok(Some(v)),
             Err(e) if e.errno() == ENOENT => Ok(None),
             Err(e) => Err(RunError {
+                kind: RunErrorKind::Other,
                 errno: Some(e.errno()),
                 message: format!("looking up `{map}`: {e}"),
             }),
@@ -459,6 +509,7 @@ impl Engine for InterpEngine {
         events: &serde_json::Value,
     ) -> Result<Vec<bpfbox_runtime::events::EventOutcome>, RunError> {
         bpfbox_runtime::events::fire_all(&self.prog, &mut self.host, events).map_err(|e| RunError {
+            kind: RunErrorKind::Other,
             errno: None,
             message: e.to_string(),
         })
@@ -471,6 +522,7 @@ impl Engine for InterpEngine {
             Ok(()) => Ok(true),
             Err(e) if e.errno() == ENOENT => Ok(false),
             Err(e) => Err(RunError {
+                kind: RunErrorKind::Other,
                 errno: Some(e.errno()),
                 message: format!("deleting from `{map}`: {e}"),
             }),
@@ -481,6 +533,7 @@ impl Engine for InterpEngine {
         for ((name, ty), m) in self.names.iter().zip(self.host.maps.iter_mut()) {
             if opened_perf(name, *ty) {
                 m.perf_open_all().map_err(|e| RunError {
+                    kind: RunErrorKind::Other,
                     errno: Some(e.errno()),
                     message: format!("opening perf buffers of `{name}`: {e}"),
                 })?;
@@ -632,6 +685,7 @@ fn verify_with(
     check: impl FnOnce(&[bpfbox_isa::Insn]) -> Result<(), Vec<bpfbox_verifier::Diagnostic>>,
 ) -> Result<(), RunError> {
     let insns = bpfbox_isa::decode(&def.insns).map_err(|e| RunError {
+        kind: RunErrorKind::Other,
         errno: None,
         message: format!("{}: {e}", def.name),
     })?;
@@ -647,6 +701,7 @@ fn verify_with(
             .map(|k| format!(" (kernel: \"{k}\")"))
             .unwrap_or_default();
         RunError {
+            kind: RunErrorKind::VerifierRefused,
             errno: Some(bpfbox_uapi::errno::EACCES),
             message: format!(
                 "verifier rejected `{}`: insn {}: {}{line}{kernel}",
@@ -671,6 +726,7 @@ impl KernelEngine {
     /// Loads `def` and the object's maps into the running kernel.
     pub fn new(obj: &Object, def: &ProgramDef) -> Result<Self, RunError> {
         let k = KernelObject::load(obj, def).map_err(|e| RunError {
+            kind: RunErrorKind::Other,
             errno: None,
             message: e.to_string(),
         })?;
@@ -694,6 +750,7 @@ impl KernelEngine {
     /// [`RunOutput::trace`].
     pub fn capture_trace(&mut self) -> Result<(), RunError> {
         let t = crate::kobj::TraceCapture::new().map_err(|e| RunError {
+            kind: RunErrorKind::Other,
             errno: None,
             message: e.to_string(),
         })?;
@@ -726,6 +783,9 @@ impl Engine for KernelEngine {
             ..Default::default()
         };
         let out = self.obj.prog.test_run(&t).map_err(|e| RunError {
+            kind: e
+                .errno()
+                .map_or(RunErrorKind::Other, |n| RunErrorKind::of_errno(n.raw())),
             errno: e.errno().map(|e| e.raw()),
             message: e.to_string(),
         })?;
@@ -814,6 +874,7 @@ impl Engine for KernelEngine {
             .ok_or_else(|| no_map(map))?;
         let m = self.obj.maps.get(i).ok_or_else(|| no_map(map))?;
         m.update(key, value, 0).map_err(|e| RunError {
+            kind: RunErrorKind::Other,
             errno: e.errno().map(|e| e.raw()),
             message: format!("updating `{map}`: {e}"),
         })
@@ -823,6 +884,7 @@ impl Engine for KernelEngine {
         let i = map_position(&self.names, map)?;
         let m = self.obj.maps.get(i).ok_or_else(|| no_map(map))?;
         m.lookup(key).map_err(|e| RunError {
+            kind: RunErrorKind::Other,
             errno: e.errno().map(|e| e.raw()),
             message: format!("looking up `{map}`: {e}"),
         })
@@ -835,6 +897,7 @@ impl Engine for KernelEngine {
             Ok(()) => Ok(true),
             Err(e) if e.errno().map(|e| e.raw()) == Some(ENOENT) => Ok(false),
             Err(e) => Err(RunError {
+                kind: RunErrorKind::Other,
                 errno: e.errno().map(|e| e.raw()),
                 message: format!("deleting from `{map}`: {e}"),
             }),
@@ -844,6 +907,7 @@ impl Engine for KernelEngine {
     fn open_perf_buffers(&mut self) -> Result<(), RunError> {
         let cpus = bpfbox_kernel::possible_cpus().unwrap_or(1) as u32;
         let err = |message: String| RunError {
+            kind: RunErrorKind::Other,
             errno: None,
             message,
         };

@@ -204,6 +204,7 @@ mod tests {
                 })
             } else {
                 Err(RunError {
+                    kind: crate::engine::RunErrorKind::BadInput,
                     errno: Some(bpfbox_uapi::errno::EINVAL),
                     message: "bad".into(),
                 })

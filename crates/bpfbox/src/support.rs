@@ -86,27 +86,12 @@ pub fn missing_for_program(obj: &Object, def: &ProgramDef) -> Vec<Missing> {
     let Ok(insns) = bpfbox_isa::decode(&def.insns) else {
         return out;
     };
-    let implemented: Vec<u32> = bpfbox_runtime::helpers::implemented()
-        .iter()
-        .map(|h| h.0)
-        .collect();
-    let mut seen = Vec::new();
-    for insn in &insns {
-        if let Insn::Call { helper } = *insn {
-            let id = helper as u32;
-            if helper >= 0
-                && bpfbox_runtime::avail::known(id)
-                && !implemented.contains(&id)
-                && !seen.contains(&id)
-            {
-                seen.push(id);
-                out.push(Missing {
-                    what: "helper",
-                    name: helper_label(id),
-                    needed_by: def.name.clone(),
-                });
-            }
-        }
+    for id in unsupported_helpers(&insns) {
+        out.push(Missing {
+            what: "helper",
+            name: helper_label(id),
+            needed_by: def.name.clone(),
+        });
     }
     let mut maps: Vec<usize> = def
         .map_refs
@@ -211,6 +196,35 @@ pub fn unloadable(obj: &Object) -> Vec<Missing> {
             _ => None,
         })
         .collect()
+}
+
+/// The ids of the Linux helpers `insns` call that bpfbox does not
+/// implement, each once, in the order of their first call.
+fn unsupported_helpers(insns: &[Insn]) -> Vec<u32> {
+    let implemented: Vec<u32> = bpfbox_runtime::helpers::implemented()
+        .iter()
+        .map(|h| h.0)
+        .collect();
+    let mut seen = Vec::new();
+    for insn in insns {
+        if let Insn::Call { helper } = *insn {
+            let id = helper as u32;
+            if helper >= 0
+                && bpfbox_runtime::avail::known(id)
+                && !implemented.contains(&id)
+                && !seen.contains(&id)
+            {
+                seen.push(id);
+            }
+        }
+    }
+    seen
+}
+
+/// The first helper `def` calls that bpfbox does not implement.
+pub fn first_unsupported_helper(def: &ProgramDef) -> Option<u32> {
+    let insns = bpfbox_isa::decode(&def.insns).ok()?;
+    unsupported_helpers(&insns).first().copied()
 }
 
 /// The error the interpreter engine gives for a program it cannot run.

@@ -74,6 +74,17 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The program calls a helper (kernel id `id`) its type may use but
+    /// bpfbox does not implement (at load, or when reached if it loads).
+    #[error("{message}")]
+    UnsupportedHelper {
+        /// The program.
+        program: String,
+        /// The helper's id (`BPF_FUNC_*`).
+        id: u32,
+        /// The whole line, as [`Error::Load`] or [`Error::Run`] would say it.
+        message: String,
+    },
     /// The object has no map of that name.
     #[error("no map `{0}`")]
     NoMap(String),
@@ -96,4 +107,37 @@ pub enum Error {
         /// Why.
         message: String,
     },
+}
+
+impl Error {
+    /// A load failure of `program`, as a value.
+    pub(crate) fn load(program: &str, e: crate::engine::RunError) -> Error {
+        match e.kind {
+            crate::engine::RunErrorKind::UnsupportedHelper(id) => Error::UnsupportedHelper {
+                program: program.to_string(),
+                id,
+                message: format!("loading `{program}`: {}", e.message),
+            },
+            _ => Error::Load {
+                program: program.to_string(),
+                message: e.message,
+            },
+        }
+    }
+
+    /// A run failure of `program`, as a value.
+    pub(crate) fn run(program: &str, e: crate::engine::RunError) -> Error {
+        match e.kind {
+            crate::engine::RunErrorKind::UnsupportedHelper(id) => Error::UnsupportedHelper {
+                program: program.to_string(),
+                id,
+                message: format!("running `{program}`: {}", e.message),
+            },
+            _ => Error::Run {
+                program: program.to_string(),
+                errno: e.errno,
+                message: e.message,
+            },
+        }
+    }
 }

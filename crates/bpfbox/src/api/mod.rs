@@ -222,10 +222,7 @@ impl Bpfbox {
     }
 
     fn start(&self, obj: &Object, def: &ProgramDef) -> Result<Box<dyn Engine>, Error> {
-        let run_err = |e: crate::engine::RunError| Error::Load {
-            program: def.name.clone(),
-            message: e.message,
-        };
+        let run_err = |e: crate::engine::RunError| Error::load(&def.name, e);
         Ok(match self.engine {
             EngineKind::Interp => {
                 let mut host = crate::engine::host_like_kernel();

@@ -103,11 +103,10 @@ impl Program {
     /// Runs the program with every `BPF_PROG_TEST_RUN` input (context,
     /// repeat, flags).
     pub fn test_run_with(&mut self, input: &RunInput) -> Result<TestRunOutcome, Error> {
-        let out: RunOutput = self.engine.test_run(input).map_err(|e| Error::Run {
-            program: self.def.name.clone(),
-            errno: e.errno,
-            message: e.message,
-        })?;
+        let out: RunOutput = self
+            .engine
+            .test_run(input)
+            .map_err(|e| Error::run(&self.def.name, e))?;
         Ok(TestRunOutcome {
             verdict: self.verdict(out.retval),
             packet: out.data_out,
@@ -122,11 +121,9 @@ impl Program {
     /// documents each type's event. Interpreter only: in the kernel these
     /// programs run at real attachments.
     pub fn fire(&mut self, events: &Value) -> Result<Vec<EventOutcome>, Error> {
-        self.engine.fire(events).map_err(|e| Error::Run {
-            program: self.def.name.clone(),
-            errno: e.errno,
-            message: e.message,
-        })
+        self.engine
+            .fire(events)
+            .map_err(|e| Error::run(&self.def.name, e))
     }
 
     /// The object this program was loaded from (after the setup).

@@ -142,3 +142,28 @@ fn a_setups_kconfig_values_reach_the_program_through_the_library() {
     assert_eq!(run(100), XdpAction::Drop);
     assert_eq!(run(1000), XdpAction::Pass);
 }
+
+#[test]
+fn a_helper_bpfbox_lacks_is_unsupported_helper_with_its_id() {
+    let bpf = Bpfbox::load_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/progs/unsupported_helper.o"
+    ))
+    .unwrap();
+    let Err(err) = bpf.program::<Xdp>("uses_jiffies") else {
+        panic!("a program calling bpf_jiffies64 loaded");
+    };
+    let jiffies64 = bpfbox_uapi::helper::id::JIFFIES64;
+    assert!(
+        matches!(
+            &err,
+            Error::UnsupportedHelper { program, id, .. }
+                if program == "uses_jiffies" && *id == jiffies64
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("loading `uses_jiffies`: "),
+        "{err}"
+    );
+}

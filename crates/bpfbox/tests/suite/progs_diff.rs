@@ -222,6 +222,7 @@ pub(crate) fn every_packet_program_matches_the_kernel() {
                     .run(|| kernel_side(&obj, def, &inputs, trace))
                     .unwrap_or_else(|e| {
                         Err(RunError {
+                            kind: bpfbox::engine::RunErrorKind::Other,
                             errno: None,
                             message: e,
                         })
