@@ -12,4 +12,5 @@ progs:
 	$(MAKE) -C tests/progs/capture
 	$(MAKE) -C tests/progs/verifier progs
 	$(MAKE) -C tests/progs/inputs
+	$(MAKE) -C tests/progs/library
 	$(MAKE) -C tests/progs/bench progs

@@ -726,7 +726,10 @@ impl KernelEngine {
     /// Loads `def` and the object's maps into the running kernel.
     pub fn new(obj: &Object, def: &ProgramDef) -> Result<Self, RunError> {
         let k = KernelObject::load(obj, def).map_err(|e| RunError {
-            kind: RunErrorKind::Other,
+            kind: match e {
+                crate::kobj::Error::Unavailable(_) => RunErrorKind::KernelUnavailable,
+                _ => RunErrorKind::Other,
+            },
             errno: None,
             message: e.to_string(),
         })?;

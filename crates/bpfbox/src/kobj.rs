@@ -23,8 +23,38 @@ pub struct KernelObject {
 
 /// Loading into the kernel failed.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Error(pub String);
+pub enum Error {
+    /// `bpf()` cannot be used here.
+    #[error("kernel engine: {0}")]
+    Unavailable(#[source] bpfbox_kernel::Unavailable),
+    /// A `bpf()` call failed while doing `context`.
+    #[error("{context}: {source}")]
+    Kernel {
+        /// What was being done (`creating map `m` in the kernel`).
+        context: String,
+        /// The kernel's error.
+        #[source]
+        source: bpfbox_kernel::Error,
+    },
+    /// A file operation (tracefs) failed while doing `context`.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done (`opening .../trace_pipe`).
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Anything else, one line.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    fn kernel(context: String, source: bpfbox_kernel::Error) -> Error {
+        Error::Kernel { context, source }
+    }
+}
 
 /// Plain arrays of at least this many value bytes are created
 /// `BPF_F_MMAPABLE` (see [`mmap_readable`]).
@@ -83,7 +113,7 @@ fn create_with(
         }
     }
     mc.create()
-        .map_err(|e| Error(format!("creating map `{}` in the kernel: {e}", spec.name)))
+        .map_err(|e| Error::kernel(format!("creating map `{}` in the kernel", spec.name), e))
 }
 
 fn info_bytes<T>(items: &[T], f: impl Fn(&T) -> Vec<u32>) -> Vec<u8> {
@@ -104,9 +134,12 @@ struct KernelMaps {
 
 impl KernelMaps {
     fn create(obj: &Object) -> Result<KernelMaps, Error> {
-        bpfbox_kernel::availability().map_err(|e| Error(format!("kernel engine: {e}")))?;
+        bpfbox_kernel::availability().map_err(Error::Unavailable)?;
         if let Some(m) = crate::support::unloadable(obj).first() {
-            return Err(Error(format!("extern {} (strong): not resolved", m.name)));
+            return Err(Error::Other(format!(
+                "extern {} (strong): not resolved",
+                m.name
+            )));
         }
         // BTF is optional: maps and programs without spin locks or global
         // functions load without it.
@@ -135,17 +168,17 @@ impl KernelMaps {
         for (spec, m) in obj.maps.iter().zip(&maps) {
             if let Some(d) = &spec.initial_data {
                 m.update(&0u32.to_le_bytes(), d, 0)
-                    .map_err(|e| Error(format!("initialising `{}`: {e}", spec.name)))?;
+                    .map_err(|e| Error::kernel(format!("initialising `{}`", spec.name), e))?;
             }
             if matches!(spec.kind, MapKind::Data(d) if d.frozen()) {
                 m.freeze()
-                    .map_err(|e| Error(format!("freezing `{}`: {e}", spec.name)))?;
+                    .map_err(|e| Error::kernel(format!("freezing `{}`", spec.name), e))?;
             }
             for (key, init) in &spec.init_slots {
                 if let MapInit::Map(i) = init {
                     let fd = maps[*i].as_raw_fd() as u32;
                     m.update(&key.to_le_bytes(), &fd.to_le_bytes(), 0)
-                        .map_err(|e| Error(format!("filling `{}`: {e}", spec.name)))?;
+                        .map_err(|e| Error::kernel(format!("filling `{}`", spec.name), e))?;
                 }
             }
         }
@@ -157,13 +190,14 @@ impl KernelMaps {
             for (key, init) in &spec.init_slots {
                 if let MapInit::Program(p) = init {
                     let target = obj.programs.get(*p).ok_or_else(|| {
-                        Error(format!("`{}` slot {key}: unknown program {p}", spec.name))
+                        Error::Other(format!("`{}` slot {key}: unknown program {p}", spec.name))
                     })?;
-                    let tp = load_prog(obj, target, &fds, btf.as_ref(), 0)
-                        .map_err(|e| Error(format!("kernel rejected `{}`: {e}", target.name)))?;
+                    let tp = load_prog(obj, target, &fds, btf.as_ref(), 0).map_err(|e| {
+                        Error::kernel(format!("kernel rejected `{}`", target.name), e)
+                    })?;
                     let fd = tp.as_raw_fd() as u32;
                     m.update(&key.to_le_bytes(), &fd.to_le_bytes(), 0)
-                        .map_err(|e| Error(format!("filling `{}`: {e}", spec.name)))?;
+                        .map_err(|e| Error::kernel(format!("filling `{}`", spec.name), e))?;
                     slot_progs.push(tp);
                 }
             }
@@ -183,7 +217,7 @@ impl KernelObject {
         let km = KernelMaps::create(obj)?;
         let prog = load_prog(obj, def, &km.fds, km.btf.as_ref(), 0).map_err(|e| {
             remember_log(&e);
-            Error(format!("kernel rejected `{}`: {e}", def.name))
+            Error::kernel(format!("kernel rejected `{}`", def.name), e)
         })?;
         Ok(KernelObject {
             maps: km.maps,
@@ -293,7 +327,7 @@ pub fn ringbuf_records(map: &KernelMap, data_size: usize) -> Result<Vec<Vec<u8>>
     let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
     let fd = map.as_raw_fd();
     let fail = |what: &str| {
-        Error(format!(
+        Error::Other(format!(
             "mmap of the ring buffer {what}: {}",
             std::io::Error::last_os_error()
         ))
@@ -397,7 +431,7 @@ impl PerfBuffer {
             )
         };
         if fd < 0 {
-            return Err(Error(format!(
+            return Err(Error::Other(format!(
                 "perf_event_open on CPU {cpu}: {}",
                 std::io::Error::last_os_error()
             )));
@@ -419,7 +453,7 @@ impl PerfBuffer {
             )
         };
         if base == libc::MAP_FAILED {
-            return Err(Error(format!(
+            return Err(Error::Other(format!(
                 "mmap of the perf buffer: {}",
                 std::io::Error::last_os_error()
             )));
@@ -515,15 +549,17 @@ impl TraceCapture {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let tracefs = bpfbox_kernel::mounts::tracefs().map_err(|e| Error(e.to_string()))?;
+        let tracefs = bpfbox_kernel::mounts::tracefs().map_err(|e| Error::Other(e.to_string()))?;
         remove_stale_instances(&tracefs.join("instances"));
         let dir = tracefs.join(format!("instances/bpfbox-{}-{n}", std::process::id()));
         // A directory of this name left by an earlier process with this
         // pid (this process numbers its own) is stale: replace it.
         if std::fs::create_dir(&dir).is_err() {
             let _ = std::fs::remove_dir(&dir);
-            std::fs::create_dir(&dir)
-                .map_err(|e| Error(format!("creating {}: {e}", dir.display())))?;
+            std::fs::create_dir(&dir).map_err(|e| Error::Io {
+                context: format!("creating {}", dir.display()),
+                source: e,
+            })?;
         }
         let remove = |e: Error| {
             let _ = std::fs::remove_dir(&dir);
@@ -534,7 +570,12 @@ impl TraceCapture {
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(dir.join("trace_pipe"))
-            .map_err(|e| remove(Error(format!("opening {}/trace_pipe: {e}", dir.display()))))?;
+            .map_err(|e| {
+                remove(Error::Io {
+                    context: format!("opening {}/trace_pipe", dir.display()),
+                    source: e,
+                })
+            })?;
         let cap = TraceCapture {
             dir,
             pipe: Some(pipe),
@@ -544,7 +585,10 @@ impl TraceCapture {
             cap.dir.join("events/bpf_trace/bpf_trace_printk/enable"),
             "1",
         )
-        .map_err(|e| Error(format!("enabling bpf_trace_printk: {e}")))?;
+        .map_err(|e| Error::Io {
+            context: "enabling bpf_trace_printk".into(),
+            source: e,
+        })?;
         Ok(cap)
     }
 

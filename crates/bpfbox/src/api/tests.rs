@@ -147,7 +147,7 @@ fn a_setups_kconfig_values_reach_the_program_through_the_library() {
 fn a_helper_bpfbox_lacks_is_unsupported_helper_with_its_id() {
     let bpf = Bpfbox::load_file(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/progs/unsupported_helper.o"
+        "/../../tests/progs/library/unsupported_helper.o"
     ))
     .unwrap();
     let Err(err) = bpf.program::<Xdp>("uses_jiffies") else {
