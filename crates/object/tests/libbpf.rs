@@ -21,23 +21,10 @@ struct Dump {
 }
 
 fn build_harness() -> Result<PathBuf, String> {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/libbpf_dump.c");
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libbpf_dump");
-    let st = Command::new("cc")
-        .arg("-O1")
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
-        .arg("-lbpf")
-        .output()
-        .map_err(|e| format!("no C compiler: {e}"))?;
-    if !st.status.success() {
-        return Err(format!(
-            "cannot build the libbpf harness: {}",
-            String::from_utf8_lossy(&st.stderr)
-        ));
-    }
-    Ok(out)
+    bpfbox_testkit::build_libbpf_program(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/libbpf_dump.c"),
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+    )
 }
 
 fn run(harness: &PathBuf, obj: &str) -> Result<Dump, String> {

@@ -145,6 +145,32 @@ fn probe_shared() -> Result<(), String> {
     }
 }
 
+/// Builds a small C program linked with the system libbpf (tests that
+/// compare bpfbox's loader with libbpf's): `cc -O1 -o OUT_DIR/NAME SRC
+/// -lbpf`, where NAME is the source's file stem. Tests calling this need
+/// `clang` (which checks for libbpf-dev).
+pub fn build_libbpf_program(src: &Path, out_dir: &Path) -> Result<std::path::PathBuf, String> {
+    let name = src
+        .file_stem()
+        .ok_or_else(|| format!("{}: no file name", src.display()))?;
+    let out = out_dir.join(name);
+    let o = std::process::Command::new("cc")
+        .args(["-O1", "-o"])
+        .arg(&out)
+        .arg(src)
+        .arg("-lbpf")
+        .output()
+        .map_err(|e| format!("no C compiler: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "cannot build the libbpf harness {}: {}",
+            src.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    Ok(out)
+}
+
 /// The repository root (two levels above a crate's manifest directory).
 pub fn repo_root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

@@ -22,22 +22,10 @@ struct LibbpfDump {
 }
 
 fn harness() -> Result<PathBuf, String> {
-    let src = root().join("crates/bpfbox/tests/libbpf_externs.c");
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libbpf_externs");
-    let o = Command::new("cc")
-        .args(["-O1", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .arg("-lbpf")
-        .output()
-        .map_err(|e| format!("no C compiler: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "cannot build the libbpf harness: {}",
-            String::from_utf8_lossy(&o.stderr)
-        ));
-    }
-    Ok(out)
+    bpfbox_testkit::build_libbpf_program(
+        &root().join("crates/bpfbox/tests/libbpf_externs.c"),
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+    )
 }
 
 fn libbpf(h: &Path, o: &Path) -> Result<LibbpfDump, String> {
