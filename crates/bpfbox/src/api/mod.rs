@@ -207,9 +207,17 @@ impl Bpfbox {
             })?;
         check_kind::<P>(&def)?;
         if self.verify {
-            crate::engine::verify(&def).map_err(|e| Error::Refused {
-                program: name.to_string(),
-                message: e.message,
+            // the full verifier, once, for the kernel modelled (both engines)
+            let profile = self
+                .kernel
+                .as_deref()
+                .unwrap_or(bpfbox_progtype::Profile::builtin());
+            crate::engine::verify_object_on(&obj, &def, profile).map_err(|e| match e.kind {
+                crate::engine::RunErrorKind::UnsupportedHelper(_) => Error::load(name, e),
+                _ => Error::Refused {
+                    program: name.to_string(),
+                    message: e.message,
+                },
             })?;
         }
         let mut engine = self.start(&obj, &def)?;
@@ -232,9 +240,8 @@ impl Bpfbox {
                 if let Some(k) = &self.kernel {
                     host.kernel = k.clone();
                 }
-                // the verifier ran above when asked; InterpEngine's own
-                // check is the structural layer, which any load passes
-                Box::new(InterpEngine::new(obj, def, host).map_err(run_err)?)
+                // the verifier ran in `program` when asked
+                Box::new(InterpEngine::new_unverified(obj, def, host).map_err(run_err)?)
             }
             EngineKind::Kernel => {
                 bpfbox_kernel::availability().map_err(|u| Error::KernelUnavailable {

@@ -167,3 +167,32 @@ fn a_helper_bpfbox_lacks_is_unsupported_helper_with_its_id() {
         "{err}"
     );
 }
+
+#[test]
+fn the_verifier_runs_once_and_verify_false_skips_it() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/progs/verify/reject.o"
+    );
+    // reads_r5 reads an uninitialised register: the kernel refuses it
+    let err = Bpfbox::load_file(path)
+        .unwrap()
+        .program::<SocketFilter>("reads_r5")
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Refused { message, .. } if message.contains("R5 !read_ok")),
+        "{err}"
+    );
+    // without the verifier it loads; the interpreter's run-time checks stay
+    let p = Bpfbox::load_file(path)
+        .unwrap()
+        .verify(false)
+        .program::<SocketFilter>("reads_r5");
+    assert!(p.is_ok(), "{:?}", p.err());
+    // the same check for a kernel profile given explicitly
+    let p = Bpfbox::load_file(path)
+        .unwrap()
+        .kernel(bpfbox_progtype::Profile::builtin_shared())
+        .program::<SocketFilter>("accepted");
+    assert!(p.is_ok(), "{:?}", p.err());
+}
