@@ -9,6 +9,7 @@ use bpfbox_object::{Object, ProgramDef};
 use bpfbox_progtype::Profile;
 use bpfbox_runtime::{HostState, LoadedProgram, TestRunInput};
 use serde::Serialize;
+use std::path::Path;
 
 /// Capacity of the `data_out` buffer both engines get: room for any packet
 /// a program can grow to (XDP frames are at most a page plus fragments).
@@ -153,6 +154,18 @@ pub trait Engine {
     /// (`BPF_MAP_UPDATE_ELEM` with `BPF_ANY`), e.g. to give a devmap a
     /// target before the runs.
     fn update_map(&mut self, map: &str, key: &[u8], value: &[u8]) -> Result<(), RunError>;
+    /// Puts the cgroup of directory `dir` in slot `key` of cgroup array
+    /// `map`. The default stores the cgroup id, as bpfbox's helpers read
+    /// it; the kernel engine stores the directory's fd, as the kernel
+    /// takes it.
+    fn set_cgroup_slot(&mut self, map: &str, key: &[u8], dir: &Path) -> Result<(), RunError> {
+        let value = crate::setup::cgroup_slot_value(dir).map_err(|message| RunError {
+            kind: RunErrorKind::BadInput,
+            errno: None,
+            message,
+        })?;
+        self.update_map(map, key, &value)
+    }
     /// Reads one element of map `map` from user space
     /// (`BPF_MAP_LOOKUP_ELEM`): `None` when the key is absent. Per-CPU
     /// maps give every CPU's value, one after the other.
@@ -881,6 +894,17 @@ impl Engine for KernelEngine {
             errno: e.errno().map(|e| e.raw()),
             message: format!("updating `{map}`: {e}"),
         })
+    }
+
+    fn set_cgroup_slot(&mut self, map: &str, key: &[u8], dir: &Path) -> Result<(), RunError> {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::File::open(dir).map_err(|e| RunError {
+            kind: RunErrorKind::BadInput,
+            errno: e.raw_os_error(),
+            message: format!("{}: {e}", dir.display()),
+        })?;
+        // the kernel takes a reference on the cgroup; the fd may close
+        self.update_map(map, key, &(f.as_raw_fd() as u32).to_ne_bytes())
     }
 
     fn lookup_map(&mut self, map: &str, key: &[u8]) -> Result<Option<Vec<u8>>, RunError> {

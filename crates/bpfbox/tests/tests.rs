@@ -41,6 +41,7 @@ bpfbox_testkit::main! {
     suite::setup::cli_diff_and_map_dump_use_the_setup => [kernel],
     suite::setup::fire_runs_event_programs_prepared_by_the_setup,
     suite::setup::a_global_array_grows_with_its_resized_section => [kernel],
+    suite::setup::cgroup_array_slots_come_from_the_setup => [kernel],
     suite::btfdump::decoded_values_hold_what_bpftool_shows => [kernel, bpftool],
     suite::externs::externs_resolve_as_the_system_libbpf_resolves_them => [kernel, clang],
     suite::externs::kconfig_values_from_a_setup_drive_both_engines => [kernel],

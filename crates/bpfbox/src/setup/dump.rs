@@ -88,7 +88,9 @@ pub fn to_setup(obj: &Object, dumps: &[MapDump], setup: Option<&Setup>, ncpus: u
             m.insert("_note".into(), Value::String(n.clone()));
         }
         let ms = setup.and_then(|s| s.maps.get(&spec.name));
-        let handle = ty.is_some_and(|t| t == MapType::ProgArray || t.is_map_in_map());
+        let handle = ty.is_some_and(|t| {
+            matches!(t, MapType::ProgArray | MapType::CgroupArray) || t.is_map_in_map()
+        });
         if handle {
             let mut slots = JsonMap::new();
             for (k, slot) in ms.map(|m| &m.slots).into_iter().flatten() {
@@ -100,6 +102,7 @@ pub fn to_setup(obj: &Object, dumps: &[MapDump], setup: Option<&Setup>, ncpus: u
                         prog,
                     }) => json!({"prog": prog, "object": o.display().to_string()}),
                     Some(SlotSetup::Map(name)) => json!({ "map": name }),
+                    Some(SlotSetup::Cgroup(c)) => json!({ "cgroup": c }),
                     Some(SlotSetup::Inner(_)) => {
                         let name = format!("{}[{k}]", spec.name);
                         let inner_spec = obj.maps.iter().find(|s| s.name == name);

@@ -116,6 +116,11 @@ pub enum SlotSetup {
     /// A new inner map made from the outer map's inner template, with
     /// these settings and entries.
     Inner(MapSetup),
+    /// A cgroup of a cgroup array: its cgroup v2 path (`/` is the root,
+    /// `/system.slice/x` as `/proc/PID/cgroup` names it). The kernel
+    /// engine stores the directory's fd as the kernel takes it; the
+    /// interpreter stores the cgroup id (the directory's inode number).
+    Cgroup(String),
 }
 
 /// The part of a setup applied once the maps exist.
@@ -135,6 +140,9 @@ struct Fill {
     percpu: bool,
     /// One value for every CPU of a per-CPU map.
     replicate: bool,
+    /// A cgroup array slot: the cgroup's directory (the value is made
+    /// per engine: an fd for the kernel, the cgroup id for bpfbox).
+    cgroup: Option<PathBuf>,
 }
 
 impl Setup {
@@ -302,6 +310,9 @@ impl Setup {
             return Ok(());
         }
         let spec = &obj.maps[outer];
+        if spec.map_type == bpfbox_uapi::map_type::CGROUP_ARRAY {
+            return self.cgroup_slots(spec, ms, path, prep);
+        }
         let prog_array = spec.map_type == bpfbox_object::maps::BPF_MAP_TYPE_PROG_ARRAY;
         let in_map = matches!(
             spec.map_type,
@@ -360,6 +371,9 @@ impl Setup {
                         .ok_or_else(|| self.err(&p, format!("the object has no map `{m}`")))?;
                     Some(MapInit::Map(i))
                 }
+                Some(SlotSetup::Cgroup(_)) => {
+                    return Err(self.err(&p, "cgroup slots are for cgroup arrays"));
+                }
                 Some(SlotSetup::Inner(inner)) => {
                     if !in_map {
                         return Err(self.err(&p, "a prog array slot holds a program, not a map"));
@@ -389,6 +403,47 @@ impl Setup {
                 slots.push((key, init));
                 slots.sort_by_key(|s| s.0);
             }
+        }
+        Ok(())
+    }
+
+    /// The slots of a cgroup array: each a cgroup v2 path, written once
+    /// the map exists (an empty slot stays empty).
+    fn cgroup_slots(
+        &self,
+        spec: &MapSpec,
+        ms: &MapSetup,
+        path: &str,
+        prep: &mut Prepared,
+    ) -> Result<(), SetupError> {
+        for (&key, slot) in &ms.slots {
+            let p = format!("{path}.slots.{key}");
+            let cgroup = match slot {
+                None => continue,
+                Some(SlotSetup::Cgroup(c)) => c,
+                Some(_) => {
+                    return Err(self.err(
+                        &p,
+                        "a cgroup array slot holds a cgroup: {\"cgroup\": \"/path\"}",
+                    ))
+                }
+            };
+            if key >= spec.max_entries {
+                return Err(self.err(
+                    &p,
+                    format!("slot {key} is past max_entries {}", spec.max_entries),
+                ));
+            }
+            let dir = cgroup_dir(cgroup).map_err(|m| self.err(&p, m))?;
+            prep.fills.push(Fill {
+                map: spec.name.clone(),
+                path: p,
+                key: key.to_ne_bytes().to_vec(),
+                values: Vec::new(),
+                percpu: false,
+                replicate: false,
+                cgroup: Some(dir),
+            });
         }
         Ok(())
     }
@@ -525,6 +580,7 @@ impl Setup {
                 values,
                 percpu,
                 replicate: matches!(e.value, EntryValue::One(_)),
+                cgroup: None,
             });
         }
         Ok(())
@@ -670,7 +726,7 @@ fn fd_valued(map_type: u32) -> Option<&'static str> {
         mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS => Some("maps (use \"slots\")"),
         mt::PERF_EVENT_ARRAY => Some("perf events"),
         mt::SOCKMAP | mt::SOCKHASH | mt::REUSEPORT_SOCKARRAY | mt::XSKMAP => Some("sockets"),
-        mt::CGROUP_ARRAY => Some("cgroups"),
+        mt::CGROUP_ARRAY => Some("cgroups (use \"slots\")"),
         mt::RINGBUF | mt::USER_RINGBUF => Some("ring buffer records"),
         _ => None,
     }
@@ -777,15 +833,44 @@ impl Prepared {
     /// Writes the setup's entries through `eng` (`BPF_ANY` updates);
     /// per-CPU values are laid out for `ncpus` CPUs (missing CPUs zero).
     pub fn fill(&self, eng: &mut dyn Engine, ncpus: u32) -> Result<(), SetupError> {
-        self.fill_with(ncpus, &mut |map, k, v| {
+        for f in self.fills.iter().filter(|f| f.cgroup.is_some()) {
+            let dir = f.cgroup.as_deref().unwrap_or(Path::new("/"));
+            eng.set_cgroup_slot(&f.map, &f.key, dir)
+                .map_err(|e| SetupError {
+                    origin: self.origin.clone(),
+                    path: f.path.clone(),
+                    message: e.message,
+                })?;
+        }
+        self.fill_entries(ncpus, false, &mut |map, k, v| {
             eng.update_map(map, k, v).map_err(|e| e.message)
         })
     }
 
     /// Same as [`Prepared::fill`] through any update function.
+    /// Cgroup array slots get the cgroup id (bpfbox's view): through
+    /// [`Prepared::fill`], the kernel engine gets directory fds instead.
     pub fn fill_with(&self, ncpus: u32, update: &mut UpdateFn<'_>) -> Result<(), SetupError> {
+        self.fill_entries(ncpus, true, update)
+    }
+
+    fn fill_entries(
+        &self,
+        ncpus: u32,
+        cgroup_ids: bool,
+        update: &mut UpdateFn<'_>,
+    ) -> Result<(), SetupError> {
         for f in &self.fills {
-            let value = if f.percpu {
+            if f.cgroup.is_some() && !cgroup_ids {
+                continue;
+            }
+            let value = if let Some(dir) = &f.cgroup {
+                cgroup_slot_value(dir).map_err(|message| SetupError {
+                    origin: self.origin.clone(),
+                    path: f.path.clone(),
+                    message,
+                })?
+            } else if f.percpu {
                 let size = f.values.first().map_or(0, Vec::len);
                 let stride = size.next_multiple_of(8);
                 let mut buf = vec![0u8; stride * ncpus.max(1) as usize];
@@ -824,6 +909,36 @@ impl Prepared {
     pub fn is_empty(&self) -> bool {
         self.fills.is_empty()
     }
+}
+
+/// The directory of cgroup v2 path `cgroup` (`/` is the root of the
+/// cgroup v2 hierarchy, mounted where missing).
+fn cgroup_dir(cgroup: &str) -> Result<PathBuf, String> {
+    if !cgroup.starts_with('/') || cgroup.split('/').any(|p| p == "..") {
+        return Err(format!(
+            "`{cgroup}` is not a cgroup path (it starts with `/`, the cgroup v2 root, and has no `..`)"
+        ));
+    }
+    let root = bpfbox_kernel::mounts::cgroup2().map_err(|e| e.to_string())?;
+    let dir = root.join(cgroup.trim_start_matches('/'));
+    if !dir.is_dir() {
+        return Err(format!(
+            "no cgroup `{cgroup}` ({} is not a directory)",
+            dir.display()
+        ));
+    }
+    Ok(dir)
+}
+
+/// What bpfbox stores in a cgroup array slot for cgroup directory `dir`:
+/// the cgroup id (the directory's inode number on cgroup v2), as the
+/// helpers compare it (its low 32 bits, see `bpfbox_runtime::Task`).
+pub fn cgroup_slot_value(dir: &Path) -> Result<Vec<u8>, String> {
+    use std::os::unix::fs::MetadataExt;
+    let id = std::fs::metadata(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .ino();
+    Ok((id as u32).to_ne_bytes().to_vec())
 }
 
 /// Loads an object file and prepares it with `setup` (when given): the

@@ -208,6 +208,13 @@ impl P<'_> {
                     prog: prog.to_string(),
                 }
             }
+            Value::Object(o) if o.contains_key("cgroup") => {
+                self.known(o, &["cgroup"], path)?;
+                let c = o["cgroup"].as_str().ok_or_else(|| {
+                    self.err(&join(path, "cgroup"), "expected a cgroup path (\"/\" is the root)")
+                })?;
+                SlotSetup::Cgroup(c.to_string())
+            }
             Value::Object(o) if o.contains_key("map") => {
                 self.known(o, &["map"], path)?;
                 let m = o["map"]
@@ -219,7 +226,7 @@ impl P<'_> {
             _ => {
                 return Err(self.err(
                     path,
-                    "expected a program name, {\"prog\": ..., \"object\": ...}, {\"map\": ...} or an inner map",
+                    "expected a program name, {\"prog\": ..., \"object\": ...}, {\"map\": ...}, an inner map or {\"cgroup\": ...}",
                 ))
             }
         }))

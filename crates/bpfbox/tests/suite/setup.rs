@@ -509,3 +509,80 @@ pub(crate) fn a_global_array_grows_with_its_resized_section() {
         same_maps(&e.dump_maps(), &k.dump_maps());
     }
 }
+
+/// Cgroup array slots named by cgroup v2 path: the kernel engine gets the
+/// directories' fds, bpfbox the cgroup ids, and both give the same
+/// answers for `bpf_skb_under_cgroup`/`bpf_current_task_under_cgroup`
+/// (tests/progs/helpers/cgroup_array.c): the root (every task is below
+/// it), a fresh cgroup nobody is in, two empty slots, one past the end.
+pub(crate) fn cgroup_array_slots_come_from_the_setup() {
+    let cg = bpfbox::kernel::TestCgroup::new().expect("a test cgroup");
+    let name = cg.path().file_name().unwrap().to_str().unwrap().to_string();
+    let s = Setup::from_json(
+        &json!({"maps": {"cgroups": {"slots": {
+            "0": {"cgroup": "/"},
+            "1": {"cgroup": format!("/{name}")},
+        }}}})
+        .to_string(),
+        "cg.json",
+    )
+    .unwrap();
+    let obj_path = root().join("tests/progs/helpers/cgroup_array.o");
+    let mut pkt = vec![0u8; 64];
+    pkt[12] = 0x08;
+    let words = |e: &mut dyn Engine| -> Vec<i64> {
+        (0u32..10)
+            .map(|k| {
+                let v = e.lookup_map("res", &k.to_ne_bytes()).unwrap().unwrap();
+                i64::from_ne_bytes(v[..8].try_into().unwrap())
+            })
+            .collect()
+    };
+    let (_, mut ours) = interp(&obj_path, Some(&s), "under_cgroup");
+    run(&mut *ours, pkt.clone());
+    let mut theirs = kernel(&obj_path, Some(&s), "under_cgroup");
+    run(&mut *theirs, pkt);
+    let (eagain, e2big) = (-11, -7);
+    let expect = [1, 0, eagain, eagain, e2big, 1, 0, eagain, eagain, e2big];
+    assert_eq!(words(&mut *theirs), expect, "kernel");
+    assert_eq!(words(&mut *ours), expect, "bpfbox");
+
+    // the dump writes the slots back as the setup named them
+    let (obj, prep) = setup::load_object(&obj_path, Some(&s)).unwrap();
+    let maps = setup::dump::initial_state(&obj, &prep, 1).unwrap();
+    let dump = setup::dump::to_setup(&obj, &maps, Some(&s), 1);
+    assert_eq!(
+        dump["maps"]["cgroups"]["slots"],
+        json!({"0": {"cgroup": "/"}, "1": {"cgroup": format!("/{name}")}})
+    );
+
+    // a path that is not a cgroup, and a slot that is not a cgroup
+    for (slots, want) in [
+        (
+            json!({"0": {"cgroup": "/no-such-cgroup"}}),
+            "no cgroup `/no-such-cgroup`",
+        ),
+        (json!({"0": {"cgroup": "relative"}}), "is not a cgroup path"),
+        (
+            json!({"0": {"cgroup": "/"}, "9": {"cgroup": "/"}}),
+            "slot 9 is past max_entries 4",
+        ),
+        (
+            json!({"0": "under_cgroup"}),
+            "a cgroup array slot holds a cgroup",
+        ),
+    ] {
+        let s = Setup::from_json(
+            &json!({"maps": {"cgroups": {"slots": slots}}}).to_string(),
+            "cg.json",
+        )
+        .unwrap();
+        let e = setup::load_object(&obj_path, Some(&s))
+            .err()
+            .expect("refused");
+        assert!(
+            e.contains(want) && e.starts_with("cg.json: maps.cgroups.slots."),
+            "{e}"
+        );
+    }
+}
