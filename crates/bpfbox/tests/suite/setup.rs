@@ -577,9 +577,7 @@ pub(crate) fn cgroup_array_slots_come_from_the_setup() {
             "cg.json",
         )
         .unwrap();
-        let e = setup::load_object(&obj_path, Some(&s))
-            .err()
-            .expect("refused");
+        let e = setup::load_object(&obj_path, Some(&s)).expect_err("refused");
         assert!(
             e.contains(want) && e.starts_with("cg.json: maps.cgroups.slots."),
             "{e}"
