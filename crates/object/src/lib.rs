@@ -5,7 +5,8 @@
 //! Input: the bytes of a relocatable eBPF ELF object as clang emits it
 //! (`clang -O2 -g -target bpf -c`). Output: an [`Object`] with
 //! - [`ProgramDef`]s: one per entry function in a `SEC()` section, its
-//!   program type from libbpf's `SEC()` table ([`SEC_DEFS`]), the
+//!   program type from libbpf's `SEC()` names (each program type's
+//!   `sec_names` in `bpfbox-progtype`, searched by [`find_section`]), the
 //!   instructions with every used `.text` sub-program appended and
 //!   bpf-to-bpf calls / callback addresses re-pointed, and map references
 //!   left as `BPF_PSEUDO_MAP_IDX` / `BPF_PSEUDO_MAP_IDX_VALUE` placeholders
@@ -18,8 +19,10 @@
 //! A kernel loader calls [`Object::link`] with the map fds; the interpreter
 //! rewrites the placeholders itself using `map_refs`.
 //!
-//! This crate depends only on `bpfbox-isa` (and the `object` ELF reader); it
-//! must not depend on any engine, the kernel crate or the maps crate.
+//! This crate depends only on `bpfbox-isa`, `bpfbox-uapi`, the check-side
+//! data of `bpfbox-progtype` (for the `SEC()` names) and the `object` ELF
+//! reader; it must not depend on any engine, the kernel crate or the maps
+//! crate.
 //! CO-RE relocations (`.BTF.ext` `bpf_core_relo` records) are resolved and
 //! patched before anything else, against the target chosen in
 //! [`LoadOptions::core_target`] ([`load_with`]); the default,
@@ -46,19 +49,18 @@ mod error;
 pub mod externs;
 pub mod maps;
 mod prog;
-pub mod secdef;
 
 use std::path::Path;
 
 use bpfbox_isa::raw::op;
 use bpfbox_isa::RawInsn;
 
+pub use bpfbox_progtype::section::{find as find_section, SecDef, SectionMatch};
 pub use btf::{Btf, BtfExt};
 pub use co_re::{CoreReloResult, CoreTarget, LoadOptions};
 pub use error::{Error, ErrorKind};
 pub use externs::{Extern, ExternKind, ExternSource, Resolution};
 pub use maps::{DataKind, MapInit, MapKind, MapSpec, Pinning};
-pub use secdef::{sec_def_for, SecDef, SEC_DEFS};
 
 use elf::Elf;
 use error::err;
@@ -123,7 +125,7 @@ pub struct ProgramDef {
     pub expected_attach_type: u32,
     /// `prog_flags` libbpf adds (`BPF_F_SLEEPABLE`, `BPF_F_XDP_HAS_FRAGS`).
     pub prog_flags: u32,
-    /// The matching row of libbpf's `SEC()` table.
+    /// The matching libbpf `SEC()` name.
     pub sec_def: &'static SecDef,
     /// `false` for `SEC("?name")` programs, which libbpf does not load by
     /// default ([`ProgramDef::section`] has the `?` stripped).
@@ -166,7 +168,7 @@ impl ProgramDef {
     /// `do_unlinkat`) for `SEC()` rows that attach by BTF id, as libbpf's
     /// `libbpf_prepare_prog_load` reads it; `None` otherwise.
     pub fn attach_target(&self) -> Option<&str> {
-        if self.sec_def.flags & secdef::flags::ATTACH_BTF == 0 {
+        if !self.sec_def.attaches_by_btf() {
             return None;
         }
         self.section.split_once('/').map(|(_, t)| t)
@@ -407,7 +409,7 @@ pub fn load_with(bytes: &[u8], obj_name: &str, opts: &LoadOptions) -> Result<Obj
             Some(s) => (s.to_string(), false),
             None => (raw_section.clone(), true),
         };
-        let Some(sec_def) = sec_def_for(&section) else {
+        let Some(SectionMatch { spec, def: sec_def }) = find_section(&section) else {
             return err(
                 ErrorKind::Section,
                 format!(
@@ -422,8 +424,8 @@ pub fn load_with(bytes: &[u8], obj_name: &str, opts: &LoadOptions) -> Result<Obj
         programs.push(ProgramDef {
             name: f.name.clone(),
             section,
-            prog_type: sec_def.prog_type,
-            expected_attach_type: sec_def.expected_attach_type,
+            prog_type: spec.id(),
+            expected_attach_type: sec_def.expected_attach_type(),
             prog_flags: sec_def.prog_flags(),
             sec_def,
             autoload,
@@ -438,7 +440,7 @@ pub fn load_with(bytes: &[u8], obj_name: &str, opts: &LoadOptions) -> Result<Obj
         if s.is_exec()
             && !s.data.is_empty()
             && Some(idx) != code.text_idx
-            && sec_def_for(s.name.strip_prefix('?').unwrap_or(&s.name)).is_none()
+            && find_section(s.name.strip_prefix('?').unwrap_or(&s.name)).is_none()
         {
             return err(
                 ErrorKind::Section,

@@ -2,8 +2,8 @@
 
 use bpfbox_isa::raw::op;
 use bpfbox_isa::{decode, Insn, LdImm64};
-use bpfbox_object::secdef::{attach_type as at, prog_type as pt};
 use bpfbox_object::{DataKind, MapInit, MapKind, MapRef, Object, ProgramDef};
+use bpfbox_uapi::{attach_type as at, prog_type as pt};
 
 use crate::{load, LOADABLE};
 
@@ -428,7 +428,7 @@ pub(crate) fn global_function_and_flagged_sections() {
     assert_eq!(kbtf.type_by_id(gadd).unwrap().vlen, FUNC_GLOBAL);
     assert!(o.maps.is_empty());
     let xdp = &o.programs[0];
-    assert_eq!(xdp.prog_flags, bpfbox_object::secdef::BPF_F_XDP_HAS_FRAGS);
+    assert_eq!(xdp.prog_flags, bpfbox_uapi::prog_flags::F_XDP_HAS_FRAGS);
     assert_eq!(xdp.sec_def.pattern, "xdp.frags");
     assert_eq!(o.programs[1].prog_flags, 0);
     // call relocated against the global symbol itself (imm = -1 in the ELF)
@@ -474,5 +474,5 @@ pub(crate) fn btf_attach_targets() {
         [Some("do_unlinkat"), Some("sched_switch"), Some("file_open")]
     );
     let flags: Vec<u32> = o.programs.iter().map(|p| p.prog_flags).collect();
-    assert_eq!(flags, [0, 0, bpfbox_object::secdef::BPF_F_SLEEPABLE]);
+    assert_eq!(flags, [0, 0, bpfbox_uapi::prog_flags::F_SLEEPABLE]);
 }

@@ -76,12 +76,12 @@ pub struct TypeInfo {
 /// One section name.
 #[derive(Debug, Clone, Serialize)]
 pub struct SecInfo {
-    /// Name or prefix.
+    /// The pattern, in libbpf's notation (`xdp`, `kprobe+`).
     pub name: &'static str,
     /// Expected attach type libbpf uses.
     pub attach: Option<&'static str>,
-    /// Remark.
-    pub note: &'static str,
+    /// libbpf's flags in words (`sleepable`, `BPF_F_XDP_HAS_FRAGS`).
+    pub note: String,
 }
 
 /// A context struct.
@@ -334,9 +334,9 @@ pub fn describe_type_for(spec: &ProgTypeSpec, attach: Option<AttachType>) -> Typ
             .sec_names
             .iter()
             .map(|s| SecInfo {
-                name: s.name,
+                name: s.pattern,
                 attach: s.attach.map(|a| a.name()),
-                note: s.note,
+                note: s.describe_flags(),
             })
             .collect(),
         context,

@@ -45,6 +45,7 @@ pub mod info;
 pub mod profile;
 pub mod registry;
 pub mod ret;
+pub mod section;
 pub mod spec;
 pub mod types;
 
@@ -55,6 +56,7 @@ pub use info::{describe_type, TypeInfo};
 pub use profile::Profile;
 pub use registry::{by_id, by_name, ALL};
 pub use ret::{NamedValue, ReturnSpec};
+pub use section::{SecDef, SectionMatch};
 pub use spec::{
     check_access, helper_allowed, Evidence, ProgType, ProgTypeHooks, ProgTypeSpec, TestRunSupport,
 };

@@ -284,7 +284,12 @@ mod tests {
         for s in ALL {
             for d in s.sec_names {
                 if let Some(a) = d.attach {
-                    assert!(s.normalize_attach(a.id()).is_ok(), "{} {}", s.name, d.name);
+                    assert!(
+                        s.normalize_attach(a.id()).is_ok(),
+                        "{} {}",
+                        s.name,
+                        d.pattern
+                    );
                 }
             }
         }

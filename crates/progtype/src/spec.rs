@@ -9,6 +9,7 @@ use crate::attach::AttachType;
 use crate::ctx::{AccessError, AccessTable, CtxLayout, CtxStruct, FieldAccess};
 use crate::helpers::HelperAvail;
 use crate::ret::ReturnSpec;
+pub use crate::section::{sec_flags, SecDef};
 use crate::{Error, ErrorKind};
 
 /// `enum bpf_prog_type` of Linux 6.18, ids 1..=32 (0 = UNSPEC is not a
@@ -187,42 +188,6 @@ impl AttachSpec {
     }
 }
 
-/// One libbpf `SEC()` name.
-#[derive(Debug, Clone, Copy)]
-pub struct SecDef {
-    /// Section name or prefix (`xdp`, `kprobe/`, `cgroup/connect4`).
-    pub name: &'static str,
-    /// The expected_attach_type libbpf passes (None = 0).
-    pub attach: Option<AttachType>,
-    /// Extra load flags or remarks (`sleepable`, `BPF_F_XDP_HAS_FRAGS`).
-    pub note: &'static str,
-}
-
-impl SecDef {
-    /// A section name with expected_attach_type 0 and no remark.
-    pub const fn plain(name: &'static str) -> SecDef {
-        SecDef {
-            name,
-            attach: None,
-            note: "",
-        }
-    }
-
-    /// A section name with an expected_attach_type.
-    pub const fn at(name: &'static str, attach: AttachType) -> SecDef {
-        SecDef {
-            name,
-            attach: Some(attach),
-            note: "",
-        }
-    }
-
-    /// The same with a remark.
-    pub const fn note(self, note: &'static str) -> SecDef {
-        SecDef { note, ..self }
-    }
-}
-
 /// `BPF_PROG_TEST_RUN` drivers of the kernel (net/bpf/test_run.c).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Runner {
@@ -370,7 +335,8 @@ pub struct ProgTypeSpec {
     pub ret: ReturnSpec,
     /// Load and attach.
     pub attach: AttachSpec,
-    /// libbpf section names.
+    /// libbpf `SEC()` names of the type, in libbpf's notation; the object
+    /// loader matches sections against them ([`crate::section::find`]).
     pub sec_names: &'static [SecDef],
     /// What the type is used for.
     pub use_cases: &'static str,

@@ -67,7 +67,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         attach_types: &[A::CgroupDevice],
         method: "cgroup v2 fd, BPF_PROG_ATTACH or BPF_LINK_CREATE with BPF_CGROUP_DEVICE",
     },
-    sec_names: &[SecDef::at("cgroup/dev", A::CgroupDevice)],
+    sec_names: &[SecDef::at("cgroup/dev", A::CgroupDevice).flags(sec_flags::ATTACHABLE_OPT)],
     use_cases: "device access control for containers (the cgroup v2 replacement of the v1 \
                 devices controller): allow or deny open/mknod of block and char devices",
     hook: "devcgroup_check_permission() -> __cgroup_bpf_check_dev_permission() on open() and \

@@ -103,8 +103,8 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  egress only",
     },
     sec_names: &[
-        SecDef::at("cgroup_skb/ingress", A::CgroupInetIngress),
-        SecDef::at("cgroup_skb/egress", A::CgroupInetEgress),
+        SecDef::at("cgroup_skb/ingress", A::CgroupInetIngress).flags(sec_flags::ATTACHABLE_OPT),
+        SecDef::at("cgroup_skb/egress", A::CgroupInetEgress).flags(sec_flags::ATTACHABLE_OPT),
         SecDef::plain("cgroup/skb"),
     ],
     use_cases: "per-cgroup (per-container) network policy and accounting: allow or drop IP \

@@ -94,11 +94,11 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         method: "cgroup v2 fd via BPF_PROG_ATTACH / BPF_LINK_CREATE with the same attach type",
     },
     sec_names: &[
-        SecDef::at("cgroup/sock_create", A::CgroupInetSockCreate),
-        SecDef::at("cgroup/sock_release", A::CgroupInetSockRelease),
-        SecDef::at("cgroup/sock", A::CgroupInetSockCreate),
-        SecDef::at("cgroup/post_bind4", A::CgroupInet4PostBind),
-        SecDef::at("cgroup/post_bind6", A::CgroupInet6PostBind),
+        SecDef::at("cgroup/sock_create", A::CgroupInetSockCreate).flags(sec_flags::ATTACHABLE),
+        SecDef::at("cgroup/sock_release", A::CgroupInetSockRelease).flags(sec_flags::ATTACHABLE),
+        SecDef::at("cgroup/sock", A::CgroupInetSockCreate).flags(sec_flags::ATTACHABLE_OPT),
+        SecDef::at("cgroup/post_bind4", A::CgroupInet4PostBind).flags(sec_flags::ATTACHABLE),
+        SecDef::at("cgroup/post_bind6", A::CgroupInet6PostBind).flags(sec_flags::ATTACHABLE),
     ],
     use_cases: "per-cgroup socket policy: refuse socket creation (by family/type/protocol), set \
                 SO_BINDTODEVICE/mark/priority on new sockets (VRF), check bound addresses after \

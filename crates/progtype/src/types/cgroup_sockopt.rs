@@ -97,8 +97,8 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         method: "cgroup v2 fd via BPF_PROG_ATTACH / BPF_LINK_CREATE with the matching attach type",
     },
     sec_names: &[
-        SecDef::at("cgroup/getsockopt", A::CgroupGetsockopt),
-        SecDef::at("cgroup/setsockopt", A::CgroupSetsockopt),
+        SecDef::at("cgroup/getsockopt", A::CgroupGetsockopt).flags(sec_flags::ATTACHABLE),
+        SecDef::at("cgroup/setsockopt", A::CgroupSetsockopt).flags(sec_flags::ATTACHABLE),
     ],
     use_cases: "per-cgroup socket option policy: refuse or rewrite setsockopt arguments before \
                 the kernel sees them, fake or fix getsockopt results, implement options in BPF",

@@ -70,7 +70,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         attach_types: &[A::CgroupSysctl],
         method: "cgroup v2 fd via BPF_PROG_ATTACH / BPF_LINK_CREATE with BPF_CGROUP_SYSCTL",
     },
-    sec_names: &[SecDef::at("cgroup/sysctl", A::CgroupSysctl)],
+    sec_names: &[SecDef::at("cgroup/sysctl", A::CgroupSysctl).flags(sec_flags::ATTACHABLE)],
     use_cases: "per-container sysctl policy: deny or rewrite reads and writes of /proc/sys \
                 entries",
     hook: "__cgroup_bpf_run_filter_sysctl() from proc_sys_call_handler()",

@@ -37,7 +37,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  global function to replace; attach with BPF_LINK_CREATE (target_fd = target \
                  program) or BPF_RAW_TRACEPOINT_OPEN",
     },
-    sec_names: &[SecDef::plain("freplace/")],
+    sec_names: &[SecDef::plain("freplace+").flags(sec_flags::ATTACH_BTF)],
     use_cases: "hot-replace parts of a loaded BPF program (policy plug-ins, libxdp's \
                 multi-program dispatcher)",
     hook: "the target program's call to the replaced global function jumps into this program",

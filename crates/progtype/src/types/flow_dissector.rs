@@ -110,7 +110,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         method: "BPF_PROG_ATTACH {target_fd = 0 (current netns), attach_type BPF_FLOW_DISSECTOR} \
                  or BPF_LINK_CREATE {target_fd = netns fd}; one program per network namespace",
     },
-    sec_names: &[SecDef::at("flow_dissector", A::FlowDissector)],
+    sec_names: &[SecDef::at("flow_dissector", A::FlowDissector).flags(sec_flags::ATTACHABLE_OPT)],
     use_cases: "replace the kernel's C flow dissector (used for RPS/RFS hashing, tc flower, \
                 GRO, fq) with a program that parses custom or tunnelled headers",
     hook: "bpf_flow_dissect() from __skb_flow_dissect() (net/core/flow_dissector.c) and \

@@ -55,7 +55,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         attach_types: &[A::LircMode2],
         method: "BPF_PROG_ATTACH {target_fd = /dev/lircN fd, attach_type BPF_LIRC_MODE2}",
     },
-    sec_names: &[SecDef::at("lirc_mode2", A::LircMode2)],
+    sec_names: &[SecDef::at("lirc_mode2", A::LircMode2).flags(sec_flags::ATTACHABLE_OPT)],
     use_cases: "decode infrared remote-control protocols in BPF and report key presses or \
                 pointer movement",
     hook: "lirc_bpf_run() from the raw IR event path (ir_raw_event_store) for each mode2 sample",

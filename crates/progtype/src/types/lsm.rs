@@ -78,9 +78,9 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  BPF_LINK_CREATE on a cgroup fd",
     },
     sec_names: &[
-        SecDef::at("lsm/", A::LsmMac),
-        SecDef::at("lsm.s/", A::LsmMac).note("sleepable"),
-        SecDef::at("lsm_cgroup/", A::LsmCgroup),
+        SecDef::at("lsm+", A::LsmMac).flags(sec_flags::ATTACH_BTF),
+        SecDef::at("lsm.s+", A::LsmMac).flags(sec_flags::ATTACH_BTF | sec_flags::SLEEPABLE),
+        SecDef::at("lsm_cgroup+", A::LsmCgroup).flags(sec_flags::ATTACH_BTF),
     ],
     use_cases: "security policy on LSM hooks (file open, exec, socket, bpf, ...): MAC \
                 policies, auditing, per-cgroup socket policy (lsm_cgroup)",

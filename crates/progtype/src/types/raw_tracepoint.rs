@@ -64,10 +64,10 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         method: RAW_TP_ATTACH,
     },
     sec_names: &[
-        SecDef::plain("raw_tracepoint/"),
-        SecDef::plain("raw_tp/"),
-        SecDef::plain("raw_tracepoint.s/").note("sleepable"),
-        SecDef::plain("raw_tp.s/").note("sleepable"),
+        SecDef::plain("raw_tracepoint+"),
+        SecDef::plain("raw_tp+"),
+        SecDef::plain("raw_tracepoint.s+").flags(sec_flags::SLEEPABLE),
+        SecDef::plain("raw_tp.s+").flags(sec_flags::SLEEPABLE),
     ],
     use_cases: "low-overhead tracing of tracepoints with the raw C arguments (no record \
                 formatting), e.g. sys_enter/sched_switch",

@@ -74,8 +74,8 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         method: RAW_TP_ATTACH,
     },
     sec_names: &[
-        SecDef::plain("raw_tracepoint.w/"),
-        SecDef::plain("raw_tp.w/"),
+        SecDef::plain("raw_tracepoint.w+"),
+        SecDef::plain("raw_tp.w+"),
     ],
     use_cases: "tracepoints that hand a buffer to BPF for modification (e.g. nbd / test \
                 tracepoints declared with DECLARE_TRACE_WRITABLE)",

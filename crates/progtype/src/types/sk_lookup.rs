@@ -99,7 +99,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         method: "BPF_LINK_CREATE {target_fd = network namespace fd (/proc/self/ns/net), \
                  attach_type BPF_SK_LOOKUP} only (BPF_PROG_ATTACH is refused); link type NETNS",
     },
-    sec_names: &[SecDef::at("sk_lookup", A::SkLookup)],
+    sec_names: &[SecDef::at("sk_lookup", A::SkLookup).flags(sec_flags::ATTACHABLE)],
     use_cases: "steer incoming connections/datagrams to any socket regardless of its bound \
                 address or port (one socket serving many IPs/ports, proxies, Cloudflare-style \
                 listeners), or refuse them",

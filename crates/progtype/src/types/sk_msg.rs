@@ -96,7 +96,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         method: "BPF_PROG_ATTACH / BPF_LINK_CREATE {target_fd = sockmap/sockhash fd, \
                  attach_type BPF_SK_MSG_VERDICT}",
     },
-    sec_names: &[SecDef::at("sk_msg", A::SkMsgVerdict)],
+    sec_names: &[SecDef::at("sk_msg", A::SkMsgVerdict).flags(sec_flags::ATTACHABLE_OPT)],
     use_cases: "sendmsg-time policy and redirection between local sockets (sockmap fast path \
                 for proxies), message rewriting, corking and byte accounting",
     hook: "tcp_bpf_sendmsg()/sk_psock_msg_verdict() when a socket in a sockmap sends",

@@ -103,8 +103,9 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  net.ipv4.tcp_migrate_req=1",
     },
     sec_names: &[
-        SecDef::at("sk_reuseport", A::SkReuseportSelect),
-        SecDef::at("sk_reuseport/migrate", A::SkReuseportSelectOrMigrate),
+        SecDef::at("sk_reuseport", A::SkReuseportSelect).flags(sec_flags::ATTACHABLE),
+        SecDef::at("sk_reuseport/migrate", A::SkReuseportSelectOrMigrate)
+            .flags(sec_flags::ATTACHABLE),
     ],
     use_cases: "choose which socket of a SO_REUSEPORT group gets a new connection/datagram \
                 (zero-downtime restarts, CPU/NUMA affinity, consistent hashing), migrate \

@@ -78,9 +78,9 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  (link type SOCKMAP); parser and stream verdict form a pair",
     },
     sec_names: &[
-        SecDef::at("sk_skb/stream_parser", A::SkSkbStreamParser),
-        SecDef::at("sk_skb/stream_verdict", A::SkSkbStreamVerdict),
-        SecDef::at("sk_skb/verdict", A::SkSkbVerdict),
+        SecDef::at("sk_skb/stream_parser", A::SkSkbStreamParser).flags(sec_flags::ATTACHABLE_OPT),
+        SecDef::at("sk_skb/stream_verdict", A::SkSkbStreamVerdict).flags(sec_flags::ATTACHABLE_OPT),
+        SecDef::at("sk_skb/verdict", A::SkSkbVerdict).flags(sec_flags::ATTACHABLE_OPT),
         SecDef::plain("sk_skb"),
     ],
     use_cases: "socket-level redirection with sockmap/sockhash (service mesh proxies bypassing \

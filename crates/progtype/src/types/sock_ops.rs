@@ -144,7 +144,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         attach_types: &[A::CgroupSockOps],
         method: "cgroup v2 fd via BPF_PROG_ATTACH / BPF_LINK_CREATE with BPF_CGROUP_SOCK_OPS",
     },
-    sec_names: &[SecDef::at("sockops", A::CgroupSockOps)],
+    sec_names: &[SecDef::at("sockops", A::CgroupSockOps).flags(sec_flags::ATTACHABLE_OPT)],
     use_cases: "per-connection TCP tuning and observation: initial RTO/window, ECN, congestion \
                 control choice via bpf_setsockopt, RTT/state/retransmit events, TCP header \
                 options, and filling sockmaps for socket redirection",

@@ -47,8 +47,8 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  map",
     },
     sec_names: &[
-        SecDef::plain("struct_ops/"),
-        SecDef::plain("struct_ops.s/").note("sleepable"),
+        SecDef::plain("struct_ops+"),
+        SecDef::plain("struct_ops.s+").flags(sec_flags::SLEEPABLE),
     ],
     use_cases: "implement kernel callback tables in BPF: TCP congestion control, sched_ext \
                 schedulers, HID device fixups, Qdiscs",

@@ -111,7 +111,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
         attach_types: &[],
         method: "not attachable; run with BPF_PROG_TEST_RUN",
     },
-    sec_names: &[SecDef::plain("syscall").note("sleepable")],
+    sec_names: &[SecDef::plain("syscall").flags(sec_flags::SLEEPABLE)],
     use_cases: "loaders implemented in BPF (light skeletons: create maps, load programs via \
                 bpf_sys_bpf), kernel-side setup code run on demand",
     hook: "bpf_prog_test_run_syscall() only",

@@ -114,10 +114,10 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  PERF_EVENT_IOC_ENABLE, or BPF_LINK_CREATE(BPF_PERF_EVENT)",
     },
     sec_names: &[
-        SecDef::plain("tracepoint/"),
-        SecDef::plain("tp/"),
-        SecDef::plain("tracepoint.s/").note("sleepable"),
-        SecDef::plain("tp.s/").note("sleepable"),
+        SecDef::plain("tracepoint+"),
+        SecDef::plain("tp+"),
+        SecDef::plain("tracepoint.s+").flags(sec_flags::SLEEPABLE),
+        SecDef::plain("tp.s+").flags(sec_flags::SLEEPABLE),
     ],
     use_cases: "stable static tracing of kernel events (syscalls, scheduler, block, net) with \
                 the event's recorded fields",

@@ -158,16 +158,17 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  BPF_ITER_CREATE and read()",
     },
     sec_names: &[
-        SecDef::at("fentry/", A::TraceFentry),
-        SecDef::at("fentry.s/", A::TraceFentry).note("sleepable"),
-        SecDef::at("fexit/", A::TraceFexit),
-        SecDef::at("fexit.s/", A::TraceFexit).note("sleepable"),
-        SecDef::at("fmod_ret/", A::ModifyReturn),
-        SecDef::at("fmod_ret.s/", A::ModifyReturn).note("sleepable"),
-        SecDef::at("tp_btf/", A::TraceRawTp),
-        SecDef::at("tp_btf.s/", A::TraceRawTp).note("sleepable"),
-        SecDef::at("iter/", A::TraceIter),
-        SecDef::at("iter.s/", A::TraceIter).note("sleepable"),
+        SecDef::at("fentry+", A::TraceFentry).flags(sec_flags::ATTACH_BTF),
+        SecDef::at("fentry.s+", A::TraceFentry).flags(sec_flags::ATTACH_BTF | sec_flags::SLEEPABLE),
+        SecDef::at("fexit+", A::TraceFexit).flags(sec_flags::ATTACH_BTF),
+        SecDef::at("fexit.s+", A::TraceFexit).flags(sec_flags::ATTACH_BTF | sec_flags::SLEEPABLE),
+        SecDef::at("fmod_ret+", A::ModifyReturn).flags(sec_flags::ATTACH_BTF),
+        SecDef::at("fmod_ret.s+", A::ModifyReturn)
+            .flags(sec_flags::ATTACH_BTF | sec_flags::SLEEPABLE),
+        SecDef::at("tp_btf+", A::TraceRawTp).flags(sec_flags::ATTACH_BTF),
+        SecDef::at("tp_btf.s+", A::TraceRawTp).flags(sec_flags::ATTACH_BTF | sec_flags::SLEEPABLE),
+        SecDef::at("iter+", A::TraceIter).flags(sec_flags::ATTACH_BTF),
+        SecDef::at("iter.s+", A::TraceIter).flags(sec_flags::ATTACH_BTF | sec_flags::SLEEPABLE),
     ],
     use_cases: "BTF-typed tracing with direct pointer dereference: function entry/exit \
                 (fentry/fexit), error injection (fmod_ret), typed tracepoints (tp_btf), and \

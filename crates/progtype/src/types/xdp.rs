@@ -112,12 +112,12 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
                  installed by writing their fd into the map value; BPF_PROG_ATTACH is refused",
     },
     sec_names: &[
-        SecDef::at("xdp", A::Xdp),
-        SecDef::at("xdp.frags", A::Xdp).note("BPF_F_XDP_HAS_FRAGS"),
-        SecDef::at("xdp/devmap", A::XdpDevmap),
-        SecDef::at("xdp.frags/devmap", A::XdpDevmap).note("BPF_F_XDP_HAS_FRAGS"),
-        SecDef::at("xdp/cpumap", A::XdpCpumap),
-        SecDef::at("xdp.frags/cpumap", A::XdpCpumap).note("BPF_F_XDP_HAS_FRAGS"),
+        SecDef::at("xdp", A::Xdp).flags(sec_flags::ATTACHABLE_OPT),
+        SecDef::at("xdp.frags", A::Xdp).flags(sec_flags::XDP_FRAGS),
+        SecDef::at("xdp/devmap", A::XdpDevmap).flags(sec_flags::ATTACHABLE),
+        SecDef::at("xdp.frags/devmap", A::XdpDevmap).flags(sec_flags::XDP_FRAGS),
+        SecDef::at("xdp/cpumap", A::XdpCpumap).flags(sec_flags::ATTACHABLE),
+        SecDef::at("xdp.frags/cpumap", A::XdpCpumap).flags(sec_flags::XDP_FRAGS),
     ],
     use_cases: "fastest packet processing, in the driver before an skb exists: DDoS \
                 mitigation, L4 load balancing (Katran), firewalls, packet rewriting and \
