@@ -344,13 +344,22 @@ fn ranges(cases: &[u64]) -> String {
     out.join(",")
 }
 
-const HEADER: &str = "\
+/// The expectation file's header; the case numbering follows
+/// [`MUTATIONS`] (case `n` of mutation `m` is random case `len * n + m`).
+fn header() -> String {
+    let len = MUTATIONS.len();
+    format!(
+        "\
 Known disagreements between bpfbox's verifier and the running kernel on
 random programs (crates/bpfbox/tests/verifier_agreement/fuzz.rs: fuzzgen
 programs with one unsafe mutation each; fixed seed). One line per status,
-mutation and error class, with the case numbers within the mutation (case
-n of mutation m is random case 10n+m). Statuses as in expected.txt.
-Regenerate with BPFBOX_BLESS=1 cargo test -p bpfbox --test verifier_agreement";
+mutation and error class, with the case numbers within the mutation: there
+are {len} mutations, case n of the m-th (from 0, in the order of MUTATIONS)
+is random case {len}n+m (VC_CASE={len}n+m prints it). Statuses as in
+expected.txt.
+Regenerate with BPFBOX_BLESS=1 cargo test -p bpfbox --test verifier_agreement"
+    )
+}
 
 pub(crate) fn random_mutations_agree_with_the_kernel() {
     let templates = templates();
@@ -449,7 +458,7 @@ pub(crate) fn random_mutations_agree_with_the_kernel() {
     let path = crate::root()
         .join(corpus::CORPUS_DIR)
         .join("expected-fuzz.txt");
-    if let Err(m) = expect::check(&path, HEADER, &entries) {
+    if let Err(m) = expect::check(&path, &header(), &entries) {
         panic!("{m}");
     }
 }
