@@ -203,7 +203,7 @@ pub fn unloadable(obj: &Object) -> Vec<Missing> {
 fn unsupported_helpers(insns: &[Insn]) -> Vec<u32> {
     let implemented: Vec<u32> = bpfbox_runtime::helpers::implemented()
         .iter()
-        .map(|h| h.0)
+        .map(|h| h.id())
         .collect();
     let mut seen = Vec::new();
     for insn in insns {

@@ -6,7 +6,7 @@ pub mod proto;
 pub mod sets;
 
 pub use bpfbox_uapi::helper::{helper_id, helper_name, id, HELPER_COUNT, HELPER_NAMES};
-pub use proto::{proto, ArgType, HelperProto, RetType, PROTOS};
+pub use proto::{declaration, proto, ArgType, HelperProto, RetType, PROTOS};
 
 use crate::attach::AttachType;
 use crate::spec::{AttachFilter, Evidence};

@@ -193,6 +193,15 @@ pub struct HelperProto {
     pub args: [ArgType; 5],
     /// Only callable from GPL-compatible programs.
     pub gpl_only: bool,
+    /// The call may move or resize packet data, so the verifier forgets
+    /// packet pointers (`bpf_helper_changes_pkt_data`).
+    pub changes_pkt_data: bool,
+    /// Returns a new reference the program must release
+    /// (`is_acquire_function`).
+    pub acquires_reference: bool,
+    /// Returns its socket argument cast to another type, keeping that
+    /// argument's reference (`is_ptr_cast_function`).
+    pub casts_reference: bool,
 }
 
 impl HelperProto {
@@ -207,6 +216,30 @@ impl HelperProto {
     /// The helper's name.
     pub fn name(&self) -> &'static str {
         super::helper_name(self.id).unwrap_or("?")
+    }
+
+    /// The same, marked as changing packet data.
+    const fn changes_pkt_data(self) -> HelperProto {
+        HelperProto {
+            changes_pkt_data: true,
+            ..self
+        }
+    }
+
+    /// The same, marked as acquiring a reference.
+    const fn acquires_reference(self) -> HelperProto {
+        HelperProto {
+            acquires_reference: true,
+            ..self
+        }
+    }
+
+    /// The same, marked as a reference-keeping cast.
+    const fn casts_reference(self) -> HelperProto {
+        HelperProto {
+            casts_reference: true,
+            ..self
+        }
     }
 }
 
@@ -224,16 +257,20 @@ const fn p(id: u32, ret: RetType, gpl_only: bool, a: &[ArgType]) -> HelperProto 
         ret,
         args,
         gpl_only,
+        changes_pkt_data: false,
+        acquires_reference: false,
+        casts_reference: false,
     }
 }
 
 const I: RetType = RetType::Integer;
 const V: RetType = RetType::Void;
 
-/// Prototypes, ordered by id. Where one id has several kernel protos
-/// (per program type flavours, e.g. `get_socket_cookie` for skb / sock /
-/// sock_addr contexts) the row gives the common shape (ctx in R1).
-pub static PROTOS: &[HelperProto] = &[
+/// The declarations, ordered by id (a `const` so that [`declaration`]
+/// can look rows up at compile time). Where one id has several kernel
+/// protos (per program type flavours, e.g. `get_socket_cookie` for skb /
+/// sock / sock_addr contexts) the row gives the common shape (ctx in R1).
+const PROTO_ROWS: &[HelperProto] = &[
     p(
         MAP_LOOKUP_ELEM,
         RetType::PtrToMapValueOrNull,
@@ -262,27 +299,30 @@ pub static PROTOS: &[HelperProto] = &[
         I,
         false,
         &[PtrToCtx, Anything, PtrToMemRdonly, ConstSize, Anything],
-    ),
+    )
+    .changes_pkt_data(),
     p(
         L3_CSUM_REPLACE,
         I,
         false,
         &[PtrToCtx, Anything, Anything, Anything, Anything],
-    ),
+    )
+    .changes_pkt_data(),
     p(
         L4_CSUM_REPLACE,
         I,
         false,
         &[PtrToCtx, Anything, Anything, Anything, Anything],
-    ),
+    )
+    .changes_pkt_data(),
     p(TAIL_CALL, V, false, &[PtrToCtx, ConstMapPtr, Anything]),
-    p(CLONE_REDIRECT, I, false, &[PtrToCtx, Anything, Anything]),
+    p(CLONE_REDIRECT, I, false, &[PtrToCtx, Anything, Anything]).changes_pkt_data(),
     p(GET_CURRENT_PID_TGID, I, false, &[]),
     p(GET_CURRENT_UID_GID, I, false, &[]),
     p(GET_CURRENT_COMM, I, false, &[PtrToUninitMem, ConstSize]),
     p(GET_CGROUP_CLASSID, I, false, &[PtrToCtx]),
-    p(SKB_VLAN_PUSH, I, false, &[PtrToCtx, Anything, Anything]),
-    p(SKB_VLAN_POP, I, false, &[PtrToCtx]),
+    p(SKB_VLAN_PUSH, I, false, &[PtrToCtx, Anything, Anything]).changes_pkt_data(),
+    p(SKB_VLAN_POP, I, false, &[PtrToCtx]).changes_pkt_data(),
     p(
         SKB_GET_TUNNEL_KEY,
         I,
@@ -341,7 +381,7 @@ pub static PROTOS: &[HelperProto] = &[
         false,
         &[PtrToCtx, PtrToMemRdonly, ConstSize],
     ),
-    p(SKB_CHANGE_PROTO, I, false, &[PtrToCtx, Anything, Anything]),
+    p(SKB_CHANGE_PROTO, I, false, &[PtrToCtx, Anything, Anything]).changes_pkt_data(),
     p(SKB_CHANGE_TYPE, I, false, &[PtrToCtx, Anything]),
     p(
         SKB_UNDER_CGROUP,
@@ -357,13 +397,13 @@ pub static PROTOS: &[HelperProto] = &[
         false,
         &[ConstMapPtr, Anything],
     ),
-    p(SKB_CHANGE_TAIL, I, false, &[PtrToCtx, Anything, Anything]),
-    p(SKB_PULL_DATA, I, false, &[PtrToCtx, Anything]),
+    p(SKB_CHANGE_TAIL, I, false, &[PtrToCtx, Anything, Anything]).changes_pkt_data(),
+    p(SKB_PULL_DATA, I, false, &[PtrToCtx, Anything]).changes_pkt_data(),
     p(CSUM_UPDATE, I, false, &[PtrToCtx, Anything]),
     p(SET_HASH_INVALID, I, false, &[PtrToCtx]),
     p(GET_NUMA_NODE_ID, I, false, &[]),
-    p(SKB_CHANGE_HEAD, I, false, &[PtrToCtx, Anything, Anything]),
-    p(XDP_ADJUST_HEAD, I, false, &[PtrToCtx, Anything]),
+    p(SKB_CHANGE_HEAD, I, false, &[PtrToCtx, Anything, Anything]).changes_pkt_data(),
+    p(XDP_ADJUST_HEAD, I, false, &[PtrToCtx, Anything]).changes_pkt_data(),
     p(
         PROBE_READ_STR,
         I,
@@ -384,7 +424,8 @@ pub static PROTOS: &[HelperProto] = &[
         I,
         false,
         &[PtrToCtx, Anything, Anything, Anything],
-    ),
+    )
+    .changes_pkt_data(),
     p(REDIRECT_MAP, I, false, &[ConstMapPtr, Anything, Anything]),
     p(
         SK_REDIRECT_MAP,
@@ -398,7 +439,7 @@ pub static PROTOS: &[HelperProto] = &[
         false,
         &[PtrToCtx, ConstMapPtr, PtrToMapKey, Anything],
     ),
-    p(XDP_ADJUST_META, I, false, &[PtrToCtx, Anything]),
+    p(XDP_ADJUST_META, I, false, &[PtrToCtx, Anything]).changes_pkt_data(),
     p(
         PERF_EVENT_READ_VALUE,
         I,
@@ -431,9 +472,10 @@ pub static PROTOS: &[HelperProto] = &[
         I,
         false,
         &[PtrToCtx, Anything, Anything, Anything],
-    ),
+    )
+    .changes_pkt_data(),
     p(BIND, I, false, &[PtrToCtx, PtrToMem, ConstSize]),
-    p(XDP_ADJUST_TAIL, I, false, &[PtrToCtx, Anything]),
+    p(XDP_ADJUST_TAIL, I, false, &[PtrToCtx, Anything]).changes_pkt_data(),
     p(
         GET_STACK,
         I,
@@ -475,7 +517,8 @@ pub static PROTOS: &[HelperProto] = &[
         I,
         false,
         &[PtrToCtx, Anything, PtrToMemRdonly, ConstSize],
-    ),
+    )
+    .changes_pkt_data(),
     p(SKB_CGROUP_ID, I, false, &[PtrToCtx]),
     p(GET_CURRENT_CGROUP_ID, I, false, &[]),
     p(
@@ -496,13 +539,15 @@ pub static PROTOS: &[HelperProto] = &[
         RetType::PtrToSocketOrNull,
         false,
         &[PtrToCtx, PtrToMemRdonly, ConstSize, Anything, Anything],
-    ),
+    )
+    .acquires_reference(),
     p(
         SK_LOOKUP_UDP,
         RetType::PtrToSocketOrNull,
         false,
         &[PtrToCtx, PtrToMemRdonly, ConstSize, Anything, Anything],
-    ),
+    )
+    .acquires_reference(),
     p(SK_RELEASE, I, false, &[ReleaseSockCommon]),
     p(
         MAP_PUSH_ELEM,
@@ -517,13 +562,15 @@ pub static PROTOS: &[HelperProto] = &[
         I,
         false,
         &[PtrToCtx, Anything, Anything, Anything],
-    ),
+    )
+    .changes_pkt_data(),
     p(
         MSG_POP_DATA,
         I,
         false,
         &[PtrToCtx, Anything, Anything, Anything],
-    ),
+    )
+    .changes_pkt_data(),
     p(SPIN_LOCK, V, false, &[PtrToSpinLock]),
     p(SPIN_UNLOCK, V, false, &[PtrToSpinLock]),
     p(
@@ -531,13 +578,15 @@ pub static PROTOS: &[HelperProto] = &[
         RetType::PtrToSocketOrNull,
         false,
         &[PtrToSockCommon],
-    ),
+    )
+    .casts_reference(),
     p(
         TCP_SOCK,
         RetType::PtrToTcpSockOrNull,
         false,
         &[PtrToSockCommon],
-    ),
+    )
+    .casts_reference(),
     p(SKB_ECN_SET_CE, I, false, &[PtrToCtx]),
     p(
         GET_LISTENER_SOCK,
@@ -550,7 +599,8 @@ pub static PROTOS: &[HelperProto] = &[
         RetType::PtrToSockCommonOrNull,
         false,
         &[PtrToCtx, PtrToMemRdonly, ConstSize, Anything, Anything],
-    ),
+    )
+    .acquires_reference(),
     p(
         SYSCTL_GET_NAME,
         I,
@@ -631,6 +681,12 @@ pub static PROTOS: &[HelperProto] = &[
     ),
     p(SEND_SIGNAL_THREAD, I, false, &[Anything]),
     p(JIFFIES64, I, false, &[]),
+    p(
+        GET_NS_CURRENT_PID_TGID,
+        I,
+        false,
+        &[Anything, Anything, PtrToUninitMem, ConstSize],
+    ),
     p(GET_NETNS_COOKIE, I, false, &[PtrToCtx]),
     p(GET_CURRENT_ANCESTOR_CGROUP_ID, I, false, &[Anything]),
     p(
@@ -651,7 +707,8 @@ pub static PROTOS: &[HelperProto] = &[
         RetType::PtrToRingbufMemOrNull,
         false,
         &[ConstMapPtr, ConstAllocSizeOrZero, Anything],
-    ),
+    )
+    .acquires_reference(),
     p(RINGBUF_SUBMIT, V, false, &[ReleaseRingbufMem, Anything]),
     p(RINGBUF_DISCARD, V, false, &[ReleaseRingbufMem, Anything]),
     p(RINGBUF_QUERY, I, false, &[ConstMapPtr, Anything]),
@@ -662,6 +719,21 @@ pub static PROTOS: &[HelperProto] = &[
         false,
         &[PtrToBtfId, PtrToUninitMem, ConstSizeOrZero, Anything],
     ),
+    p(
+        LOAD_HDR_OPT,
+        I,
+        false,
+        &[PtrToCtx, PtrToMem, ConstSize, Anything],
+    ),
+    p(
+        STORE_HDR_OPT,
+        I,
+        false,
+        &[PtrToCtx, PtrToMemRdonly, ConstSize, Anything],
+    )
+    .changes_pkt_data(),
+    p(RESERVE_HDR_OPT, I, false, &[PtrToCtx, Anything, Anything]),
+    p(GET_CURRENT_TASK_BTF, RetType::PtrToBtfIdTrusted, true, &[]),
     p(KTIME_GET_COARSE_NS, I, false, &[]),
     p(
         CHECK_MTU,
@@ -791,6 +863,28 @@ pub static PROTOS: &[HelperProto] = &[
     ),
 ];
 
+/// Every helper declaration: the one place a helper's prototype (return
+/// and argument types, GPL-only, effects on packet pointers and
+/// references) is written. Ordered by id.
+pub static PROTOS: &[HelperProto] = PROTO_ROWS;
+
+/// The declaration of helper `id`, for tables built at compile time: an
+/// implementation row written as `HelperImpl::new(id::X, f)` in
+/// bpfbox-runtime does not compile unless helper `X` is declared here.
+///
+/// # Panics
+/// When `id` has no declaration (at compile time when used in a `const`).
+pub const fn declaration(id: u32) -> &'static HelperProto {
+    let mut i = 0;
+    while i < PROTO_ROWS.len() {
+        if PROTO_ROWS[i].id == id {
+            return &PROTO_ROWS[i];
+        }
+        i += 1;
+    }
+    panic!("helper without a declaration in bpfbox-progtype's helpers/proto.rs")
+}
+
 /// The prototype of helper `id`, if this table has it.
 pub fn proto(id: u32) -> Option<&'static HelperProto> {
     PROTOS
@@ -829,5 +923,13 @@ mod tests {
         assert_eq!(proto(TAIL_CALL).unwrap().ret, RetType::Void);
         assert_eq!(proto(CSUM_DIFF).unwrap().nargs(), 5);
         assert!(proto(RC_KEYDOWN).is_none());
+        assert!(std::ptr::eq(
+            declaration(TAIL_CALL),
+            proto(TAIL_CALL).unwrap()
+        ));
+        assert!(proto(XDP_ADJUST_HEAD).unwrap().changes_pkt_data);
+        assert!(!proto(XDP_LOAD_BYTES).unwrap().changes_pkt_data);
+        assert!(proto(SK_LOOKUP_TCP).unwrap().acquires_reference);
+        assert!(proto(TCP_SOCK).unwrap().casts_reference);
     }
 }

@@ -9,11 +9,11 @@
 //! put there by the cgroup event drivers (`crate::events::cgroup`).
 
 use super::sockopt::{self, OptSock};
+use super::HelperImpl;
 use super::{neg, read_guest, write_guest, HostVm};
 use crate::events::cgroup::SockDesc;
 use crate::events::sockets::{SockState, SockWorld};
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 use serde_json::{json, Value};
 
@@ -225,12 +225,12 @@ pub(crate) fn getsockopt(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> 
     }
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::BIND, bind),
-    (id::GET_CURRENT_CGROUP_ID, get_current_cgroup_id),
-    (id::GET_RETVAL, get_retval),
-    (id::SET_RETVAL, set_retval),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::BIND, bind),
+    HelperImpl::new(id::GET_CURRENT_CGROUP_ID, get_current_cgroup_id),
+    HelperImpl::new(id::GET_RETVAL, get_retval),
+    HelperImpl::new(id::SET_RETVAL, set_retval),
 ];
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! `bpf_fib_lookup` (helper 69) for XDP and skb programs, over
 //! [`crate::fib::lookup`].
 
+use super::HelperImpl;
 use super::{read_guest, write_guest, HostVm};
 use crate::fib::{lookup, Caller, PARAMS_SIZE};
-use crate::host::{HostState, PacketState};
-use bpfbox_interp::{HelperFn, Trap};
+use crate::host::PacketState;
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 /// `bpf_fib_lookup(ctx, params, plen, flags)`.
@@ -28,5 +29,5 @@ fn fib_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(r as u64)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[(id::FIB_LOOKUP, fib_lookup)];
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[HelperImpl::new(id::FIB_LOOKUP, fib_lookup)];

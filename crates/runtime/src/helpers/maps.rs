@@ -3,10 +3,10 @@
 //! push/pop/peek, per-CPU lookup, `for_each_map_elem`, `tail_call`,
 //! `perf_event_output`, the ring buffer helpers and `spin_lock`/`unlock`.
 
+use super::HelperImpl;
 use super::{neg, read_guest, write_guest, HostVm};
-use crate::host::HostState;
 use crate::link::prog_writable;
-use bpfbox_interp::{func_slot, HelperFn, RegionKind, Trap, MAX_TAIL_CALL_CNT};
+use bpfbox_interp::{func_slot, RegionKind, Trap, MAX_TAIL_CALL_CNT};
 use bpfbox_uapi::helper::id;
 
 use bpfbox_uapi::errno::EINVAL;
@@ -286,24 +286,24 @@ fn spin_lock(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::MAP_LOOKUP_ELEM, map_lookup_elem),
-    (id::GET_LOCAL_STORAGE, get_local_storage),
-    (id::MAP_UPDATE_ELEM, map_update_elem),
-    (id::MAP_DELETE_ELEM, map_delete_elem),
-    (id::TAIL_CALL, tail_call),
-    (id::PERF_EVENT_OUTPUT, perf_event_output),
-    (id::MAP_PUSH_ELEM, map_push_elem),
-    (id::MAP_POP_ELEM, map_pop_elem),
-    (id::MAP_PEEK_ELEM, map_peek_elem),
-    (id::SPIN_LOCK, spin_lock),
-    (id::SPIN_UNLOCK, spin_lock),
-    (id::RINGBUF_OUTPUT, ringbuf_output),
-    (id::RINGBUF_RESERVE, ringbuf_reserve),
-    (id::RINGBUF_SUBMIT, ringbuf_submit),
-    (id::RINGBUF_DISCARD, ringbuf_discard),
-    (id::RINGBUF_QUERY, ringbuf_query),
-    (id::FOR_EACH_MAP_ELEM, for_each_map_elem),
-    (id::MAP_LOOKUP_PERCPU_ELEM, map_lookup_percpu_elem),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::MAP_LOOKUP_ELEM, map_lookup_elem),
+    HelperImpl::new(id::GET_LOCAL_STORAGE, get_local_storage),
+    HelperImpl::new(id::MAP_UPDATE_ELEM, map_update_elem),
+    HelperImpl::new(id::MAP_DELETE_ELEM, map_delete_elem),
+    HelperImpl::new(id::TAIL_CALL, tail_call),
+    HelperImpl::new(id::PERF_EVENT_OUTPUT, perf_event_output),
+    HelperImpl::new(id::MAP_PUSH_ELEM, map_push_elem),
+    HelperImpl::new(id::MAP_POP_ELEM, map_pop_elem),
+    HelperImpl::new(id::MAP_PEEK_ELEM, map_peek_elem),
+    HelperImpl::new(id::SPIN_LOCK, spin_lock),
+    HelperImpl::new(id::SPIN_UNLOCK, spin_lock),
+    HelperImpl::new(id::RINGBUF_OUTPUT, ringbuf_output),
+    HelperImpl::new(id::RINGBUF_RESERVE, ringbuf_reserve),
+    HelperImpl::new(id::RINGBUF_SUBMIT, ringbuf_submit),
+    HelperImpl::new(id::RINGBUF_DISCARD, ringbuf_discard),
+    HelperImpl::new(id::RINGBUF_QUERY, ringbuf_query),
+    HelperImpl::new(id::FOR_EACH_MAP_ELEM, for_each_map_elem),
+    HelperImpl::new(id::MAP_LOOKUP_PERCPU_ELEM, map_lookup_percpu_elem),
 ];

@@ -1,8 +1,9 @@
 //! `bpf_csum_diff`, `bpf_loop`, `bpf_redirect`, `bpf_redirect_map`.
 
+use super::HelperImpl;
 use super::{neg, read_guest, HostVm};
-use crate::host::{HostState, Redirect};
-use bpfbox_interp::{func_slot, HelperFn, Trap};
+use crate::host::Redirect;
+use bpfbox_interp::{func_slot, Trap};
 use bpfbox_uapi::helper::id;
 
 /// `bpf_csum_diff(from, from_size, to, to_size, seed)`.
@@ -128,10 +129,10 @@ fn redirect_map(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(4)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::REDIRECT, redirect),
-    (id::CSUM_DIFF, csum_diff),
-    (id::REDIRECT_MAP, redirect_map),
-    (id::LOOP, bpf_loop),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::REDIRECT, redirect),
+    HelperImpl::new(id::CSUM_DIFF, csum_diff),
+    HelperImpl::new(id::REDIRECT_MAP, redirect_map),
+    HelperImpl::new(id::LOOP, bpf_loop),
 ];

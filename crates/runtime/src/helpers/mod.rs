@@ -11,6 +11,33 @@
 //! (`absorb_ctx`); afterwards the ctx image (`data`, `data_end`, `len`,
 //! ...) and the packet region's window are refreshed (`refresh_packet`),
 //! which is what the kernel's packet-pointer invalidation amounts to.
+//!
+//! # How to add a helper
+//!
+//! Each fact about a helper is written once:
+//!
+//! 1. **Id and name** — `crates/uapi/src/helper.rs` (`id::NAME` and the
+//!    `HELPER_NAMES` entry). Every helper of Linux 6.18 is already there;
+//!    kernel numbers live nowhere else.
+//! 2. **Declaration** — one `p(id::NAME, ret, gpl_only, &[args])` row in
+//!    `crates/progtype/src/helpers/proto.rs`, with `.changes_pkt_data()`,
+//!    `.acquires_reference()` or `.casts_reference()` where the kernel
+//!    says so. The verifier checks calls against it; the kernel cross-check
+//!    (`crates/progtype/tests`) compares `gpl_only` with the running kernel.
+//! 3. **Availability** — the program types that may call it: the type's
+//!    module `crates/progtype/src/types/<type>.rs` (its `helpers` layers),
+//!    or a shared layer in `crates/progtype/src/helpers/sets.rs` when the
+//!    kernel gives it to a family (`BASE`, `LWT_COMMON`, ...).
+//! 4. **Implementation** — a function here (the module of its area) and
+//!    one `HelperImpl::new(id::NAME, function)` row in that module's
+//!    `HELPERS`; or, when one type has its own version of the id (the
+//!    kernel's `get_func_proto` handing it another function), the row goes
+//!    in that type's `RunOps::helpers` (`crates/runtime/src/types/`).
+//!
+//! Nothing else names the helper: the verifier reads the declaration, the
+//! kernel profile (`bpfbox probe`) measures availability on a machine, and
+//! [`HelperImpl::new`] refuses at compile time an implementation whose
+//! helper has no declaration.
 
 pub mod cgroup;
 mod fib;
@@ -37,16 +64,58 @@ use crate::host::{HostState, PacketState};
 use crate::Error;
 use bpfbox_interp::{HelperFn, Helpers, Program, Trap, Vm};
 use bpfbox_isa::Insn;
+use bpfbox_progtype::helpers::{declaration, HelperProto};
 use bpfbox_progtype::Profile;
 pub use hdropt::{is_hdr_op as hdropt_is_hdr_op, HdrState};
 
 /// The VM type helpers run in.
 pub type HostVm<'a> = Vm<'a, HostState>;
 
-/// Every helper bpfbox implements: (id, name, function); names from
-/// bpfbox-uapi.
-pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
-    let tables: [&[(u32, HelperFn<HostState>)]; 16] = [
+/// One helper implementation, keyed by the helper's declaration in
+/// bpfbox-progtype (`helpers/proto.rs`): [`HelperImpl::new`] looks the
+/// declaration up at compile time, so an implementation of an undeclared
+/// helper does not build.
+#[derive(Clone, Copy)]
+pub struct HelperImpl {
+    /// The helper's declaration (id, prototype, GPL-only, effects).
+    pub decl: &'static HelperProto,
+    /// The implementation.
+    pub run: HelperFn<HostState>,
+}
+
+impl HelperImpl {
+    /// The implementation `run` of helper `id` (an `id::` constant of
+    /// bpfbox-uapi). Used in `const` tables, where a missing declaration
+    /// is a compile error.
+    pub const fn new(id: u32, run: HelperFn<HostState>) -> HelperImpl {
+        HelperImpl {
+            decl: declaration(id),
+            run,
+        }
+    }
+
+    /// The helper id.
+    pub fn id(&self) -> u32 {
+        self.decl.id
+    }
+
+    /// The helper's name (without `bpf_`).
+    pub fn name(&self) -> &'static str {
+        self.decl.name()
+    }
+}
+
+impl std::fmt::Debug for HelperImpl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bpf_{}#{}", self.name(), self.id())
+    }
+}
+
+/// Every helper bpfbox implements for all program types that may call it
+/// (types with their own implementation of an id list it in their
+/// [`crate::types::RunOps::helpers`]).
+pub fn implemented() -> Vec<HelperImpl> {
+    let tables: [&[HelperImpl]; 16] = [
         time::HELPERS,
         trace::HELPERS,
         maps::HELPERS,
@@ -64,18 +133,14 @@ pub fn implemented() -> Vec<(u32, &'static str, HelperFn<HostState>)> {
         under_cgroup::HELPERS,
         sk_storage::HELPERS,
     ];
-    tables
-        .iter()
-        .flat_map(|t| t.iter())
-        .map(|&(id, f)| (id, bpfbox_uapi::helper::helper_name(id).unwrap_or("?"), f))
-        .collect()
+    tables.iter().flat_map(|t| t.iter().copied()).collect()
 }
 
 fn helper_name(id: u32) -> String {
-    implemented()
-        .iter()
-        .find(|h| h.0 == id)
-        .map_or_else(|| format!("#{id}"), |h| format!("bpf_{}#{id}", h.1))
+    match bpfbox_uapi::helper::helper_name(id) {
+        Some(name) => format!("bpf_{name}#{id}"),
+        None => format!("#{id}"),
+    }
 }
 
 /// How [`table_for`] treats calls of helpers the kernel does not offer to
@@ -121,7 +186,7 @@ pub fn table_for(
             if helper < 0 || !crate::avail::known(id) {
                 continue;
             }
-            if !all.iter().any(|h| h.0 == id) {
+            if !all.iter().any(|h| h.id() == id) {
                 return Err(Error::unsupported_helper(
                     id,
                     format!("helper {} is not implemented by bpfbox", helper_name(id)),
@@ -131,14 +196,10 @@ pub fn table_for(
     }
     let allowed = |id: u32| kernel.helper_allowed(prog_type, expected_attach_type, id);
     let mut t = Helpers::new();
-    for (id, _, f) in all {
-        if id < 256 && allowed(id) {
-            t.set(id as u8, f);
-        }
-    }
-    for &(id, f) in crate::types::ops_of(prog_type).helpers {
-        if allowed(id) {
-            t.set(id as u8, f);
+    let own = crate::types::ops_of(prog_type).helpers;
+    for h in all.iter().chain(own) {
+        if h.id() < 256 && allowed(h.id()) {
+            t.set(h.id() as u8, h.run);
         }
     }
     Ok(t)
@@ -239,7 +300,7 @@ mod tests {
 
     #[test]
     fn an_unimplemented_helper_is_named_by_id_in_the_error() {
-        let implemented: Vec<u32> = implemented().iter().map(|h| h.0).collect();
+        let implemented: Vec<u32> = implemented().iter().map(HelperImpl::id).collect();
         let ty = ProgType::Kprobe;
         let id = (1..256)
             .find(|&id| {
@@ -260,11 +321,8 @@ mod tests {
 
     #[test]
     fn every_implemented_helper_has_availability() {
-        for (id, name, _) in implemented() {
-            assert!(
-                crate::avail::known(id),
-                "{name}#{id} has no availability row"
-            );
+        for h in implemented() {
+            assert!(crate::avail::known(h.id()), "{h:?} has no availability row");
         }
     }
 }

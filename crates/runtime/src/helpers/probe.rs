@@ -14,10 +14,10 @@
 //! User reads come only from the image. A failed read zeroes the whole
 //! destination, as the helpers do.
 
+use super::HelperImpl;
 use super::{neg, read_guest, write_guest, HostVm};
 use crate::events::traceenv::{kernel_addr_ok, ReadError, TracingState, TASK_SIZE_MAX};
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 use bpfbox_uapi::errno::EFAULT;
@@ -394,21 +394,21 @@ fn send_signal_thread(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     send_signal_common(vm, a[0] as u32 as u64, true)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::PROBE_READ, probe_read),
-    (id::PERF_EVENT_READ, perf_event_read),
-    (id::GET_CURRENT_TASK, get_current_task),
-    (id::GET_CURRENT_TASK_BTF, get_current_task),
-    (id::PROBE_READ_STR, probe_read_str),
-    (id::PERF_EVENT_READ_VALUE, perf_event_read_value),
-    (id::PERF_PROG_READ_VALUE, perf_prog_read_value),
-    (id::SEND_SIGNAL, send_signal),
-    (id::SEND_SIGNAL_THREAD, send_signal_thread),
-    (id::PROBE_READ_USER, probe_read_user),
-    (id::PROBE_READ_KERNEL, probe_read_kernel),
-    (id::PROBE_READ_USER_STR, probe_read_user_str),
-    (id::PROBE_READ_KERNEL_STR, probe_read_kernel_str),
-    (id::GET_FUNC_IP, get_func_ip),
-    (id::GET_ATTACH_COOKIE, get_attach_cookie),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::PROBE_READ, probe_read),
+    HelperImpl::new(id::PERF_EVENT_READ, perf_event_read),
+    HelperImpl::new(id::GET_CURRENT_TASK, get_current_task),
+    HelperImpl::new(id::GET_CURRENT_TASK_BTF, get_current_task),
+    HelperImpl::new(id::PROBE_READ_STR, probe_read_str),
+    HelperImpl::new(id::PERF_EVENT_READ_VALUE, perf_event_read_value),
+    HelperImpl::new(id::PERF_PROG_READ_VALUE, perf_prog_read_value),
+    HelperImpl::new(id::SEND_SIGNAL, send_signal),
+    HelperImpl::new(id::SEND_SIGNAL_THREAD, send_signal_thread),
+    HelperImpl::new(id::PROBE_READ_USER, probe_read_user),
+    HelperImpl::new(id::PROBE_READ_KERNEL, probe_read_kernel),
+    HelperImpl::new(id::PROBE_READ_USER_STR, probe_read_user_str),
+    HelperImpl::new(id::PROBE_READ_KERNEL_STR, probe_read_kernel_str),
+    HelperImpl::new(id::GET_FUNC_IP, get_func_ip),
+    HelperImpl::new(id::GET_ATTACH_COOKIE, get_attach_cookie),
 ];

@@ -9,10 +9,10 @@
 //! pointer is one bpfbox does not track: get answers NULL and delete
 //! `-EINVAL`, as the kernel does for a socket that is not a full socket.
 
+use super::HelperImpl;
 use super::{read_guest, HostVm};
 use crate::events::sockets::SockEnv;
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::errno::EINVAL;
 use bpfbox_uapi::helper::id;
 
@@ -73,8 +73,8 @@ fn sk_storage_delete(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     })
 }
 
-/// (id, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::SK_STORAGE_GET, sk_storage_get),
-    (id::SK_STORAGE_DELETE, sk_storage_delete),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::SK_STORAGE_GET, sk_storage_get),
+    HelperImpl::new(id::SK_STORAGE_DELETE, sk_storage_delete),
 ];

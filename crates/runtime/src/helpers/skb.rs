@@ -1,10 +1,11 @@
 //! skb helpers: adapters from [`crate::skb::Skb`]'s pure semantics to the
 //! interpreter (guest memory arguments, ctx/packet refresh).
 
+use super::HelperImpl;
 use super::{absorb_ctx, neg, read_guest, refresh_packet, write_guest, HostVm};
-use crate::host::{HostState, Redirect};
+use crate::host::Redirect;
 use crate::skb::Skb;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 /// Runs `f` on the skb with the ctx absorbed before and the packet view
@@ -157,7 +158,7 @@ fn clone_redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
-/// (id, name, implementation).
+/// The implementations of this module, keyed by declaration.
 /// `bpf_skb_set_tunnel_key(skb, key, size, flags)`: attaches transmit
 /// tunnel metadata ([`crate::tunnel::set_key`]).
 fn skb_set_tunnel_key(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
@@ -188,26 +189,26 @@ fn skb_get_tunnel_key(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(r as u64)
 }
 
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::SKB_GET_TUNNEL_KEY, skb_get_tunnel_key),
-    (id::SKB_SET_TUNNEL_KEY, skb_set_tunnel_key),
-    (id::SKB_STORE_BYTES, skb_store_bytes),
-    (id::L3_CSUM_REPLACE, l3_csum_replace),
-    (id::L4_CSUM_REPLACE, l4_csum_replace),
-    (id::CLONE_REDIRECT, clone_redirect),
-    (id::SKB_VLAN_PUSH, skb_vlan_push),
-    (id::SKB_VLAN_POP, skb_vlan_pop),
-    (id::SKB_LOAD_BYTES, skb_load_bytes),
-    (id::SKB_CHANGE_PROTO, skb_change_proto),
-    (id::SKB_CHANGE_TYPE, skb_change_type),
-    (id::GET_HASH_RECALC, get_hash_recalc),
-    (id::SKB_CHANGE_TAIL, skb_change_tail),
-    (id::SKB_PULL_DATA, skb_pull_data),
-    (id::CSUM_UPDATE, csum_update),
-    (id::SET_HASH_INVALID, set_hash_invalid),
-    (id::SKB_CHANGE_HEAD, skb_change_head),
-    (id::GET_SOCKET_COOKIE, get_socket_cookie),
-    (id::SET_HASH, set_hash),
-    (id::SKB_ADJUST_ROOM, skb_adjust_room),
-    (id::SKB_LOAD_BYTES_RELATIVE, skb_load_bytes_relative),
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::SKB_GET_TUNNEL_KEY, skb_get_tunnel_key),
+    HelperImpl::new(id::SKB_SET_TUNNEL_KEY, skb_set_tunnel_key),
+    HelperImpl::new(id::SKB_STORE_BYTES, skb_store_bytes),
+    HelperImpl::new(id::L3_CSUM_REPLACE, l3_csum_replace),
+    HelperImpl::new(id::L4_CSUM_REPLACE, l4_csum_replace),
+    HelperImpl::new(id::CLONE_REDIRECT, clone_redirect),
+    HelperImpl::new(id::SKB_VLAN_PUSH, skb_vlan_push),
+    HelperImpl::new(id::SKB_VLAN_POP, skb_vlan_pop),
+    HelperImpl::new(id::SKB_LOAD_BYTES, skb_load_bytes),
+    HelperImpl::new(id::SKB_CHANGE_PROTO, skb_change_proto),
+    HelperImpl::new(id::SKB_CHANGE_TYPE, skb_change_type),
+    HelperImpl::new(id::GET_HASH_RECALC, get_hash_recalc),
+    HelperImpl::new(id::SKB_CHANGE_TAIL, skb_change_tail),
+    HelperImpl::new(id::SKB_PULL_DATA, skb_pull_data),
+    HelperImpl::new(id::CSUM_UPDATE, csum_update),
+    HelperImpl::new(id::SET_HASH_INVALID, set_hash_invalid),
+    HelperImpl::new(id::SKB_CHANGE_HEAD, skb_change_head),
+    HelperImpl::new(id::GET_SOCKET_COOKIE, get_socket_cookie),
+    HelperImpl::new(id::SET_HASH, set_hash),
+    HelperImpl::new(id::SKB_ADJUST_ROOM, skb_adjust_room),
+    HelperImpl::new(id::SKB_LOAD_BYTES_RELATIVE, skb_load_bytes_relative),
 ];

@@ -10,10 +10,10 @@
 //! program run outside its hook) they trap.
 
 use super::sockopt::{self, OptSock, ALL_CB_FLAGS};
+use super::HelperImpl;
 use super::{neg, read_guest, write_guest, HostVm};
 use crate::events::sockets::SockEnv;
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_maps::MapType;
 use bpfbox_uapi::helper::id;
 use bpfbox_uapi::prog_type;
@@ -407,9 +407,9 @@ fn msg_pop_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 pub(crate) fn sock_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let m = map_of(vm, a[0])?;
     if !vm.host.maps[m].map_type().is_sock() {
-        let Some(&(_, f)) = super::maps::HELPERS
+        let Some(&HelperImpl { run: f, .. }) = super::maps::HELPERS
             .iter()
-            .find(|h| h.0 == id::MAP_LOOKUP_ELEM)
+            .find(|h| h.id() == id::MAP_LOOKUP_ELEM)
         else {
             return Err(vm.helper_error(EINVAL));
         };
@@ -591,9 +591,9 @@ pub(crate) fn sk_skb_pull_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, 
         return Ok(neg(bpfbox_uapi::errno::ENOMEM));
     }
     e.skb_linear = Some(linear.max(want as usize));
-    let Some(&(_, f)) = super::skb::HELPERS
+    let Some(&HelperImpl { run: f, .. }) = super::skb::HELPERS
         .iter()
-        .find(|h| h.0 == id::SKB_PULL_DATA)
+        .find(|h| h.id() == id::SKB_PULL_DATA)
     else {
         return Err(vm.helper_error(EINVAL));
     };
@@ -601,26 +601,26 @@ pub(crate) fn sk_skb_pull_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, 
 }
 
 /// Helpers of this module available to every type that may call them.
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::SETSOCKOPT, setsockopt),
-    (id::SK_REDIRECT_MAP, sk_redirect_map),
-    (id::SOCK_MAP_UPDATE, sock_map_update),
-    (id::GETSOCKOPT, getsockopt),
-    (id::SOCK_OPS_CB_FLAGS_SET, sock_ops_cb_flags_set),
-    (id::MSG_REDIRECT_MAP, msg_redirect_map),
-    (id::MSG_APPLY_BYTES, msg_apply_bytes),
-    (id::MSG_CORK_BYTES, msg_cork_bytes),
-    (id::MSG_PULL_DATA, msg_pull_data),
-    (id::SOCK_HASH_UPDATE, sock_hash_update),
-    (id::MSG_REDIRECT_HASH, msg_redirect_hash),
-    (id::SK_REDIRECT_HASH, sk_redirect_hash),
-    (id::SK_SELECT_REUSEPORT, sk_select_reuseport),
-    (id::SK_RELEASE, sk_release),
-    (id::TCP_SOCK, tcp_sock),
-    (id::MSG_PUSH_DATA, msg_push_data),
-    (id::MSG_POP_DATA, msg_pop_data),
-    (id::SK_ASSIGN, sk_assign),
-    (id::LOAD_HDR_OPT, super::hdropt::load_hdr_opt),
-    (id::STORE_HDR_OPT, super::hdropt::store_hdr_opt),
-    (id::RESERVE_HDR_OPT, super::hdropt::reserve_hdr_opt),
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::SETSOCKOPT, setsockopt),
+    HelperImpl::new(id::SK_REDIRECT_MAP, sk_redirect_map),
+    HelperImpl::new(id::SOCK_MAP_UPDATE, sock_map_update),
+    HelperImpl::new(id::GETSOCKOPT, getsockopt),
+    HelperImpl::new(id::SOCK_OPS_CB_FLAGS_SET, sock_ops_cb_flags_set),
+    HelperImpl::new(id::MSG_REDIRECT_MAP, msg_redirect_map),
+    HelperImpl::new(id::MSG_APPLY_BYTES, msg_apply_bytes),
+    HelperImpl::new(id::MSG_CORK_BYTES, msg_cork_bytes),
+    HelperImpl::new(id::MSG_PULL_DATA, msg_pull_data),
+    HelperImpl::new(id::SOCK_HASH_UPDATE, sock_hash_update),
+    HelperImpl::new(id::MSG_REDIRECT_HASH, msg_redirect_hash),
+    HelperImpl::new(id::SK_REDIRECT_HASH, sk_redirect_hash),
+    HelperImpl::new(id::SK_SELECT_REUSEPORT, sk_select_reuseport),
+    HelperImpl::new(id::SK_RELEASE, sk_release),
+    HelperImpl::new(id::TCP_SOCK, tcp_sock),
+    HelperImpl::new(id::MSG_PUSH_DATA, msg_push_data),
+    HelperImpl::new(id::MSG_POP_DATA, msg_pop_data),
+    HelperImpl::new(id::SK_ASSIGN, sk_assign),
+    HelperImpl::new(id::LOAD_HDR_OPT, super::hdropt::load_hdr_opt),
+    HelperImpl::new(id::STORE_HDR_OPT, super::hdropt::store_hdr_opt),
+    HelperImpl::new(id::RESERVE_HDR_OPT, super::hdropt::reserve_hdr_opt),
 ];

@@ -16,9 +16,9 @@
 //! [`TracingState`]: crate::events::traceenv::TracingState
 
 use super::probe::state;
+use super::HelperImpl;
 use super::{neg, read_guest, write_guest, HostVm};
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::errno::{EFAULT, EINVAL};
 use bpfbox_uapi::helper::id;
 
@@ -125,11 +125,11 @@ fn get_task_stack(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     stack_common(vm, &frames, a[1], a[2] as u32 as usize, a[3])
 }
 
-/// (id, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::GET_STACKID, get_stackid),
-    (id::GET_STACK, get_stack),
-    (id::GET_TASK_STACK, get_task_stack),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::GET_STACKID, get_stackid),
+    HelperImpl::new(id::GET_STACK, get_stack),
+    HelperImpl::new(id::GET_TASK_STACK, get_task_stack),
 ];
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! `bpf_strtol` / `bpf_strtoul` (kernel/bpf/helpers.c over lib/kstrtox.c's
 //! `_parse_integer`): parse an integer at the start of a buffer.
 
+use super::HelperImpl;
 use super::{neg, read_guest, write_guest, HostVm};
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 use bpfbox_uapi::errno::EINVAL;
@@ -129,9 +129,11 @@ fn strtoul(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     }
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] =
-    &[(id::STRTOL, strtol), (id::STRTOUL, strtoul)];
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::STRTOL, strtol),
+    HelperImpl::new(id::STRTOUL, strtoul),
+];
 
 #[cfg(test)]
 mod tests {

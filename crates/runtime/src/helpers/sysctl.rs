@@ -5,9 +5,9 @@
 //! `strscpy` (word-at-a-time) and `copy_sysctl_value` byte for byte.
 
 use super::cgroup::CgroupRun;
+use super::HelperImpl;
 use super::{neg, read_guest, write_guest, HostVm};
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 /// `E2BIG`.
@@ -240,12 +240,12 @@ fn sysctl_set_new_value(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(r as u64)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::SYSCTL_GET_NAME, sysctl_get_name),
-    (id::SYSCTL_GET_CURRENT_VALUE, sysctl_get_current_value),
-    (id::SYSCTL_GET_NEW_VALUE, sysctl_get_new_value),
-    (id::SYSCTL_SET_NEW_VALUE, sysctl_set_new_value),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::SYSCTL_GET_NAME, sysctl_get_name),
+    HelperImpl::new(id::SYSCTL_GET_CURRENT_VALUE, sysctl_get_current_value),
+    HelperImpl::new(id::SYSCTL_GET_NEW_VALUE, sysctl_get_new_value),
+    HelperImpl::new(id::SYSCTL_SET_NEW_VALUE, sysctl_set_new_value),
 ];
 
 #[cfg(test)]

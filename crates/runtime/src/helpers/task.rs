@@ -3,9 +3,9 @@
 //! [`crate::host::Task`], and
 //! `bpf_get_netns_cookie` from [`HostState::netns_cookie`].
 
+use super::HelperImpl;
 use super::{write_guest, HostVm};
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 /// `bpf_get_current_pid_tgid()`: `tgid << 32 | pid`.
@@ -76,13 +76,13 @@ fn get_netns_cookie(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
     Ok(vm.host.netns_cookie)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::GET_CURRENT_PID_TGID, get_current_pid_tgid),
-    (id::GET_CURRENT_UID_GID, get_current_uid_gid),
-    (id::GET_CURRENT_COMM, get_current_comm),
-    (id::GET_NS_CURRENT_PID_TGID, get_ns_current_pid_tgid),
-    (id::GET_NETNS_COOKIE, get_netns_cookie),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::GET_CURRENT_PID_TGID, get_current_pid_tgid),
+    HelperImpl::new(id::GET_CURRENT_UID_GID, get_current_uid_gid),
+    HelperImpl::new(id::GET_CURRENT_COMM, get_current_comm),
+    HelperImpl::new(id::GET_NS_CURRENT_PID_TGID, get_ns_current_pid_tgid),
+    HelperImpl::new(id::GET_NETNS_COOKIE, get_netns_cookie),
 ];
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Clock, PRNG and CPU helpers: deterministic by design (see
 //! [`crate::host::Clock`] and [`crate::host::Prng`]).
 
+use super::HelperImpl;
 use super::HostVm;
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 fn ktime_get_ns(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
@@ -38,13 +38,13 @@ fn get_numa_node_id(_: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::KTIME_GET_NS, ktime_get_ns),
-    (id::GET_PRANDOM_U32, get_prandom_u32),
-    (id::GET_SMP_PROCESSOR_ID, get_smp_processor_id),
-    (id::GET_NUMA_NODE_ID, get_numa_node_id),
-    (id::KTIME_GET_BOOT_NS, ktime_get_boot_ns),
-    (id::KTIME_GET_COARSE_NS, ktime_get_coarse_ns),
-    (id::KTIME_GET_TAI_NS, ktime_get_tai_ns),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::KTIME_GET_NS, ktime_get_ns),
+    HelperImpl::new(id::GET_PRANDOM_U32, get_prandom_u32),
+    HelperImpl::new(id::GET_SMP_PROCESSOR_ID, get_smp_processor_id),
+    HelperImpl::new(id::GET_NUMA_NODE_ID, get_numa_node_id),
+    HelperImpl::new(id::KTIME_GET_BOOT_NS, ktime_get_boot_ns),
+    HelperImpl::new(id::KTIME_GET_COARSE_NS, ktime_get_coarse_ns),
+    HelperImpl::new(id::KTIME_GET_TAI_NS, ktime_get_tai_ns),
 ];

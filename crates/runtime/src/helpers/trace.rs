@@ -1,10 +1,10 @@
 //! `bpf_trace_printk`, `bpf_trace_vprintk` and `bpf_snprintf` over
 //! [`crate::printf`].
 
+use super::HelperImpl;
 use super::{neg, read_guest, write_guest, HostVm};
-use crate::host::HostState;
 use crate::printf::{format, ArgMemory};
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 /// `MAX_BPRINTF_BUF`: the formatted line is cut at 1023 bytes + NUL.
@@ -105,9 +105,9 @@ fn snprintf(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     Ok(out.len() as u64 + 1)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::TRACE_PRINTK, trace_printk),
-    (id::TRACE_VPRINTK, trace_vprintk),
-    (id::SNPRINTF, snprintf),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::TRACE_PRINTK, trace_printk),
+    HelperImpl::new(id::TRACE_VPRINTK, trace_vprintk),
+    HelperImpl::new(id::SNPRINTF, snprintf),
 ];

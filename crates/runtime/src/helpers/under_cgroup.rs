@@ -8,9 +8,9 @@
 //! kernel's `BPF_PROG_TEST_RUN` gives the skb a socket allocated by the
 //! caller, which is charged to the caller's cgroup.
 
+use super::HelperImpl;
 use super::HostVm;
-use crate::host::HostState;
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::errno::EINVAL;
 use bpfbox_uapi::helper::id;
 
@@ -37,8 +37,8 @@ fn current_task_under_cgroup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Tr
     under(vm, a[0], a[1])
 }
 
-/// (id, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::SKB_UNDER_CGROUP, skb_under_cgroup),
-    (id::CURRENT_TASK_UNDER_CGROUP, current_task_under_cgroup),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::SKB_UNDER_CGROUP, skb_under_cgroup),
+    HelperImpl::new(id::CURRENT_TASK_UNDER_CGROUP, current_task_under_cgroup),
 ];

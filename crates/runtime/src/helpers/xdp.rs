@@ -5,10 +5,10 @@
 //! the tail may not pass `data_hard_end` (frame end minus
 //! `skb_shared_info`), metadata is 4-aligned and at most 255 bytes.
 
+use super::HelperImpl;
 use super::{neg, read_guest, refresh_packet, write_guest, HostVm};
-use crate::host::HostState;
 use crate::packet::{Packet, ETH_HLEN};
-use bpfbox_interp::{HelperFn, Trap};
+use bpfbox_interp::Trap;
 use bpfbox_uapi::helper::id;
 
 use bpfbox_uapi::errno::EINVAL;
@@ -152,12 +152,12 @@ fn xdp_get_buff_len(vm: &mut HostVm<'_>, _: [u64; 5]) -> Result<u64, Trap> {
     Ok((p.len() + p.frags_len()) as u64)
 }
 
-/// (id, name, implementation).
-pub(super) const HELPERS: &[(u32, HelperFn<HostState>)] = &[
-    (id::XDP_ADJUST_HEAD, xdp_adjust_head),
-    (id::XDP_ADJUST_META, xdp_adjust_meta),
-    (id::XDP_ADJUST_TAIL, xdp_adjust_tail),
-    (id::XDP_GET_BUFF_LEN, xdp_get_buff_len),
-    (id::XDP_LOAD_BYTES, xdp_load_bytes),
-    (id::XDP_STORE_BYTES, xdp_store_bytes),
+/// The implementations of this module, keyed by declaration.
+pub(super) const HELPERS: &[HelperImpl] = &[
+    HelperImpl::new(id::XDP_ADJUST_HEAD, xdp_adjust_head),
+    HelperImpl::new(id::XDP_ADJUST_META, xdp_adjust_meta),
+    HelperImpl::new(id::XDP_ADJUST_TAIL, xdp_adjust_tail),
+    HelperImpl::new(id::XDP_GET_BUFF_LEN, xdp_get_buff_len),
+    HelperImpl::new(id::XDP_LOAD_BYTES, xdp_load_bytes),
+    HelperImpl::new(id::XDP_STORE_BYTES, xdp_store_bytes),
 ];

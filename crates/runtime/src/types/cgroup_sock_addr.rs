@@ -2,6 +2,7 @@
 
 use super::RunOps;
 use crate::helpers::cgroup;
+use crate::helpers::HelperImpl;
 use bpfbox_uapi::helper::id;
 
 /// The run side of `BPF_PROG_TYPE_CGROUP_SOCK_ADDR`.
@@ -11,7 +12,7 @@ pub static OPS: RunOps = RunOps {
     // bpf_setsockopt/bpf_getsockopt work on the hook's socket, not a
     // sock_ops callback's.
     helpers: &[
-        (id::SETSOCKOPT, cgroup::setsockopt),
-        (id::GETSOCKOPT, cgroup::getsockopt),
+        HelperImpl::new(id::SETSOCKOPT, cgroup::setsockopt),
+        HelperImpl::new(id::GETSOCKOPT, cgroup::getsockopt),
     ],
 };

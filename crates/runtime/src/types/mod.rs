@@ -12,8 +12,7 @@
 
 use crate::drivers::Runner;
 use crate::events::EventDriver;
-use crate::host::HostState;
-use bpfbox_interp::HelperFn;
+use crate::helpers::HelperImpl;
 use bpfbox_progtype::ProgType;
 
 pub mod cgroup_device;
@@ -54,7 +53,7 @@ pub struct RunOps {
     /// `get_func_proto` handing this type a different function for the
     /// id): (helper id, implementation). Availability still comes from
     /// the type's check-side data.
-    pub helpers: &'static [(u32, HelperFn<HostState>)],
+    pub helpers: &'static [HelperImpl],
 }
 
 /// A type bpfbox does not run yet: no driver, no helper of its own.
@@ -125,7 +124,7 @@ mod tests {
     #[test]
     fn helper_overrides_are_helpers_the_type_may_call() {
         for spec in bpfbox_progtype::ALL {
-            for &(id, _) in ops_of(spec.ty).helpers {
+            for id in ops_of(spec.ty).helpers.iter().map(HelperImpl::id) {
                 let some_attach = std::iter::once(None)
                     .chain(spec.attach.attach_types.iter().map(|a| Some(*a)))
                     .any(|a| spec.helper_allowed(a, id));

@@ -2,11 +2,12 @@
 
 use super::RunOps;
 use crate::helpers::sock;
+use crate::helpers::HelperImpl;
 use bpfbox_uapi::helper::id;
 
 /// The run side of `BPF_PROG_TYPE_SK_MSG`.
 pub static OPS: RunOps = RunOps {
     test_run: None,
     event: Some(&crate::events::sk_msg::DRIVER),
-    helpers: &[(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup)],
+    helpers: &[HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup)],
 };

@@ -2,6 +2,7 @@
 
 use super::RunOps;
 use crate::helpers::sock;
+use crate::helpers::HelperImpl;
 use bpfbox_uapi::helper::id;
 
 /// The run side of `BPF_PROG_TYPE_SK_REUSEPORT`.
@@ -9,7 +10,7 @@ pub static OPS: RunOps = RunOps {
     test_run: None,
     event: Some(&crate::events::sk_reuseport::DRIVER),
     helpers: &[
-        (id::SKB_LOAD_BYTES, sock::reuseport_load_bytes),
-        (id::MAP_LOOKUP_ELEM, sock::sock_map_lookup),
+        HelperImpl::new(id::SKB_LOAD_BYTES, sock::reuseport_load_bytes),
+        HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup),
     ],
 };

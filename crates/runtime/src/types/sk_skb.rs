@@ -2,6 +2,7 @@
 
 use super::RunOps;
 use crate::helpers::sock;
+use crate::helpers::HelperImpl;
 use bpfbox_uapi::helper::id;
 
 /// The run side of `BPF_PROG_TYPE_SK_SKB`.
@@ -9,7 +10,7 @@ pub static OPS: RunOps = RunOps {
     test_run: None,
     event: Some(&crate::events::sk_skb::DRIVER),
     helpers: &[
-        (id::MAP_LOOKUP_ELEM, sock::sock_map_lookup),
-        (id::SKB_PULL_DATA, sock::sk_skb_pull_data),
+        HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup),
+        HelperImpl::new(id::SKB_PULL_DATA, sock::sk_skb_pull_data),
     ],
 };

@@ -13,54 +13,6 @@ use bpfbox_progtype::helper_name;
 use bpfbox_progtype::helpers::{id, proto, ArgType, RetType};
 use bpfbox_uapi::map_type as mt;
 
-/// Helpers whose call invalidates packet pointers
-/// (`bpf_helper_changes_pkt_data`).
-const CHANGES_PKT_DATA: &[&str] = &[
-    "skb_store_bytes",
-    "skb_change_head",
-    "skb_change_tail",
-    "skb_pull_data",
-    "skb_change_proto",
-    "skb_vlan_push",
-    "skb_vlan_pop",
-    "skb_adjust_room",
-    "l3_csum_replace",
-    "l4_csum_replace",
-    "clone_redirect",
-    "xdp_adjust_head",
-    "xdp_adjust_meta",
-    "xdp_adjust_tail",
-    "msg_pull_data",
-    "msg_push_data",
-    "msg_pop_data",
-    "lwt_push_encap",
-    "lwt_seg6_store_bytes",
-    "lwt_seg6_adjust_srh",
-    "lwt_seg6_action",
-    "store_hdr_opt",
-];
-
-/// Helpers returning a new reference (`is_acquire_function`).
-const ACQUIRE: &[&str] = &[
-    "sk_lookup_tcp",
-    "sk_lookup_udp",
-    "skc_lookup_tcp",
-    "ringbuf_reserve",
-];
-
-/// Helpers returning the argument's reference (`is_ptr_cast_function`).
-const CAST: &[&str] = &[
-    "tcp_sock",
-    "sk_fullsock",
-    "skc_to_tcp_sock",
-    "skc_to_tcp6_sock",
-    "skc_to_udp6_sock",
-    "skc_to_tcp_timewait_sock",
-    "skc_to_tcp_request_sock",
-    "skc_to_unix_sock",
-    "skc_to_mptcp_sock",
-];
-
 /// Whether helper `hid` may be called by this program: the one place
 /// availability is decided (the kernel profile of [`Options::kernel`],
 /// else the program type's data in bpfbox-progtype).
@@ -418,8 +370,7 @@ impl Walk<'_> {
                 }
             });
         }
-        let name = helper_name(hid).unwrap_or("");
-        if CHANGES_PKT_DATA.contains(&name) {
+        if p.changes_pkt_data {
             st.for_each_reg(|r| {
                 if matches!(r.ty, Ty::Packet | Ty::PacketMeta | Ty::PacketEnd) {
                     *r = Reg::unknown();
@@ -462,15 +413,15 @@ impl Walk<'_> {
             ret.id = self.new_id();
         }
         let sockmap_lookup = p.ret == RetType::PtrToMapValueOrNull && ret.ty == Ty::Socket;
-        if ACQUIRE.contains(&name) || sockmap_lookup {
+        if p.acquires_reference || sockmap_lookup {
             let rid = self.new_id();
             ret.ref_id = rid;
             st.refs.push(RefState {
                 id: rid,
                 insn: pc,
-                ringbuf: name == "ringbuf_reserve",
+                ringbuf: hid == id::RINGBUF_RESERVE,
             });
-        } else if CAST.contains(&name) {
+        } else if p.casts_reference {
             ret.ref_id = cast_ref;
         }
         if hid == id::TIMER_INIT && timer_map.is_some() && map.is_some() && timer_map != map {
