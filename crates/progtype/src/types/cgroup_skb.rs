@@ -3,6 +3,7 @@
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{RN, SKB_TUPLE, SK_BUFF, X4, X8};
 use crate::ctx::{AccessTable, FieldRule};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -38,6 +39,32 @@ static EGRESS: &[NamedValue] = &[
         "sent with congestion notification (NET_XMIT_CN: TCP reduces cwnd)",
     ),
 ];
+
+/// What cgroup skb has beyond its shared layers (measured).
+pub static CGROUP_SKB_EXTRA: HelperSet = HelperSet::new(
+    "cgroup_skb_extra",
+    &[
+        id::SKB_LOAD_BYTES,
+        id::GET_SOCKET_COOKIE,
+        id::GET_SOCKET_UID,
+        id::SKB_LOAD_BYTES_RELATIVE,
+        id::SKB_CGROUP_ID,
+        id::SKB_ANCESTOR_CGROUP_ID,
+        id::SK_LOOKUP_TCP,
+        id::SK_LOOKUP_UDP,
+        id::SK_RELEASE,
+        id::SK_FULLSOCK,
+        id::TCP_SOCK,
+        id::SKB_ECN_SET_CE,
+        id::GET_LISTENER_SOCK,
+        id::SKC_LOOKUP_TCP,
+        id::SK_STORAGE_GET,
+        id::SK_STORAGE_DELETE,
+        id::GET_NETNS_COOKIE,
+        id::SK_CGROUP_ID,
+        id::SK_ANCESTOR_CGROUP_ID,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

@@ -5,6 +5,7 @@ use crate::attach::AttachType as A;
 use crate::ctx::skb::{RN, X4};
 use crate::ctx::sock::BPF_SOCK;
 use crate::ctx::{Access, AccessTable, FieldRule, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -34,6 +35,16 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ro(76, 4, AT124), // rx_queue_mapping
     ],
 };
+
+/// What cgroup sock has beyond its shared layers (measured).
+pub static CGROUP_SOCK_EXTRA: HelperSet = HelperSet::new(
+    "cgroup_sock_extra",
+    &[
+        id::GET_SOCKET_COOKIE,
+        id::SK_STORAGE_GET,
+        id::GET_NETNS_COOKIE,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

@@ -5,6 +5,7 @@ use super::CGROUP_ALLOW_DENY;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{RN, X4};
 use crate::ctx::{Access, AccessTable, CtxField, CtxLayout, FieldRule, RegKind, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, AttachHelperRule, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -96,6 +97,27 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ptr(64, 8, RegKind::PtrToSocket),
     ],
 };
+
+/// What cgroup sock addr has beyond its shared layers (measured).
+pub static CGROUP_SOCK_ADDR_EXTRA: HelperSet = HelperSet::new(
+    "cgroup_sock_addr_extra",
+    &[
+        id::GET_SOCKET_COOKIE,
+        id::SETSOCKOPT,
+        id::GETSOCKOPT,
+        id::BIND,
+        id::SK_LOOKUP_TCP,
+        id::SK_LOOKUP_UDP,
+        id::SK_RELEASE,
+        id::SKC_LOOKUP_TCP,
+        id::SK_STORAGE_GET,
+        id::SK_STORAGE_DELETE,
+        id::GET_NETNS_COOKIE,
+    ],
+);
+
+/// The `bind` helper (CGROUP_SOCK_ADDR connect4/connect6 only).
+pub static BIND_ONLY: HelperSet = HelperSet::new("bind", &[id::BIND]);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

@@ -4,6 +4,7 @@ use super::CGROUP_ALLOW_DENY;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::X4;
 use crate::ctx::{AccessTable, CtxField, CtxLayout, FieldRule, RegKind};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, AttachHelperRule, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -47,6 +48,23 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::rw(36, 4, X4, X4).when(GET),
     ],
 };
+
+/// What cgroup sockopt has beyond its shared layers (measured).
+pub static CGROUP_SOCKOPT_EXTRA: HelperSet = HelperSet::new(
+    "cgroup_sockopt_extra",
+    &[
+        id::SETSOCKOPT,
+        id::GETSOCKOPT,
+        id::TCP_SOCK,
+        id::SK_STORAGE_GET,
+        id::SK_STORAGE_DELETE,
+        id::GET_NETNS_COOKIE,
+    ],
+);
+
+/// `setsockopt` / `getsockopt` (CGROUP_SOCKOPT: setsockopt hook only).
+pub static SOCKOPT_CALLS: HelperSet =
+    HelperSet::new("sockopt_calls", &[id::SETSOCKOPT, id::GETSOCKOPT]);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

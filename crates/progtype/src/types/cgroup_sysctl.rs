@@ -4,6 +4,7 @@ use super::CGROUP_ALLOW_DENY;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{RN, X4};
 use crate::ctx::{AccessTable, CtxField, CtxLayout, FieldRule};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -24,6 +25,17 @@ static ACCESS: AccessTable = AccessTable {
     base: None,
     rules: &[FieldRule::ro(0, 4, RN), FieldRule::rw(4, 4, RN, X4)],
 };
+
+/// What cgroup sysctl has beyond its shared layers (measured).
+pub static CGROUP_SYSCTL_EXTRA: HelperSet = HelperSet::new(
+    "cgroup_sysctl_extra",
+    &[
+        id::SYSCTL_GET_NAME,
+        id::SYSCTL_GET_CURRENT_VALUE,
+        id::SYSCTL_GET_NEW_VALUE,
+        id::SYSCTL_SET_NEW_VALUE,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

@@ -3,6 +3,7 @@
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{ANY, SK_BUFF};
 use crate::ctx::{AccessTable, CtxField, CtxLayout, CtxStruct, FieldRule, RegKind};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -71,6 +72,10 @@ static VALUES: &[NamedValue] = &[
         "fall back to the built-in C dissector",
     ),
 ];
+
+/// What flow dissector has beyond its shared layers (measured).
+pub static FLOW_DISSECTOR_EXTRA: HelperSet =
+    HelperSet::new("flow_dissector_extra", &[id::SKB_LOAD_BYTES]);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

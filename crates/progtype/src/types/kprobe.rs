@@ -4,6 +4,7 @@ use super::PERF_SAMPLE;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::ANY;
 use crate::ctx::{AccessTable, CtxField, CtxLayout, FieldRule};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -45,6 +46,9 @@ static ACCESS: AccessTable = AccessTable {
 };
 
 const SESSION: &[A] = &[A::TraceKprobeSession, A::TraceUprobeSession];
+
+/// What kprobe has beyond its shared layers (measured).
+pub static KPROBE_EXTRA: HelperSet = HelperSet::new("kprobe_extra", &[id::GET_FUNC_IP]);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

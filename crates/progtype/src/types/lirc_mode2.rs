@@ -5,7 +5,8 @@
 use crate::attach::AttachType as A;
 use crate::ctx::skb::X4;
 use crate::ctx::{AccessTable, CtxField, CtxLayout, FieldRule};
-use crate::helpers::{id, sets::*, HelperAvail};
+use crate::helpers::HelperSet;
+use crate::helpers::{id, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
 
@@ -22,6 +23,28 @@ static ACCESS: AccessTable = AccessTable {
     base: None,
     rules: &[FieldRule::ro(0, 4, X4)],
 };
+
+/// LIRC_MODE2: `lirc_mode2_func_proto` (drivers/media/rc/bpf-lirc.c) has
+/// its own short list and no base fall-through.
+pub static LIRC_MODE2_SET: HelperSet = HelperSet::new(
+    "lirc_mode2",
+    &[
+        id::MAP_LOOKUP_ELEM,
+        id::MAP_UPDATE_ELEM,
+        id::MAP_DELETE_ELEM,
+        id::KTIME_GET_NS,
+        id::TRACE_PRINTK,
+        id::GET_PRANDOM_U32,
+        id::TAIL_CALL,
+        id::RC_REPEAT,
+        id::RC_KEYDOWN,
+        id::RC_POINTER_REL,
+        id::MAP_PUSH_ELEM,
+        id::MAP_POP_ELEM,
+        id::MAP_PEEK_ELEM,
+        id::KTIME_GET_BOOT_NS,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

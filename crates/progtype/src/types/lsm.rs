@@ -4,9 +4,24 @@
 use super::tracing::{BTF_ARGS, BTF_ARG_SLOTS};
 use super::CGROUP_ALLOW_DENY;
 use crate::attach::AttachType as A;
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, AttachHelperRule, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
+
+/// LSM-only helpers (`bpf_lsm_func_proto`); `d_path` only on sleepable
+/// hooks.
+pub static LSM_EXTRA: HelperSet = HelperSet::new(
+    "lsm_extra",
+    &[
+        id::D_PATH,
+        id::INODE_STORAGE_GET,
+        id::INODE_STORAGE_DELETE,
+        id::BPRM_OPTS_SET,
+        id::IMA_INODE_HASH,
+        id::IMA_FILE_HASH,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

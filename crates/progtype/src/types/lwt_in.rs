@@ -15,6 +15,9 @@ static LAYERS: &[&HelperSet] = &[
     &LWT_IN_EXTRA,
 ];
 
+/// What lwt in has beyond its shared layers (measured).
+pub static LWT_IN_EXTRA: HelperSet = HelperSet::new("lwt_in_extra", &[id::LWT_PUSH_ENCAP]);
+
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     ty: ProgType::LwtIn,

@@ -16,6 +16,16 @@ static LAYERS: &[&HelperSet] = &[
     &LWT_SEG6LOCAL_EXTRA,
 ];
 
+/// What lwt seg6local has beyond its shared layers (measured).
+pub static LWT_SEG6LOCAL_EXTRA: HelperSet = HelperSet::new(
+    "lwt_seg6local_extra",
+    &[
+        id::LWT_SEG6_STORE_BYTES,
+        id::LWT_SEG6_ADJUST_SRH,
+        id::LWT_SEG6_ACTION,
+    ],
+);
+
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     ty: ProgType::LwtSeg6local,

@@ -15,6 +15,28 @@ static LAYERS: &[&HelperSet] = &[
     &LWT_XMIT_EXTRA,
 ];
 
+/// What lwt xmit has beyond its shared layers (measured).
+pub static LWT_XMIT_EXTRA: HelperSet = HelperSet::new(
+    "lwt_xmit_extra",
+    &[
+        id::SKB_STORE_BYTES,
+        id::L3_CSUM_REPLACE,
+        id::L4_CSUM_REPLACE,
+        id::CLONE_REDIRECT,
+        id::SKB_GET_TUNNEL_KEY,
+        id::SKB_SET_TUNNEL_KEY,
+        id::REDIRECT,
+        id::SKB_GET_TUNNEL_OPT,
+        id::SKB_SET_TUNNEL_OPT,
+        id::SKB_CHANGE_TAIL,
+        id::CSUM_UPDATE,
+        id::SET_HASH_INVALID,
+        id::SKB_CHANGE_HEAD,
+        id::LWT_PUSH_ENCAP,
+        id::CSUM_LEVEL,
+    ],
+);
+
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     ty: ProgType::LwtXmit,

@@ -4,6 +4,7 @@ use super::PERF_SAMPLE;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::ANY;
 use crate::ctx::{Access, AccessTable, CtxField, CtxLayout, FieldRule, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -35,6 +36,12 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ro(176, 8, ANY),
     ],
 };
+
+/// What perf event has beyond its shared layers (measured).
+pub static PERF_EVENT_EXTRA: HelperSet = HelperSet::new(
+    "perf_event_extra",
+    &[id::PERF_PROG_READ_VALUE, id::READ_BRANCH_RECORDS],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

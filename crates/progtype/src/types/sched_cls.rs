@@ -3,6 +3,7 @@
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{RN, SKB_DATA, SK_BUFF, X4, X8};
 use crate::ctx::{Access, AccessTable, FieldRule, RegKind, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -87,6 +88,69 @@ pub(crate) const TC_TEST_RUN: TestRunSupport = TestRunSupport::Supported {
                  from the MAC header; data_out is the frame as left by the program; \
                  ctx_in/ctx_out = struct __sk_buff",
 };
+
+/// What tc has beyond its shared layers (measured).
+pub static TC_EXTRA: HelperSet = HelperSet::new(
+    "tc_extra",
+    &[
+        id::SKB_STORE_BYTES,
+        id::L3_CSUM_REPLACE,
+        id::L4_CSUM_REPLACE,
+        id::CLONE_REDIRECT,
+        id::SKB_VLAN_PUSH,
+        id::SKB_VLAN_POP,
+        id::SKB_GET_TUNNEL_KEY,
+        id::SKB_SET_TUNNEL_KEY,
+        id::REDIRECT,
+        id::GET_ROUTE_REALM,
+        id::SKB_LOAD_BYTES,
+        id::CSUM_DIFF,
+        id::SKB_GET_TUNNEL_OPT,
+        id::SKB_SET_TUNNEL_OPT,
+        id::SKB_CHANGE_PROTO,
+        id::SKB_CHANGE_TYPE,
+        id::SKB_UNDER_CGROUP,
+        id::GET_HASH_RECALC,
+        id::SKB_CHANGE_TAIL,
+        id::SKB_PULL_DATA,
+        id::CSUM_UPDATE,
+        id::SET_HASH_INVALID,
+        id::SKB_CHANGE_HEAD,
+        id::GET_SOCKET_COOKIE,
+        id::GET_SOCKET_UID,
+        id::SET_HASH,
+        id::SKB_ADJUST_ROOM,
+        id::SKB_GET_XFRM_STATE,
+        id::SKB_LOAD_BYTES_RELATIVE,
+        id::FIB_LOOKUP,
+        id::SKB_CGROUP_ID,
+        id::SKB_ANCESTOR_CGROUP_ID,
+        id::SK_LOOKUP_TCP,
+        id::SK_LOOKUP_UDP,
+        id::SK_RELEASE,
+        id::SK_FULLSOCK,
+        id::TCP_SOCK,
+        id::SKB_ECN_SET_CE,
+        id::GET_LISTENER_SOCK,
+        id::SKC_LOOKUP_TCP,
+        id::TCP_CHECK_SYNCOOKIE,
+        id::SK_STORAGE_GET,
+        id::SK_STORAGE_DELETE,
+        id::TCP_GEN_SYNCOOKIE,
+        id::GET_NETNS_COOKIE,
+        id::SK_ASSIGN,
+        id::CSUM_LEVEL,
+        id::SKB_CGROUP_CLASSID,
+        id::REDIRECT_NEIGH,
+        id::REDIRECT_PEER,
+        id::CHECK_MTU,
+        id::SKB_SET_TSTAMP,
+        id::TCP_RAW_GEN_SYNCOOKIE_IPV4,
+        id::TCP_RAW_GEN_SYNCOOKIE_IPV6,
+        id::TCP_RAW_CHECK_SYNCOOKIE_IPV4,
+        id::TCP_RAW_CHECK_SYNCOOKIE_IPV6,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

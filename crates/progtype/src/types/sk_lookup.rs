@@ -4,6 +4,7 @@ use super::SK_VERDICT;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::RN;
 use crate::ctx::{Access, AccessTable, CtxField, CtxLayout, FieldRule, RegKind, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -56,6 +57,10 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ro(64, 4, RN),
     ],
 };
+
+/// What sk lookup has beyond its shared layers (measured).
+pub static SK_LOOKUP_EXTRA: HelperSet =
+    HelperSet::new("sk_lookup_extra", &[id::SK_RELEASE, id::SK_ASSIGN]);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

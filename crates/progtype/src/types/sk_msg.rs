@@ -2,6 +2,7 @@
 
 use crate::attach::AttachType as A;
 use crate::ctx::{Access, AccessTable, CtxField, CtxLayout, FieldRule, RegKind, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -41,6 +42,23 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ptr(72, 8, RegKind::PtrToSocket),
     ],
 };
+
+/// What sk msg has beyond its shared layers (measured).
+pub static SK_MSG_EXTRA: HelperSet = HelperSet::new(
+    "sk_msg_extra",
+    &[
+        id::MSG_REDIRECT_MAP,
+        id::MSG_APPLY_BYTES,
+        id::MSG_CORK_BYTES,
+        id::MSG_PULL_DATA,
+        id::MSG_REDIRECT_HASH,
+        id::MSG_PUSH_DATA,
+        id::MSG_POP_DATA,
+        id::SK_STORAGE_GET,
+        id::SK_STORAGE_DELETE,
+        id::GET_NETNS_COOKIE,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

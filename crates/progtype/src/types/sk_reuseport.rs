@@ -4,6 +4,7 @@ use super::SK_VERDICT;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{RN, X4};
 use crate::ctx::{Access, AccessTable, CtxField, CtxLayout, FieldRule, RegKind, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -56,6 +57,17 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ptr(48, 8, RegKind::PtrToSockCommonOrNull),
     ],
 };
+
+/// What sk reuseport has beyond its shared layers (measured).
+pub static SK_REUSEPORT_EXTRA: HelperSet = HelperSet::new(
+    "sk_reuseport_extra",
+    &[
+        id::SKB_LOAD_BYTES,
+        id::GET_SOCKET_COOKIE,
+        id::SKB_LOAD_BYTES_RELATIVE,
+        id::SK_SELECT_REUSEPORT,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

@@ -4,6 +4,7 @@ use super::SK_VERDICT;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{ANY, RN, SKB_TUPLE, SK_BUFF, X4};
 use crate::ctx::{AccessTable, FieldRule};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -19,6 +20,27 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ro(48, 20, ANY),   // cb
     ],
 };
+
+/// What sk skb has beyond its shared layers (measured).
+pub static SK_SKB_EXTRA: HelperSet = HelperSet::new(
+    "sk_skb_extra",
+    &[
+        id::SKB_STORE_BYTES,
+        id::SKB_LOAD_BYTES,
+        id::SKB_CHANGE_TAIL,
+        id::SKB_PULL_DATA,
+        id::SKB_CHANGE_HEAD,
+        id::GET_SOCKET_COOKIE,
+        id::GET_SOCKET_UID,
+        id::SKB_ADJUST_ROOM,
+        id::SK_REDIRECT_MAP,
+        id::SK_REDIRECT_HASH,
+        id::SK_LOOKUP_TCP,
+        id::SK_LOOKUP_UDP,
+        id::SK_RELEASE,
+        id::SKC_LOOKUP_TCP,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

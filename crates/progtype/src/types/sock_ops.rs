@@ -4,6 +4,7 @@ use super::CGROUP_ALLOW_DENY;
 use crate::attach::AttachType as A;
 use crate::ctx::skb::{X4, X8};
 use crate::ctx::{Access, AccessTable, CtxField, CtxLayout, FieldRule, RegKind, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -94,6 +95,26 @@ static ACCESS: AccessTable = AccessTable {
         FieldRule::ro(216, 8, X8),
     ],
 };
+
+/// What sock ops has beyond its shared layers (measured).
+pub static SOCK_OPS_EXTRA: HelperSet = HelperSet::new(
+    "sock_ops_extra",
+    &[
+        id::GET_SOCKET_COOKIE,
+        id::SETSOCKOPT,
+        id::SOCK_MAP_UPDATE,
+        id::GETSOCKOPT,
+        id::SOCK_OPS_CB_FLAGS_SET,
+        id::SOCK_HASH_UPDATE,
+        id::TCP_SOCK,
+        id::SK_STORAGE_GET,
+        id::SK_STORAGE_DELETE,
+        id::GET_NETNS_COOKIE,
+        id::LOAD_HDR_OPT,
+        id::STORE_HDR_OPT,
+        id::RESERVE_HDR_OPT,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

@@ -1,9 +1,22 @@
 //! `BPF_PROG_TYPE_SOCKET_FILTER` (1) — `sk_filter` ops (net/core/filter.c).
 
 use crate::ctx::skb::{SKB_BASE, SK_BUFF};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
+
+/// What socket filter has beyond its shared layers (measured).
+pub static SOCKET_FILTER_EXTRA: HelperSet = HelperSet::new(
+    "socket_filter_extra",
+    &[
+        id::SKB_LOAD_BYTES,
+        id::GET_SOCKET_COOKIE,
+        id::GET_SOCKET_UID,
+        id::SKB_LOAD_BYTES_RELATIVE,
+        id::GET_NETNS_COOKIE,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

@@ -4,9 +4,23 @@
 
 use super::tracing::{BTF_ARGS, BTF_ARG_SLOTS};
 use crate::attach::AttachType as A;
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
+
+/// STRUCT_OPS: what `tcp_congestion_ops` adds (`bpf_tcp_ca_get_func_proto`);
+/// other struct_ops define their own.
+pub static STRUCT_OPS_TCP_CA: HelperSet = HelperSet::new(
+    "struct_ops_tcp_ca",
+    &[
+        id::TCP_SEND_ACK,
+        id::SK_STORAGE_GET,
+        id::SK_STORAGE_DELETE,
+        id::SETSOCKOPT,
+        id::GETSOCKOPT,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

@@ -6,6 +6,7 @@ use crate::ctx::skb::ANY;
 use crate::ctx::{
     AccessError, AccessErrorKind, AccessTable, CtxField, CtxLayout, FieldAccess, FieldRule, RegKind,
 };
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -72,6 +73,24 @@ impl ProgTypeHooks for SyscallHooks {
         })
     }
 }
+
+/// What syscall has beyond its shared layers (measured).
+pub static SYSCALL_EXTRA: HelperSet = HelperSet::new(
+    "syscall_extra",
+    &[
+        id::GET_SOCKET_COOKIE,
+        id::SKB_OUTPUT,
+        id::XDP_OUTPUT,
+        id::COPY_FROM_USER,
+        id::SOCK_FROM_FILE,
+        id::SYS_BPF,
+        id::BTF_FIND_BY_NAME_KIND,
+        id::SYS_CLOSE,
+        id::KALLSYMS_LOOKUP_NAME,
+        id::XDP_GET_BUFF_LEN,
+        id::COPY_FROM_USER_TASK,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

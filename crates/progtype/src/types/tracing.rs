@@ -5,6 +5,7 @@
 
 use crate::attach::AttachType as A;
 use crate::ctx::{Access, AccessTable, CtxField, CtxLayout, FieldRule, RegKind, Widths};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, AttachHelperRule, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -48,6 +49,17 @@ pub static BTF_ARGS: AccessTable = AccessTable {
 };
 
 const TRAMPOLINE: &[A] = &[A::TraceFentry, A::TraceFexit, A::ModifyReturn];
+
+/// TRACING iterators only (seq_* and d_path).
+pub static ITER_ONLY: HelperSet = HelperSet::new(
+    "iter_only",
+    &[
+        id::SEQ_PRINTF,
+        id::SEQ_WRITE,
+        id::D_PATH,
+        id::SEQ_PRINTF_BTF,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

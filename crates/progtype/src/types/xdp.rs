@@ -3,6 +3,7 @@
 use crate::attach::AttachType as A;
 use crate::ctx::skb::X4;
 use crate::ctx::{AccessTable, CtxField, CtxLayout, FieldRule, RegKind};
+use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
 use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
@@ -65,6 +66,34 @@ static XDP_ACTIONS: &[NamedValue] = &[
         "forward as set by bpf_redirect/bpf_redirect_map (no target: drop)",
     ),
 ];
+
+/// What xdp has beyond its shared layers (measured).
+pub static XDP_EXTRA: HelperSet = HelperSet::new(
+    "xdp_extra",
+    &[
+        id::REDIRECT,
+        id::CSUM_DIFF,
+        id::XDP_ADJUST_HEAD,
+        id::REDIRECT_MAP,
+        id::XDP_ADJUST_META,
+        id::XDP_ADJUST_TAIL,
+        id::FIB_LOOKUP,
+        id::SK_LOOKUP_TCP,
+        id::SK_LOOKUP_UDP,
+        id::SK_RELEASE,
+        id::SKC_LOOKUP_TCP,
+        id::TCP_CHECK_SYNCOOKIE,
+        id::TCP_GEN_SYNCOOKIE,
+        id::CHECK_MTU,
+        id::XDP_GET_BUFF_LEN,
+        id::XDP_LOAD_BYTES,
+        id::XDP_STORE_BYTES,
+        id::TCP_RAW_GEN_SYNCOOKIE_IPV4,
+        id::TCP_RAW_GEN_SYNCOOKIE_IPV6,
+        id::TCP_RAW_CHECK_SYNCOOKIE_IPV4,
+        id::TCP_RAW_CHECK_SYNCOOKIE_IPV6,
+    ],
+);
 
 /// The type.
 pub static SPEC: ProgTypeSpec = ProgTypeSpec {

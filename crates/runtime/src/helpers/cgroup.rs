@@ -5,7 +5,7 @@
 //! recorded; `bpf_setsockopt`/`bpf_getsockopt` follow the option rules
 //! shared with sock_ops).
 //!
-//! The per-run state lives in [`HostState::event`] as a [`CgroupRun`],
+//! The per-run state lives in [`HostState::event`](crate::host::HostState::event) as a [`CgroupRun`],
 //! put there by the cgroup event drivers (`crate::events::cgroup`).
 
 use super::sockopt::{self, OptSock};
