@@ -111,6 +111,9 @@ impl Walk<'_> {
         let mut release: Option<u32> = None;
         let mut cast_ref = 0;
         let mut alloc_size = 0u32;
+        // The key of a map argument, when the stack holds it as a known
+        // number (`get_constant_map_key`).
+        let mut const_key: Option<i64> = None;
         let nargs = p.nargs();
         for i in 0..nargs {
             let regno = i as u8 + 1;
@@ -180,6 +183,9 @@ impl Walk<'_> {
                     };
                     let write = arg == ArgType::PtrToUninitMapValue;
                     self.mem_arg(st, pc, regno, size, write, false)?;
+                    if arg == ArgType::PtrToMapKey && self.may_elide_null(m) {
+                        const_key = constant_map_key(st, &r, size);
+                    }
                 }
                 ArgType::PtrToMem
                 | ArgType::PtrToMemRdonly
@@ -407,9 +413,21 @@ impl Walk<'_> {
         };
         // bpf_get_local_storage returns the storage itself, never NULL
         // (RET_PTR_TO_MAP_VALUE; the prototype table says "or NULL").
-        let never_null = p.ret == RetType::PtrToBtfIdTrusted || hid == id::GET_LOCAL_STORAGE;
+        // A lookup in an array with a known key below `max_entries`
+        // cannot fail (the kernel's nullness elision, since 6.14).
+        let key_in_bounds = hid == id::MAP_LOOKUP_ELEM
+            && map.is_some_and(|m| {
+                self.may_elide_null(m)
+                    && const_key.is_some_and(|k| k >= 0 && k < self.map(m).max_entries as i64)
+            });
+        let never_null =
+            p.ret == RetType::PtrToBtfIdTrusted || hid == id::GET_LOCAL_STORAGE || key_in_bounds;
         if ret.ty.is_ptr() && !never_null {
             ret.null = true;
+            ret.id = self.new_id();
+        } else if key_in_bounds && map.is_some_and(|m| self.map(m).lock_off.is_some()) {
+            // A value with a spin lock has an identity even when it cannot
+            // be NULL: the lock state names it.
             ret.id = self.new_id();
         }
         let sockmap_lookup = p.ret == RetType::PtrToMapValueOrNull && ret.ty == Ty::Socket;
@@ -445,6 +463,16 @@ impl Walk<'_> {
         self.clobber(st, pc);
         *st.reg_mut(0) = ret;
         Ok(pc + 1)
+    }
+
+    /// Whether a lookup in map `m` may return a value pointer that needs
+    /// no NULL check (`can_elide_value_nullness`): arrays, but not a
+    /// template of the inner maps of a map of maps (the real inner map
+    /// may be smaller; kernels with the `BPF_F_INNER_MAP` fix refuse it,
+    /// older ones allow it: bpfbox keeps the check either way).
+    fn may_elide_null(&self, m: u32) -> bool {
+        matches!(self.map(m).map_type, mt::ARRAY | mt::PERCPU_ARRAY)
+            && !self.opts.maps.iter().any(|o| o.inner == Some(m))
     }
 
     /// `r1`-`r5` are unreadable after a call.
@@ -595,4 +623,35 @@ impl Walk<'_> {
         st.frames.push(f);
         Ok(target)
     }
+}
+
+/// The key `key` points to, when the stack proves it a number
+/// (`get_constant_map_key`): `key_size` zeroed bytes from the key's
+/// first byte to the end of its slot, or a scalar spilled at the slot's
+/// base whose spilled bytes from the key's first byte on are exactly
+/// `key_size` and whose value (the whole register's) is known.
+fn constant_map_key(st: &State, key: &Reg, key_size: u32) -> Option<i64> {
+    let Ty::Stack(frame) = key.ty else {
+        return None;
+    };
+    if key.s.var.mask != 0 {
+        return None;
+    }
+    let at = key.off as i64 + key.s.var.value as i64;
+    let slot = st.frames.get(frame as usize)?.slot(at)?;
+    let first = at.rem_euclid(8) as usize;
+    let run = |kind: Byte| {
+        slot.bytes[first..]
+            .iter()
+            .take_while(|b| **b == kind)
+            .count()
+    };
+    if run(Byte::Zero) >= key_size as usize {
+        return Some(0);
+    }
+    let spilled_scalar = slot.bytes[0] == Byte::Spill && slot.spill.ty == Ty::Scalar;
+    if !spilled_scalar || run(Byte::Spill) != key_size as usize || slot.spill.s.var.mask != 0 {
+        return None;
+    }
+    Some(slot.spill.s.var.value as i64)
 }
