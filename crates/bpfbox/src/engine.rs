@@ -70,8 +70,11 @@ pub struct RunOutput {
     pub trace: Vec<String>,
 }
 
-/// A run that did not produce results.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The cause of a [`RunError`], kept for [`std::error::Error::source`].
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A load or run that did not produce results.
+#[derive(Debug, Clone, Default, thiserror::Error)]
 #[error("{message}")]
 pub struct RunError {
     /// What kind of failure it is, as a value to match on.
@@ -80,6 +83,31 @@ pub struct RunError {
     pub errno: Option<i32>,
     /// One line.
     pub message: String,
+    /// For [`RunErrorKind::VerifierRefused`]: the verifier's log (the
+    /// kernel's `BPF_PROG_LOAD` log, or bpfbox's diagnostics).
+    pub log: Option<String>,
+    /// The underlying error, when there is one.
+    #[source]
+    pub cause: Option<Cause>,
+}
+
+impl PartialEq for RunError {
+    /// Equal when kind, errno and message are (the cause is not compared).
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind, self.errno, &self.message) == (other.kind, other.errno, &other.message)
+    }
+}
+
+impl Eq for RunError {}
+
+impl RunError {
+    /// The same error keeping `cause` as its source.
+    pub fn caused_by(self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        RunError {
+            cause: Some(std::sync::Arc::new(cause)),
+            ..self
+        }
+    }
 }
 
 /// What kind of failure a [`RunError`] is.
@@ -103,9 +131,33 @@ pub enum RunErrorKind {
 impl RunErrorKind {
     /// The kind of a runtime load error.
     fn of_load(e: &bpfbox_runtime::Error) -> Self {
-        match e.kind() {
-            bpfbox_runtime::ErrorKind::UnsupportedHelper(id) => RunErrorKind::UnsupportedHelper(id),
-            bpfbox_runtime::ErrorKind::HelperNotAllowed => RunErrorKind::VerifierRefused,
+        match e {
+            bpfbox_runtime::Error::UnsupportedHelper { id, .. } => {
+                RunErrorKind::UnsupportedHelper(*id)
+            }
+            bpfbox_runtime::Error::HelperNotAllowed { .. } => RunErrorKind::VerifierRefused,
+            _ => RunErrorKind::Other,
+        }
+    }
+
+    /// The kind of a failed kernel-engine load: the kernel's verifier
+    /// refusing the program (`BPF_PROG_LOAD` with a log) is told apart
+    /// from other `bpf()` failures; `EPERM` (the process lacks the
+    /// capabilities `bpf()` needs, e.g. after dropping them once the
+    /// availability probe had passed) is the kernel being unavailable.
+    fn of_kernel_load(e: &crate::kobj::Error) -> Self {
+        match e {
+            crate::kobj::Error::Unavailable(_) => RunErrorKind::KernelUnavailable,
+            crate::kobj::Error::Kernel { source, .. }
+                if source.errno().map(|n| n.raw()) == Some(libc::EPERM) =>
+            {
+                RunErrorKind::KernelUnavailable
+            }
+            crate::kobj::Error::Kernel { source, .. }
+                if source.kind() == bpfbox_kernel::ErrorKind::Rejected =>
+            {
+                RunErrorKind::VerifierRefused
+            }
             _ => RunErrorKind::Other,
         }
     }
@@ -163,6 +215,7 @@ pub trait Engine {
             kind: RunErrorKind::BadInput,
             errno: None,
             message,
+            ..Default::default()
         })?;
         self.update_map(map, key, &value)
     }
@@ -199,6 +252,7 @@ pub trait Engine {
                  at real attachments",
                 self.name()
             ),
+            ..Default::default()
         })
     }
     /// Fills slot `i` of every perf_event_array (but those whose name ends
@@ -253,6 +307,7 @@ fn no_map(map: &str) -> RunError {
         kind: RunErrorKind::Other,
         errno: Some(2),
         message: format!("the object has no map `{map}`"),
+        ..Default::default()
     }
 }
 
@@ -349,6 +404,7 @@ impl InterpEngine {
                     .map_or(RunErrorKind::Other, RunErrorKind::UnsupportedHelper),
                 errno: None,
                 message,
+                ..Default::default()
             });
         }
         verify_object_on(obj, def, &host.kernel)?;
@@ -368,6 +424,7 @@ impl InterpEngine {
                     .map_or(RunErrorKind::Other, RunErrorKind::UnsupportedHelper),
                 errno: None,
                 message,
+                ..Default::default()
             });
         }
         let mut host = host;
@@ -380,10 +437,14 @@ impl InterpEngine {
             &def.name,
             bpfbox_runtime::drivers::MissingHelpers::TrapIfReached,
         )
-        .map_err(|e| RunError {
-            kind: RunErrorKind::of_load(&e),
-            errno: None,
-            message: e.to_string(),
+        .map_err(|e| {
+            RunError {
+                kind: RunErrorKind::of_load(&e),
+                errno: None,
+                message: e.to_string(),
+                ..Default::default()
+            }
+            .caused_by(e)
         })?;
         Ok(InterpEngine {
             host,
@@ -414,12 +475,15 @@ impl Engine for InterpEngine {
             flags: input.flags,
             ..Default::default()
         };
-        let out =
-            bpfbox_runtime::test_run(&self.prog, &mut self.host, &req).map_err(|e| RunError {
+        let out = bpfbox_runtime::test_run(&self.prog, &mut self.host, &req).map_err(|e| {
+            RunError {
                 kind: RunErrorKind::of_errno(e.errno),
                 errno: Some(e.errno),
                 message: e.to_string(),
-            })?;
+                ..Default::default()
+            }
+            .caused_by(e)
+        })?;
         let ctx_out = if input.wants_ctx_out() {
             out.ctx_out
         } else {
@@ -494,6 +558,7 @@ impl Engine for InterpEngine {
             kind: RunErrorKind::Other,
             errno: Some(e.errno()),
             message: format!("updating `{map}`: {e}"),
+            ..Default::default()
         })
     }
 
@@ -507,6 +572,7 @@ impl Engine for InterpEngine {
                 kind: RunErrorKind::Other,
                 errno: Some(e.errno()),
                 message: format!("looking up `{map}`: {e}"),
+                ..Default::default()
             }),
         }
     }
@@ -521,10 +587,18 @@ impl Engine for InterpEngine {
         &mut self,
         events: &serde_json::Value,
     ) -> Result<Vec<bpfbox_runtime::events::EventOutcome>, RunError> {
-        bpfbox_runtime::events::fire_all(&self.prog, &mut self.host, events).map_err(|e| RunError {
-            kind: RunErrorKind::Other,
-            errno: None,
-            message: e.to_string(),
+        bpfbox_runtime::events::fire_all(&self.prog, &mut self.host, events).map_err(|e| {
+            RunError {
+                kind: if e.is_bad_event() {
+                    RunErrorKind::BadInput
+                } else {
+                    RunErrorKind::Other
+                },
+                errno: None,
+                message: e.to_string(),
+                ..Default::default()
+            }
+            .caused_by(e)
         })
     }
 
@@ -538,6 +612,7 @@ impl Engine for InterpEngine {
                 kind: RunErrorKind::Other,
                 errno: Some(e.errno()),
                 message: format!("deleting from `{map}`: {e}"),
+                ..Default::default()
             }),
         }
     }
@@ -549,6 +624,7 @@ impl Engine for InterpEngine {
                     kind: RunErrorKind::Other,
                     errno: Some(e.errno()),
                     message: format!("opening perf buffers of `{name}`: {e}"),
+                    ..Default::default()
                 })?;
             }
         }
@@ -701,6 +777,7 @@ fn verify_with(
         kind: RunErrorKind::Other,
         errno: None,
         message: format!("{}: {e}", def.name),
+        ..Default::default()
     })?;
     check(&insns).map_err(|diags| {
         let d = &diags[0];
@@ -713,6 +790,14 @@ fn verify_with(
             .as_deref()
             .map(|k| format!(" (kernel: \"{k}\")"))
             .unwrap_or_default();
+        let log = diags
+            .iter()
+            .map(|d| match &d.kernel {
+                Some(k) => format!("insn {}: {} (kernel: \"{k}\")", d.primary.insn, d.message),
+                None => format!("insn {}: {}", d.primary.insn, d.message),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         RunError {
             kind: RunErrorKind::VerifierRefused,
             errno: Some(bpfbox_uapi::errno::EACCES),
@@ -720,6 +805,8 @@ fn verify_with(
                 "verifier rejected `{}`: insn {}: {}{line}{kernel}",
                 def.name, d.primary.insn, d.message
             ),
+            log: Some(log),
+            ..Default::default()
         }
     })
 }
@@ -738,13 +825,22 @@ pub struct KernelEngine {
 impl KernelEngine {
     /// Loads `def` and the object's maps into the running kernel.
     pub fn new(obj: &Object, def: &ProgramDef) -> Result<Self, RunError> {
-        let k = KernelObject::load(obj, def).map_err(|e| RunError {
-            kind: match e {
-                crate::kobj::Error::Unavailable(_) => RunErrorKind::KernelUnavailable,
-                _ => RunErrorKind::Other,
-            },
-            errno: None,
-            message: e.to_string(),
+        let k = KernelObject::load(obj, def).map_err(|e| {
+            let (errno, log) = match &e {
+                crate::kobj::Error::Kernel { source, .. } => (
+                    source.errno().map(|n| n.raw()),
+                    source.log().map(str::to_string),
+                ),
+                _ => (None, None),
+            };
+            RunError {
+                kind: RunErrorKind::of_kernel_load(&e),
+                errno,
+                message: e.to_string(),
+                log,
+                ..Default::default()
+            }
+            .caused_by(e)
         })?;
         Ok(KernelEngine {
             obj: k,
@@ -769,6 +865,7 @@ impl KernelEngine {
             kind: RunErrorKind::Other,
             errno: None,
             message: e.to_string(),
+            ..Default::default()
         })?;
         self.trace = Some(t);
         Ok(())
@@ -798,12 +895,16 @@ impl Engine for KernelEngine {
             flags: input.flags,
             ..Default::default()
         };
-        let out = self.obj.prog.test_run(&t).map_err(|e| RunError {
-            kind: e
-                .errno()
-                .map_or(RunErrorKind::Other, |n| RunErrorKind::of_errno(n.raw())),
-            errno: e.errno().map(|e| e.raw()),
-            message: e.to_string(),
+        let out = self.obj.prog.test_run(&t).map_err(|e| {
+            RunError {
+                kind: e
+                    .errno()
+                    .map_or(RunErrorKind::Other, |n| RunErrorKind::of_errno(n.raw())),
+                errno: e.errno().map(|e| e.raw()),
+                message: e.to_string(),
+                ..Default::default()
+            }
+            .caused_by(e)
         })?;
         Ok(RunOutput {
             retval: out.retval,
@@ -893,6 +994,7 @@ impl Engine for KernelEngine {
             kind: RunErrorKind::Other,
             errno: e.errno().map(|e| e.raw()),
             message: format!("updating `{map}`: {e}"),
+            ..Default::default()
         })
     }
 
@@ -902,6 +1004,7 @@ impl Engine for KernelEngine {
             kind: RunErrorKind::BadInput,
             errno: e.raw_os_error(),
             message: format!("{}: {e}", dir.display()),
+            ..Default::default()
         })?;
         // the kernel takes a reference on the cgroup; the fd may close
         self.update_map(map, key, &(f.as_raw_fd() as u32).to_ne_bytes())
@@ -914,6 +1017,7 @@ impl Engine for KernelEngine {
             kind: RunErrorKind::Other,
             errno: e.errno().map(|e| e.raw()),
             message: format!("looking up `{map}`: {e}"),
+            ..Default::default()
         })
     }
 
@@ -927,6 +1031,7 @@ impl Engine for KernelEngine {
                 kind: RunErrorKind::Other,
                 errno: e.errno().map(|e| e.raw()),
                 message: format!("deleting from `{map}`: {e}"),
+                ..Default::default()
             }),
         }
     }
@@ -937,6 +1042,7 @@ impl Engine for KernelEngine {
             kind: RunErrorKind::Other,
             errno: None,
             message,
+            ..Default::default()
         };
         for (i, ((name, ty), m)) in self.names.iter().zip(&self.obj.maps).enumerate() {
             if !opened_perf(name, *ty) {

@@ -207,6 +207,7 @@ mod tests {
                     kind: crate::engine::RunErrorKind::BadInput,
                     errno: Some(bpfbox_uapi::errno::EINVAL),
                     message: "bad".into(),
+                    ..Default::default()
                 })
             };
             t.add(i + 1, 64, &r, |v| format!("v{v}"));

@@ -4,6 +4,9 @@ pub(crate) mod suite;
 
 bpfbox_testkit::main! {
     suite::api::library_runs_agree_with_the_kernel => [kernel],
+    suite::api::a_kernel_verifier_refusal_is_verifier_refused_with_its_log => [kernel],
+    suite::api::a_short_frame_is_bad_input_on_both_engines => [kernel],
+    suite::api::without_privileges_the_kernel_engine_is_kernel_unavailable => [kernel],
     suite::inputs::measure_child => [manual],
     suite::inputs::dev_zero_as_any_input_is_one_line_in_bounded_memory,
     suite::inputs::over_the_kernels_limits_is_refused_before_reading,

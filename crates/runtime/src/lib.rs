@@ -36,6 +36,6 @@ pub mod types;
 
 pub use avail::ProgType;
 pub use drivers::{test_run, LoadedProgram};
-pub use error::{Error, ErrorKind};
+pub use error::Error;
 pub use host::HostState;
 pub use testrun::{TestRunError, TestRunInput, TestRunOutput};

@@ -73,18 +73,18 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
             current_cpu: host.cpu,
         };
         let mut m = Map::new(map_def(spec, host.nr_cpus)?, cfg)
-            .map_err(|e| Error::invalid(format!("map {}: {e}", spec.name)))?;
+            .map_err(|e| Error::map(&spec.name, "", e))?;
         let ifindexes: Vec<u32> = host.devices.iter().map(|d| d.ifindex).collect();
         m.set_devices(&ifindexes);
         if let Some(data) = &spec.initial_data {
             m.update(&0u32.to_le_bytes(), data, 0)
-                .map_err(|e| Error::invalid(format!("map {}: initial data: {e}", spec.name)))?;
+                .map_err(|e| Error::map(&spec.name, "initial data: ", e))?;
         }
         // libbpf freezes `.rodata` and `.kconfig` after writing them: user
         // space can no longer change them either
         if matches!(spec.kind, bpfbox_object::MapKind::Data(d) if d.frozen()) {
             m.freeze()
-                .map_err(|e| Error::invalid(format!("map {}: freeze: {e}", spec.name)))?;
+                .map_err(|e| Error::map(&spec.name, "freeze: ", e))?;
         }
         idx.push(host.maps.len());
         host.maps.push(m);
@@ -95,9 +95,8 @@ pub fn create_maps(host: &mut HostState, obj: &Object) -> Result<Vec<usize>, Err
     // object and then fills the slots with their fds).
     for (spec, &outer) in obj.maps.iter().zip(&idx) {
         for (key, init) in &spec.init_slots {
-            let slot = |e: bpfbox_maps::MapError| {
-                Error::invalid(format!("map {}: slot {key}: {e}", spec.name))
-            };
+            let slot =
+                |e: bpfbox_maps::MapError| Error::map(&spec.name, format!("slot {key}: "), e);
             match *init {
                 MapInit::Map(i) => {
                     let inner = host_map(&idx, i as i32)?;
@@ -138,8 +137,7 @@ fn load_slot_program(
         ))
     })?;
     let insns = link(host, def, idx)?;
-    let prog = Program::new(insns)
-        .map_err(|e| Error::invalid(format!("{}: invalid program: {e}", def.name)))?;
+    let prog = Program::new(insns).map_err(|e| Error::program(Some(&def.name), e))?;
     crate::helpers::table_for(
         &prog,
         ty,
@@ -161,8 +159,8 @@ pub fn link(
     prog: &ProgramDef,
     map_index: &[usize],
 ) -> Result<Vec<Insn>, Error> {
-    let mut insns = bpfbox_isa::decode(&prog.insns)
-        .map_err(|e| Error::invalid(format!("{}: {e}", prog.name)))?;
+    let mut insns =
+        bpfbox_isa::decode(&prog.insns).map_err(|e| Error::program(Some(&prog.name), e))?;
     for insn in &mut insns {
         let Insn::LdImm64 { dst, value } = *insn else {
             continue;

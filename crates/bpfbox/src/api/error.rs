@@ -3,6 +3,18 @@
 
 use std::path::PathBuf;
 
+use crate::engine::{Cause, RunError, RunErrorKind};
+
+/// Which verifier refused a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verifier {
+    /// bpfbox's, for the kernel profile chosen (it runs before either
+    /// engine loads the program).
+    Bpfbox,
+    /// The running kernel's (`BPF_PROG_LOAD` on the kernel engine).
+    Kernel,
+}
+
 /// Why a library call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -39,22 +51,35 @@ pub enum Error {
         /// The type asked for.
         wanted: &'static str,
     },
-    /// bpfbox's verifier refused the program (as the kernel would).
+    /// A verifier refused the program: bpfbox's (as the kernel would, for
+    /// the kernel profile chosen) or, on the kernel engine, the kernel's
+    /// (`BPF_PROG_LOAD` failing with a verifier log).
     #[error("verifier refused `{program}`: {message}")]
-    Refused {
+    VerifierRefused {
         /// The program.
         program: String,
+        /// Whose verifier refused it.
+        verifier: Verifier,
         /// The first diagnostic, with its source line.
         message: String,
+        /// The whole log: the kernel's verifier log, or bpfbox's
+        /// diagnostics one per line.
+        log: String,
+        /// The underlying error (the kernel's `bpf()` error).
+        #[source]
+        cause: Option<Cause>,
     },
-    /// The engine could not load the program (for the kernel engine: the
-    /// kernel's refusal with its verifier log's cause).
+    /// The engine could not load the program for another reason (a map
+    /// the kernel refuses, an instruction that does not decode, ...).
     #[error("loading `{program}`: {message}")]
     Load {
         /// The program.
         program: String,
         /// Why.
         message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        cause: Option<Cause>,
     },
     /// `bpf()` cannot be used here (the kernel engine needs root or
     /// `CAP_BPF`).
@@ -63,8 +88,25 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// A run failed (bad packet or context size, a helper the type lacks,
-    /// a trap).
+    /// The input of a run does not fit the program's type: a packet or
+    /// context the kernel's `BPF_PROG_TEST_RUN` refuses (EINVAL: too short,
+    /// wrong EtherType, non-zero bytes past the context), or an event of
+    /// the wrong shape.
+    #[error("running `{program}`: bad {what}: {message}")]
+    BadInput {
+        /// The program.
+        program: String,
+        /// What was bad: `packet or context`, `event`.
+        what: &'static str,
+        /// The errno the kernel gives, when it is one.
+        errno: Option<i32>,
+        /// Why, one line.
+        message: String,
+        /// The underlying error.
+        #[source]
+        cause: Option<Cause>,
+    },
+    /// A run failed otherwise (a trap, an errno of the kernel's).
     #[error("running `{program}`: {message}")]
     Run {
         /// The program.
@@ -73,6 +115,9 @@ pub enum Error {
         errno: Option<i32>,
         /// Why.
         message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        cause: Option<Cause>,
     },
     /// The program calls a helper (kernel id `id`) its type may use but
     /// bpfbox does not implement (at load, or when reached if it loads).
@@ -110,33 +155,55 @@ pub enum Error {
 }
 
 impl Error {
-    /// A load failure of `program`, as a value.
-    pub(crate) fn load(program: &str, e: crate::engine::RunError) -> Error {
+    /// A load failure of `program`, as a value; `verifier` is the one that
+    /// ran if it is a refusal.
+    pub(crate) fn load(program: &str, verifier: Verifier, e: RunError) -> Error {
+        let program = program.to_string();
         match e.kind {
-            crate::engine::RunErrorKind::UnsupportedHelper(id) => Error::UnsupportedHelper {
-                program: program.to_string(),
-                id,
+            RunErrorKind::UnsupportedHelper(id) => Error::UnsupportedHelper {
                 message: format!("loading `{program}`: {}", e.message),
+                program,
+                id,
             },
-            _ => Error::Load {
-                program: program.to_string(),
+            RunErrorKind::VerifierRefused => Error::VerifierRefused {
+                program,
+                verifier,
+                log: e.log.unwrap_or_else(|| e.message.clone()),
                 message: e.message,
+                cause: e.cause,
+            },
+            RunErrorKind::KernelUnavailable => Error::KernelUnavailable { reason: e.message },
+            _ => Error::Load {
+                program,
+                message: e.message,
+                cause: e.cause,
             },
         }
     }
 
-    /// A run failure of `program`, as a value.
-    pub(crate) fn run(program: &str, e: crate::engine::RunError) -> Error {
+    /// A failure of `program` running on `what` (`packet or context`,
+    /// `event`), as a value.
+    pub(crate) fn run(program: &str, what: &'static str, e: RunError) -> Error {
+        let program = program.to_string();
         match e.kind {
-            crate::engine::RunErrorKind::UnsupportedHelper(id) => Error::UnsupportedHelper {
-                program: program.to_string(),
-                id,
+            RunErrorKind::UnsupportedHelper(id) => Error::UnsupportedHelper {
                 message: format!("running `{program}`: {}", e.message),
+                program,
+                id,
             },
-            _ => Error::Run {
-                program: program.to_string(),
+            RunErrorKind::BadInput => Error::BadInput {
+                program,
+                what,
                 errno: e.errno,
                 message: e.message,
+                cause: e.cause,
+            },
+            RunErrorKind::KernelUnavailable => Error::KernelUnavailable { reason: e.message },
+            _ => Error::Run {
+                program,
+                errno: e.errno,
+                message: e.message,
+                cause: e.cause,
             },
         }
     }

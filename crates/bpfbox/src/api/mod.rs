@@ -49,7 +49,7 @@ mod error;
 mod maps;
 mod program;
 
-pub use error::Error;
+pub use error::{Error, Verifier};
 pub use maps::{Array, HashMap, MapHandle, Pod, RingBuf};
 pub use program::{
     CgroupDevice, CgroupSkb, CgroupSock, CgroupSockAddr, CgroupSockopt, CgroupSysctl,
@@ -212,13 +212,8 @@ impl Bpfbox {
                 .kernel
                 .as_deref()
                 .unwrap_or(bpfbox_progtype::Profile::builtin());
-            crate::engine::verify_object_on(&obj, &def, profile).map_err(|e| match e.kind {
-                crate::engine::RunErrorKind::UnsupportedHelper(_) => Error::load(name, e),
-                _ => Error::Refused {
-                    program: name.to_string(),
-                    message: e.message,
-                },
-            })?;
+            crate::engine::verify_object_on(&obj, &def, profile)
+                .map_err(|e| Error::load(name, Verifier::Bpfbox, e))?;
         }
         let mut engine = self.start(&obj, &def)?;
         if let Some(p) = prepared {
@@ -230,7 +225,11 @@ impl Bpfbox {
     }
 
     fn start(&self, obj: &Object, def: &ProgramDef) -> Result<Box<dyn Engine>, Error> {
-        let run_err = |e: crate::engine::RunError| Error::load(&def.name, e);
+        let verifier = match self.engine {
+            EngineKind::Interp => Verifier::Bpfbox,
+            EngineKind::Kernel => Verifier::Kernel,
+        };
+        let run_err = |e: crate::engine::RunError| Error::load(&def.name, verifier, e);
         Ok(match self.engine {
             EngineKind::Interp => {
                 let mut host = crate::engine::host_like_kernel();

@@ -106,7 +106,7 @@ impl Program {
         let out: RunOutput = self
             .engine
             .test_run(input)
-            .map_err(|e| Error::run(&self.def.name, e))?;
+            .map_err(|e| Error::run(&self.def.name, "packet or context", e))?;
         Ok(TestRunOutcome {
             verdict: self.verdict(out.retval),
             packet: out.data_out,
@@ -123,7 +123,7 @@ impl Program {
     pub fn fire(&mut self, events: &Value) -> Result<Vec<EventOutcome>, Error> {
         self.engine
             .fire(events)
-            .map_err(|e| Error::run(&self.def.name, e))
+            .map_err(|e| Error::run(&self.def.name, "event", e))
     }
 
     /// The object this program was loaded from (after the setup).

@@ -29,13 +29,20 @@ fn typed_xdp_runs_give_actions_and_count_in_maps() {
     assert_eq!(xdp.run(&ipv4(17)).unwrap().action, XdpAction::Drop);
     assert_eq!(xdp.run(&ipv4(6)).unwrap().action, XdpAction::Pass);
     // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header
-    assert!(matches!(
-        xdp.run(&[0u8; 10]),
-        Err(Error::Run {
-            errno: Some(22),
-            ..
-        })
-    ));
+    let short = xdp.run(&[0u8; 10]).unwrap_err();
+    assert!(
+        matches!(
+            &short,
+            Error::BadInput {
+                what: "packet or context",
+                errno: Some(22),
+                cause: Some(_),
+                ..
+            }
+        ),
+        "{short:?}"
+    );
+    assert!(std::error::Error::source(&short).is_some());
     // verdicts[action] counts runs per action
     let mut verdicts = xdp.array::<u64>("verdicts").unwrap();
     assert_eq!(verdicts.get(1).unwrap(), 2, "XDP_DROP twice");
@@ -106,7 +113,43 @@ fn untyped_programs_report_the_types_verdict() {
     assert_eq!(out.verdict.name, "XDP_DROP");
     assert!(out.verdict.drops);
     assert_eq!(out.packet, ipv4(1));
-    assert!(p.fire(&serde_json::json!({})).is_err(), "XDP has no events");
+    assert!(
+        matches!(p.fire(&serde_json::json!({})), Err(Error::Run { .. })),
+        "XDP has no events"
+    );
+}
+
+#[test]
+fn a_bad_event_is_bad_input_naming_the_event() {
+    let mut dev: CgroupDevice = Bpfbox::load_file(repo("tests/progs/events/cgroup/dev.o"))
+        .unwrap()
+        .program("dev_policy")
+        .unwrap();
+    let err = dev
+        .program()
+        .fire(&serde_json::json!({"no_such_key": 1}))
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::BadInput {
+                what: "event",
+                cause: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("no_such_key"), "{err}");
+    // inside a sequence too, the event is at fault
+    let err = dev
+        .program()
+        .fire(&serde_json::json!([{"no_such_key": 1}]))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadInput { what: "event", .. }),
+        "{err:?}"
+    );
 }
 
 fn repo(p: &str) -> String {
@@ -180,7 +223,11 @@ fn the_verifier_runs_once_and_verify_false_skips_it() {
         .program::<SocketFilter>("reads_r5")
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Refused { message, .. } if message.contains("R5 !read_ok")),
+        matches!(
+            &err,
+            Error::VerifierRefused { verifier: Verifier::Bpfbox, message, log, .. }
+                if message.contains("R5 !read_ok") && log.contains("R5 !read_ok")
+        ),
         "{err}"
     );
     // without the verifier it loads; the interpreter's run-time checks stay

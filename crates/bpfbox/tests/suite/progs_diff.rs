@@ -225,6 +225,7 @@ pub(crate) fn every_packet_program_matches_the_kernel() {
                             kind: bpfbox::engine::RunErrorKind::Other,
                             errno: None,
                             message: e,
+                            ..Default::default()
                         })
                     }),
                 _ => kernel_side(&obj, def, &inputs, trace),

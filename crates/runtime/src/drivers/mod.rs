@@ -89,8 +89,7 @@ impl LoadedProgram {
         kernel: &Profile,
         missing: MissingHelpers,
     ) -> Result<Self, Error> {
-        let prog =
-            Program::new(insns).map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
+        let prog = Program::new(insns).map_err(|e| Error::program(None, e))?;
         let helpers = helpers::table_for(&prog, prog_type, expected_attach_type, kernel, missing)?;
         Ok(LoadedProgram {
             prog: Arc::new(prog),
@@ -116,8 +115,7 @@ impl LoadedProgram {
         expected_attach_type: u32,
         kernel: &Profile,
     ) -> Result<Self, Error> {
-        let insns = bpfbox_isa::decode(slots)
-            .map_err(|e| Error::invalid(format!("invalid program: {e}")))?;
+        let insns = bpfbox_isa::decode(slots).map_err(|e| Error::program(None, e))?;
         Self::new_for(insns, prog_type, expected_attach_type, kernel)
     }
 

@@ -111,7 +111,7 @@ pub fn run_hook(
         .get(before..)
         .map(<[String]>::to_vec)
         .unwrap_or_default();
-    let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
+    let run = run.map_err(EventError::Trapped)?;
     Ok(HookRun {
         r0: run.retval,
         state,

@@ -186,7 +186,7 @@ mod tests {
             ),
         ] {
             let e = ctx_of(ev.as_object().unwrap()).unwrap_err();
-            assert!(e.0.contains(want), "{e} does not say {want}");
+            assert!(e.to_string().contains(want), "{e} does not say {want}");
         }
     }
 }

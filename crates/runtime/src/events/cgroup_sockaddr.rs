@@ -363,11 +363,14 @@ mod tests {
         let o = |v: Value| v.as_object().unwrap().clone();
         assert!(prepare(10, &o(json!({"ip": "::1"})))
             .unwrap_err()
-            .0
+            .to_string()
             .contains("not an IPv4"));
         assert!(prepare(10, &o(json!({"ip": "1.2.3.4", "msg_src_ip": "1.1.1.1"}))).is_err());
         assert!(prepare(10, &o(json!({"port": 70000}))).is_err());
-        assert!(prepare(49, &o(json!({}))).unwrap_err().0.contains("unix"));
+        assert!(prepare(49, &o(json!({})))
+            .unwrap_err()
+            .to_string()
+            .contains("unix"));
         assert!(prepare(10, &o(json!({"sk": {"colour": 1}}))).is_err());
     }
 }

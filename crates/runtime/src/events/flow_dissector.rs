@@ -75,7 +75,7 @@ fn fire(
     }
     let flags = u32_or(obj, "flags", 0)?;
     let trace_start = host.trace.len();
-    let (r, keys) = dissect(prog, host, &frame, flags).map_err(|e| EventError::new(e.message))?;
+    let (r, keys) = dissect(prog, host, &frame, flags).map_err(EventError::Refused)?;
     let trace = host.trace.split_off(trace_start.min(host.trace.len()));
     let k = keys_json(&keys);
     let action = match r {

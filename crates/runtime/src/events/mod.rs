@@ -51,15 +51,64 @@ pub struct EventOutcome {
     pub trace: Vec<String>,
 }
 
-/// An event that cannot be run: wrong shape for the type, or a trap.
+/// An event that cannot be run, as a value to match on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EventError(pub String);
+#[non_exhaustive]
+pub enum EventError {
+    /// The event does not fit the program's type: not the expected JSON
+    /// shape, an unknown key, a value out of range.
+    #[error("{0}")]
+    BadEvent(String),
+    /// The program trapped (a memory fault, a helper failure bpfbox
+    /// reports as a trap).
+    #[error("program trapped: {0}")]
+    Trapped(#[source] bpfbox_interp::Trap),
+    /// The type's run machinery refused the event as the kernel's
+    /// `BPF_PROG_TEST_RUN` would (sk_lookup, flow dissector).
+    #[error("{}", .0.message)]
+    Refused(#[source] crate::TestRunError),
+    /// A map the event fills (`sockmaps`) refused the update.
+    #[error("{what}: {source}")]
+    Map {
+        /// Which entry.
+        what: String,
+        /// The map's error.
+        #[source]
+        source: bpfbox_maps::MapError,
+    },
+    /// The program's type runs on packets or not at all, not on events.
+    #[error(
+        "`fire` does not drive programs of type {prog_type} (use `bpfbox run` for packet types)"
+    )]
+    NoDriver {
+        /// The type's kernel name.
+        prog_type: &'static str,
+    },
+    /// One event of a sequence failed.
+    #[error("event {index}: {source}")]
+    InSequence {
+        /// Its index in the sequence.
+        index: usize,
+        /// Why.
+        #[source]
+        source: Box<EventError>,
+    },
+}
 
 impl EventError {
-    /// Builds an error from anything printable.
+    /// A [`EventError::BadEvent`] saying `msg`.
     pub fn new(msg: impl Into<String>) -> Self {
-        EventError(msg.into())
+        EventError::BadEvent(msg.into())
+    }
+
+    /// Whether the event itself was at fault ([`EventError::BadEvent`],
+    /// also inside a sequence) rather than the program or a map.
+    pub fn is_bad_event(&self) -> bool {
+        match self {
+            EventError::BadEvent(_) => true,
+            EventError::InSequence { source, .. } => source.is_bad_event(),
+            _ => false,
+        }
     }
 }
 
@@ -162,11 +211,8 @@ pub fn fire_one(
     host: &mut HostState,
     event: &Value,
 ) -> Result<EventOutcome, EventError> {
-    let driver = driver_for(prog.prog_type_id()).ok_or_else(|| {
-        EventError::new(format!(
-            "`fire` does not drive programs of type {} (use `bpfbox run` for packet types)",
-            prog.prog_type_name()
-        ))
+    let driver = driver_for(prog.prog_type_id()).ok_or_else(|| EventError::NoDriver {
+        prog_type: prog.prog_type_name(),
     })?;
     (driver.fire)(prog, host, event)
 }
@@ -179,18 +225,20 @@ pub fn fire_all(
     host: &mut HostState,
     events: &Value,
 ) -> Result<Vec<EventOutcome>, EventError> {
-    let driver = driver_for(prog.prog_type_id()).ok_or_else(|| {
-        EventError::new(format!(
-            "`fire` does not drive programs of type {} (use `bpfbox run` for packet types)",
-            prog.prog_type_name()
-        ))
+    let driver = driver_for(prog.prog_type_id()).ok_or_else(|| EventError::NoDriver {
+        prog_type: prog.prog_type_name(),
     })?;
     let one = |host: &mut HostState, ev: &Value| (driver.fire)(prog, host, ev);
     match events {
         Value::Array(list) => list
             .iter()
             .enumerate()
-            .map(|(i, ev)| one(host, ev).map_err(|e| EventError::new(format!("event {i}: {e}"))))
+            .map(|(index, ev)| {
+                one(host, ev).map_err(|e| EventError::InSequence {
+                    index,
+                    source: Box::new(e),
+                })
+            })
             .collect(),
         ev => Ok(vec![one(host, ev)?]),
     }

@@ -88,7 +88,7 @@ fn fire(
     ctx[44..60].copy_from_slice(&ip6(&local));
     ctx[60..64].copy_from_slice(&u32::from(local.port()).to_le_bytes());
     let trace_start = host.trace.len();
-    let res = lookup(prog, host, &ctx).map_err(|e| EventError::new(e.message))?;
+    let res = lookup(prog, host, &ctx).map_err(EventError::Refused)?;
     let trace = host.trace.split_off(trace_start.min(host.trace.len()));
     let mut effects = Map::new();
     let action = match (res.verdict, res.selected) {

@@ -297,7 +297,7 @@ fn run_once(
     let redirect = env.redirect.take();
     let mut msg = env.msg.take().unwrap_or_default();
     host.event.set(env);
-    let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
+    let run = run.map_err(EventError::Trapped)?;
     // The program's stores after the last data-changing helper.
     let n = msg.bytes.len();
     match msg.bufs.last() {

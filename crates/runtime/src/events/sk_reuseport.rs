@@ -187,7 +187,7 @@ fn fire(
     let log = std::mem::take(&mut env.log);
     let selected = env.selected.take();
     host.event.set(env);
-    let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
+    let run = run.map_err(EventError::Trapped)?;
     let mut effects = Map::new();
     let verb = if migrating.is_some() {
         effects.insert("migrating".into(), json!(migrating));

@@ -139,7 +139,7 @@ fn fire(
     let redirect = env.redirect.take();
     env.skb_linear = None;
     host.event.set(env);
-    let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
+    let run = run.map_err(EventError::Trapped)?;
     let out_data = match &after {
         PacketState::Skb(s) => s.pkt.buf[s.pkt.data..s.pkt.end].to_vec(),
         _ => Vec::new(),

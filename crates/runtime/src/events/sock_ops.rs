@@ -493,7 +493,7 @@ fn fire(
     let run = run_with_ctx(prog, host, &mut ctx, &mut extra);
     host.socket_cookie = saved_cookie;
     let mut env = host.event.take::<SockEnv>().unwrap_or_default();
-    let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")));
+    let run = run.map_err(EventError::Trapped);
     let trace = host.trace.split_off(trace_start.min(host.trace.len()));
     let run = match run {
         Ok(r) => r,

@@ -479,7 +479,10 @@ pub fn apply_sockmaps(host: &mut HostState, obj: &Map<String, Value>) -> Result<
             val.truncate(vs);
             host.maps[m]
                 .update(&key, &val, 0)
-                .map_err(|e| EventError::new(format!("`sockmaps.{name}` key `{k}`: {e}")))?;
+                .map_err(|source| EventError::Map {
+                    what: format!("`sockmaps.{name}` key `{k}`"),
+                    source,
+                })?;
         }
     }
     Ok(())
@@ -503,7 +506,7 @@ mod tests {
         let bad = serde_json::json!({"lokal": "x"});
         assert!(object(&bad, "t", &["local"])
             .unwrap_err()
-            .0
+            .to_string()
             .contains("lokal"));
         let v6 = serde_json::json!({"local": "[::1]:80", "remote": "10.0.0.2:1"});
         let o = object(&v6, "t", &["local", "remote"]).unwrap();

@@ -385,7 +385,7 @@ pub fn run_event_with(
         .take::<TracingState>()
         .map(|st| st.signals)
         .unwrap_or_default();
-    let run = run.map_err(|t| EventError::new(format!("program trapped: {t}")))?;
+    let run = run.map_err(EventError::Trapped)?;
     let trace = host.trace.split_off(trace_before);
     let mut effects = Map::new();
     let mut perf = Vec::new();

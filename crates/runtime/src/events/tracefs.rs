@@ -604,11 +604,11 @@ mod tests {
         let e = f
             .layout(json!({"nope": 1}).as_object().unwrap(), 0)
             .unwrap_err();
-        assert!(e.0.contains("no field `nope`"), "{e}");
+        assert!(e.to_string().contains("no field `nope`"), "{e}");
         let e = f
             .layout(json!({"prev_pid": "x"}).as_object().unwrap(), 0)
             .unwrap_err();
-        assert!(e.0.contains("prev_pid"), "{e}");
+        assert!(e.to_string().contains("prev_pid"), "{e}");
         let e = f
             .layout(
                 json!({"prev_comm": "a-very-long-command-name"})
@@ -617,11 +617,11 @@ mod tests {
                 0,
             )
             .unwrap_err();
-        assert!(e.0.contains("holds 16 bytes"), "{e}");
+        assert!(e.to_string().contains("holds 16 bytes"), "{e}");
         let e = f
             .layout(json!({"prev_prio": 1u64 << 33}).as_object().unwrap(), 0)
             .unwrap_err();
-        assert!(e.0.contains("does not fit"), "{e}");
+        assert!(e.to_string().contains("does not fit"), "{e}");
         assert!(Format::parse("name: x\n").is_err());
         assert!(Format::parse("field:int a;\toffset:9000;\tsize:4;\tsigned:1;").is_err());
         assert!(Format::parse("field:int a;\tsize:4;").is_err());

@@ -203,12 +203,12 @@ mod tests {
         let o = json!({"tracepoint": "nope/nope"});
         assert!(event_format(o.as_object().unwrap())
             .unwrap_err()
-            .0
+            .to_string()
             .contains("format_file"));
         let o = json!({"format_file": "/nonexistent/format"});
         assert!(event_format(o.as_object().unwrap())
             .unwrap_err()
-            .0
+            .to_string()
             .contains("/nonexistent"));
         let o = json!({});
         assert!(event_format(o.as_object().unwrap()).is_err());

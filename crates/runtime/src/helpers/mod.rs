@@ -177,7 +177,10 @@ pub fn table_for(
         MissingHelpers::TrapIfReached => &[],
     };
     if let Some(r) = kernel.refusal(prog_type, expected_attach_type, insns) {
-        return Err(Error::helper_not_allowed(r.message));
+        return Err(Error::HelperNotAllowed {
+            insn: r.insn,
+            message: r.message,
+        });
     }
     let all = implemented();
     for insn in prog.insns() {
@@ -187,10 +190,10 @@ pub fn table_for(
                 continue;
             }
             if !all.iter().any(|h| h.id() == id) {
-                return Err(Error::unsupported_helper(
+                return Err(Error::UnsupportedHelper {
                     id,
-                    format!("helper {} is not implemented by bpfbox", helper_name(id)),
-                ));
+                    message: format!("helper {} is not implemented by bpfbox", helper_name(id)),
+                });
             }
         }
     }
@@ -316,7 +319,10 @@ mod tests {
             bpfbox_isa::RawInsn::new(0x95, 0, 0, 0, 0),
         ];
         let err = crate::LoadedProgram::from_raw(&slots, ty, 0).unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::UnsupportedHelper(id), "{err}");
+        assert!(
+            matches!(err, crate::Error::UnsupportedHelper { id: got, .. } if got == id),
+            "{err}"
+        );
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub(crate) fn example_events_fire_with_the_expected_actions() {
         .starts_with("select socket 2 (kernel hash pick: index 1"));
     let pick = LoadedProgram::from_object(&mut host, &o, "pick").unwrap();
     let bad = events::fire_all(&pick, &mut host, &json!({"migrating": true}));
-    assert!(bad.unwrap_err().0.contains("SELECT_OR_MIGRATE"));
+    assert!(bad.unwrap_err().to_string().contains("SELECT_OR_MIGRATE"));
     let a = fire("sk_skb.o", "verdict", "sk_skb.json");
     assert_eq!(
         a,
