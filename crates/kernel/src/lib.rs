@@ -49,7 +49,7 @@ pub use avail::availability;
 pub use btf::{load_btf, KernelBtf};
 pub use error::{Errno, Error, ErrorKind, Unavailable, ENOTSUPP};
 pub use map::{
-    create_map, possible_cpus, Entry, KernelMap, MapCreate, MapInfo, LOOKUP_BATCH,
+    create_map, nr_cpu_ids, possible_cpus, Entry, KernelMap, MapCreate, MapInfo, LOOKUP_BATCH,
     LOOKUP_BATCH_BYTES, MMAP_WINDOW,
 };
 pub use probe::running_profile;

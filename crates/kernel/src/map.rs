@@ -117,6 +117,27 @@ pub fn possible_cpus() -> Result<usize, Error> {
     .clone()
 }
 
+/// The kernel's `nr_cpu_ids`: the highest possible CPU (from
+/// /sys/devices/system/cpu/possible) plus one; CPU ids are below it.
+pub fn nr_cpu_ids() -> Result<u32, Error> {
+    const PATH: &str = "/sys/devices/system/cpu/possible";
+    let s = std::fs::read_to_string(PATH)
+        .map_err(|e| Error::io("nr_cpu_ids", format!("{PATH}: {e}")))?;
+    last_cpu(&s)
+        .and_then(|c| c.checked_add(1))
+        .ok_or_else(|| Error::io("nr_cpu_ids", format!("cannot parse {PATH}: {s:?}")))
+}
+
+/// The highest CPU of a kernel CPU list (`0-3,5`: 5).
+fn last_cpu(s: &str) -> Option<u32> {
+    parse_cpu_list(s)?;
+    s.trim()
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.rsplit('-').next().and_then(|v| v.parse::<u32>().ok()))
+        .try_fold(0u32, |m, v| Some(m.max(v?)))
+}
+
 /// Counts the CPUs in a kernel CPU list (`0-3,5`).
 fn parse_cpu_list(s: &str) -> Option<usize> {
     let mut n = 0usize;
@@ -576,6 +597,9 @@ mod tests {
         assert_eq!(parse_cpu_list("0-1\n"), Some(2));
         assert_eq!(parse_cpu_list("0"), Some(1));
         assert_eq!(parse_cpu_list("0-3,5,7-8"), Some(7));
+        assert_eq!(last_cpu("0-3,5,7-8\n"), Some(8));
+        assert_eq!(last_cpu("0"), Some(0));
+        assert_eq!(last_cpu("0-x"), None);
         assert_eq!(parse_cpu_list(""), None);
         assert_eq!(parse_cpu_list("3-1"), None);
         assert_eq!(parse_cpu_list("x"), None);

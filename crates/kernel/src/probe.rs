@@ -81,6 +81,7 @@ pub fn probe() -> Result<Profile, Error> {
         probe_map_types(),
         Facts {
             xdp_live_frames_errno: probe_xdp_live_frames(),
+            nr_cpu_ids: crate::map::nr_cpu_ids().ok(),
             ..Facts::default()
         },
     ))

@@ -136,6 +136,11 @@ pub struct Facts {
     /// `BPF_F_TEST_XDP_LIVE_FRAMES` is refused right after the flags
     /// check, or `None` when live-frame runs work (upstream).
     pub xdp_live_frames_errno: Option<i32>,
+    /// The kernel's `nr_cpu_ids` (highest possible CPU + 1): the verifier
+    /// bounds `bpf_get_smp_processor_id`'s result below it. `None` when
+    /// not measured (the verifier then assumes the widest range).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nr_cpu_ids: Option<u32>,
     /// `CONFIG_*` options the measurements reveal (derived, informative).
     pub config: BTreeMap<String, bool>,
 }

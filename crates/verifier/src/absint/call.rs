@@ -6,6 +6,7 @@
 //! callbacks.
 
 use super::mem::Access;
+use super::scalar::Scalar;
 use super::state::{Byte, Frame, RefState, Reg, State, Ty};
 use super::{Fail, Walk};
 use crate::diag::Code;
@@ -114,6 +115,8 @@ impl Walk<'_> {
         // The key of a map argument, when the stack holds it as a known
         // number (`get_constant_map_key`).
         let mut const_key: Option<i64> = None;
+        // The largest size a size argument allows (`msize_max_value`).
+        let mut msize_max: u64 = 0;
         let nargs = p.nargs();
         for i in 0..nargs {
             let regno = i as u8 + 1;
@@ -215,6 +218,7 @@ impl Walk<'_> {
                         continue;
                     }
                     let sz = *st.reg(regno + 1);
+                    msize_max = sz.s.umax;
                     let zero_ok = next == Some(ArgType::ConstSizeOrZero);
                     let sreg = regno + 1;
                     if sz.ty != Ty::Scalar {
@@ -384,7 +388,7 @@ impl Walk<'_> {
             });
         }
         let mut ret = match p.ret {
-            RetType::Integer => Reg::unknown(),
+            RetType::Integer => Reg::scalar(self.ret_range(hid, msize_max)),
             RetType::Void => Reg::NOT_INIT,
             RetType::PtrToMapValueOrNull => {
                 let m = map.unwrap_or(0);
@@ -463,6 +467,38 @@ impl Walk<'_> {
         self.clobber(st, pc);
         *st.reg_mut(0) = ret;
         Ok(pc + 1)
+    }
+
+    /// The range of an integer a helper returns (`do_refine_retval_range`):
+    /// string and stack readers return at most the size they were given
+    /// or an error code; CPU ids are below `nr_cpu_ids` (the profile's, or
+    /// the widest a u32 id allows when it was not measured).
+    fn ret_range(&self, hid: u32, msize_max: u64) -> Scalar {
+        const MAX_ERRNO: i64 = 4095;
+        let mut s = Scalar::UNKNOWN;
+        match hid {
+            id::GET_STACK
+            | id::GET_TASK_STACK
+            | id::PROBE_READ_STR
+            | id::PROBE_READ_KERNEL_STR
+            | id::PROBE_READ_USER_STR => {
+                s.smin = -MAX_ERRNO;
+                s.smax = msize_max as i64;
+                s.s32min = -MAX_ERRNO as i32;
+                s.s32max = msize_max as i32;
+            }
+            id::GET_SMP_PROCESSOR_ID => {
+                let last = self
+                    .opts
+                    .kernel
+                    .and_then(|k| k.facts.nr_cpu_ids)
+                    .map_or(u32::MAX as u64, |n| u64::from(n.max(1) - 1));
+                s = Scalar::urange(0, last);
+            }
+            _ => return s,
+        }
+        s.sync();
+        s
     }
 
     /// Whether a lookup in map `m` may return a value pointer that needs
@@ -654,4 +690,36 @@ fn constant_map_key(st: &State, key: &Reg, key_size: u32) -> Option<i64> {
         return None;
     }
     Some(slot.spill.s.var.value as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{verify, Code, Options, ProgInfo};
+    use bpfbox_progtype::Profile;
+
+    /// A socket filter reading uninitialized `r7` where the CPU id is above
+    /// 8191, under a profile that says `nr_cpu_ids` (or none).
+    fn cpu_id_above_8191(nr_cpu_ids: Option<u32>) -> Result<(), Code> {
+        let text = "call 8; if r0 > 8191 goto +2; r0 = 0; exit; r0 = r7; exit";
+        let raw = bpfbox_asm::assemble(&text.replace(';', "\n")).expect("assemble");
+        let insns = bpfbox_isa::decode(&raw).expect("decode");
+        let mut profile = Profile::builtin().clone();
+        profile.facts.nr_cpu_ids = nr_cpu_ids;
+        let mut opts = Options::kernel();
+        opts.prog = Some(ProgInfo {
+            prog_type: 1,
+            expected_attach_type: 0,
+        });
+        opts.kernel = Some(&profile);
+        verify(&insns, &opts).map(|_| ()).map_err(|d| d[0].code)
+    }
+
+    #[test]
+    fn cpu_ids_are_below_the_profiles_nr_cpu_ids() {
+        assert_eq!(cpu_id_above_8191(Some(4)), Ok(()));
+        assert_eq!(cpu_id_above_8191(Some(8192)), Ok(()));
+        // 8193 CPUs, or a count nobody measured: id 8192 may come back.
+        assert_eq!(cpu_id_above_8191(Some(8193)), Err(Code::UninitReg));
+        assert_eq!(cpu_id_above_8191(None), Err(Code::UninitReg));
+    }
 }
