@@ -82,8 +82,13 @@ impl Walk<'_> {
                     .reg(dst));
             }
         } else if d.ty.is_ptr() {
+            // The offset decides the pointer: it must be exact.
+            if let Src::Reg(r) = src {
+                self.need_scalar(st, r);
+            }
             self.ptr_arith(pc, width, op, dst, d, srcreg, false)?
         } else {
+            self.need_scalar(st, dst);
             self.ptr_arith(pc, width, op, dst, srcreg, d, true)?
         };
         *st.reg_mut(dst) = res;

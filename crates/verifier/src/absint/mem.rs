@@ -418,6 +418,7 @@ impl Walk<'_> {
         let off = lo;
         let start = off.rem_euclid(8) as usize;
         let n = a.size as usize;
+        self.note_slot(frame, off, start == 0 && n == 8);
         if a.write {
             let value = a.value;
             if start == 0 && value.is_some_and(|v| v.ty == Ty::Scalar) {

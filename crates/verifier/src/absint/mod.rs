@@ -20,6 +20,7 @@ pub mod global;
 pub mod live;
 pub mod lock;
 pub mod mem;
+pub mod precise;
 pub mod prune;
 pub mod scalar;
 pub mod state;
@@ -138,6 +139,17 @@ pub struct Walk<'a> {
     escape_grew: bool,
     /// Instructions processed.
     processed: u64,
+    /// The current path's instructions since its latest checkpoint.
+    trail: precise::Trail,
+    /// Registers the current instruction needs precise.
+    need: precise::Bits,
+    /// The stack slot the current instruction accessed at a constant
+    /// offset: frame, slot, all 8 bytes.
+    slot_access: Option<(u8, u8, bool)>,
+    /// The current instruction is an `exit` from a callback.
+    callback_exit: bool,
+    /// The current conditional jump's linked registers and slots.
+    jump_links: Option<Box<precise::Bits>>,
     /// Kernel-style log lines, when asked for.
     log: Option<Vec<String>>,
 }
@@ -179,6 +191,11 @@ impl<'a> Walk<'a> {
             escaped: vec![0; cfg.funcs.len()],
             escape_grew: false,
             processed: 0,
+            trail: Vec::new(),
+            need: precise::Bits::default(),
+            slot_access: None,
+            callback_exit: false,
+            jump_links: None,
             log: want_log.then(Vec::new),
         }
     }
@@ -230,6 +247,23 @@ impl<'a> Walk<'a> {
                 *e = lo;
                 self.escape_grew = true;
             }
+        }
+    }
+
+    /// The current instruction needs register `r` of the current frame
+    /// precise, if it holds a number.
+    fn need_scalar(&mut self, st: &State, r: u8) {
+        if st.reg(r).ty == state::Ty::Scalar {
+            self.need.add_reg(st.frames.len() - 1, r);
+        }
+    }
+
+    /// The current instruction accessed the stack of `frame` at the
+    /// constant offset `off` (`whole`: all 8 bytes of its slot).
+    fn note_slot(&mut self, frame: usize, off: i64, whole: bool) {
+        let slot = (-off - 1) / 8;
+        if (0..64).contains(&slot) && frame < precise::FRAMES {
+            self.slot_access = Some((frame as u8, slot as u8, whole));
         }
     }
 

@@ -5,16 +5,22 @@
 //!
 //! Containment: every register, stack byte and reference of the old
 //! state must cover the new one, ids must correspond one to one, except
-//! that in the current frame registers dead at the prune point are
-//! ignored, and so are scalars that are imprecise there (module
-//! [`super::live`]: static supersets of the kernel's read and precision
-//! marks). Stack slots are compared whole.
+//! that in the current frame registers and stack slots dead at the prune
+//! point are ignored (module [`super::live`]: a static superset of the
+//! kernel's read marks), and in every frame scalars the old state's
+//! exploration never needed precise (module [`super::precise`]) cover
+//! any scalar. Stack slots are compared whole.
+//!
+//! A pruned path inherits the old state's precision marks (the kernel's
+//! `propagate_precision`): what was decided below the old state is
+//! decided below the new one by the same registers.
 //!
 //! At a `may_goto`, a state still being explored (the loop around it)
 //! also covers a new one it contains, and scalars that changed since the
 //! previous visit are widened to unknown unless precise, as the kernel's
 //! `widen_imprecise_scalars` does, so such loops converge.
 
+use super::precise::{Bits, Trail};
 use super::state::{Byte, Reg, Slot, State, Ty};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -41,6 +47,10 @@ pub struct Cp {
     hit: Cell<u32>,
     miss: Cell<u32>,
     parent: Option<Rc<Cp>>,
+    /// Registers and slots whose exact value mattered below this state.
+    precise: Cell<Bits>,
+    /// The instructions from the parent checkpoint to this one.
+    trail: Trail,
 }
 
 impl Drop for Cp {
@@ -59,39 +69,36 @@ impl Drop for Cp {
 
 /// What to do at a prune point.
 pub enum Visit {
-    /// Covered by a completed state: stop this path.
-    Prune,
+    /// Covered by a state: stop this path; the precision marks it
+    /// inherits (`None`: the state is still being explored, its marks are
+    /// not final).
+    Prune(Option<Bits>),
     /// Same state as one still being explored: an infinite loop.
     Loop,
     /// Go on; the new checkpoint, if one was stored.
     Continue(Option<Rc<Cp>>),
 }
 
-/// What of the current frame's registers a comparison looks at.
+/// What of the current frame's registers and stack a comparison looks
+/// at (static liveness).
 #[derive(Clone, Copy, Debug)]
 pub struct Masks {
     /// Live registers (others are ignored).
     pub live: u16,
-    /// Precise registers (other scalars are ignored).
-    pub precise: u16,
     /// Live stack slots (others are ignored).
     pub stack: u64,
-    /// Stack slots whose spilled numbers matter (in the others any
-    /// number covers any number).
-    pub stack_precise: u64,
 }
 
 impl Masks {
     /// Every register compared.
     pub const ALL: Masks = Masks {
         live: u16::MAX,
-        precise: u16::MAX,
         stack: u64::MAX,
-        stack_precise: u64::MAX,
     };
 }
 
-/// Looks `st` up among the states seen at instruction `pc`.
+/// Looks `st` up among the states seen at instruction `pc`; a new
+/// checkpoint takes the path's `trail`.
 pub fn visit(
     seen: &mut Vec<Rc<Cp>>,
     pc: usize,
@@ -99,28 +106,19 @@ pub fn visit(
     parent: &Option<Rc<Cp>>,
     masks: Masks,
     may_goto: bool,
+    trail: &mut Trail,
 ) -> Visit {
     for cp in seen.iter() {
         let hit = if cp.branches.get() > 0 {
-            if may_goto
-                && covers(
-                    &cp.state,
-                    st,
-                    Masks {
-                        precise: u16::MAX,
-                        stack_precise: u64::MAX,
-                        ..masks
-                    },
-                )
-            {
-                Some(Visit::Prune)
+            if may_goto && covers(&cp.state, &Bits::ALL, st, masks) {
+                Some(Visit::Prune(None))
             } else if cp.state == *st {
                 Some(Visit::Loop)
             } else {
                 None
             }
-        } else if covers(&cp.state, st, masks) {
-            Some(Visit::Prune)
+        } else if covers(&cp.state, &cp.precise.get(), st, masks) {
+            Some(Visit::Prune(Some(cp.precise.get())))
         } else {
             None
         };
@@ -148,6 +146,8 @@ pub fn visit(
         hit: Cell::new(0),
         miss: Cell::new(0),
         parent: parent.clone(),
+        precise: Cell::new(Bits::default()),
+        trail: std::mem::take(trail),
     });
     seen.push(cp.clone());
     Visit::Continue(Some(cp))
@@ -185,6 +185,26 @@ impl Cp {
     /// The state seen.
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// The checkpoint before it on its path.
+    pub fn parent(&self) -> &Option<Rc<Cp>> {
+        &self.parent
+    }
+
+    /// Its precision marks.
+    pub fn precise(&self) -> Bits {
+        self.precise.get()
+    }
+
+    /// Sets its precision marks.
+    pub fn set_precise(&self, b: Bits) {
+        self.precise.set(b);
+    }
+
+    /// The instructions from its parent to it.
+    pub fn trail(&self) -> &Trail {
+        &self.trail
     }
 }
 
@@ -280,8 +300,9 @@ fn numbers_only(old: &Slot, cur: Option<&Slot>) -> bool {
 }
 
 /// Whether every concrete state `cur` stands for is one `old` stands for,
-/// as far as the registers of `masks` (current frame) matter.
-pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
+/// as far as the live registers and slots of `masks` (current frame)
+/// matter, scalars compared only where `precise` (per frame).
+pub fn covers(old: &State, precise: &Bits, cur: &State, masks: Masks) -> bool {
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
     }
@@ -292,12 +313,13 @@ pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
             return false;
         }
         let m = if i == last { masks } else { Masks::ALL };
+        let p = precise.0.get(i).copied().unwrap_or_default();
         for (r, (o, c)) in fo.regs.iter().zip(&fc.regs).enumerate() {
             let bit = 1u16.checked_shl(r as u32).unwrap_or(0);
             if r < 10 && m.live & bit == 0 {
                 continue;
             }
-            if r < 10 && m.precise & bit == 0 && o.ty == Ty::Scalar && c.ty == Ty::Scalar {
+            if r < 10 && p.regs & bit == 0 && o.ty == Ty::Scalar && c.ty == Ty::Scalar {
                 continue;
             }
             if !reg_covers(o, c, &mut ids) {
@@ -308,7 +330,7 @@ pub fn covers(old: &State, cur: &State, masks: Masks) -> bool {
             if i < 64 && m.stack & (1 << i) == 0 {
                 continue;
             }
-            if i < 64 && m.stack_precise & (1 << i) == 0 && numbers_only(so, fc.stack.get(i)) {
+            if i < 64 && p.stack & (1 << i) == 0 && numbers_only(so, fc.stack.get(i)) {
                 continue;
             }
             let sc = fc
@@ -372,43 +394,46 @@ mod tests {
 
     #[test]
     fn wider_ranges_cover_narrower() {
+        let all = Bits::ALL;
         let old = state(Reg::scalar(Scalar::urange(0, 10)));
-        assert!(covers(&old, &state(Reg::known(3)), Masks::ALL));
-        assert!(!covers(&state(Reg::known(3)), &old, Masks::ALL));
-        assert!(covers(&state(Reg::NOT_INIT), &old, Masks::ALL));
+        assert!(covers(&old, &all, &state(Reg::known(3)), Masks::ALL));
+        assert!(!covers(&state(Reg::known(3)), &all, &old, Masks::ALL));
+        assert!(covers(&state(Reg::NOT_INIT), &all, &old, Masks::ALL));
         let dead = Masks {
             live: 0,
             ..Masks::ALL
         };
-        assert!(covers(&state(Reg::known(3)), &old, dead));
-        let imprecise = Masks {
-            precise: 0,
-            ..Masks::ALL
-        };
-        assert!(covers(&state(Reg::known(3)), &old, imprecise));
+        assert!(covers(&state(Reg::known(3)), &all, &old, dead));
+        let imprecise = Bits::default();
+        assert!(covers(&state(Reg::known(3)), &imprecise, &old, Masks::ALL));
         assert!(!covers(
             &state(Reg::known(3)),
+            &imprecise,
             &state(Reg::ptr(Ty::Ctx)),
-            imprecise
+            Masks::ALL
         ));
+    }
+
+    fn visit0(seen: &mut Vec<Rc<Cp>>, st: &State, parent: &Option<Rc<Cp>>) -> Visit {
+        visit(seen, 0, st, parent, Masks::ALL, false, &mut Trail::new())
     }
 
     #[test]
     fn completion_and_loops() {
         let mut seen = Vec::new();
         let st = state(Reg::known(1));
-        let m = Masks::ALL;
-        let Visit::Continue(Some(cp)) = visit(&mut seen, 0, &st, &None, m, false) else {
+        let Visit::Continue(Some(cp)) = visit0(&mut seen, &st, &None) else {
             panic!()
         };
         assert!(matches!(
-            visit(&mut seen, 0, &st, &Some(cp.clone()), m, false),
+            visit0(&mut seen, &st, &Some(cp.clone())),
             Visit::Loop
         ));
+        cp.set_precise(Bits::ALL);
         path_done(&Some(cp));
         assert!(matches!(
-            visit(&mut seen, 0, &st, &None, m, false),
-            Visit::Prune
+            visit0(&mut seen, &st, &None),
+            Visit::Prune(Some(b)) if b == Bits::ALL
         ));
     }
 
@@ -418,8 +443,7 @@ mod tests {
         let mut parent = None;
         for _ in 0..300_000 {
             let mut seen = Vec::new();
-            if let Visit::Continue(Some(cp)) = visit(&mut seen, 0, &st, &parent, Masks::ALL, false)
-            {
+            if let Visit::Continue(Some(cp)) = visit0(&mut seen, &st, &parent) {
                 parent = Some(cp);
             }
         }
@@ -429,26 +453,13 @@ mod tests {
     #[test]
     fn states_that_keep_missing_are_evicted() {
         let mut seen = Vec::new();
-        let Visit::Continue(Some(cp)) = visit(
-            &mut seen,
-            0,
-            &state(Reg::known(0)),
-            &None,
-            Masks::ALL,
-            false,
-        ) else {
+        let Visit::Continue(Some(cp)) = visit0(&mut seen, &state(Reg::known(0)), &None) else {
             panic!()
         };
+        cp.set_precise(Bits::ALL);
         path_done(&Some(cp));
         for v in 1..=EVICT_AFTER as u64 + 1 {
-            let _ = visit(
-                &mut seen,
-                0,
-                &state(Reg::known(v)),
-                &None,
-                Masks::ALL,
-                false,
-            );
+            let _ = visit0(&mut seen, &state(Reg::known(v)), &None);
         }
         assert!(seen.iter().all(|c| c.state() != &state(Reg::known(0))));
     }

@@ -4,6 +4,7 @@
 
 use super::branch;
 use super::mem::{loaded, Access};
+use super::precise::{self, Bits, Entry};
 use super::prune::{Cp, Visit};
 use super::scalar;
 use super::state::{Frame, Reg, State, Ty};
@@ -23,6 +24,7 @@ pub struct Path {
     pub parent: Option<Rc<Cp>>,
     pub history: Vec<(usize, bool)>,
     pub defs: Vec<[usize; 11]>,
+    pub trail: precise::Trail,
 }
 
 /// What an instruction leads to.
@@ -53,6 +55,14 @@ impl Walk<'_> {
             lock: None,
             dynptrs: Vec::new(),
         }
+    }
+
+    /// The program type checks the range of the main program's return
+    /// value.
+    fn ret_checked(&self) -> bool {
+        self.spec
+            .and_then(|s| s.ret.rule(self.attach))
+            .is_some_and(|r| matches!(r.range, bpfbox_progtype::ret::RangeRule::Range { .. }))
     }
 
     fn prune_points(&self) -> Vec<bool> {
@@ -86,10 +96,7 @@ impl Walk<'_> {
     /// walk.
     pub(super) fn explore(&mut self) -> Result<(), Fail> {
         let prune = self.prune_points();
-        let ret_checked = self
-            .spec
-            .and_then(|s| s.ret.rule(self.attach))
-            .is_some_and(|r| matches!(r.range, bpfbox_progtype::ret::RangeRule::Range { .. }));
+        let ret_checked = self.ret_checked();
         self.live =
             super::live::compute(self.insns, self.cfg, self.opts, ret_checked, &self.escaped);
         let mut visited: Vec<Vec<Rc<Cp>>> = vec![Vec::new(); self.insns.len()];
@@ -124,6 +131,7 @@ impl Walk<'_> {
             parent: None,
             history: Vec::new(),
             defs: Vec::new(),
+            trail: Vec::new(),
         }];
         while let Some(path) = pending.pop() {
             let Path {
@@ -132,9 +140,11 @@ impl Walk<'_> {
                 mut parent,
                 history,
                 defs,
+                trail,
             } = path;
             self.history = history;
             self.defs = defs;
+            self.trail = trail;
             loop {
                 self.processed += 1;
                 if self.processed > INSN_LIMIT {
@@ -145,14 +155,30 @@ impl Walk<'_> {
                 if prune[pc] {
                     let masks = super::prune::Masks {
                         live: self.live.live[pc],
-                        precise: self.live.precise[pc],
                         stack: self.live.stack[pc],
-                        stack_precise: self.live.stack_precise[pc],
                     };
                     let may_goto = matches!(self.insns[pc], Insn::MayGoto { .. });
-                    match super::prune::visit(&mut visited[pc], pc, &st, &parent, masks, may_goto) {
-                        Visit::Prune => break,
-                        Visit::Loop if has_may_goto => break,
+                    match super::prune::visit(
+                        &mut visited[pc],
+                        pc,
+                        &st,
+                        &parent,
+                        masks,
+                        may_goto,
+                        &mut self.trail,
+                    ) {
+                        Visit::Prune(Some(marks)) => {
+                            self.inherit(&st, &parent, marks, masks);
+                            break;
+                        }
+                        Visit::Prune(None) => {
+                            precise::mark_all(&parent);
+                            break;
+                        }
+                        Visit::Loop if has_may_goto => {
+                            precise::mark_all(&parent);
+                            break;
+                        }
                         Visit::Loop => {
                             return Err(self
                                 .fail(pc, Code::InfiniteLoop, format!("infinite loop detected at insn {pc}"))
@@ -165,8 +191,26 @@ impl Walk<'_> {
                 if let Some(log) = &mut self.log {
                     log.push(format!("{pc}: {}", super::exit::describe_state(&st)));
                 }
-                match self.step(&mut st, pc, &mut pending, &parent) {
-                    Ok(Step::Next(n)) => pc = n,
+                let depth = st.frames.len() - 1;
+                self.slot_access = None;
+                self.callback_exit = false;
+                self.jump_links = None;
+                let r = self.step(&mut st, pc, &mut pending, &parent);
+                if r.is_ok() && !self.need.is_empty() {
+                    let need = std::mem::take(&mut self.need);
+                    precise::mark_chain(self.insns, &self.trail, &parent, depth, need);
+                }
+                match r {
+                    Ok(Step::Next(n)) => {
+                        self.trail.push(Entry {
+                            pc: pc as u32,
+                            depth: depth as u8,
+                            slot: self.slot_access,
+                            callback_exit: self.callback_exit,
+                            links: self.jump_links.take(),
+                        });
+                        pc = n;
+                    }
                     Ok(Step::End) => break,
                     Err(mut f) => {
                         if let Some(r) = f.reg {
@@ -185,6 +229,36 @@ impl Walk<'_> {
             super::prune::path_done(&parent);
         }
         Ok(())
+    }
+
+    /// A path pruned against a state with precision marks `marks`: the
+    /// registers and slots they name (those live here) are precise on
+    /// this path too (`propagate_precision`).
+    fn inherit(&mut self, st: &State, parent: &Option<Rc<Cp>>, marks: Bits, masks: super::prune::Masks) {
+        let depth = st.frames.len() - 1;
+        let mut need = marks;
+        if let Some(f) = need.0.get_mut(depth) {
+            f.regs &= masks.live;
+            f.stack &= masks.stack;
+        }
+        precise::mark_chain(self.insns, &self.trail, parent, depth, need);
+    }
+
+    /// The registers a helper call needs exact: every number passed
+    /// where the prototype expects more than "anything" (sizes, flags
+    /// checked for constants, NULL for a pointer).
+    fn need_helper_args(&mut self, st: &State, hid: u32) {
+        use bpfbox_progtype::helpers::{proto, ArgType};
+        match proto(hid) {
+            Some(p) => {
+                for i in 0..p.nargs() {
+                    if !matches!(p.args[i], ArgType::Anything | ArgType::DontCare) {
+                        self.need_scalar(st, i as u8 + 1);
+                    }
+                }
+            }
+            None => (1..=5).for_each(|r| self.need_scalar(st, r)),
+        }
     }
 
     fn check_reads(&self, st: &State, pc: usize) -> Result<(), Fail> {
@@ -327,6 +401,7 @@ impl Walk<'_> {
                 *st.reg_mut(0) = Reg::scalar(scalar::Scalar::UNKNOWN);
             }
             Insn::Call { helper } => {
+                self.need_helper_args(st, helper as u32);
                 self.call_while_locked(st, pc, Some(helper as u32))?;
                 let to = self.helper(st, pc, helper as u32)?;
                 return Ok(Step::Next(to));
@@ -342,6 +417,7 @@ impl Walk<'_> {
                 };
                 self.call_while_locked(st, pc, None)?;
                 if let Some(g) = self.global(func) {
+                    (1..=5).for_each(|r| self.need_scalar(st, r));
                     return self.call_global(st, pc, func, g).map(Step::Next);
                 }
                 if st.frames.len() >= crate::cfg::MAX_CALL_FRAMES {
@@ -360,7 +436,17 @@ impl Walk<'_> {
                 st.frames.push(f);
                 return Ok(Step::Next(target));
             }
-            Insn::Exit => return self.exit(st, pc),
+            Insn::Exit => {
+                if st.frames.len() > 1 {
+                    self.callback_exit = st.cur().callback;
+                    if self.callback_exit {
+                        self.need_scalar(st, 0);
+                    }
+                } else if !Self::in_global(st) && self.ret_checked() {
+                    self.need_scalar(st, 0);
+                }
+                return self.exit(st, pc);
+            }
             Insn::Ja { target, .. } => return Ok(Step::Next(target)),
             Insn::MayGoto { target } => {
                 self.fork(st, pc, target, pending, parent);
@@ -394,12 +480,21 @@ impl Walk<'_> {
             history.remove(0);
         }
         super::prune::path_forked(parent);
+        let mut trail = self.trail.clone();
+        trail.push(Entry {
+            pc: pc as u32,
+            depth: (st.frames.len() - 1) as u8,
+            slot: None,
+            callback_exit: false,
+            links: self.jump_links.clone(),
+        });
         pending.push(Path {
             pc: target,
             st: st.clone(),
             parent: parent.clone(),
             history,
             defs: self.defs.clone(),
+            trail,
         });
         self.history.push((pc, false));
         if self.history.len() > 64 {
@@ -436,11 +531,25 @@ impl Walk<'_> {
         } else {
             branch::taken(&a, &b, cond, w32)
         };
+        // A branch the bounds decide needs them exact.
+        let decided = |w: &mut Self, st: &State| {
+            w.need_scalar(st, dst);
+            if let Src::Reg(r) = src {
+                w.need_scalar(st, r);
+            }
+        };
         match outcome {
-            Some(true) => return Ok(Step::Next(target)),
-            Some(false) => return Ok(Step::Next(pc + 1)),
+            Some(true) => {
+                decided(self, st);
+                return Ok(Step::Next(target));
+            }
+            Some(false) => {
+                decided(self, st);
+                return Ok(Step::Next(pc + 1));
+            }
             None => {}
         }
+        self.jump_links = linked(st, &a, &b);
         let mut taken = st.clone();
         let mut feasible = [true, true];
         for (i, s) in [&mut taken, &mut *st].into_iter().enumerate() {
@@ -457,6 +566,9 @@ impl Walk<'_> {
                 }
             }
             if !w32 && matches!(cond, Cond::Eq | Cond::Ne) && a.null && a.id != 0 && b.is_zero() {
+                if let Src::Reg(r) = src {
+                    self.need.add_reg(s.frames.len() - 1, r);
+                }
                 let is_null = (cond == Cond::Eq) == outcome;
                 let maps = self.opts.maps;
                 let keep = |t: Ty| matches!(t, Ty::MapValue(m) if maps.get(m as usize).is_some_and(|i| i.lock_off.is_some()));
@@ -467,6 +579,9 @@ impl Walk<'_> {
                     branch::good_pkt(s, &p, open);
                 }
             }
+        }
+        if feasible != [true, true] {
+            decided(self, st);
         }
         match feasible {
             [true, true] => {
@@ -641,6 +756,31 @@ impl Walk<'_> {
                 "an atomic operation of {size} bytes needs an address that is a multiple of {size}"
             )))
     }
+}
+
+/// Every register and stack slot holding a scalar with the id of `a` or
+/// `b` (refined with them by a branch), if they have ids.
+fn linked(st: &State, a: &Reg, b: &Reg) -> Option<Box<Bits>> {
+    let id = |r: &Reg| if r.ty == Ty::Scalar { r.id } else { 0 };
+    let (ia, ib) = (id(a), id(b));
+    if ia == 0 && ib == 0 {
+        return None;
+    }
+    let hit = |r: &Reg| r.ty == Ty::Scalar && r.id != 0 && (r.id == ia || r.id == ib);
+    let mut bits = Bits::default();
+    for (f, fr) in st.frames.iter().enumerate().take(precise::FRAMES) {
+        for (r, reg) in fr.regs.iter().enumerate().take(10) {
+            if hit(reg) {
+                bits.0[f].regs |= 1 << r;
+            }
+        }
+        for (s, slot) in fr.stack.iter().enumerate().take(64) {
+            if slot.bytes.contains(&super::state::Byte::Spill) && hit(&slot.spill) {
+                bits.0[f].stack |= 1 << s;
+            }
+        }
+    }
+    Some(Box::new(bits))
 }
 
 /// Writes a refined scalar to `r` and to every register linked to it

@@ -1,0 +1,374 @@
+//! Per-path precision, in the manner of the kernel's
+//! `mark_chain_precision` and `propagate_precision`.
+//!
+//! A scalar is *precise* in a checkpoint when its exact range decided
+//! something on some path explored from there: a pointer offset, a
+//! helper argument, a branch the bounds decided, a checked return value.
+//! Pruning compares only precise scalars (module [`super::prune`]), so a
+//! loop counter or a checksum nobody tests lets two paths meet.
+//!
+//! Each path keeps a [`Trail`] of the instructions it executed since its
+//! latest checkpoint (and each checkpoint the trail that led to it). When
+//! an instruction needs registers precise, [`mark_chain`] walks the trail
+//! backwards turning the demand into the registers and stack slots it
+//! came from ([`Bits::step`]), marks them in each checkpoint it passes,
+//! and stops when nothing is left or a checkpoint already had the marks.
+//! Where the walk cannot follow an instruction exactly, every scalar of
+//! every checkpoint of the path becomes precise ([`mark_all`]): more
+//! precision is never unsound, only slower.
+
+use super::prune::Cp;
+use super::state::{Byte, Slot, Ty};
+use bpfbox_isa::{AtomicOp, Insn, Src};
+use std::rc::Rc;
+
+/// Frames a state can have.
+pub const FRAMES: usize = crate::cfg::MAX_CALL_FRAMES;
+
+/// `r0`..`r5`: what a call clobbers.
+const CALLER_SAVED: u16 = 0b11_1111;
+/// `r1`..`r5`: a call's arguments.
+const ARGS: u16 = 0b11_1110;
+/// `r0`..`r9`.
+const ALL_REGS: u16 = 0x3ff;
+
+/// Registers (`r0`..`r9`) and stack slots (bit `i`: `fp-8*(i+1)`) of one
+/// frame.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct FrameBits {
+    /// Registers.
+    pub regs: u16,
+    /// Stack slots.
+    pub stack: u64,
+}
+
+impl FrameBits {
+    /// Every register and slot.
+    pub const ALL: FrameBits = FrameBits {
+        regs: ALL_REGS,
+        stack: u64::MAX,
+    };
+
+    fn is_empty(self) -> bool {
+        self.regs == 0 && self.stack == 0
+    }
+}
+
+/// Registers and stack slots of every frame (index: frame number).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct Bits(pub [FrameBits; FRAMES]);
+
+/// One instruction a path executed.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Its slot.
+    pub pc: u32,
+    /// The frame it ran in.
+    pub depth: u8,
+    /// A load or store of one stack slot at a constant offset: frame,
+    /// slot, and whether the access covered all 8 bytes.
+    pub slot: Option<(u8, u8, bool)>,
+    /// An `exit` from a callback (the caller's `r0` does not come from
+    /// the callee's).
+    pub callback_exit: bool,
+    /// A conditional jump on scalars with ids: every register and slot
+    /// sharing them (refined together with the compared registers).
+    pub links: Option<Box<Bits>>,
+}
+
+/// The instructions of a path since its latest checkpoint, oldest first.
+pub type Trail = Vec<Entry>;
+
+fn bit(r: u8) -> u16 {
+    if r < 10 {
+        1 << r
+    } else {
+        0
+    }
+}
+
+impl Bits {
+    /// Every register and slot of every frame.
+    pub const ALL: Bits = Bits([FrameBits::ALL; FRAMES]);
+
+    /// Nothing.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|f| f.is_empty())
+    }
+
+    /// Adds register `r` of frame `frame`.
+    pub fn add_reg(&mut self, frame: usize, r: u8) {
+        if let Some(f) = self.0.get_mut(frame) {
+            f.regs |= bit(r);
+        }
+    }
+
+    fn union(&mut self, o: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&o.0) {
+            a.regs |= b.regs;
+            a.stack |= b.stack;
+        }
+    }
+
+    fn meets(&self, o: &Bits) -> bool {
+        self.0
+            .iter()
+            .zip(&o.0)
+            .any(|(a, b)| a.regs & b.regs != 0 || a.stack & b.stack != 0)
+    }
+
+    /// Walks one instruction backwards: the demand after `e` becomes the
+    /// demand before it. `later` is the frame the next instruction of the
+    /// path ran in. `false`: the instruction cannot be followed.
+    pub fn step(&mut self, insns: &[Insn], e: &Entry, later: usize) -> bool {
+        let d = e.depth as usize;
+        let Some(insn) = insns.get(e.pc as usize) else {
+            return false;
+        };
+        if d >= FRAMES || later >= FRAMES {
+            return false;
+        }
+        if later == d + 1 {
+            // A call: the callee's arguments are the caller's registers.
+            let callee = std::mem::take(&mut self.0[later]);
+            match insn {
+                Insn::CallLocal { .. } if callee.regs & !ARGS == 0 => {
+                    self.0[d].regs |= callee.regs;
+                }
+                Insn::Call { .. } => {
+                    if callee.regs != 0 {
+                        self.0[d].regs |= ARGS;
+                    }
+                }
+                _ => return false,
+            }
+            return true;
+        }
+        if later + 1 == d {
+            // A return: the caller's `r0` is the callee's.
+            if !matches!(insn, Insn::Exit) {
+                return false;
+            }
+            let caller = &mut self.0[later];
+            let r0 = caller.regs & 1 != 0;
+            caller.regs &= !CALLER_SAVED;
+            self.0[d] = FrameBits {
+                regs: u16::from(r0 && !e.callback_exit),
+                stack: 0,
+            };
+            return true;
+        }
+        if later != d {
+            return false;
+        }
+        let regs = &mut self.0[d].regs;
+        match *insn {
+            Insn::Alu { dst, src, op, .. } => {
+                let moves = matches!(op, bpfbox_isa::AluOp::Mov | bpfbox_isa::AluOp::Movsx(_));
+                if *regs & bit(dst) != 0 {
+                    if moves {
+                        *regs &= !bit(dst);
+                    }
+                    if let Src::Reg(s) = src {
+                        *regs |= bit(s);
+                    }
+                }
+            }
+            Insn::Neg { .. } | Insn::End { .. } => {}
+            Insn::LdImm64 { dst, .. } => *regs &= !bit(dst),
+            Insn::Load { dst, .. } => {
+                if *regs & bit(dst) != 0 {
+                    *regs &= !bit(dst);
+                    if let Some((f, s, _)) = e.slot {
+                        self.add_slot(f, s);
+                    }
+                }
+            }
+            Insn::Store { src, .. } => {
+                if let Some((f, s, whole)) = e.slot {
+                    if self.has_slot(f, s) {
+                        if whole {
+                            self.0[f as usize].stack &= !(1 << s);
+                        }
+                        if let Src::Reg(r) = src {
+                            self.0[d].regs |= bit(r);
+                        }
+                    }
+                }
+            }
+            Insn::Atomic { op, dst, src, .. } => {
+                let fetched = match op {
+                    AtomicOp::LoadAcquire => Some(dst),
+                    AtomicOp::StoreRelease => None,
+                    AtomicOp::Cmpxchg => Some(0),
+                    AtomicOp::Xchg
+                    | AtomicOp::Add { fetch: true }
+                    | AtomicOp::Or { fetch: true }
+                    | AtomicOp::And { fetch: true }
+                    | AtomicOp::Xor { fetch: true } => Some(src),
+                    _ => None,
+                };
+                let wanted = fetched.is_some_and(|r| *regs & bit(r) != 0);
+                if let Some(r) = fetched {
+                    *regs &= !bit(r);
+                }
+                if let Some((f, s, _)) = e.slot {
+                    if wanted || self.has_slot(f, s) {
+                        self.add_slot(f, s);
+                        if op != AtomicOp::LoadAcquire {
+                            self.0[d].regs |= bit(src);
+                        }
+                        if op == AtomicOp::Cmpxchg {
+                            self.0[d].regs |= 1;
+                        }
+                    }
+                }
+            }
+            Insn::LdAbs { .. }
+            | Insn::LdInd { .. }
+            | Insn::Call { .. }
+            | Insn::CallKfunc { .. }
+            | Insn::CallX { .. }
+            | Insn::CallLocal { .. } => *regs &= !CALLER_SAVED,
+            Insn::Jmp { dst, src, .. } => {
+                let mut compared = Bits::default();
+                compared.add_reg(d, dst);
+                let two = if let Src::Reg(s) = src {
+                    compared.add_reg(d, s);
+                    true
+                } else {
+                    false
+                };
+                if let Some(l) = &e.links {
+                    compared.union(l);
+                }
+                if (two || e.links.is_some()) && self.meets(&compared) {
+                    self.union(&compared);
+                }
+            }
+            Insn::Exit => return false,
+            Insn::Ja { .. } | Insn::MayGoto { .. } | Insn::LdImm64Hi => {}
+        }
+        true
+    }
+
+    fn has_slot(&self, f: u8, s: u8) -> bool {
+        self.0
+            .get(f as usize)
+            .is_some_and(|fr| s < 64 && fr.stack & (1 << s) != 0)
+    }
+
+    fn add_slot(&mut self, f: u8, s: u8) {
+        if let Some(fr) = self.0.get_mut(f as usize) {
+            if s < 64 {
+                fr.stack |= 1 << s;
+            }
+        }
+    }
+}
+
+/// Whether a slot holds a number some bits of which were written.
+fn holds_number(s: &Slot) -> bool {
+    s.bytes.iter().any(|b| match b {
+        Byte::Misc | Byte::Zero => true,
+        Byte::Spill => s.spill.ty == Ty::Scalar,
+        Byte::Invalid => false,
+    })
+}
+
+/// Marks the demand `bt` in checkpoint `cp`, whose state is at frame
+/// depth `depth`: scalars get the mark, what is not a scalar or already
+/// marked leaves the demand (a mark already there was followed further
+/// when it was set). `false`: the demand is not consistent with the
+/// state (walk cannot follow).
+fn absorb(cp: &Cp, bt: &mut Bits, depth: usize) -> bool {
+    let st = cp.state();
+    if st.frames.len() != depth + 1 || bt.0[depth + 1..].iter().any(|f| !f.is_empty()) {
+        return false;
+    }
+    let mut prec = cp.precise();
+    for (f, fr) in st.frames.iter().enumerate() {
+        let (b, p) = (&mut bt.0[f], &mut prec.0[f]);
+        for r in 0..10u8 {
+            if b.regs & bit(r) == 0 {
+                continue;
+            }
+            if fr.regs[r as usize].ty != Ty::Scalar || p.regs & bit(r) != 0 {
+                b.regs &= !bit(r);
+            } else {
+                p.regs |= bit(r);
+            }
+        }
+        for s in 0..64 {
+            if b.stack & (1 << s) == 0 {
+                continue;
+            }
+            if !fr.stack.get(s).is_some_and(holds_number) || p.stack & (1 << s) != 0 {
+                b.stack &= !(1 << s);
+            } else {
+                p.stack |= 1 << s;
+            }
+        }
+    }
+    cp.set_precise(prec);
+    true
+}
+
+/// Makes `bt` (a demand at the instruction following `trail`, in frame
+/// `depth`) precise in every checkpoint of the path whose latest
+/// checkpoint is `parent`.
+pub fn mark_chain(
+    insns: &[Insn],
+    trail: &[Entry],
+    parent: &Option<Rc<Cp>>,
+    depth: usize,
+    mut bt: Bits,
+) {
+    let mut later = depth;
+    if !walk_back(insns, trail, &mut bt, &mut later) {
+        return mark_all(parent);
+    }
+    let mut next = parent.clone();
+    while let Some(cp) = next {
+        if bt.is_empty() {
+            return;
+        }
+        if !absorb(&cp, &mut bt, later) {
+            return mark_all(parent);
+        }
+        if bt.is_empty() {
+            return;
+        }
+        if !walk_back(insns, cp.trail(), &mut bt, &mut later) {
+            return mark_all(parent);
+        }
+        next = cp.parent().clone();
+    }
+}
+
+fn walk_back(insns: &[Insn], trail: &[Entry], bt: &mut Bits, later: &mut usize) -> bool {
+    for e in trail.iter().rev() {
+        if bt.is_empty() {
+            return true;
+        }
+        if !bt.step(insns, e, *later) {
+            return false;
+        }
+        *later = e.depth as usize;
+    }
+    true
+}
+
+/// Every scalar of every checkpoint from `parent` up becomes precise
+/// (when backtracking cannot follow the path, or a path was pruned
+/// against a state whose marks are not final yet).
+pub fn mark_all(parent: &Option<Rc<Cp>>) {
+    let mut next = parent.clone();
+    while let Some(cp) = next {
+        if cp.precise() == Bits::ALL {
+            return;
+        }
+        cp.set_precise(Bits::ALL);
+        next = cp.parent().clone();
+    }
+}
