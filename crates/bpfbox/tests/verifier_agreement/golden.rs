@@ -35,6 +35,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("null", "bad_hash_unchecked"),
     ("pkt", "bad_no_end_check"),
     ("pkt", "bad_off_by_one"),
+    ("precise", "bad_decided_branch"),
     ("ptrarith", "bad_mul_pointer"),
     ("r10", "bad_assign_r10"),
     ("ref", "bad_leak_one_path"),

@@ -1,15 +1,14 @@
-//! Static liveness and precision of registers, for state pruning: at a
-//! prune point, a register no path reads before writing it is dead, and a
-//! scalar whose value can reach no decision the walk makes (a branch, a
-//! pointer offset, a helper argument, a store, a return value the program
-//! type checks) is imprecise. Pruning may ignore both, as the kernel's
-//! `states_equal` ignores registers without read marks and scalars
-//! without precision marks.
+//! Static liveness of registers and stack slots, for state pruning: at a
+//! prune point, a register or slot no path reads before writing it is
+//! dead, and pruning ignores it, as the kernel's `states_equal` ignores
+//! registers without read marks. Also a static precision (a scalar whose
+//! value can reach no decision is imprecise), which only `may_goto`
+//! widening uses; pruning uses the per-path marks of [`super::precise`].
 //!
-//! The kernel marks per path (`mark_reg_read`, `mark_chain_precision`);
-//! these are per instruction and over every path of the function, so
-//! they are supersets of the kernel's marks: pruning with them never
-//! accepts a state the kernel's pruning would explore and refuse.
+//! The kernel marks reads per path (`mark_reg_read`); these are per
+//! instruction and over every path of the function, so they are
+//! supersets of the kernel's marks: pruning with them never accepts a
+//! state the kernel's pruning would explore and refuse.
 
 use crate::cfg::{succs, Cfg};
 use crate::flow::{reads, ExitKind};
@@ -42,10 +41,6 @@ pub struct Live {
     /// Stack slots of the current frame (bit `i`: `fp-8*(i+1)`..`fp-8*i`)
     /// some path from here reads before overwriting them whole.
     pub stack: Vec<u64>,
-    /// Live stack slots whose spilled number may reach a decision (read
-    /// back through `r10` into a precise register, or reachable through
-    /// another pointer).
-    pub stack_precise: Vec<u64>,
 }
 
 /// Stack precision before `insn` given after it, and whether a register
@@ -303,7 +298,6 @@ pub fn compute(
         live,
         precise,
         stack,
-        stack_precise,
     }
 }
 

@@ -372,3 +372,81 @@ pub fn mark_all(parent: &Option<Rc<Cp>>) {
         next = cp.parent().clone();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{verify, Code, Options, ProgInfo};
+
+    /// Verifies a socket filter that loads `skb->len` into `r1`, then
+    /// runs `text` (`;` between instructions): the processed count or
+    /// the first refusal.
+    fn check(text: &str) -> Result<u64, Code> {
+        let text = format!("r1 = *(u32 *)(r1 + 0); {text}");
+        let raw = bpfbox_asm::assemble(&text.replace(';', "\n")).expect("assemble");
+        let insns = bpfbox_isa::decode(&raw).expect("decode");
+        let mut opts = Options::kernel();
+        opts.prog = Some(ProgInfo {
+            prog_type: 1,
+            expected_attach_type: 0,
+        });
+        verify(&insns, &opts)
+            .map(|v| v.processed)
+            .map_err(|d| d[0].code)
+    }
+
+    /// The bad access below: a number used as a pointer.
+    const BAD: &str = "r0 = *(u64 *)(r1 + 0)";
+
+    /// `r1 > 10` forks; the paths meet at slot 4 with `r0` 1 or 0 and
+    /// compare it with `r1` without the bounds deciding the branch:
+    /// nothing needed either exact, so the second path stops at the join.
+    /// Walk: 0 1 2 3 4 (fork) 5 6, the jump's side at 6 (pruned), the
+    /// other side of slot 2 at 4 (pruned): 9.
+    #[test]
+    fn imprecise_counter_prunes_at_the_join() {
+        let prog = "r0 = 0; if r1 > 10 goto +1; r0 = 1; if r1 > r0 goto +1; r0 += 1; exit";
+        assert_eq!(check(prog), Ok(9));
+    }
+
+    /// The paths meet at slot 5 with `r2` 0 or 1; below, a copy of `r2`
+    /// decides a branch (`r3 == 5` is known on each path). The first path
+    /// returns; the second dereferences a number. The decision makes `r2`
+    /// precise at the join (through `r3 += 5` and `r3 = r2`), so the
+    /// second path is not pruned and the program is refused, as the
+    /// kernel refuses it (corpus `precise.c`, `bad_decided_branch`).
+    #[test]
+    fn decided_branch_makes_its_source_precise() {
+        let prog = format!(
+            "r0 = 0; r2 = 1; if r1 > 10 goto +1; r2 = 0; \
+             r3 = r2; r3 += 5; if r3 == 5 goto +2; {BAD}; exit; exit"
+        );
+        assert_eq!(check(&prog), Err(Code::InvalidMemAccess));
+        // Both paths safe: accepted.
+        assert!(check(&prog.replace(BAD, "r0 = 1")).is_ok());
+    }
+
+    /// The same through a stack slot: the value is spilled before the
+    /// join (where the register itself is dead) and filled after it.
+    #[test]
+    fn precision_follows_spills_and_fills() {
+        let prog = format!(
+            "r0 = 0; r2 = 1; *(u64 *)(r10 - 8) = r2; if r1 > 10 goto +2; \
+             r2 = 0; *(u64 *)(r10 - 8) = r2; \
+             r3 = *(u64 *)(r10 - 8); if r3 == 0 goto +2; {BAD}; exit; exit"
+        );
+        assert_eq!(check(&prog), Err(Code::InvalidMemAccess));
+        assert!(check(&prog.replace(BAD, "r0 = 1")).is_ok());
+    }
+
+    /// The same through a call: the callee's decision on its argument
+    /// makes the caller's `r1` precise at the join.
+    #[test]
+    fn precision_crosses_calls() {
+        let prog = format!(
+            "r2 = 1; if r1 > 10 goto +1; r2 = 0; r1 = r2; call pc+1; exit; \
+             r0 = 0; if r1 == 0 goto +1; {BAD}; exit"
+        );
+        assert_eq!(check(&prog), Err(Code::InvalidMemAccess));
+        assert!(check(&prog.replace(BAD, "r0 = 1")).is_ok());
+    }
+}

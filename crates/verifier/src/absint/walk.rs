@@ -234,7 +234,13 @@ impl Walk<'_> {
     /// A path pruned against a state with precision marks `marks`: the
     /// registers and slots they name (those live here) are precise on
     /// this path too (`propagate_precision`).
-    fn inherit(&mut self, st: &State, parent: &Option<Rc<Cp>>, marks: Bits, masks: super::prune::Masks) {
+    fn inherit(
+        &mut self,
+        st: &State,
+        parent: &Option<Rc<Cp>>,
+        marks: Bits,
+        masks: super::prune::Masks,
+    ) {
         let depth = st.frames.len() - 1;
         let mut need = marks;
         if let Some(f) = need.0.get_mut(depth) {
