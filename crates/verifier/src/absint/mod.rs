@@ -252,9 +252,25 @@ impl<'a> Walk<'a> {
 
     /// The current instruction needs register `r` of the current frame
     /// precise, if it holds a number.
+    ///
+    /// Every check or choice the walk makes from a number's value (rather
+    /// than its type) must say so here or with [`Walk::need_slot`]:
+    /// pruning treats the numbers of a state nobody asked for as
+    /// interchangeable (module [`precise`]).
     fn need_scalar(&mut self, st: &State, r: u8) {
         if st.reg(r).ty == state::Ty::Scalar {
             self.need.add_reg(st.frames.len() - 1, r);
+        }
+    }
+
+    /// The current instruction needs the number in the stack slot of
+    /// `frame` holding offset `off` exact.
+    fn need_slot(&mut self, frame: usize, off: i64) {
+        let slot = (-off - 1) / 8;
+        if let Some(f) = self.need.0.get_mut(frame) {
+            if (0..64).contains(&slot) {
+                f.stack |= 1 << slot;
+            }
         }
     }
 
