@@ -373,6 +373,23 @@ mod tests {
         }
     }
 
+    /// The typed actions are generated from the same list as the tables.
+    #[test]
+    fn typed_actions_follow_the_return_tables() {
+        use crate::types::sched_cls::{TcAction, TC_ACT};
+        use crate::types::xdp::{XdpAction, XDP_ACTIONS};
+        for v in XDP_ACTIONS {
+            assert_eq!(XdpAction::from_retval(v.value as u32).name(), Some(v.name));
+        }
+        for v in TC_ACT {
+            assert_eq!(TcAction::from_retval(v.value as u32).name(), Some(v.name));
+        }
+        assert_eq!(XdpAction::from_retval(2), XdpAction::Pass);
+        assert_eq!(TcAction::from_retval(u32::MAX), TcAction::Unspec);
+        assert_eq!(XdpAction::from_retval(9), XdpAction::Other(9));
+        assert_eq!(XdpAction::Other(9).name(), None);
+    }
+
     #[test]
     fn spot_facts_from_the_spec() {
         use crate::helpers::id;

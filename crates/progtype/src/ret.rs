@@ -317,3 +317,65 @@ mod drop_tests {
         assert!(sf.drops(None, 0) && !sf.drops(None, 54));
     }
 }
+
+/// Declares a return-value table (`&[NamedValue]`, the check-side data)
+/// and the Rust enum of the same values with a catch-all `Other(u32)`, from
+/// one list, so the numbers and names are written once (the library's
+/// typed programs return the enum):
+///
+/// ```ignore
+/// named_values! {
+///     /// What an XDP program tells the driver.
+///     pub enum XdpAction, table XDP_ACTIONS {
+///         Drop = 1, "XDP_DROP", dropping, "drop the packet";
+///         Pass = 2, "XDP_PASS", new, "continue into the network stack";
+///     }
+/// }
+/// ```
+///
+/// The value is compared sign-extended from 32 bits (tc's
+/// `TC_ACT_UNSPEC` is -1).
+#[macro_export]
+macro_rules! named_values {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $enum:ident, table $table:ident {
+            $( $variant:ident = $value:literal, $name:literal, $kind:ident, $meaning:literal; )*
+        }
+    ) => {
+        pub(crate) static $table: &[$crate::ret::NamedValue] = &[
+            $( $crate::ret::NamedValue::$kind($value, $name, $meaning), )*
+        ];
+
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $enum {
+            $(
+                #[doc = concat!("`", $name, "`: ", $meaning, ".")]
+                $variant,
+            )*
+            /// Any other value.
+            Other(u32),
+        }
+
+        impl $enum {
+            /// The action for `retval` (r0 as the program returned it, low
+            /// 32 bits, compared sign-extended).
+            pub fn from_retval(retval: u32) -> Self {
+                match i64::from(retval as i32) {
+                    $( $value => $enum::$variant, )*
+                    _ => $enum::Other(retval),
+                }
+            }
+
+            /// The kernel's name of the value (`None` for [`Self::Other`]).
+            pub fn name(self) -> Option<&'static str> {
+                match self {
+                    $( $enum::$variant => Some($name), )*
+                    $enum::Other(_) => None,
+                }
+            }
+        }
+
+    };
+}

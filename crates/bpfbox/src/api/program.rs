@@ -156,78 +156,8 @@ impl ProgramKind for Program {
     }
 }
 
-/// What an XDP program tells the driver to do with the frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum XdpAction {
-    /// `XDP_ABORTED`: drop, with a trace event.
-    Aborted,
-    /// `XDP_DROP`.
-    Drop,
-    /// `XDP_PASS`: on into the network stack.
-    Pass,
-    /// `XDP_TX`: back out of the receiving device.
-    Tx,
-    /// `XDP_REDIRECT`.
-    Redirect,
-    /// Any other value (the driver drops it and warns).
-    Other(u32),
-}
-
-/// What a tc (`sched_cls`/`sched_act`) program tells the qdisc to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TcAction {
-    /// `TC_ACT_UNSPEC`: the default action.
-    Unspec,
-    /// `TC_ACT_OK`: pass the packet on.
-    Ok,
-    /// `TC_ACT_RECLASSIFY`.
-    Reclassify,
-    /// `TC_ACT_SHOT`: drop.
-    Shot,
-    /// `TC_ACT_PIPE`.
-    Pipe,
-    /// `TC_ACT_STOLEN`.
-    Stolen,
-    /// `TC_ACT_QUEUED`.
-    Queued,
-    /// `TC_ACT_REPEAT`.
-    Repeat,
-    /// `TC_ACT_REDIRECT`.
-    Redirect,
-    /// `TC_ACT_TRAP`.
-    Trap,
-    /// Any other value.
-    Other(u32),
-}
-
-/// The action named `name` in the program type's table (so the numbers
-/// stay in one place).
-fn xdp_action(v: &Verdict) -> XdpAction {
-    match v.name.as_str() {
-        "XDP_ABORTED" => XdpAction::Aborted,
-        "XDP_DROP" => XdpAction::Drop,
-        "XDP_PASS" => XdpAction::Pass,
-        "XDP_TX" => XdpAction::Tx,
-        "XDP_REDIRECT" => XdpAction::Redirect,
-        _ => XdpAction::Other(v.retval),
-    }
-}
-
-fn tc_action(v: &Verdict) -> TcAction {
-    match v.name.split_whitespace().next().unwrap_or("") {
-        "TC_ACT_UNSPEC" => TcAction::Unspec,
-        "TC_ACT_OK" => TcAction::Ok,
-        "TC_ACT_RECLASSIFY" => TcAction::Reclassify,
-        "TC_ACT_SHOT" => TcAction::Shot,
-        "TC_ACT_PIPE" => TcAction::Pipe,
-        "TC_ACT_STOLEN" => TcAction::Stolen,
-        "TC_ACT_QUEUED" => TcAction::Queued,
-        "TC_ACT_REPEAT" => TcAction::Repeat,
-        "TC_ACT_REDIRECT" => TcAction::Redirect,
-        "TC_ACT_TRAP" => TcAction::Trap,
-        _ => TcAction::Other(v.retval),
-    }
-}
+pub use bpfbox_progtype::types::sched_cls::TcAction;
+pub use bpfbox_progtype::types::xdp::XdpAction;
 
 /// One packet run of a typed packet program: its action, the packet
 /// after the run and everything else the run reported.
@@ -369,63 +299,45 @@ program_kind!(
     PerfEvent, PerfEvent
 );
 
-impl Xdp {
+/// Gives a typed program a `run(packet)` whose action comes from `$action`,
+/// a function of the return value declared in the program type's module
+/// of bpfbox-progtype (beside the type's return-value table).
+macro_rules! packet_program {
+    ($(#[$doc:meta])* $name:ident => $ty:ty, $action:path) => {
+        impl $name {
+            $(#[$doc])*
+            pub fn run(&mut self, packet: &[u8]) -> Result<PacketOutcome<$ty>, Error> {
+                let run = self.0.test_run(packet)?;
+                Ok(PacketOutcome {
+                    action: $action(run.verdict.retval),
+                    packet: run.packet.clone(),
+                    run,
+                })
+            }
+        }
+    };
+}
+
+use bpfbox_progtype::types as ty;
+
+packet_program!(
     /// Runs the program on one frame.
-    pub fn run(&mut self, frame: &[u8]) -> Result<PacketOutcome<XdpAction>, Error> {
-        let run = self.0.test_run(frame)?;
-        Ok(PacketOutcome {
-            action: xdp_action(&run.verdict),
-            packet: run.packet.clone(),
-            run,
-        })
-    }
-}
-
-impl SchedCls {
+    Xdp => XdpAction, XdpAction::from_retval
+);
+packet_program!(
     /// Runs the program on one Ethernet frame.
-    pub fn run(&mut self, frame: &[u8]) -> Result<PacketOutcome<TcAction>, Error> {
-        let run = self.0.test_run(frame)?;
-        Ok(PacketOutcome {
-            action: tc_action(&run.verdict),
-            packet: run.packet.clone(),
-            run,
-        })
-    }
-}
-
-impl SchedAct {
+    SchedCls => TcAction, TcAction::from_retval
+);
+packet_program!(
     /// Runs the program on one Ethernet frame.
-    pub fn run(&mut self, frame: &[u8]) -> Result<PacketOutcome<TcAction>, Error> {
-        let run = self.0.test_run(frame)?;
-        Ok(PacketOutcome {
-            action: tc_action(&run.verdict),
-            packet: run.packet.clone(),
-            run,
-        })
-    }
-}
-
-impl SocketFilter {
+    SchedAct => TcAction, TcAction::from_retval
+);
+packet_program!(
     /// Runs the filter on one frame: how many bytes of it the socket keeps
     /// (0 drops it).
-    pub fn run(&mut self, frame: &[u8]) -> Result<PacketOutcome<u32>, Error> {
-        let run = self.0.test_run(frame)?;
-        Ok(PacketOutcome {
-            action: run.verdict.retval,
-            packet: run.packet.clone(),
-            run,
-        })
-    }
-}
-
-impl CgroupSkb {
+    SocketFilter => u32, ty::socket_filter::bytes_kept
+);
+packet_program!(
     /// Runs the program on one packet: whether the cgroup lets it through.
-    pub fn run(&mut self, packet: &[u8]) -> Result<PacketOutcome<bool>, Error> {
-        let run = self.0.test_run(packet)?;
-        Ok(PacketOutcome {
-            action: !run.verdict.drops,
-            packet: run.packet.clone(),
-            run,
-        })
-    }
-}
+    CgroupSkb => bool, ty::cgroup_skb::allows
+);

@@ -150,3 +150,9 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     load_notes: "",
     hooks: &TableHooks,
 };
+
+/// Whether a cgroup skb program's return value lets the packet through:
+/// bit 0 (on egress bit 1 asks for congestion notification).
+pub fn allows(retval: u32) -> bool {
+    retval & 1 == 1
+}

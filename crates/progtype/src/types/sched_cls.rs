@@ -27,23 +27,22 @@ pub static TC_ACCESS: AccessTable = AccessTable {
     ],
 };
 
-/// TC_ACT_* as cls_bpf direct-action honours them.
-pub(crate) static TC_ACT: &[NamedValue] = &[
-    NamedValue::new(-1, "TC_ACT_UNSPEC", "use the default / try the next filter"),
-    NamedValue::new(0, "TC_ACT_OK", "pass the packet"),
-    NamedValue::new(1, "TC_ACT_RECLASSIFY", "restart classification"),
-    NamedValue::dropping(2, "TC_ACT_SHOT", "drop the packet"),
-    NamedValue::new(3, "TC_ACT_PIPE", "continue with the next action"),
-    NamedValue::new(
-        4,
-        "TC_ACT_STOLEN",
-        "consumed by the program (dropped, not counted)",
-    ),
-    NamedValue::new(5, "TC_ACT_QUEUED", "queued elsewhere"),
-    NamedValue::new(6, "TC_ACT_REPEAT", "repeat the action"),
-    NamedValue::new(7, "TC_ACT_REDIRECT", "redirect as set by bpf_redirect*"),
-    NamedValue::new(8, "TC_ACT_TRAP", "hand to the host as an exception"),
-];
+crate::named_values! {
+    /// What a tc (`sched_cls`/`sched_act`) program tells the qdisc to do:
+    /// `TC_ACT_*` as cls_bpf direct-action honours them.
+    pub enum TcAction, table TC_ACT {
+        Unspec = -1, "TC_ACT_UNSPEC", new, "use the default / try the next filter";
+        Ok = 0, "TC_ACT_OK", new, "pass the packet";
+        Reclassify = 1, "TC_ACT_RECLASSIFY", new, "restart classification";
+        Shot = 2, "TC_ACT_SHOT", dropping, "drop the packet";
+        Pipe = 3, "TC_ACT_PIPE", new, "continue with the next action";
+        Stolen = 4, "TC_ACT_STOLEN", new, "consumed by the program (dropped, not counted)";
+        Queued = 5, "TC_ACT_QUEUED", new, "queued elsewhere";
+        Repeat = 6, "TC_ACT_REPEAT", new, "repeat the action";
+        Redirect = 7, "TC_ACT_REDIRECT", new, "redirect as set by bpf_redirect*";
+        Trap = 8, "TC_ACT_TRAP", new, "hand to the host as an exception";
+    }
+}
 
 static TCX: &[NamedValue] = &[
     NamedValue::new(

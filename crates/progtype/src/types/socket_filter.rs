@@ -81,3 +81,9 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     load_notes: "",
     hooks: &TableHooks,
 };
+
+/// What a socket filter's return value means to the socket: how many bytes
+/// of the packet it keeps (0 drops it; more than the packet keeps it all).
+pub fn bytes_kept(retval: u32) -> u32 {
+    retval
+}

@@ -5,7 +5,7 @@ use crate::ctx::skb::X4;
 use crate::ctx::{AccessTable, CtxField, CtxLayout, FieldRule, RegKind};
 use crate::helpers::HelperSet;
 use crate::helpers::{id, sets::*, HelperAvail};
-use crate::ret::{Interp, NamedValue, RangeRule, ReturnRule, ReturnSpec};
+use crate::ret::{Interp, RangeRule, ReturnRule, ReturnSpec};
 use crate::spec::*;
 
 /// `struct xdp_md` (24 bytes).
@@ -51,21 +51,16 @@ static ACCESS: AccessTable = AccessTable {
     ],
 };
 
-static XDP_ACTIONS: &[NamedValue] = &[
-    NamedValue::dropping(
-        0,
-        "XDP_ABORTED",
-        "drop and fire the xdp_exception tracepoint",
-    ),
-    NamedValue::dropping(1, "XDP_DROP", "drop the packet"),
-    NamedValue::new(2, "XDP_PASS", "continue into the network stack"),
-    NamedValue::new(3, "XDP_TX", "transmit back out of the receiving device"),
-    NamedValue::new(
-        4,
-        "XDP_REDIRECT",
-        "forward as set by bpf_redirect/bpf_redirect_map (no target: drop)",
-    ),
-];
+crate::named_values! {
+    /// What an XDP program tells the driver to do with the frame.
+    pub enum XdpAction, table XDP_ACTIONS {
+        Aborted = 0, "XDP_ABORTED", dropping, "drop and fire the xdp_exception tracepoint";
+        Drop = 1, "XDP_DROP", dropping, "drop the packet";
+        Pass = 2, "XDP_PASS", new, "continue into the network stack";
+        Tx = 3, "XDP_TX", new, "transmit back out of the receiving device";
+        Redirect = 4, "XDP_REDIRECT", new, "forward as set by bpf_redirect/bpf_redirect_map (no target: drop)";
+    }
+}
 
 /// What xdp has beyond its shared layers (measured).
 pub static XDP_EXTRA: HelperSet = HelperSet::new(

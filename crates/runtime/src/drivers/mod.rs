@@ -1,18 +1,16 @@
-//! Test-run drivers (the kernel's `bpf_prog_ops.test_run`) and the loaded
-//! program they run.
+//! The machinery test-run drivers (the kernel's `bpf_prog_ops.test_run`)
+//! share, the drivers several types use, and the loaded program they run.
 //!
 //! [`test_run`] dispatches on the program type through its run-side table
 //! ([`crate::types::ops_of`]): SOCKET_FILTER, SCHED_CLS, SCHED_ACT,
 //! CGROUP_SKB, LWT_IN/OUT/XMIT use the skb runner ([`skb`],
-//! `bpf_prog_test_run_skb`), XDP [`xdp`] (`bpf_prog_test_run_xdp`), and so
-//! on. Types without a driver answer `ENOTSUPP` (524) like the kernel does
-//! for types without a runner.
+//! `bpf_prog_test_run_skb`), the tracing types [`tracing`]; a driver only
+//! one type uses lives in that type's module (XDP's in
+//! [`crate::types::xdp::test_run`]). Types without a driver answer
+//! `ENOTSUPP` (524) like the kernel does for types without a runner.
 
-pub mod flow_dissector;
-pub mod sk_lookup;
 pub mod skb;
 pub mod tracing;
-pub mod xdp;
 
 use crate::avail::ProgType;
 use crate::helpers;

@@ -3,10 +3,10 @@
 //! the hook's result into an action, the task and socket descriptions
 //! events carry, and small JSON readers.
 //!
-//! The drivers: [`super::cgroup_dev`] (CGROUP_DEVICE),
-//! [`super::cgroup_sock`] (CGROUP_SOCK), [`super::cgroup_sockaddr`]
-//! (CGROUP_SOCK_ADDR), [`super::cgroup_sysctl`] (CGROUP_SYSCTL) and
-//! [`super::cgroup_sockopt`] (CGROUP_SOCKOPT).
+//! The drivers: [`crate::types::cgroup_device::event`] (CGROUP_DEVICE),
+//! [`crate::types::cgroup_sock::event`] (CGROUP_SOCK), [`crate::types::cgroup_sock_addr::event`]
+//! (CGROUP_SOCK_ADDR), [`crate::types::cgroup_sysctl::event`] (CGROUP_SYSCTL) and
+//! [`crate::types::cgroup_sockopt::event`] (CGROUP_SOCKOPT).
 //!
 //! Common event keys (every cgroup event accepts them):
 //! * `task`: `{"pid", "tgid", "uid", "gid", "comm", "cgroup_id"}` — the

@@ -2,31 +2,23 @@
 //! event (a device access, a connect, a TCP state change, a kprobe hit)
 //! rather than on a packet handed to `BPF_PROG_TEST_RUN`.
 //!
-//! Each type family has one module here exporting a `pub static DRIVER:
-//! EventDriver`; a program type names its driver in its run-side table
-//! ([`crate::types::ops_of`]) and [`driver_for`] picks it from there. A driver turns one JSON event into the type's context
+//! This module holds what event drivers share (the cgroup hook runner,
+//! the socket world, the tracing environment) and the drivers several
+//! tracing types use; a driver only one type uses is its module's `event`
+//! (e.g. [`crate::types::sock_ops::event`]). Each exports a `pub static
+//! DRIVER: EventDriver`; a program type names its driver in its run-side
+//! table ([`crate::types::ops_of`]) and [`driver_for`] picks it from
+//! there. A driver turns one JSON event into the type's context
 //! (and any memory the context points at), runs the program, and says what
 //! the hook does with the return value (`deny: EPERM`, `select socket 2`).
 //! Map state lives in [`HostState`] and persists across a sequence of
 //! events.
 
 pub mod cgroup;
-pub mod cgroup_dev;
-pub mod cgroup_sock;
-pub mod cgroup_sockaddr;
-pub mod cgroup_sockopt;
-pub mod cgroup_sysctl;
-pub mod flow_dissector;
 pub mod kprobe;
 pub mod perf_event;
 pub mod raw_tracepoint;
-pub mod sk_lookup;
-pub mod sk_msg;
-pub mod sk_reuseport;
-pub mod sk_skb;
-pub mod sock_ops;
 pub mod sockets;
-pub mod syscall;
 pub mod traceenv;
 pub mod tracefs;
 pub mod tracepoint;

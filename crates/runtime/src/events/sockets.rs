@@ -285,7 +285,7 @@ pub struct SockState {
     /// sk_msg: `psock->cork`, the message struct a cork allocated; the
     /// kernel keeps using it (with its `apply_bytes`/`cork_bytes`) for
     /// every later send on the socket.
-    pub msg_tx: Option<super::sk_msg::MsgState>,
+    pub msg_tx: Option<crate::types::sk_msg::event::MsgState>,
     /// sk_msg: `psock->cork_bytes`, bytes still missing to fill the cork.
     pub cork_left: u32,
 }
@@ -321,7 +321,7 @@ pub struct SockWorld {
     pub tcp_rmem_max: u32,
     /// `HZ` (jiffies per second) for describing RTO replies.
     pub hz: u32,
-    /// Sockets described by events or [`crate::drivers::sk_lookup::declare_socket`]
+    /// Sockets described by events or [`crate::types::sk_lookup::test_run::declare_socket`]
     /// (what a sockmap lookup of an sk_lookup program returns).
     pub descs: BTreeMap<u32, SockDesc>,
 }
@@ -374,7 +374,7 @@ pub struct SockEnv {
     /// (`sk_reuseport_load_bytes`).
     pub packet: Vec<u8>,
     /// sk_msg: the message being sent.
-    pub msg: Option<super::sk_msg::MsgState>,
+    pub msg: Option<crate::types::sk_msg::event::MsgState>,
     /// sock_ops: the callback's TCP header (`skb_data`..) and option
     /// space.
     pub hdr: Option<crate::helpers::HdrState>,

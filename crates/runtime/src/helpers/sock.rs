@@ -319,7 +319,7 @@ fn with_msg(
     vm: &mut HostVm<'_>,
     name: &str,
     args: [u64; 3],
-    f: impl FnOnce(&mut crate::events::sk_msg::MsgState) -> i64,
+    f: impl FnOnce(&mut crate::types::sk_msg::event::MsgState) -> i64,
 ) -> Result<u64, Trap> {
     let trap = vm.helper_error(EINVAL);
     let (addr, len) = env(vm)?.msg.as_ref().ok_or(trap)?.cur;

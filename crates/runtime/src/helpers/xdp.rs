@@ -88,7 +88,7 @@ pub fn adjust_meta(p: &mut Packet, offset: i32) -> i64 {
         return -i64::from(EINVAL);
     }
     let metalen = p.data - meta as usize;
-    if crate::drivers::xdp::metalen_invalid(metalen) {
+    if crate::types::xdp::test_run::metalen_invalid(metalen) {
         return -(bpfbox_uapi::errno::EACCES as i64);
     }
     p.meta = meta as usize;

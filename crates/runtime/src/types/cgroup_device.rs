@@ -1,10 +1,12 @@
 //! `BPF_PROG_TYPE_CGROUP_DEVICE`: the run side (events: a device access).
 
+pub mod event;
+
 use super::RunOps;
 
 /// The run side of `BPF_PROG_TYPE_CGROUP_DEVICE`.
 pub static OPS: RunOps = RunOps {
     test_run: None,
-    event: Some(&crate::events::cgroup_dev::DRIVER),
+    event: Some(&event::DRIVER),
     helpers: &[],
 };

@@ -1,10 +1,12 @@
 //! `BPF_PROG_TYPE_CGROUP_SOCK`: the run side (events: socket create, bind, release).
 
+pub mod event;
+
 use super::RunOps;
 
 /// The run side of `BPF_PROG_TYPE_CGROUP_SOCK`.
 pub static OPS: RunOps = RunOps {
     test_run: None,
-    event: Some(&crate::events::cgroup_sock::DRIVER),
+    event: Some(&event::DRIVER),
     helpers: &[],
 };

@@ -1,5 +1,7 @@
 //! `BPF_PROG_TYPE_CGROUP_SOCKOPT`: the run side (events: getsockopt and setsockopt calls).
 
+pub mod event;
+
 use super::RunOps;
 use crate::helpers::cgroup;
 use crate::helpers::HelperImpl;
@@ -8,7 +10,7 @@ use bpfbox_uapi::helper::id;
 /// The run side of `BPF_PROG_TYPE_CGROUP_SOCKOPT`.
 pub static OPS: RunOps = RunOps {
     test_run: None,
-    event: Some(&crate::events::cgroup_sockopt::DRIVER),
+    event: Some(&event::DRIVER),
     // bpf_setsockopt/bpf_getsockopt work on the hook's socket, not a
     // sock_ops callback's.
     helpers: &[

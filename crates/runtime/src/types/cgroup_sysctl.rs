@@ -1,10 +1,12 @@
 //! `BPF_PROG_TYPE_CGROUP_SYSCTL`: the run side (events: a sysctl read or write).
 
+pub mod event;
+
 use super::RunOps;
 
 /// The run side of `BPF_PROG_TYPE_CGROUP_SYSCTL`.
 pub static OPS: RunOps = RunOps {
     test_run: None,
-    event: Some(&crate::events::cgroup_sysctl::DRIVER),
+    event: Some(&event::DRIVER),
     helpers: &[],
 };

@@ -6,41 +6,17 @@
 //! The check side of a type (ctx layout and access rules, helper
 //! availability, return codes, section names) is `bpfbox_progtype`'s
 //! `SPEC` in the module of the same name; [`ops_of`] is the run side's
-//! only registry, an exhaustive `match` over [`ProgType`]: a new program
-//! type does not compile until it has a row here. A type bpfbox does not
-//! run yet maps to [`NOT_YET`].
+//! only registry, an exhaustive `match` over [`ProgType`] that `run_types!`
+//! builds from one line per type (which also declares the module): a new
+//! program type does not compile until it has its line. A type bpfbox does
+//! not run yet maps to [`NOT_YET`]. Drivers only one type uses live in the
+//! type's module (`event`, `test_run` submodules); shared machinery stays
+//! in [`crate::drivers`] and [`crate::events`].
 
 use crate::drivers::Runner;
 use crate::events::EventDriver;
 use crate::helpers::HelperImpl;
 use bpfbox_progtype::ProgType;
-
-pub mod cgroup_device;
-pub mod cgroup_skb;
-pub mod cgroup_sock;
-pub mod cgroup_sock_addr;
-pub mod cgroup_sockopt;
-pub mod cgroup_sysctl;
-pub mod flow_dissector;
-pub mod kprobe;
-pub mod lwt_in;
-pub mod lwt_out;
-pub mod lwt_xmit;
-pub mod netfilter;
-pub mod perf_event;
-pub mod raw_tracepoint;
-pub mod raw_tracepoint_writable;
-pub mod sched_act;
-pub mod sched_cls;
-pub mod sk_lookup;
-pub mod sk_msg;
-pub mod sk_reuseport;
-pub mod sk_skb;
-pub mod sock_ops;
-pub mod socket_filter;
-pub mod syscall;
-pub mod tracepoint;
-pub mod xdp;
 
 /// The run side of one program type.
 pub struct RunOps {
@@ -63,43 +39,66 @@ pub static NOT_YET: RunOps = RunOps {
     helpers: &[],
 };
 
-/// The run side of a program type. Adding a `ProgType` variant does not
-/// compile until its row exists here.
-pub fn ops_of(ty: ProgType) -> &'static RunOps {
-    match ty {
-        ProgType::SocketFilter => &socket_filter::OPS,
-        ProgType::Kprobe => &kprobe::OPS,
-        ProgType::SchedCls => &sched_cls::OPS,
-        ProgType::SchedAct => &sched_act::OPS,
-        ProgType::Tracepoint => &tracepoint::OPS,
-        ProgType::Xdp => &xdp::OPS,
-        ProgType::PerfEvent => &perf_event::OPS,
-        ProgType::CgroupSkb => &cgroup_skb::OPS,
-        ProgType::CgroupSock => &cgroup_sock::OPS,
-        ProgType::LwtIn => &lwt_in::OPS,
-        ProgType::LwtOut => &lwt_out::OPS,
-        ProgType::LwtXmit => &lwt_xmit::OPS,
-        ProgType::SockOps => &sock_ops::OPS,
-        ProgType::SkSkb => &sk_skb::OPS,
-        ProgType::CgroupDevice => &cgroup_device::OPS,
-        ProgType::SkMsg => &sk_msg::OPS,
-        ProgType::RawTracepoint => &raw_tracepoint::OPS,
-        ProgType::CgroupSockAddr => &cgroup_sock_addr::OPS,
-        ProgType::LwtSeg6local => &NOT_YET,
-        ProgType::LircMode2 => &NOT_YET,
-        ProgType::SkReuseport => &sk_reuseport::OPS,
-        ProgType::FlowDissector => &flow_dissector::OPS,
-        ProgType::CgroupSysctl => &cgroup_sysctl::OPS,
-        ProgType::RawTracepointWritable => &raw_tracepoint_writable::OPS,
-        ProgType::CgroupSockopt => &cgroup_sockopt::OPS,
-        ProgType::Tracing => &NOT_YET,
-        ProgType::StructOps => &NOT_YET,
-        ProgType::Ext => &NOT_YET,
-        ProgType::Lsm => &NOT_YET,
-        ProgType::SkLookup => &sk_lookup::OPS,
-        ProgType::Syscall => &syscall::OPS,
-        ProgType::Netfilter => &netfilter::OPS,
-    }
+/// Declares each type's run-side module and builds [`ops_of`] from the
+/// same lines: `Type => module` (the module's `OPS`) or `Type => not_yet`
+/// ([`NOT_YET`]). Giving a type its run side is one line here.
+macro_rules! run_types {
+    ($($ty:ident => $ops:tt,)*) => {
+        $( run_types!(@module $ops); )*
+
+        /// The run side of a program type. Adding a `ProgType` variant
+        /// does not compile until its line exists in `run_types!`.
+        pub fn ops_of(ty: ProgType) -> &'static RunOps {
+            match ty {
+                $( ProgType::$ty => run_types!(@ops $ops), )*
+            }
+        }
+    };
+    (@module not_yet) => {};
+    (@module $module:ident) => {
+        pub mod $module;
+    };
+    (@ops not_yet) => {
+        &NOT_YET
+    };
+    (@ops $module:ident) => {
+        &$module::OPS
+    };
+}
+
+run_types! {
+    SocketFilter => socket_filter,
+    Kprobe => kprobe,
+    SchedCls => sched_cls,
+    SchedAct => sched_act,
+    Tracepoint => tracepoint,
+    Xdp => xdp,
+    PerfEvent => perf_event,
+    CgroupSkb => cgroup_skb,
+    CgroupSock => cgroup_sock,
+    LwtIn => lwt_in,
+    LwtOut => lwt_out,
+    LwtXmit => lwt_xmit,
+    SockOps => sock_ops,
+    SkSkb => sk_skb,
+    CgroupDevice => cgroup_device,
+    SkMsg => sk_msg,
+    RawTracepoint => raw_tracepoint,
+    CgroupSockAddr => cgroup_sock_addr,
+    LwtSeg6local => not_yet,
+    LircMode2 => not_yet,
+    SkReuseport => sk_reuseport,
+    FlowDissector => flow_dissector,
+    CgroupSysctl => cgroup_sysctl,
+    RawTracepointWritable => raw_tracepoint_writable,
+    CgroupSockopt => cgroup_sockopt,
+    Tracing => not_yet,
+    StructOps => not_yet,
+    Ext => not_yet,
+    Lsm => not_yet,
+    SkLookup => sk_lookup,
+    Syscall => syscall,
+    Netfilter => netfilter,
 }
 
 #[cfg(test)]

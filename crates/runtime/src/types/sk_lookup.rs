@@ -1,5 +1,9 @@
 //! `BPF_PROG_TYPE_SK_LOOKUP`: the run side (test run: `bpf_prog_test_run_sk_lookup`; events: a lookup among sockets).
 
+pub mod test_run;
+
+pub mod event;
+
 use super::RunOps;
 use crate::helpers::sock;
 use crate::helpers::HelperImpl;
@@ -7,7 +11,7 @@ use bpfbox_uapi::helper::id;
 
 /// The run side of `BPF_PROG_TYPE_SK_LOOKUP`.
 pub static OPS: RunOps = RunOps {
-    test_run: Some(crate::drivers::sk_lookup::test_run),
-    event: Some(&crate::events::sk_lookup::DRIVER),
+    test_run: Some(test_run::test_run),
+    event: Some(&event::DRIVER),
     helpers: &[HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup)],
 };

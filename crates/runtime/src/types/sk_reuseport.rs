@@ -1,5 +1,7 @@
 //! `BPF_PROG_TYPE_SK_REUSEPORT`: the run side (events: a packet choosing a socket of a reuseport group).
 
+pub mod event;
+
 use super::RunOps;
 use crate::helpers::sock;
 use crate::helpers::HelperImpl;
@@ -8,7 +10,7 @@ use bpfbox_uapi::helper::id;
 /// The run side of `BPF_PROG_TYPE_SK_REUSEPORT`.
 pub static OPS: RunOps = RunOps {
     test_run: None,
-    event: Some(&crate::events::sk_reuseport::DRIVER),
+    event: Some(&event::DRIVER),
     helpers: &[
         HelperImpl::new(id::SKB_LOAD_BYTES, sock::reuseport_load_bytes),
         HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup),

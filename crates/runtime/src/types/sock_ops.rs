@@ -1,5 +1,7 @@
 //! `BPF_PROG_TYPE_SOCK_OPS`: the run side (events: TCP callbacks of a connection).
 
+pub mod event;
+
 use super::RunOps;
 use crate::helpers::sock;
 use crate::helpers::HelperImpl;
@@ -8,6 +10,6 @@ use bpfbox_uapi::helper::id;
 /// The run side of `BPF_PROG_TYPE_SOCK_OPS`.
 pub static OPS: RunOps = RunOps {
     test_run: None,
-    event: Some(&crate::events::sock_ops::DRIVER),
+    event: Some(&event::DRIVER),
     helpers: &[HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup)],
 };

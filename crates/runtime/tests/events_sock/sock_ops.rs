@@ -119,7 +119,7 @@ pub(crate) fn sock_ops_replays_a_loopback_connection_like_the_kernel() {
         .map(|c| c.as_u64().unwrap())
         .collect();
     for (pos, id) in [(0usize, 1u32), (1, 3)] {
-        let st = events::sock_ops::socket_state(&host, id).unwrap();
+        let st = bpfbox_runtime::types::sock_ops::event::socket_state(&host, id).unwrap();
         let cc = match st.opts.get(&(6, 13)) {
             Some(events::sockets::OptVal::Name(n)) => n.clone(),
             _ => "cubic".into(),

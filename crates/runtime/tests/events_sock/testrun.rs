@@ -226,7 +226,7 @@ pub(crate) fn sk_lookup_test_runs_match_the_kernel() {
         (3, tcp6.local_addr().unwrap(), 10, 6),
     ];
     for (id, addr, state, proto) in descs {
-        bpfbox_runtime::drivers::sk_lookup::declare_socket(
+        bpfbox_runtime::types::sk_lookup::test_run::declare_socket(
             &mut host,
             events::sockets::SockDesc {
                 id,

@@ -22,7 +22,7 @@
 //! not transmit anything; like the kernel it reports retval 0 and the
 //! unmodified input as data_out.
 
-use super::{run_repeat, LoadedProgram};
+use crate::drivers::{run_repeat, LoadedProgram};
 use crate::ctx::{xdp_image, XdpRxq, XDP_CTX_SIZE};
 use crate::host::{HostState, PacketState};
 use crate::packet::{Packet, ETH_HLEN};

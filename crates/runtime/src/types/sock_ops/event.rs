@@ -28,12 +28,12 @@
 //! `TCP_BPF_SOCK_OPS_CB_FLAGS` option) and reports such an event as not
 //! called unless `force` is set.
 
-use super::sockets::{
+use crate::events::sockets::{
     apply_world, bool_or, bpf_sock_image, ip4, ip6, object, sock_desc, take_env, tcp_state, uint,
     OptVal, SockEnv, BPF_SOCK_SIZE,
 };
-use super::sockets::{bytes, hex, u32_or};
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::sockets::{bytes, hex, u32_or};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
 use crate::helpers::hdropt_is_hdr_op as is_hdr_op_fn;
 use crate::helpers::HdrState;
@@ -567,7 +567,7 @@ fn rd_after(ctx: &[u8], o: usize) -> u32 {
 
 /// The persistent state of socket `id` after a sequence (callback flags,
 /// options programs set), if any event named it.
-pub fn socket_state(host: &HostState, id: u32) -> Option<super::sockets::SockState> {
+pub fn socket_state(host: &HostState, id: u32) -> Option<crate::events::sockets::SockState> {
     host.event
         .get::<SockEnv>()
         .and_then(|e| e.world.socks.get(&id).cloned())

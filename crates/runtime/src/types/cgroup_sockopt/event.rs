@@ -4,11 +4,11 @@
 //! `struct bpf_sockopt` as ctx and the option bytes as a packet-like
 //! `optval`..`optval_end` window of at most a page.
 
-use super::cgroup::{
+use crate::events::cgroup::{
     apply_task, cg_verdict, get32, hex, is_err_value, object, opt_bytes, opt_int, outcome, put32,
     run_hook, SockDesc, AF_INET, SOCK_KEYS,
 };
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{ExtraRegion, LoadedProgram};
 use crate::helpers::cgroup::CgroupRun;
 use crate::helpers::sysctl::PAGE_SIZE;
@@ -219,7 +219,7 @@ fn fire(
         Some(v) => return Err(EventError::new(format!("`sk` must be an object, got {v}"))),
     };
     let sockopts = match obj.get("sockopts") {
-        Some(v) => super::cgroup::parse_sockopts(v)?,
+        Some(v) => crate::events::cgroup::parse_sockopts(v)?,
         None => Default::default(),
     };
     let state = CgroupRun {
@@ -243,11 +243,11 @@ fn run(
     buf: &mut [u8],
     get: bool,
     mut state: CgroupRun,
-) -> Result<([u8; CTX_SIZE], super::cgroup::HookRun), EventError> {
+) -> Result<([u8; CTX_SIZE], crate::events::cgroup::HookRun), EventError> {
     let mut sk_img = state
         .socket
         .as_ref()
-        .map_or([0u8; super::cgroup::BPF_SOCK_SIZE], SockDesc::image);
+        .map_or([0u8; crate::events::cgroup::BPF_SOCK_SIZE], SockDesc::image);
     let mut ctx = [0u8; CTX_SIZE];
     let mut extra = [
         ExtraRegion {
@@ -296,7 +296,7 @@ fn fire_set(
     let optlen = get32(&ctx, 32) as i32;
     let mut effects = Map::new();
     let action = if ret != 0 {
-        super::cgroup::verdict_action(ret)
+        crate::events::cgroup::verdict_action(ret)
     } else if optlen == -1 {
         "bypass: setsockopt() returns 0 without the kernel's handler".to_string()
     } else if optlen > max_optlen as i32 || optlen < -1 {
@@ -309,7 +309,7 @@ fn fire_set(
         } else {
             format!(
                 "fail: {} (optlen {optlen} out of range)",
-                super::cgroup::errno_text(EFAULT)
+                crate::events::cgroup::errno_text(EFAULT)
             )
         }
     } else {
@@ -363,10 +363,10 @@ fn fire_get(
         if is_err_value(ret) && call.retval == ret && run.r0 as u32 != 0 {
             format!(
                 "fail: {} (the handler's error, kept)",
-                super::cgroup::errno_text(-ret)
+                crate::events::cgroup::errno_text(-ret)
             )
         } else {
-            super::cgroup::verdict_action(ret)
+            crate::events::cgroup::verdict_action(ret)
         }
     } else if optlen > max_optlen as i32 || optlen < 0 {
         if orig_optlen as usize > PAGE_SIZE && optlen >= 0 {
@@ -375,7 +375,7 @@ fn fire_get(
         } else {
             format!(
                 "fail: {} (optlen {optlen} out of range)",
-                super::cgroup::errno_text(EFAULT)
+                crate::events::cgroup::errno_text(EFAULT)
             )
         }
     } else {

@@ -4,11 +4,11 @@
 //! `struct bpf_sock_addr` view of the user's sockaddr
 //! (`sock_addr_convert_ctx_access`, net/core/filter.c).
 
-use super::cgroup::{
+use crate::events::cgroup::{
     apply_task, cg_verdict, family, ip_string, object, opt_int, opt_ip, outcome, protocol, put32,
     run_hook, sock_type, verdict_action, SockDesc, AF_INET, AF_INET6, SOCK_KEYS,
 };
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{ExtraRegion, LoadedProgram};
 use crate::events::sockets::SockState;
 use crate::helpers::cgroup::CgroupRun;
@@ -212,7 +212,7 @@ pub fn prepare(
         Some(v) => return Err(EventError::new(format!("`sk` must be an object, got {v}"))),
     };
     let sockopts = match obj.get("sockopts") {
-        Some(v) => super::cgroup::parse_sockopts(v)?,
+        Some(v) => crate::events::cgroup::parse_sockopts(v)?,
         None => SockState::default(),
     };
     Ok(Prepared {
@@ -330,7 +330,7 @@ pub static DRIVER: EventDriver = EventDriver {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cgroup::get32;
+    use crate::events::cgroup::get32;
     use super::*;
 
     #[test]

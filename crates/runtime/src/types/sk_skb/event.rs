@@ -21,11 +21,11 @@
 //! receiving socket; anything else drops it. The redirect target is
 //! cleared before each run (`skb_bpf_redirect_clear`).
 
-use super::sockets::{
+use crate::events::sockets::{
     apply_sockmaps, bpf_sock_image, bytes, hex, ip4, ip6, object, sock_desc, take_env, u32_or,
     SockEnv,
 };
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::ctx::skb_image;
 use crate::drivers::{run_with_ctx, LoadedProgram};
 use crate::host::{HostState, PacketState};

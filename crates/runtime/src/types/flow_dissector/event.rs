@@ -1,6 +1,6 @@
 //! FLOW_DISSECTOR (type 22) events: one dissection of a frame, through the
 //! same step as the test-run runner
-//! ([`crate::drivers::flow_dissector::dissect`]: keys preset with
+//! ([`crate::types::flow_dissector::test_run::dissect`]: keys preset with
 //! `n_proto` = the ethertype and `nhoff` = `thoff` = 14, no skb, offsets
 //! clamped afterwards).
 //!
@@ -8,9 +8,9 @@
 //! and any other value except BPF_FLOW_DISSECTOR_CONTINUE (129) end the
 //! dissection as failed, CONTINUE falls back to the kernel's C dissector.
 
-use super::sockets::{bytes, hex, object, u32_or};
-use super::{EventDriver, EventError, EventOutcome};
-use crate::drivers::flow_dissector::dissect;
+use crate::events::sockets::{bytes, hex, object, u32_or};
+use crate::events::{EventDriver, EventError, EventOutcome};
+use crate::types::flow_dissector::test_run::dissect;
 use crate::drivers::LoadedProgram;
 use crate::host::HostState;
 use serde_json::{json, Map, Value};

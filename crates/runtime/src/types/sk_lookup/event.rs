@@ -1,16 +1,16 @@
 //! SK_LOOKUP (type 30) events: one socket lookup for an arriving TCP SYN
 //! or UDP datagram in the program's network namespace
 //! (`inet_lookup_run_sk_lookup`), through the same step as the test-run
-//! runner ([`crate::drivers::sk_lookup::lookup`]).
+//! runner ([`crate::types::sk_lookup::test_run::lookup`]).
 //!
 //! Decision: SK_PASS with a socket assigned delivers to it (and skips the
 //! reuseport group pick with `BPF_SK_LOOKUP_F_NO_REUSEPORT`); SK_PASS
 //! alone lets the regular lookup continue; SK_DROP ends the lookup with no
 //! socket (TCP answers with a reset, UDP with port unreachable).
 
-use super::sockets::{apply_sockmaps, endpoint, ip4, ip6, object, tcp_state, u32_or, SockDesc};
-use super::{EventDriver, EventError, EventOutcome};
-use crate::drivers::sk_lookup::{declare_socket, lookup, CTX_SIZE};
+use crate::events::sockets::{apply_sockmaps, endpoint, ip4, ip6, object, tcp_state, u32_or, SockDesc};
+use crate::events::{EventDriver, EventError, EventOutcome};
+use crate::types::sk_lookup::test_run::{declare_socket, lookup, CTX_SIZE};
 use crate::drivers::LoadedProgram;
 use crate::host::HostState;
 use serde_json::{json, Map, Value};

@@ -2,10 +2,10 @@
 //! `devcgroup_check_permission` → `__cgroup_bpf_check_dev_permission`
 //! (kernel/bpf/cgroup.c), on open() and mknod() of device nodes.
 
-use super::cgroup::{
+use crate::events::cgroup::{
     apply_task, cg_verdict, object, opt_int, outcome, put32, run_hook, verdict_action,
 };
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::LoadedProgram;
 use crate::helpers::cgroup::CgroupRun;
 use crate::host::HostState;
@@ -105,7 +105,7 @@ pub fn ctx_of(obj: &Map<String, Value>) -> Result<[u8; CTX_SIZE], EventError> {
 }
 
 fn describe(ctx: &[u8; CTX_SIZE]) -> String {
-    let at = super::cgroup::get32(ctx, 0);
+    let at = crate::events::cgroup::get32(ctx, 0);
     let ty = if at & 0xffff == DEV_BLOCK { 'b' } else { 'c' };
     let acc = at >> 16;
     let mut a = String::new();
@@ -116,8 +116,8 @@ fn describe(ctx: &[u8; CTX_SIZE]) -> String {
     }
     format!(
         "{ty} {}:{} {a}",
-        super::cgroup::get32(ctx, 4),
-        super::cgroup::get32(ctx, 8)
+        crate::events::cgroup::get32(ctx, 4),
+        crate::events::cgroup::get32(ctx, 8)
     )
 }
 
@@ -132,7 +132,7 @@ fn fire(
     let run = run_hook(prog, host, &mut ctx, &mut [], CgroupRun::default())?;
     let (ret, _) = cg_verdict(run.r0, run.state.retval, false);
     let mut effects = Map::new();
-    effects.insert("access_type".into(), json!(super::cgroup::get32(&ctx, 0)));
+    effects.insert("access_type".into(), json!(crate::events::cgroup::get32(&ctx, 0)));
     effects.insert("device".into(), json!(describe(&ctx)));
     Ok(outcome(run.r0, verdict_action(ret), effects, run.trace))
 }
@@ -151,14 +151,14 @@ mod tests {
     fn access_type_is_type_or_access_shifted() {
         let ev = json!({"access": ["read", "write"], "type": "char", "major": 1, "minor": 3});
         let ctx = ctx_of(ev.as_object().unwrap()).unwrap();
-        assert_eq!(super::super::cgroup::get32(&ctx, 0), 2 | 6 << 16);
+        assert_eq!(crate::events::cgroup::get32(&ctx, 0), 2 | 6 << 16);
         assert_eq!(describe(&ctx), "c 1:3 rw");
         let ev = json!({"access": "mknod", "type": "block", "major": 8, "minor": 0});
         let ctx = ctx_of(ev.as_object().unwrap()).unwrap();
-        assert_eq!(super::super::cgroup::get32(&ctx, 0), 1 | 1 << 16);
+        assert_eq!(crate::events::cgroup::get32(&ctx, 0), 1 | 1 << 16);
         let ev = json!({"access": "rwm", "type": "c", "major": 1, "minor": 3});
         let ctx = ctx_of(ev.as_object().unwrap()).unwrap();
-        assert_eq!(super::super::cgroup::get32(&ctx, 0) >> 16, 7);
+        assert_eq!(crate::events::cgroup::get32(&ctx, 0) >> 16, 7);
     }
 
     #[test]

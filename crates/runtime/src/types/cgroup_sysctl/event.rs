@@ -3,11 +3,11 @@
 //! `struct bpf_sysctl` as ctx and the sysctl_* helpers reading the name,
 //! the current value and the value being written.
 
-use super::cgroup::{
+use crate::events::cgroup::{
     apply_task, cg_verdict, get32, object, opt_int, opt_str, outcome, put32, run_hook,
     verdict_action,
 };
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::LoadedProgram;
 use crate::helpers::cgroup::CgroupRun;
 use crate::helpers::sysctl::{SysctlAccess, PAGE_SIZE};

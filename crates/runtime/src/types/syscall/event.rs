@@ -5,8 +5,8 @@
 //! `bpf_btf_find_by_name_kind`, `bpf_kallsyms_lookup_name`) are out of
 //! scope: programs calling them do not load in bpfbox.
 
-use super::traceenv::{apply_common, hex_bytes, int, object, run_event, to_hex};
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::traceenv::{apply_common, hex_bytes, int, object, run_event, to_hex};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::tracing::{max_ctx_offset, SYSCALL_CTX_MAX};
 use crate::drivers::LoadedProgram;
 use crate::host::HostState;

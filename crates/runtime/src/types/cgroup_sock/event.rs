@@ -3,11 +3,11 @@
 //! post_bind4/6) or released (`inet_release`), with the socket itself as
 //! the `struct bpf_sock` ctx (`__cgroup_bpf_run_filter_sk`).
 
-use super::cgroup::{
+use crate::events::cgroup::{
     apply_task, cg_verdict, get32, object, opt_int, outcome, run_hook, verdict_action, SockDesc,
     AF_INET, AF_INET6, SOCK_KEYS,
 };
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::LoadedProgram;
 use crate::helpers::cgroup::CgroupRun;
 use crate::host::HostState;

@@ -23,11 +23,11 @@
 //! again on all of it once it is long enough. The pending verdict is the
 //! socket's (`psock->eval`): a drop sticks, as in the kernel.
 
-use super::sockets::{
+use crate::events::sockets::{
     apply_sockmaps, bpf_sock_image, bytes, hex, ip4, ip6, object, sock_desc, take_env, uint,
     MsgVerdict, SockEnv, BPF_SOCK_SIZE,
 };
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
 use crate::host::HostState;
 use bpfbox_interp::RegionKind;
@@ -238,7 +238,7 @@ struct Run {
 fn run_once(
     prog: &LoadedProgram,
     host: &mut HostState,
-    sock: &super::sockets::SockDesc,
+    sock: &crate::events::sockets::SockDesc,
     mut msg: MsgState,
 ) -> Result<Run, EventError> {
     let mut buf = msg.bytes.clone();

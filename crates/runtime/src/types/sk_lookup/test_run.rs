@@ -19,7 +19,7 @@
 //! SK_DROP; ctx_out is ctx_in with `cookie` = the selected socket's cookie
 //! (its id) when one was selected.
 
-use super::{run_with_ctx, LoadedProgram};
+use crate::drivers::{run_with_ctx, LoadedProgram};
 use crate::events::sockets::{take_env, SockDesc};
 use crate::host::HostState;
 use crate::skb::errno;

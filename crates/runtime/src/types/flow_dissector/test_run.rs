@@ -16,7 +16,7 @@
 //! `struct bpf_flow_keys`; ctx_out is ctx_in unchanged (the kernel copies
 //! its own unmodified copy back).
 
-use super::{run_with_ctx, ExtraRegion, LoadedProgram};
+use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
 use crate::ctx::SKB_CTX_SIZE;
 use crate::host::HostState;
 use crate::lowmem::LowBuf;

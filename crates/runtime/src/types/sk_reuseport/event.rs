@@ -23,11 +23,11 @@
 //! packet (`ERR_PTR(-ECONNREFUSED)`: UDP drops it, TCP answers with a
 //! reset).
 
-use super::sockets::{
+use crate::events::sockets::{
     apply_sockmaps, bool_or, bpf_sock_image, bytes, hex, object, sock_desc, take_env, u32_or, uint,
     SockEnv, BPF_SOCK_SIZE,
 };
-use super::{EventDriver, EventError, EventOutcome};
+use crate::events::{EventDriver, EventError, EventOutcome};
 use crate::drivers::{run_with_ctx, ExtraRegion, LoadedProgram};
 use crate::host::HostState;
 use bpfbox_interp::RegionKind;
