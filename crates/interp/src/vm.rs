@@ -49,6 +49,12 @@ pub struct Config {
     /// Stack bytes per frame (the kernel's `MAX_BPF_STACK` = 512). Clamped
     /// to [`MAX_STACK_SIZE`].
     pub stack_size: usize,
+    /// Loads that fault read 0 instead of trapping: the kernel's
+    /// `BPF_PROBE_MEM` loads, which its verifier emits for loads through
+    /// BTF-typed kernel pointers of tracing programs (the exception table
+    /// clears the destination register). Every access is still checked:
+    /// memory outside the registered regions is never read. Default off.
+    pub probe_mem: bool,
 }
 
 impl Default for Config {
@@ -57,6 +63,7 @@ impl Default for Config {
             insn_limit: 1 << 26,
             max_call_depth: 8,
             stack_size: 512,
+            probe_mem: false,
         }
     }
 }
@@ -126,6 +133,7 @@ impl<'a, H> Vm<'a, H> {
             insn_limit: config.insn_limit,
             max_call_depth: config.max_call_depth.clamp(1, MAX_CALL_DEPTH_LIMIT),
             stack_size: config.stack_size.min(MAX_STACK_SIZE),
+            probe_mem: config.probe_mem,
         };
         let mut vm = Vm {
             mem,

@@ -94,3 +94,39 @@ fn frames_and_budget_reset_between_runs() {
     let p = prog(vec![st(bpfbox_isa::Size::B, 10, -512, 1), mov(0, 0), EXIT]);
     assert_eq!(vm.run(&p, [0; 5]), Ok(0));
 }
+
+#[test]
+fn probe_mem_loads_read_zero_where_a_load_would_trap() {
+    use bpfbox_interp::RegionKind;
+    use bpfbox_isa::Size;
+    let helpers = Helpers::<()>::new();
+    let data = 0x1122_3344_5566_7788u64.to_le_bytes();
+    // r0 = *(u64 *)(r1 + 0) + *(u64 *)(r2 + 0); r2 points nowhere
+    let body = prog(vec![
+        ldx(Size::DW, 0, 1, 0),
+        ldx(Size::DW, 3, 2, 0),
+        Insn::Alu {
+            op: bpfbox_isa::AluOp::Add,
+            width: bpfbox_isa::Width::W64,
+            dst: 0,
+            src: bpfbox_isa::Src::Reg(3),
+        },
+        Insn::Exit,
+    ]);
+    let run = |probe_mem: bool| {
+        let mut m = Memory::new();
+        let (_, a) = m.add_readonly(&data, RegionKind::ReadOnly);
+        let config = Config {
+            probe_mem,
+            ..Config::default()
+        };
+        let mut vm = Vm::new(m, (), &helpers, config);
+        vm.run(&body, [a, 0x10, 0, 0, 0])
+    };
+    assert!(
+        matches!(run(false), Err(Trap::OutOfBounds { .. })),
+        "{:?}",
+        run(false)
+    );
+    assert_eq!(run(true), Ok(0x1122_3344_5566_7788));
+}

@@ -47,6 +47,7 @@ pub mod co_re;
 mod elf;
 mod error;
 pub mod externs;
+pub mod layout;
 pub mod maps;
 mod prog;
 

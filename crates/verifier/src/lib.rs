@@ -75,7 +75,9 @@ mod shape;
 
 pub use absint::{InsnFact, MemKind};
 pub use diag::{Applicability, Code, Diagnostic, Edit, Label, Severity, Suggestion};
-pub use options::{GlobalArg, GlobalFunc, HelperArgs, MapInfo, Options, ProgInfo, RegSet};
+pub use options::{
+    BtfLoaded, BtfTyping, GlobalArg, GlobalFunc, HelperArgs, MapInfo, Options, ProgInfo, RegSet,
+};
 pub use render::render_text;
 
 use bpfbox_isa::Insn;

@@ -190,6 +190,36 @@ pub struct Options<'a> {
     /// constant offset reads a known number, as the kernel's
     /// `bpf_map_direct_read` gives it.
     pub frozen: &'a [Option<&'a [u8]>],
+    /// BTF typing of a tracing program's context and of the kernel
+    /// objects it reaches (fentry/fexit: the traced function's arguments);
+    /// None: context slots read as numbers, as without BTF.
+    pub btf: Option<&'a dyn BtfTyping>,
+}
+
+/// What a BTF-typed load gives (the kernel's `btf_ctx_access` and
+/// `btf_struct_access` results).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BtfLoaded {
+    /// A number (`SCALAR_VALUE`).
+    Scalar,
+    /// A pointer to the struct with this BTF id (`PTR_TO_BTF_ID`); loads
+    /// through it cannot fault (`PROBE_MEM`: a bad address reads 0).
+    Ptr(u32),
+}
+
+/// The BTF types of a tracing program's world: its context (one u64 slot
+/// per argument of the traced function, then the return value for fexit)
+/// and the structs its pointers reach. Ids are those of one BTF (the
+/// kernel's, usually), chosen by the implementer.
+pub trait BtfTyping: std::fmt::Debug + Sync {
+    /// What ctx slot `slot` holds; None when the traced function has no
+    /// such argument (the kernel's "func '%s' doesn't have %d-th argument").
+    fn arg(&self, slot: u32) -> Option<BtfLoaded>;
+    /// What loading `size` bytes at `off` of struct `ty` gives, or the
+    /// kernel's reason for refusing it.
+    fn load(&self, ty: u32, off: i64, size: u32) -> Result<BtfLoaded, String>;
+    /// The traced function's name (for messages).
+    fn func_name(&self) -> &str;
 }
 
 impl Options<'static> {
@@ -211,6 +241,7 @@ impl Options<'static> {
             kernel: None,
             globals: &[],
             frozen: &[],
+            btf: None,
         }
     }
 

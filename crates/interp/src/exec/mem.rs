@@ -45,6 +45,10 @@ impl<H> Vm<'_, H> {
                 regs[ix(dst)] = if signed { sign_extend(v, n) } else { v };
                 Ok(())
             }
+            None if self.config.probe_mem => {
+                regs[ix(dst)] = 0;
+                Ok(())
+            }
             None => Err(Trap::oob(pc, addr, n, false)),
         }
     }

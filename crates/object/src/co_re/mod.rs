@@ -201,6 +201,12 @@ pub(crate) fn vmlinux() -> Result<Arc<Target>, Error> {
         .clone()
 }
 
+/// The running kernel's BTF (`/sys/kernel/btf/vmlinux`), read once per
+/// process; an error when it is not readable.
+pub fn kernel_btf() -> Result<Arc<Btf>, Error> {
+    vmlinux().map(|t| t.btf.clone())
+}
+
 /// Resolves the target choice to an indexed BTF and a description.
 pub(crate) fn resolve_target(t: &CoreTarget, local: &Btf) -> Result<(Arc<Target>, String), Error> {
     let local_target = || {

@@ -170,6 +170,9 @@ impl Walk<'_> {
                 }
                 MemKind::Other
             }
+            Ty::BtfId if p.btf != 0 && !a.write && p.s.value() == Some(0) => {
+                return self.btf_load(pc, a, &p, fixed);
+            }
             Ty::TcpSock | Ty::TpBuffer | Ty::BtfId | Ty::MapPtr(_) if p.s.value() != Some(0) => {
                 return Err(self
                     .fail(
@@ -199,6 +202,45 @@ impl Walk<'_> {
         };
         self.note_mem(pc, kind);
         Ok(Reg::unknown())
+    }
+
+    /// A load through a BTF-typed pointer (`btf_struct_access`): a
+    /// number, or a pointer to the struct a pointer member points at.
+    fn btf_load(&mut self, pc: usize, a: Access, p: &Reg, fixed: i64) -> Result<Reg, Fail> {
+        let Some(btf) = self.opts.btf else {
+            self.note_mem(pc, MemKind::Other);
+            return Ok(Reg::unknown());
+        };
+        match btf.load(p.btf, fixed, a.size) {
+            Ok(loaded) => {
+                self.note_mem(pc, MemKind::Other);
+                Ok(btf_reg(loaded, a.size))
+            }
+            Err(msg) => Err(self.fail(pc, Code::MemAccess, msg).reg(a.reg)),
+        }
+    }
+
+    /// A load of a BTF-typed context slot (`btf_ctx_access`): the traced
+    /// function's argument `fixed / 8`.
+    fn btf_arg(&mut self, pc: usize, a: Access, fixed: i64) -> Result<Reg, Fail> {
+        let Some(btf) = self.opts.btf else {
+            return Ok(Reg::unknown());
+        };
+        let slot = (fixed / 8) as u32;
+        match btf.arg(slot) {
+            Some(loaded) => Ok(btf_reg(loaded, a.size)),
+            None => Err(self
+                .fail(
+                    pc,
+                    Code::CtxAccess,
+                    format!(
+                        "func '{}' doesn't have {}-th argument",
+                        btf.func_name(),
+                        slot + 1
+                    ),
+                )
+                .reg(a.reg)),
+        }
     }
 
     /// A read of a frozen read-only map at a constant offset: the number
@@ -310,7 +352,8 @@ impl Walk<'_> {
                     RegKind::PtrToFlowKeys => Ty::FlowKeys,
                     RegKind::PtrToTpBuffer => Ty::TpBuffer,
                     RegKind::PtrToBtfId => Ty::BtfId,
-                    RegKind::Scalar | RegKind::FromBtf => return Ok(Reg::unknown()),
+                    RegKind::FromBtf => return self.btf_arg(pc, a, fixed),
+                    RegKind::Scalar => return Ok(Reg::unknown()),
                 };
                 let mut r = Reg::ptr(ty);
                 if matches!(
@@ -523,6 +566,17 @@ impl Walk<'_> {
 
 /// The value a load of `size` bytes yields from `r` (`coerce_reg_to_size`,
 /// sign-extended for `ldsx`).
+/// The register a BTF-typed load of `size` bytes gives.
+fn btf_reg(loaded: crate::BtfLoaded, size: u32) -> Reg {
+    match loaded {
+        crate::BtfLoaded::Ptr(t) if size == 8 => Reg {
+            btf: t,
+            ..Reg::ptr(Ty::BtfId)
+        },
+        _ => Reg::unknown(),
+    }
+}
+
 pub(super) fn loaded(r: Reg, size: u32, signed: bool) -> Reg {
     if r.ty != Ty::Scalar || size >= 8 {
         return r;

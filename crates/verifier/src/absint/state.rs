@@ -133,6 +133,9 @@ pub struct Reg {
     pub ref_id: u32,
     /// Packet pointers: bytes known to be readable from `off` 0.
     pub range: u32,
+    /// BTF-typed pointers: the struct's id in [`crate::Options::btf`]'s
+    /// BTF (0: untyped).
+    pub btf: u32,
 }
 
 impl Reg {
@@ -145,6 +148,7 @@ impl Reg {
         id: 0,
         ref_id: 0,
         range: 0,
+        btf: 0,
     };
 
     /// An unknown number.
