@@ -14,3 +14,4 @@ progs:
 	$(MAKE) -C tests/progs/inputs
 	$(MAKE) -C tests/progs/library
 	$(MAKE) -C tests/progs/bench progs
+	$(MAKE) -C tests/progs/fentry

@@ -262,6 +262,31 @@ pub trait Engine {
     /// its u32 size field plus data fill whole 8-byte words, as the kernel
     /// stores it).
     fn open_perf_buffers(&mut self) -> Result<(), RunError>;
+    /// Attaches the fentry/fexit program `tracer` of `obj` to the program
+    /// this engine runs (`target`): each test run then runs it before
+    /// (fentry) or after (fexit) the target, as a BPF trampoline does.
+    /// `same_object`: `obj` is the target's own object (the tracer shares
+    /// its maps); otherwise the tracer's maps are created and listed as
+    /// `OBJECT:MAP`. `verify`: run bpfbox's verifier on the tracer first.
+    fn attach_tracing(
+        &mut self,
+        obj: &Object,
+        tracer: &ProgramDef,
+        target: &ProgramDef,
+        same_object: bool,
+        verify: bool,
+    ) -> Result<(), RunError> {
+        let _ = (obj, tracer, target, same_object, verify);
+        Err(RunError {
+            kind: RunErrorKind::Other,
+            errno: None,
+            message: format!(
+                "the {} engine does not attach tracing programs to programs",
+                self.name()
+            ),
+            ..Default::default()
+        })
+    }
 }
 
 /// Why a map is not listed: [`unlistable`], or a perf event array without
@@ -391,6 +416,8 @@ pub struct InterpEngine {
     names: Vec<(String, u32)>,
     ctx_size: Option<u32>,
     perf_open: bool,
+    /// Objects of attached tracers (by name) and their maps' host indices.
+    attached_objects: Vec<(String, Vec<usize>)>,
 }
 
 impl InterpEngine {
@@ -456,6 +483,7 @@ impl InterpEngine {
                 .collect(),
             ctx_size: ctx_size(def.prog_type),
             perf_open: false,
+            attached_objects: Vec::new(),
         })
     }
 }
@@ -617,6 +645,80 @@ impl Engine for InterpEngine {
         }
     }
 
+    fn attach_tracing(
+        &mut self,
+        obj: &Object,
+        tracer: &ProgramDef,
+        target: &ProgramDef,
+        same_object: bool,
+        verify: bool,
+    ) -> Result<(), RunError> {
+        let other = |message: String| RunError {
+            kind: RunErrorKind::Other,
+            errno: None,
+            message,
+            ..Default::default()
+        };
+        crate::tracing::check_target(tracer, target).map_err(other)?;
+        let btf = crate::tracing::model_btf(obj).map_err(other)?;
+        if let Some(message) = crate::support::interp_refusal(obj, tracer) {
+            return Err(RunError {
+                kind: crate::support::first_unsupported_helper(tracer)
+                    .map_or(RunErrorKind::Other, RunErrorKind::UnsupportedHelper),
+                errno: None,
+                message,
+                ..Default::default()
+            });
+        }
+        if verify {
+            let typing = crate::tracing::TargetArgs::new(
+                btf.clone(),
+                tracer,
+                self.prog.prog_type,
+                &target.name,
+            );
+            let kernel = self.host.kernel.clone();
+            verify_with(tracer, |insns| {
+                check_object_traced(obj, tracer, insns, &kernel, Some(&typing)).map(|_| ())
+            })?;
+        }
+        let missing = bpfbox_runtime::drivers::MissingHelpers::TrapIfReached;
+        let load_err = |e: bpfbox_runtime::Error| RunError {
+            kind: RunErrorKind::of_load(&e),
+            errno: None,
+            message: e.to_string(),
+            ..Default::default()
+        };
+        let known = self
+            .attached_objects
+            .iter()
+            .find(|(name, _)| *name == obj.name)
+            .map(|(_, idx)| idx.clone());
+        let loaded = if same_object {
+            let idx: Vec<usize> = (0..obj.maps.len()).collect();
+            LoadedProgram::from_object_linked(&mut self.host, obj, &tracer.name, &idx, missing)
+        } else if let Some(idx) = known {
+            // a second program of an object already attached shares its maps
+            LoadedProgram::from_object_linked(&mut self.host, obj, &tracer.name, &idx, missing)
+        } else {
+            let first = self.host.maps.len();
+            let p = LoadedProgram::from_object_with(&mut self.host, obj, &tracer.name, missing);
+            if p.is_ok() {
+                for m in &obj.maps {
+                    self.names
+                        .push((format!("{}:{}", obj.name, m.name), m.map_type));
+                }
+                let idx = (first..first + obj.maps.len()).collect();
+                self.attached_objects.push((obj.name.clone(), idx));
+            }
+            p
+        }
+        .map_err(load_err)?;
+        self.host
+            .attach_tracing(loaded, &self.prog, btf)
+            .map_err(load_err)
+    }
+
     fn open_perf_buffers(&mut self) -> Result<(), RunError> {
         for ((name, ty), m) in self.names.iter().zip(self.host.maps.iter_mut()) {
             if opened_perf(name, *ty) {
@@ -727,6 +829,18 @@ pub fn check_object_on(
     insns: &[bpfbox_isa::Insn],
     kernel: &Profile,
 ) -> Result<bpfbox_verifier::Verified, Vec<bpfbox_verifier::Diagnostic>> {
+    check_object_traced(obj, def, insns, kernel, None)
+}
+
+/// [`check_object_on`] with the BTF typing of a tracing program's context
+/// (fentry/fexit attached to a program: [`crate::tracing::TargetArgs`]).
+pub fn check_object_traced(
+    obj: &Object,
+    def: &ProgramDef,
+    insns: &[bpfbox_isa::Insn],
+    kernel: &Profile,
+    btf: Option<&dyn bpfbox_verifier::BtfTyping>,
+) -> Result<bpfbox_verifier::Verified, Vec<bpfbox_verifier::Diagnostic>> {
     let maps = map_infos(obj);
     let mut opts = base_options(def);
     opts.prog = Some(bpfbox_verifier::ProgInfo {
@@ -747,6 +861,7 @@ pub fn check_object_on(
         })
         .collect();
     opts.frozen = &frozen;
+    opts.btf = btf;
     bpfbox_verifier::verify(insns, &opts)
 }
 

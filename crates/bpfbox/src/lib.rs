@@ -105,4 +105,5 @@ pub mod rawprog;
 pub mod setup;
 pub mod stream;
 pub mod support;
+pub mod tracing;
 pub mod types;

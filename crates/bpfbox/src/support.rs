@@ -69,13 +69,26 @@ fn interp_externs(obj: &Object, def: &ProgramDef, insns: &[Insn], out: &mut Vec<
     }
 }
 
+/// Whether `def` is a tracing program bpfbox runs attached to a program
+/// it runs (fentry/fexit on a BPF program: `--attach`,
+/// [`crate::Program::attach_tracing`]), rather than on its own.
+pub fn runs_attached(def: &ProgramDef) -> bool {
+    use bpfbox_progtype::{AttachType, ProgType};
+    def.prog_type == ProgType::Tracing.id()
+        && matches!(
+            AttachType::from_id(def.expected_attach_type),
+            Some(AttachType::TraceFentry | AttachType::TraceFexit)
+        )
+}
+
 /// What program `def` needs that bpfbox's interpreter does not run: its
 /// type, helpers it calls, its maps' types, kfuncs and typed ksyms.
 pub fn missing_for_program(obj: &Object, def: &ProgramDef) -> Vec<Missing> {
     let mut out = Vec::new();
     let runnable = bpfbox_runtime::ProgType::from_id(def.prog_type)
         .is_some_and(|t| bpfbox_runtime::drivers::runner_for(t).is_some())
-        || bpfbox_runtime::events::driver_for(def.prog_type).is_some();
+        || bpfbox_runtime::events::driver_for(def.prog_type).is_some()
+        || runs_attached(def);
     if !runnable {
         out.push(Missing {
             what: "program type",

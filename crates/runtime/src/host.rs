@@ -386,6 +386,13 @@ pub struct HostState {
     /// built-in upstream 6.18 model). Programs loaded through this host
     /// ([`crate::LoadedProgram::from_object`]) are checked against it.
     pub kernel: std::sync::Arc<bpfbox_progtype::Profile>,
+    /// Tracing programs attached to programs run in this host
+    /// ([`HostState::attach_tracing`]).
+    pub(crate) attached: Vec<std::sync::Arc<crate::drivers::attached::Attached>>,
+    /// While an attached tracing program runs: the address of the kernel
+    /// context model it was given (what `bpf_xdp_output` and
+    /// `bpf_skb_output` accept as their first argument), else 0.
+    pub(crate) traced_ctx: u64,
 }
 
 impl Default for HostState {
@@ -417,6 +424,8 @@ impl Default for HostState {
             map_tokens: vec![0u64; MAX_MAPS].into_boxed_slice(),
             scratch: Vec::new(),
             kernel: bpfbox_progtype::Profile::builtin_shared(),
+            attached: Vec::new(),
+            traced_ctx: 0,
         }
     }
 }

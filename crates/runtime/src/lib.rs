@@ -25,6 +25,7 @@ pub mod events;
 pub mod fib;
 pub mod helpers;
 pub mod host;
+pub mod kmem;
 pub mod link;
 pub mod lowmem;
 pub mod packet;

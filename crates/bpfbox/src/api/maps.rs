@@ -37,10 +37,7 @@ impl Program {
     /// The object's map `name`, as bytes.
     pub fn map(&mut self, name: &str) -> Result<MapHandle<'_>, Error> {
         let spec = self
-            .object()
-            .maps
-            .iter()
-            .find(|m| m.name == name)
+            .map_spec(name)
             .ok_or_else(|| Error::NoMap(name.to_string()))?;
         let (map_type, key_size, value_size) = (
             MapType::from_u32(spec.map_type),

@@ -14,6 +14,8 @@ pub struct Program {
     object: Object,
     def: ProgramDef,
     kind: EngineKind,
+    /// Maps of attached tracers' objects, named `OBJECT:MAP`.
+    attached_maps: Vec<bpfbox_object::MapSpec>,
 }
 
 impl std::fmt::Debug for Program {
@@ -65,6 +67,7 @@ impl Program {
             object,
             def,
             kind,
+            attached_maps: Vec::new(),
         }
     }
 
@@ -124,6 +127,96 @@ impl Program {
         self.engine
             .fire(events)
             .map_err(|e| Error::run(&self.def.name, "event", e))
+    }
+
+    /// Attaches the fentry/fexit program `tracer` of this program's own
+    /// object (`SEC("fentry/NAME")`, NAME this program's name) to this
+    /// program: every later test run runs it before (fentry) or after
+    /// (fexit) this program, with the kernel's context struct (`struct
+    /// xdp_buff *`, `struct sk_buff *`) as its argument and, for fexit,
+    /// the return value; the tracer shares the object's maps. libbpf's
+    /// `bpf_program__set_attach_target(tracer, prog_fd, NAME)`. Interpreter
+    /// only. `verify`: check the tracer with bpfbox's verifier first.
+    pub fn attach_tracing(&mut self, tracer: &str, verify: bool) -> Result<(), Error> {
+        let def = self.tracer_def(&self.object, tracer)?;
+        let obj = self.object.clone();
+        self.engine
+            .attach_tracing(&obj, &def, &self.def, true, verify)
+            .map_err(|e| Error::load(tracer, super::Verifier::Bpfbox, e))
+    }
+
+    /// [`Program::attach_tracing`] for a program of another object: its
+    /// maps are created and listed as `OBJECT:MAP` (the object's name is
+    /// its file name without `.o`).
+    pub fn attach_tracing_from(
+        &mut self,
+        object: &Object,
+        tracer: &str,
+        verify: bool,
+    ) -> Result<(), Error> {
+        let def = self.tracer_def(object, tracer)?;
+        self.engine
+            .attach_tracing(object, &def, &self.def, false, verify)
+            .map_err(|e| Error::load(tracer, super::Verifier::Bpfbox, e))?;
+        for m in &object.maps {
+            let mut m = m.clone();
+            m.name = format!("{}:{}", object.name, m.name);
+            if !self.attached_maps.iter().any(|a| a.name == m.name) {
+                self.attached_maps.push(m);
+            }
+        }
+        Ok(())
+    }
+
+    /// A map spec by name: the object's, or an attached tracer's.
+    pub(super) fn map_spec(&self, name: &str) -> Option<&bpfbox_object::MapSpec> {
+        self.object
+            .maps
+            .iter()
+            .chain(&self.attached_maps)
+            .find(|m| m.name == name)
+    }
+
+    /// Opens a perf buffer on every slot of every perf event array (libbpf's
+    /// `perf_buffer__new`): from then on `bpf_perf_event_output` and
+    /// `bpf_xdp_output` samples are kept; [`Program::perf_samples`] reads
+    /// them.
+    pub fn open_perf_buffers(&mut self) -> Result<(), Error> {
+        self.engine
+            .open_perf_buffers()
+            .map_err(|e| Error::run(&self.def.name, "perf buffers", e))
+    }
+
+    /// The samples written to perf event array `map` since the last read,
+    /// oldest first: each the sample's bytes zero-padded as the kernel
+    /// stores them (its u32 size field plus data fill whole 8-byte words).
+    /// Reading drains the object's queues, stacks and ring buffers too.
+    pub fn perf_samples(&mut self, map: &str) -> Result<Vec<Vec<u8>>, Error> {
+        let dump = self
+            .engine
+            .dump_maps()
+            .into_iter()
+            .find(|d| d.name == map)
+            .ok_or_else(|| Error::NoMap(map.to_string()))?;
+        Ok(dump.entries.into_iter().map(|(_, v)| v).collect())
+    }
+
+    fn tracer_def(&self, object: &Object, tracer: &str) -> Result<ProgramDef, Error> {
+        object
+            .programs
+            .iter()
+            .find(|p| p.name == tracer)
+            .cloned()
+            .ok_or_else(|| Error::NoProgram {
+                name: tracer.to_string(),
+                path: object.name.clone().into(),
+                have: object
+                    .programs
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     /// The object this program was loaded from (after the setup).

@@ -5,6 +5,7 @@ pub(crate) mod captures;
 pub(crate) mod cli;
 pub(crate) mod conformance;
 pub(crate) mod externs;
+pub(crate) mod fentry;
 pub(crate) mod fibnet;
 pub(crate) mod inputs;
 pub(crate) mod packets;

@@ -656,6 +656,18 @@ const PROTO_ROWS: &[HelperProto] = &[
     ),
     p(SEND_SIGNAL, I, false, &[Anything]),
     p(
+        SKB_OUTPUT,
+        I,
+        true,
+        &[
+            PtrToBtfId,
+            ConstMapPtr,
+            Anything,
+            PtrToMemRdonly,
+            ConstSizeOrZero,
+        ],
+    ),
+    p(
         PROBE_READ_USER,
         I,
         true,
@@ -686,6 +698,18 @@ const PROTO_ROWS: &[HelperProto] = &[
         I,
         false,
         &[Anything, Anything, PtrToUninitMem, ConstSize],
+    ),
+    p(
+        XDP_OUTPUT,
+        I,
+        true,
+        &[
+            PtrToBtfId,
+            ConstMapPtr,
+            Anything,
+            PtrToMemRdonly,
+            ConstSizeOrZero,
+        ],
     ),
     p(GET_NETNS_COOKIE, I, false, &[PtrToCtx]),
     p(GET_CURRENT_ANCESTOR_CGROUP_ID, I, false, &[Anything]),

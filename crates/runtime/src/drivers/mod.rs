@@ -9,6 +9,7 @@
 //! [`crate::types::xdp::test_run`]). Types without a driver answer
 //! `ENOTSUPP` (524) like the kernel does for types without a runner.
 
+pub mod attached;
 pub mod skb;
 pub mod tracing;
 
@@ -139,16 +140,48 @@ impl LoadedProgram {
         let def = obj
             .program(name)
             .ok_or_else(|| Error::invalid(format!("no program {name} in the object")))?;
-        let ty = ProgType::from_id(def.prog_type).ok_or_else(|| {
+        ProgType::from_id(def.prog_type).ok_or_else(|| {
             Error::unsupported(format!(
                 "program type {} is not run by bpfbox-runtime",
                 def.prog_type
             ))
         })?;
         let idx = crate::link::create_maps(host, obj)?;
-        let insns = crate::link::link(host, def, &idx)?;
+        Self::from_object_linked(host, obj, name, &idx, missing)
+    }
+
+    /// Links program `name` of `obj` against maps already in `host`
+    /// (`idx[i]`: the host index of the object's map `i`), as a second
+    /// program of an object whose maps exist shares them, and loads it.
+    pub fn from_object_linked(
+        host: &mut HostState,
+        obj: &bpfbox_object::Object,
+        name: &str,
+        idx: &[usize],
+        missing: MissingHelpers,
+    ) -> Result<Self, Error> {
+        let def = obj
+            .program(name)
+            .ok_or_else(|| Error::invalid(format!("no program {name} in the object")))?;
+        let ty = ProgType::from_id(def.prog_type).ok_or_else(|| {
+            Error::unsupported(format!(
+                "program type {} is not run by bpfbox-runtime",
+                def.prog_type
+            ))
+        })?;
+        let insns = crate::link::link(host, def, idx)?;
         let kernel = host.kernel.clone();
         Self::new_with(insns, ty, def.expected_attach_type, &kernel, missing)
+    }
+
+    /// The interpreter configuration the program runs with: the
+    /// kernel's `PROBE_MEM` loads for tracing programs (their loads
+    /// through BTF-typed kernel pointers read 0 where they fault).
+    pub fn config(&self) -> Config {
+        Config {
+            probe_mem: matches!(self.prog_type, ProgType::Tracing | ProgType::Lsm),
+            ..Config::default()
+        }
     }
 
     /// The helper table the program runs with.
@@ -283,11 +316,15 @@ pub(crate) fn run_repeat(
     host: &mut HostState,
     repeat: u32,
 ) -> Result<(u32, u32), TestRunError> {
+    let tracers = host.attached_to(prog);
+    if !tracers.is_empty() {
+        return attached::run_repeat_traced(prog, host, repeat, &tracers);
+    }
     let repeat = repeat.max(1);
     let mut h = std::mem::take(host);
     let mut mem = Memory::new();
     let ctx_addr = map_host_memory(&mut h, &mut mem);
-    let mut vm = Vm::new(mem, h, &prog.helpers, Config::default());
+    let mut vm = Vm::new(mem, h, &prog.helpers, prog.config());
     let mut result = Ok((0u32, 0u32));
     let start = std::time::Instant::now();
     for _ in 0..repeat {
@@ -383,7 +420,7 @@ pub fn run_with_ctx(
             mem.add_readonly(&*r.bytes, r.kind);
         }
     }
-    let mut vm = Vm::new(mem, h, &prog.helpers, Config::default());
+    let mut vm = Vm::new(mem, h, &prog.helpers, prog.config());
     let result = vm.run(&prog.prog, [ctx_addr, 0, 0, 0, 0]).map(|r0| CtxRun {
         retval: r0,
         insns: vm.insns_executed(),

@@ -163,7 +163,7 @@ const CTXLEN_MASK: u64 = 0xfffff << 32;
 
 /// `bpf_perf_event_output(ctx, map, flags, data, size)`; for skb and XDP
 /// programs the upper 32 bits of `flags` append that many packet bytes.
-fn perf_event_output(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+pub(crate) fn perf_event_output(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let m = map_of(vm, a[1])?;
     let flags = a[2];
     let mut data = read_guest(vm, a[3], a[4] as usize)?;

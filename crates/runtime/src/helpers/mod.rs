@@ -42,7 +42,7 @@
 pub mod cgroup;
 mod fib;
 mod hdropt;
-mod maps;
+pub(crate) mod maps;
 mod misc;
 mod probe;
 pub mod sk_storage;
@@ -113,7 +113,8 @@ impl std::fmt::Debug for HelperImpl {
 
 /// Every helper bpfbox implements for all program types that may call it
 /// (types with their own implementation of an id list it in their
-/// [`crate::types::RunOps::helpers`]).
+/// [`crate::types::RunOps::helpers`]), then the helpers only some types
+/// implement (`bpf_xdp_output`, tracing programs), once each.
 pub fn implemented() -> Vec<HelperImpl> {
     let tables: [&[HelperImpl]; 16] = [
         time::HELPERS,
@@ -133,7 +134,16 @@ pub fn implemented() -> Vec<HelperImpl> {
         under_cgroup::HELPERS,
         sk_storage::HELPERS,
     ];
-    tables.iter().flat_map(|t| t.iter().copied()).collect()
+    let mut all: Vec<HelperImpl> = tables.iter().flat_map(|t| t.iter().copied()).collect();
+    // helpers only some types have (bpf_xdp_output: tracing programs)
+    for spec in bpfbox_progtype::registry::ALL {
+        for h in crate::types::ops_of(spec.ty).helpers {
+            if !all.iter().any(|a| a.id() == h.id()) {
+                all.push(*h);
+            }
+        }
+    }
+    all
 }
 
 fn helper_name(id: u32) -> String {

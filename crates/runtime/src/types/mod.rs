@@ -92,7 +92,7 @@ run_types! {
     CgroupSysctl => cgroup_sysctl,
     RawTracepointWritable => raw_tracepoint_writable,
     CgroupSockopt => cgroup_sockopt,
-    Tracing => not_yet,
+    Tracing => tracing,
     StructOps => not_yet,
     Ext => not_yet,
     Lsm => not_yet,

@@ -1,0 +1,137 @@
+//! fentry/fexit programs attached to an XDP program bpfbox runs
+//! (tests/progs/fentry): what they read of the kernel's `struct xdp_buff`
+//! through BTF-typed pointers, and `bpf_xdp_output`.
+//!
+//! The kernel of the reference VM refuses to load fentry/fexit programs
+//! (`EPERM` before verification, see `bpfbox_runtime::drivers::attached`),
+//! so the tracer's view is checked against the values the kernel's test
+//! run gives its `xdp_buff` (net/bpf/test_run.c: 256 bytes of headroom, a
+//! 4096-byte frame, loopback's RX queue 0), and `bpf_xdp_output`'s samples
+//! against the kernel's own samples of the same function reached from an
+//! XDP program (`bpf_perf_event_output`, `xdp_output_ref.c`).
+
+use super::root;
+use bpfbox::{Bpfbox, EngineKind, Xdp, XdpAction};
+use std::path::PathBuf;
+
+fn prog(name: &str) -> PathBuf {
+    root().join("tests/progs/fentry").join(name)
+}
+
+/// A 64-byte frame starting with `first`.
+fn frame(first: u8) -> Vec<u8> {
+    let mut f: Vec<u8> = (0..64u8).collect();
+    f[0] = first;
+    f
+}
+
+/// The target with both tracers attached and perf buffers open.
+fn traced() -> Xdp {
+    let mut target: Xdp = Bpfbox::load_file(prog("xdp_target.o"))
+        .unwrap()
+        .program("xdp_target")
+        .unwrap();
+    let tracer = bpfbox::objects::load(&prog("xdp_trace.o")).unwrap();
+    for name in ["trace_entry", "trace_exit"] {
+        target.attach_tracing_from(&tracer, name, true).unwrap();
+    }
+    target.open_perf_buffers().unwrap();
+    target
+}
+
+fn seen(p: &mut Xdp) -> Vec<u64> {
+    let mut a = p.array::<u64>("xdp_trace:seen").unwrap();
+    (0..14).map(|i| a.get(i).unwrap()).collect()
+}
+
+pub(crate) fn fentry_and_fexit_see_the_kernels_xdp_buff() {
+    let mut p = traced();
+    let out = p.run(&frame(0xab)).unwrap();
+    assert_eq!(out.action, XdpAction::Pass);
+    let s = seen(&mut p);
+    // runs, length, headroom, frame_sz, ifindex (lo), queue, no metadata
+    assert_eq!(&s[..7], &[1, 64, 256, 4096, 1, 0, 0], "fentry: {s:?}");
+    assert_eq!(s[7], 0, "bpf_xdp_output returns 0");
+    assert_eq!(
+        (s[8], s[9], s[10]),
+        (2, 64, 1),
+        "fexit: XDP_PASS, length, one run"
+    );
+    assert_eq!(s[11], 0, "a load through the NULL txq reads 0");
+    assert_eq!(s[12], 0xab, "bpf_probe_read_kernel of xdp->data");
+    assert_eq!(
+        s[13],
+        u64::from_le_bytes(*b"lo\0\0\0\0\0\0"),
+        "rxq->dev->name"
+    );
+
+    let out = p.run(&frame(0xaa)).unwrap();
+    assert_eq!(out.action, XdpAction::Drop);
+    let s = seen(&mut p);
+    assert_eq!((s[0], s[8], s[10]), (2, 1, 2), "fexit sees XDP_DROP");
+
+    // the target pops 14 bytes: fexit sees the moved data, fentry did not
+    let out = p.run(&frame(0xcc)).unwrap();
+    assert_eq!(out.action, XdpAction::Pass);
+    assert_eq!(out.packet.len(), 50);
+    let s = seen(&mut p);
+    assert_eq!((s[1], s[9]), (64, 50));
+
+    // one sample per run: the 8-byte tag, then the frame's first 4 bytes
+    let samples = p.perf_samples("xdp_trace:events").unwrap();
+    assert_eq!(samples.len(), 3);
+    for (sample, first) in samples.iter().zip([0xab, 0xaa, 0xcc]) {
+        let mut want = 0x1122_3344_5566_7788u64.to_le_bytes().to_vec();
+        want.extend_from_slice(&[first, 1, 2, 3]);
+        assert!(sample.starts_with(&want), "{sample:x?}");
+    }
+}
+
+pub(crate) fn tracers_need_a_target_they_name_and_a_type_they_can_trace() {
+    let mut target: Xdp = Bpfbox::load_file(prog("xdp_output_ref.o"))
+        .unwrap()
+        .program("xdp_output_ref")
+        .unwrap();
+    let tracer = bpfbox::objects::load(&prog("xdp_trace.o")).unwrap();
+    let e = target
+        .attach_tracing_from(&tracer, "trace_entry", true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("traces `xdp_target`"), "{e}");
+    let e = target
+        .attach_tracing_from(&tracer, "no_such", true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no_such"), "{e}");
+    // an XDP program is not a tracer
+    let own = bpfbox::objects::load(&prog("xdp_target.o")).unwrap();
+    let e = target
+        .attach_tracing_from(&own, "xdp_target", true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not an fentry or fexit program"), "{e}");
+}
+
+pub(crate) fn xdp_output_samples_match_the_kernels_perf_event_output() {
+    let mut kernel: Xdp = Bpfbox::load_file(prog("xdp_output_ref.o"))
+        .unwrap()
+        .engine(EngineKind::Kernel)
+        .program("xdp_output_ref")
+        .unwrap();
+    kernel.open_perf_buffers().unwrap();
+    let mut ours = traced();
+    // a short frame, a full one, and one with a page fragment
+    let mut big = vec![0x5au8; 5000];
+    big[..4].copy_from_slice(&[9, 8, 7, 6]);
+    for f in [frame(0xab)[..14].to_vec(), frame(0x01), big] {
+        kernel.run(&f).unwrap();
+        ours.run(&f).unwrap();
+        let k = kernel.perf_samples("events").unwrap();
+        let b = ours.perf_samples("xdp_trace:events").unwrap();
+        assert_eq!(b, k, "{} bytes", f.len());
+        assert_eq!(k.len(), 1);
+        let kret = kernel.array::<u64>("seen").unwrap().get(7).unwrap();
+        let bret = ours.array::<u64>("xdp_trace:seen").unwrap().get(7).unwrap();
+        assert_eq!(bret, kret, "return value");
+    }
+}
