@@ -25,6 +25,41 @@ use crate::packet::Packet;
 use bpfbox_object::btf::Btf;
 use bpfbox_progtype::ProgType;
 use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// A BTF with the struct ids looked up so far remembered (a kernel BTF
+/// has about 100,000 types; finding one by name scans them).
+#[derive(Debug)]
+pub struct KernelTypes {
+    btf: Arc<Btf>,
+    ids: Mutex<Vec<(String, Option<u32>)>>,
+}
+
+impl KernelTypes {
+    /// Types of `btf`.
+    pub fn new(btf: Arc<Btf>) -> KernelTypes {
+        KernelTypes {
+            btf,
+            ids: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The BTF.
+    pub fn btf(&self) -> &Btf {
+        &self.btf
+    }
+
+    /// The id of `struct NAME`.
+    pub fn struct_id(&self, name: &str) -> Option<u32> {
+        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, id)) = ids.iter().find(|(n, _)| n == name) {
+            return *id;
+        }
+        let id = self.btf.struct_by_name(name);
+        ids.push((name.to_string(), id));
+        id
+    }
+}
 
 /// Why a kernel object could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +89,7 @@ pub enum FieldValue {
 pub struct KernelObject {
     words: Box<[u64]>,
     len: usize,
+    type_id: u32,
     type_name: String,
 }
 
@@ -71,12 +107,13 @@ impl fmt::Debug for KernelObject {
 pub const MAX_OBJECT_SIZE: usize = 64 * 1024;
 
 impl KernelObject {
-    /// `struct NAME` of `btf`, all zero.
-    pub fn zeroed(btf: &Btf, type_name: &str) -> Result<KernelObject, KmemError> {
-        let id = btf
-            .struct_by_name(type_name)
+    /// `struct NAME` of `types`, all zero.
+    pub fn zeroed(types: &KernelTypes, type_name: &str) -> Result<KernelObject, KmemError> {
+        let id = types
+            .struct_id(type_name)
             .ok_or_else(|| KmemError(format!("BTF has no struct {type_name}")))?;
-        let len = btf
+        let len = types
+            .btf()
             .resolve_size(id)
             .map_err(|e| KmemError(format!("struct {type_name}: {e}")))? as usize;
         if len > MAX_OBJECT_SIZE {
@@ -87,33 +124,32 @@ impl KernelObject {
         Ok(KernelObject {
             words: vec![0u64; len.div_ceil(8).max(1)].into_boxed_slice(),
             len,
+            type_id: id,
             type_name: type_name.to_string(),
         })
     }
 
-    /// `struct NAME` of `btf` with `fields` set (member names as C spells
-    /// them; members of anonymous unions and structs by their own name).
-    /// A field the struct does not have in this BTF is skipped (the
+    /// `struct NAME` of `types` with `fields` set (member names as C
+    /// spells them; members of anonymous unions and structs by their own
+    /// name). A field the struct does not have in this BTF is skipped (the
     /// kernel's layout differs between versions; what is not there cannot
     /// be read); a bitfield is an error.
     pub fn build(
-        btf: &Btf,
+        types: &KernelTypes,
         type_name: &str,
         fields: &[(&str, FieldValue)],
     ) -> Result<KernelObject, KmemError> {
-        let mut o = KernelObject::zeroed(btf, type_name)?;
+        let mut o = KernelObject::zeroed(types, type_name)?;
         for (name, v) in fields {
-            o.set(btf, name, v)?;
+            o.set(types.btf(), name, v)?;
         }
         Ok(o)
     }
 
-    /// Sets member `name`; skipped when the struct has no such member.
+    /// Sets member `name` (`btf`: the BTF the object was made from);
+    /// skipped when the struct has no such member.
     pub fn set(&mut self, btf: &Btf, name: &str, value: &FieldValue) -> Result<(), KmemError> {
-        let Some(id) = btf.struct_by_name(&self.type_name) else {
-            return Ok(());
-        };
-        let Some(f) = btf.member_by_name(id, name) else {
+        let Some(f) = btf.member_by_name(self.type_id, name) else {
             return Ok(());
         };
         if f.bitfield {
@@ -225,7 +261,7 @@ const XDP_FRAME_SZ: u64 = 4096;
 /// (ifindex, name, mtu). Pointers into the packet are the packet buffer's
 /// guest addresses, the same the XDP program's ctx gives.
 pub fn xdp_buff(
-    btf: &Btf,
+    btf: &KernelTypes,
     pkt: &Packet,
     ifindex: u32,
     queue: u32,
@@ -296,7 +332,7 @@ const NO_HEADER: u64 = 0xffff;
 /// `net_device` with ifindex, name and mtu). Bitfields (`pkt_type`) are
 /// not modelled: they read as 0.
 pub fn sk_buff(
-    btf: &Btf,
+    btf: &KernelTypes,
     skb: &crate::skb::Skb,
     host: &crate::host::HostState,
 ) -> Result<KernelMemory, KmemError> {
@@ -357,4 +393,73 @@ pub fn sk_buff(
     let mut objects = vec![buff];
     objects.extend(dev_obj);
     Ok(KernelMemory { objects })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tracer's own BTF (its local `struct xdp_buff`, `xdp_rxq_info`,
+    /// `net_device` declarations): a layout that does not depend on the
+    /// machine's kernel.
+    fn local_types() -> KernelTypes {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/progs/fentry/xdp_trace.o"
+        );
+        let opts = bpfbox_object::LoadOptions {
+            core_target: bpfbox_object::CoreTarget::Local,
+            ..Default::default()
+        };
+        let obj = bpfbox_object::load_file_with(std::path::Path::new(path), &opts).unwrap();
+        KernelTypes::new(Arc::new(obj.btf.unwrap()))
+    }
+
+    fn u64_at(b: &[u8], off: usize) -> u64 {
+        u64::from_le_bytes(b[off..off + 8].try_into().unwrap())
+    }
+
+    #[test]
+    fn xdp_buff_fields_sit_where_the_btf_puts_them() {
+        let types = local_types();
+        let mut pkt = Packet::new(&[0xab; 60], 256, 3520).unwrap();
+        pkt.meta = 248;
+        let dev = crate::host::Device::loopback();
+        let mem = xdp_buff(&types, &pkt, 1, 0, Some(&dev)).unwrap();
+        let [buff, rxq, netdev] = mem.objects() else {
+            panic!("three objects: {:?}", mem.objects());
+        };
+        assert_eq!(buff.type_name(), "xdp_buff");
+        let b = buff.bytes();
+        let base = pkt.buf.addr();
+        // data, data_end, data_meta, data_hard_start, rxq, txq
+        assert_eq!(u64_at(b, 0), base + 256);
+        assert_eq!(u64_at(b, 8), base + 316);
+        assert_eq!(u64_at(b, 16), base + 248);
+        assert_eq!(u64_at(b, 24), base);
+        assert_eq!(u64_at(b, 32), rxq.addr());
+        assert_eq!(u64_at(b, 40), 0, "no txq in a test run");
+        // frame_sz, flags
+        assert_eq!(&b[48..56], &[0, 16, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(u64_at(rxq.bytes(), 0), netdev.addr());
+        let n = netdev.bytes();
+        assert_eq!(&n[..4], &1u32.to_le_bytes());
+        assert_eq!(&n[4..8], b"lo\0\0");
+        assert_eq!(mem.ctx_addr(), buff.addr());
+    }
+
+    #[test]
+    fn unknown_types_are_errors_and_unknown_fields_stay_zero() {
+        let types = local_types();
+        assert!(KernelObject::zeroed(&types, "no_such_struct_here").is_err());
+        let o = KernelObject::build(&types, "xdp_rxq_info", &[("no_such", FieldValue::Num(1))])
+            .unwrap();
+        assert!(o.bytes().iter().all(|b| *b == 0));
+        let mut o = KernelObject::zeroed(&types, "net_device").unwrap();
+        // a name longer than the array is cut to it
+        o.set(types.btf(), "name", &FieldValue::Bytes(vec![b'x'; 40]))
+            .unwrap();
+        assert_eq!(o.bytes().len(), 20);
+        assert!(o.bytes()[4..].iter().all(|b| *b == b'x'));
+    }
 }

@@ -54,6 +54,14 @@ pub struct RunArgs {
     /// refuse; the interpreter's run-time checks still keep it safe.
     #[arg(long)]
     pub no_verify: bool,
+    /// Attach tracing programs to the program run (fentry/fexit on a BPF
+    /// program, libbpf's `bpf_program__set_attach_target`; interpreter
+    /// only): `OBJECT` attaches every fentry/fexit program of OBJECT whose
+    /// section names the program run (`fentry/PROG`), `OBJECT:NAME` that
+    /// program. Repeatable. Fentry runs before each run, fexit after;
+    /// their maps are listed as `OBJECT:MAP` (the file name without `.o`).
+    #[arg(long, value_name = "OBJECT[:PROG]")]
+    pub attach: Vec<String>,
     #[command(flatten)]
     pub kernel: KernelArg,
 }
@@ -97,6 +105,8 @@ pub struct Loaded {
     pub setup: Option<(bpfbox::setup::Setup, bpfbox::setup::Prepared)>,
     /// The kernel the interpreter models.
     pub kernel: Arc<Profile>,
+    /// Tracing programs to attach (`--attach`): objects and program names.
+    pub attach: Vec<(Object, Vec<String>)>,
 }
 
 impl Loaded {
@@ -109,7 +119,67 @@ impl Loaded {
             prog: name,
             setup,
             kernel: Profile::builtin_shared(),
+            attach: Vec::new(),
         })
+    }
+
+    /// Adds the tracing programs `--attach` names (`OBJECT` or
+    /// `OBJECT:PROG`).
+    pub fn with_attached(mut self, specs: &[String]) -> Result<Loaded> {
+        for spec in specs {
+            let (file, prog) = match spec.rsplit_once(':') {
+                Some((f, p)) if !Path::new(spec).exists() => (PathBuf::from(f), Some(p)),
+                _ => (PathBuf::from(spec), None),
+            };
+            let obj =
+                objects::load(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let names: Vec<String> = match prog {
+                Some(p) => vec![objects::select(&obj, &file, Some(p))?.name.clone()],
+                None => obj
+                    .programs
+                    .iter()
+                    .filter(|d| {
+                        bpfbox::support::runs_attached(d) && d.attach_target() == Some(&self.prog)
+                    })
+                    .map(|d| d.name.clone())
+                    .collect(),
+            };
+            if names.is_empty() {
+                anyhow::bail!(
+                    "{}: no fentry/fexit program traces `{}` (SEC(\"fentry/{}\"))",
+                    file.display(),
+                    self.prog,
+                    self.prog
+                );
+            }
+            self.attach.push((obj, names));
+        }
+        Ok(self)
+    }
+
+    /// The object as dumps list its maps: the object's, then those of the
+    /// attached tracers' objects as `OBJECT:MAP` (shown as hex: their BTF
+    /// is not the object's).
+    pub fn dump_object(&self) -> std::borrow::Cow<'_, Object> {
+        if self.attach.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.obj);
+        }
+        let mut obj = self.obj.clone();
+        let mut seen: Vec<&str> = Vec::new();
+        for (o, _) in &self.attach {
+            if seen.contains(&o.name.as_str()) {
+                continue;
+            }
+            seen.push(&o.name);
+            for m in &o.maps {
+                let mut m = m.clone();
+                m.name = format!("{}:{}", o.name, m.name);
+                m.btf_key_type_id = 0;
+                m.btf_value_type_id = 0;
+                obj.maps.push(m);
+            }
+        }
+        std::borrow::Cow::Owned(obj)
     }
 
     /// Whether map `name` is an array, whose dumps leave out all-zero
@@ -152,7 +222,7 @@ impl Loaded {
         let ctx = |e: engine::RunError| anyhow::anyhow!("{}: {e}", self.path.display());
         let mut host = engine::host_like_kernel();
         host.kernel = self.kernel.clone();
-        Ok(match kind {
+        let mut eng: Box<dyn Engine> = match kind {
             EngineArg::Interp if verify => {
                 Box::new(InterpEngine::new(&self.obj, self.def(), host).map_err(ctx)?)
             }
@@ -166,7 +236,15 @@ impl Loaded {
                 k.capture_trace().map_err(ctx)?;
                 Box::new(k)
             }
-        })
+        };
+        for (obj, names) in &self.attach {
+            for name in names {
+                let def = obj.program(name).expect("selected program exists");
+                eng.attach_tracing(obj, def, self.def(), false, verify)
+                    .map_err(|e| anyhow::anyhow!("{}: {name}: {e}", obj.name))?;
+            }
+        }
+        Ok(eng)
     }
 }
 
@@ -318,7 +396,8 @@ fn keep(
 
 pub fn run(g: &GlobalOpts, a: RunArgs) -> Result<ExitCode> {
     let loaded = Loaded::new(&a.object, a.prog.as_deref(), a.setup.setup.as_deref())?
-        .on_kernel(a.kernel.profile()?);
+        .on_kernel(a.kernel.profile()?)
+        .with_attached(&a.attach)?;
     let mut packets = Packets::open(&a.input, a.repeat.unwrap_or(0))?;
     if a.no_verify {
         warn_no_verify();

@@ -63,7 +63,7 @@ pub fn dump(
         return Ok(None);
     };
     let v = lib::dump::to_setup(
-        &loaded.obj,
+        &loaded.dump_object(),
         &eng.dump_maps(),
         loaded.setup.as_ref().map(|s| &s.0),
         ncpus(),

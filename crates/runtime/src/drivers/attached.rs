@@ -37,7 +37,7 @@
 use super::{map_host_memory, trap_error, unmap_host_memory, ExtraRegion, LoadedProgram};
 use crate::helpers;
 use crate::host::{HostState, PacketState};
-use crate::kmem::{self, KernelMemory};
+use crate::kmem::{self, KernelMemory, KernelTypes};
 use crate::testrun::TestRunError;
 use crate::Error;
 use bpfbox_interp::{RegionKind, Vm};
@@ -61,7 +61,7 @@ pub struct Attached {
     prog: LoadedProgram,
     kind: TraceKind,
     target: usize,
-    btf: Arc<Btf>,
+    types: KernelTypes,
 }
 
 impl Attached {
@@ -121,7 +121,7 @@ impl HostState {
             prog: tracer,
             kind,
             target: identity(target),
-            btf,
+            types: KernelTypes::new(btf),
         }));
         Ok(())
     }
@@ -138,7 +138,7 @@ impl HostState {
 }
 
 /// The kernel memory the tracers of a run see, from the run's state.
-fn model(host: &HostState, btf: &Btf) -> Option<KernelMemory> {
+fn model(host: &HostState, btf: &KernelTypes) -> Option<KernelMemory> {
     match &host.packet {
         PacketState::Xdp(pkt) => {
             let rxq = host.xdp_rxq;
@@ -160,7 +160,7 @@ pub(super) fn run_tracers(
     retval: u64,
 ) -> Result<(), TestRunError> {
     for a in list.iter().filter(|a| a.kind == kind) {
-        let mut mem = model(host, &a.btf).unwrap_or_default();
+        let mut mem = model(host, &a.types).unwrap_or_default();
         let ptr = mem.ctx_addr();
         let mut ctx = Vec::with_capacity(16);
         ctx.extend_from_slice(&ptr.to_le_bytes());
