@@ -113,3 +113,142 @@ pub fn check_target(tracer: &ProgramDef, target: &ProgramDef) -> Result<(), Stri
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bpfbox_isa::{AluOp, Insn, Size, Src, Width};
+
+    /// The tracer object with its own BTF as the kernel's (offsets that do
+    /// not depend on the machine: `struct xdp_buff` of 56 bytes, `rxq` at
+    /// 32, `net_device.ifindex` at 0).
+    fn tracer() -> (Object, Arc<Btf>) {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/progs/fentry/xdp_trace.o"
+        );
+        let opts = bpfbox_object::LoadOptions {
+            core_target: bpfbox_object::CoreTarget::Local,
+            ..Default::default()
+        };
+        let obj = bpfbox_object::load_file_with(std::path::Path::new(path), &opts).unwrap();
+        let btf = model_btf(&obj).unwrap();
+        (obj, btf)
+    }
+
+    fn ld(size: Size, dst: u8, src: u8, off: i16) -> Insn {
+        Insn::Load {
+            size,
+            signed: false,
+            dst,
+            src,
+            off,
+        }
+    }
+
+    fn exit0() -> [Insn; 2] {
+        [
+            Insn::Alu {
+                width: Width::W64,
+                op: AluOp::Mov,
+                dst: 0,
+                src: Src::Imm(0),
+            },
+            Insn::Exit,
+        ]
+    }
+
+    /// Verifies `body` (then `r0 = 0; exit`) as program `name` of the
+    /// tracer object attached to an XDP program; the first refusal's
+    /// kernel message.
+    fn check(name: &str, body: &[Insn]) -> Result<(), String> {
+        let (obj, btf) = tracer();
+        let def = obj.program(name).unwrap();
+        let typing = TargetArgs::new(btf, def, ProgType::Xdp, "xdp_target");
+        let mut insns = body.to_vec();
+        insns.extend(exit0());
+        let mut opts = bpfbox_verifier::Options::kernel();
+        opts.prog = Some(bpfbox_verifier::ProgInfo {
+            prog_type: def.prog_type,
+            expected_attach_type: def.expected_attach_type,
+        });
+        opts.btf = Some(&typing);
+        bpfbox_verifier::verify(&insns, &opts)
+            .map(|_| ())
+            .map_err(|d| d[0].kernel.clone().unwrap_or_else(|| d[0].message.clone()))
+    }
+
+    #[test]
+    fn the_committed_tracers_verify_with_their_target_and_not_without() {
+        let (obj, btf) = tracer();
+        let kernel = bpfbox_progtype::Profile::builtin();
+        for name in ["trace_entry", "trace_exit"] {
+            let def = obj.program(name).unwrap();
+            let insns = bpfbox_isa::decode(&def.insns).unwrap();
+            let typing = TargetArgs::new(btf.clone(), def, ProgType::Xdp, "xdp_target");
+            let typed =
+                crate::engine::check_object_traced(&obj, def, &insns, kernel, Some(&typing));
+            assert!(typed.is_ok(), "{name}: {:?}", typed.err());
+            // without a target the argument is a number: no dereference
+            let bare = crate::engine::check_object_on(&obj, def, &insns, kernel).unwrap_err();
+            assert!(
+                bare[0]
+                    .kernel
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("invalid mem access 'scalar'"),
+                "{name}: {:?}",
+                bare[0]
+            );
+        }
+    }
+
+    #[test]
+    fn loads_through_the_kernel_ctx_follow_its_btf() {
+        // xdp->rxq->dev->ifindex
+        let chain = [
+            ld(Size::DW, 2, 1, 0),
+            ld(Size::DW, 3, 2, 32),
+            ld(Size::DW, 4, 3, 0),
+            ld(Size::W, 5, 4, 0),
+        ];
+        assert_eq!(check("trace_entry", &chain), Ok(()));
+        let partial = [ld(Size::DW, 2, 1, 0), ld(Size::W, 3, 2, 36)];
+        let e = check("trace_entry", &partial).unwrap_err();
+        assert!(e.contains("access partial pointer"), "{e}");
+        let beyond = [ld(Size::DW, 2, 1, 0), ld(Size::DW, 3, 2, 56)];
+        let e = check("trace_entry", &beyond).unwrap_err();
+        assert!(e.contains("access beyond struct xdp_buff"), "{e}");
+        // a number loaded from the struct is not a pointer
+        let frame_sz = [
+            ld(Size::DW, 2, 1, 0),
+            ld(Size::W, 3, 2, 48),
+            ld(Size::W, 4, 3, 0),
+        ];
+        let e = check("trace_entry", &frame_sz).unwrap_err();
+        assert!(e.contains("invalid mem access 'scalar'"), "{e}");
+        let store = [
+            ld(Size::DW, 2, 1, 0),
+            Insn::Store {
+                size: Size::DW,
+                dst: 2,
+                off: 0,
+                src: Src::Imm(0),
+            },
+        ];
+        assert!(check("trace_entry", &store).is_err());
+    }
+
+    #[test]
+    fn fexit_has_the_return_value_fentry_has_one_argument() {
+        let ret = [ld(Size::DW, 2, 1, 8)];
+        assert_eq!(check("trace_exit", &ret), Ok(()));
+        let e = check("trace_entry", &ret).unwrap_err();
+        assert!(
+            e.contains("func 'xdp_target' doesn't have 2-th argument"),
+            "{e}"
+        );
+        let e = check("trace_exit", &[ld(Size::DW, 2, 1, 16)]).unwrap_err();
+        assert!(e.contains("doesn't have 3-th argument"), "{e}");
+    }
+}
