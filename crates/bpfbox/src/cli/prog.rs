@@ -46,6 +46,16 @@ struct ListReport {
     externs: Vec<String>,
     /// What the object needs that bpfbox does not support.
     unsupported: Vec<bpfbox::support::Missing>,
+    /// Programs bpfbox runs only attached to a program it runs
+    /// (fentry/fexit: `bpfbox run TARGET.o --attach OBJECT`), with the
+    /// function their section names.
+    attached_only: Vec<AttachedRow>,
+}
+
+#[derive(Serialize)]
+struct AttachedRow {
+    name: String,
+    target: String,
 }
 
 impl Report for ListReport {
@@ -70,6 +80,16 @@ impl Report for ListReport {
             writeln!(w, "externs:")?;
             for e in &self.externs {
                 writeln!(w, "  {e}")?;
+            }
+        }
+        if !self.attached_only.is_empty() {
+            writeln!(
+                w,
+                "run only attached to a BPF program bpfbox runs (`bpfbox run TARGET.o --prog T \
+                 --attach OBJECT`; on a kernel function they do not run):"
+            )?;
+            for a in &self.attached_only {
+                writeln!(w, "  {} (traces {})", a.name, a.target)?;
             }
         }
         if !self.unsupported.is_empty() {
@@ -113,6 +133,15 @@ pub fn run(g: &GlobalOpts, cmd: ProgCmd) -> Result<ExitCode> {
         .collect();
     let externs = obj.externs.iter().map(|e| e.describe()).collect();
     let unsupported = bpfbox::support::missing(&obj);
+    let attached_only = obj
+        .programs
+        .iter()
+        .filter(|p| bpfbox::support::runs_attached(p))
+        .map(|p| AttachedRow {
+            name: p.name.clone(),
+            target: p.attach_target().unwrap_or("").to_string(),
+        })
+        .collect();
     print(
         g,
         &ListReport {
@@ -120,6 +149,7 @@ pub fn run(g: &GlobalOpts, cmd: ProgCmd) -> Result<ExitCode> {
             maps,
             externs,
             unsupported,
+            attached_only,
         },
     )?;
     Ok(ExitCode::SUCCESS)

@@ -135,3 +135,92 @@ pub(crate) fn xdp_output_samples_match_the_kernels_perf_event_output() {
         assert_eq!(bret, kret, "return value");
     }
 }
+
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bpfbox"))
+        .args(args)
+        .current_dir(prog(""))
+        .output()
+        .unwrap()
+}
+
+pub(crate) fn cli_run_attaches_tracers_and_lists_them() {
+    let dir = std::env::temp_dir().join(format!("bpfbox-fentry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pkt = dir.join("f.bin");
+    std::fs::write(&pkt, frame(0xaa)).unwrap();
+    let p = pkt.to_str().unwrap();
+    let out = cli(&[
+        "run",
+        "xdp_target.o",
+        "--data-in",
+        p,
+        "--attach",
+        "xdp_trace.o",
+        "--dump-maps",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["retval"], 1, "{v}");
+    let entries = v["maps"]["maps"]["xdp_trace:seen"]["entries"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let slot = |k: u64| {
+        entries
+            .iter()
+            .find(|e| e["key"] == k)
+            .map_or(0, |e| e["value"].as_u64().unwrap())
+    };
+    assert_eq!(
+        (slot(0), slot(1), slot(8), slot(10)),
+        (1, 64, 1, 1),
+        "{entries:?}"
+    );
+    // one program by name; the kernel engine says it does not attach
+    let out = cli(&[
+        "run",
+        "xdp_target.o",
+        "--data-in",
+        p,
+        "--attach",
+        "xdp_trace.o:trace_exit",
+        "--engine",
+        "kernel",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("does not attach tracing programs"), "{err}");
+    // an object without a tracer of this program
+    let out = cli(&[
+        "run",
+        "xdp_target.o",
+        "--data-in",
+        p,
+        "--attach",
+        "xdp_output_ref.o",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        (out.status.code(), err.lines().count()),
+        (Some(1), 1),
+        "{err}"
+    );
+    assert!(
+        err.contains("no fentry/fexit program traces `xdp_target`"),
+        "{err}"
+    );
+    // prog list says how they run
+    let out = cli(&["prog", "list", "xdp_trace.o"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("run only attached") && text.contains("trace_exit (traces xdp_target)"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
