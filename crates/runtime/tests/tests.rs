@@ -7,6 +7,7 @@ pub(crate) mod events_cgroup;
 pub(crate) mod events_sock;
 pub(crate) mod events_trace;
 pub(crate) mod kernel_compare;
+pub(crate) mod lwt_seg6local;
 pub(crate) mod maps_compare;
 pub(crate) mod misc_helpers;
 pub(crate) mod netfilter;
@@ -80,6 +81,10 @@ bpfbox_testkit::main! {
     maps_compare::maps_and_global_data_match_kernel => [kernel],
     misc_helpers::printk_snprintf_loop_and_clock => [kernel],
     netfilter::netfilter_test_runs_match_the_kernel => [kernel],
+    lwt_seg6local::test_runs_are_refused_as_the_kernel_refuses_them => [kernel],
+    lwt_seg6local::seg6_helpers_are_refused_by_profile_or_as_unsupported => [kernel],
+    lwt_seg6local::end_bpf_runs_after_the_end_behaviour,
+    lwt_seg6local::packets_end_bpf_drops_before_the_program_are_bad_events,
     cgroup_array::under_cgroup_matches_the_kernel => [kernel],
     stacks::stack_helpers_match_kernel_on_an_attached_tracepoint => [kernel],
     task_ns::ns_pid_tgid_matches_the_kernel => [kernel],

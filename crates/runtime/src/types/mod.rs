@@ -85,7 +85,7 @@ run_types! {
     SkMsg => sk_msg,
     RawTracepoint => raw_tracepoint,
     CgroupSockAddr => cgroup_sock_addr,
-    LwtSeg6local => not_yet,
+    LwtSeg6local => lwt_seg6local,
     LircMode2 => not_yet,
     SkReuseport => sk_reuseport,
     FlowDissector => flow_dissector,
