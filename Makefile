@@ -14,4 +14,6 @@ progs:
 	$(MAKE) -C tests/progs/inputs
 	$(MAKE) -C tests/progs/library
 	$(MAKE) -C tests/progs/bench progs
+	$(MAKE) -C tests/progs/netfilter
+	$(MAKE) -C tests/progs/lwt_seg6local
 	$(MAKE) -C tests/progs/fentry
