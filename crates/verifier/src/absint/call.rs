@@ -188,8 +188,10 @@ impl Walk<'_> {
                     self.mem_arg(st, pc, regno, size, write, false)?;
                     if arg == ArgType::PtrToMapKey && self.may_elide_null(m) {
                         const_key = constant_map_key(st, &r, size);
-                        // The key's bytes decide whether the value may be NULL.
-                        if let (Ty::Stack(f), 0) = (r.ty, r.s.var.mask) {
+                        // A known key decides whether the value may be
+                        // NULL: it must stay known (an unknown one makes
+                        // it maybe NULL, which covers both).
+                        if let (Some(_), Ty::Stack(f)) = (const_key, r.ty) {
                             self.need_slot(f as usize, r.off as i64 + r.s.var.value as i64);
                         }
                     }

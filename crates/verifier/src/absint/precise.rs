@@ -289,24 +289,27 @@ fn absorb(cp: &Cp, bt: &mut Bits, depth: usize) -> bool {
     let mut prec = cp.precise();
     for (f, fr) in st.frames.iter().enumerate() {
         let (b, p) = (&mut bt.0[f], &mut prec.0[f]);
-        for r in 0..10u8 {
-            if b.regs & bit(r) == 0 {
-                continue;
-            }
-            if fr.regs[r as usize].ty != Ty::Scalar || p.regs & bit(r) != 0 {
-                b.regs &= !bit(r);
+        // Already marked: followed further when it was set.
+        b.regs &= !p.regs;
+        b.stack &= !p.stack;
+        let mut regs = b.regs;
+        while regs != 0 {
+            let r = regs.trailing_zeros() as usize;
+            regs &= regs - 1;
+            if fr.regs.get(r).is_some_and(|x| x.ty == Ty::Scalar) {
+                p.regs |= 1 << r;
             } else {
-                p.regs |= bit(r);
+                b.regs &= !(1 << r);
             }
         }
-        for s in 0..64 {
-            if b.stack & (1 << s) == 0 {
-                continue;
-            }
-            if !fr.stack.get(s).is_some_and(holds_number) || p.stack & (1 << s) != 0 {
-                b.stack &= !(1 << s);
-            } else {
+        let mut slots = b.stack;
+        while slots != 0 {
+            let s = slots.trailing_zeros() as usize;
+            slots &= slots - 1;
+            if fr.stack.get(s).is_some_and(holds_number) {
                 p.stack |= 1 << s;
+            } else {
+                b.stack &= !(1 << s);
             }
         }
     }
@@ -324,6 +327,9 @@ pub fn mark_chain(
     depth: usize,
     mut bt: Bits,
 ) {
+    if bt.is_empty() {
+        return;
+    }
     let mut later = depth;
     if !walk_back(insns, trail, &mut bt, &mut later) {
         return mark_all(parent);
