@@ -49,6 +49,8 @@ bpfbox_testkit::main! {
     suite::fentry::tracers_need_a_target_they_name_and_a_type_they_can_trace,
     suite::fentry::xdp_output_samples_match_the_kernels_perf_event_output => [kernel],
     suite::fentry::cli_run_attaches_tracers_and_lists_them,
+    suite::fentry::fentry_and_fexit_see_the_kernels_sk_buff,
+    suite::fentry::skb_output_samples_match_the_kernels_perf_event_output => [kernel],
     suite::btfdump::decoded_values_hold_what_bpftool_shows => [kernel, bpftool],
     suite::externs::externs_resolve_as_the_system_libbpf_resolves_them => [kernel, clang],
     suite::externs::kconfig_values_from_a_setup_drive_both_engines => [kernel],

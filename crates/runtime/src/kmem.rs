@@ -324,9 +324,12 @@ pub fn xdp_buff(
 /// `(u16)~0U`: a header offset that is not set (`skb_transport_header_was_set`).
 const NO_HEADER: u64 = 0xffff;
 
-/// The kernel objects of a test run's `struct sk_buff` over `skb`: head,
-/// data, len, data_len, the header offsets, tail and end (offsets from
-/// head: `sk_buff_data_t` is an offset on 64-bit), protocol and
+/// The kernel objects of a test run's `struct sk_buff` over `skb`: head
+/// (`NET_SKB_PAD` = 64 bytes before the frame as the test run builds it,
+/// or where the data moved to if a helper grew the headroom further),
+/// data, len, data_len, the header offsets and tail (offsets from head:
+/// `sk_buff_data_t` is an offset on 64-bit; `end` depends on the
+/// allocator's rounding and is left 0), protocol and
 /// vlan_proto (network order, as the kernel stores them), mark, priority,
 /// queue_mapping, tc_index, hash, vlan_tci, skb_iif, tstamp and dev (a
 /// `net_device` with ifindex, name and mtu). Bitfields (`pkt_type`) are
@@ -351,26 +354,29 @@ pub fn sk_buff(
     )
     .ok();
     let pkt = &skb.pkt;
-    let head = pkt.buf.addr();
+    let head_off = crate::drivers::skb::KERNEL_HEAD
+        .min(pkt.meta)
+        .min(pkt.data)
+        .min(skb.mac_header);
+    let head = pkt.buf.addr() + head_off as u64;
     let frags: usize = pkt.frags.iter().map(Vec::len).sum();
-    let num = |v: usize| FieldValue::Num(v as u64);
+    let num = |v: usize| FieldValue::Num(v.saturating_sub(head_off) as u64);
     let be16 = |v: u16| FieldValue::Num(u64::from(v.to_be()));
     let buff = KernelObject::build(
         btf,
         "sk_buff",
         &[
             ("head", FieldValue::Num(head)),
-            ("data", FieldValue::Num(head + pkt.data as u64)),
-            ("len", num(pkt.end - pkt.data + frags)),
-            ("data_len", num(frags)),
+            ("data", FieldValue::Num(pkt.buf.addr() + pkt.data as u64)),
+            ("len", FieldValue::Num((pkt.end - pkt.data + frags) as u64)),
+            ("data_len", FieldValue::Num(frags as u64)),
             ("mac_header", num(skb.mac_header)),
             ("network_header", num(skb.network_header)),
             (
                 "transport_header",
-                FieldValue::Num(skb.transport_header.map_or(NO_HEADER, |t| t as u64)),
+                skb.transport_header.map_or(FieldValue::Num(NO_HEADER), num),
             ),
             ("tail", num(pkt.end)),
-            ("end", num(pkt.buf.len())),
             ("protocol", be16(skb.protocol)),
             ("vlan_proto", be16(skb.vlan_proto)),
             ("vlan_tci", FieldValue::Num(u64::from(skb.vlan_tci))),

@@ -224,3 +224,75 @@ pub(crate) fn cli_run_attaches_tracers_and_lists_them() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A 64-byte IPv4 frame starting with `first`.
+fn ipv4_frame(first: u8) -> Vec<u8> {
+    let mut f = vec![0u8; 64];
+    f[0] = first;
+    f[12..14].copy_from_slice(&[0x08, 0x00]);
+    f[14] = 0x45;
+    f
+}
+
+/// The tc target with its tracers attached and perf buffers open.
+fn tc_traced() -> bpfbox::SchedCls {
+    let mut target: bpfbox::SchedCls = Bpfbox::load_file(prog("tc_target.o"))
+        .unwrap()
+        .program("tc_target")
+        .unwrap();
+    let tracer = bpfbox::objects::load(&prog("tc_trace.o")).unwrap();
+    for name in ["tc_entry", "tc_exit"] {
+        target.attach_tracing_from(&tracer, name, true).unwrap();
+    }
+    target.open_perf_buffers().unwrap();
+    target
+}
+
+pub(crate) fn fentry_and_fexit_see_the_kernels_sk_buff() {
+    let mut p = tc_traced();
+    let out = p.run(&ipv4_frame(0xab)).unwrap();
+    assert_eq!(out.run.verdict.retval, 0, "TC_ACT_OK");
+    let mut a = p.array::<u64>("tc_trace:seen").unwrap();
+    let s: Vec<u64> = (0..11).map(|i| a.get(i).unwrap()).collect();
+    // runs, len (the Ethernet header pushed back for tc), no fragments,
+    // NET_SKB_PAD of headroom, htons(ETH_P_IP), mark 0, loopback
+    assert_eq!(&s[..7], &[1, 64, 0, 64, 0x0008, 0, 1], "fentry: {s:?}");
+    assert_eq!(s[7], 0, "bpf_skb_output returns 0");
+    assert_eq!(
+        (s[8], s[9], s[10]),
+        (0, 0x77, 1),
+        "fexit: TC_ACT_OK, the mark set"
+    );
+    p.run(&ipv4_frame(0xaa)).unwrap();
+    let mut a = p.array::<u64>("tc_trace:seen").unwrap();
+    assert_eq!(
+        (a.get(0).unwrap(), a.get(8).unwrap()),
+        (2, 2),
+        "TC_ACT_SHOT"
+    );
+    let samples = p.perf_samples("tc_trace:events").unwrap();
+    assert_eq!(samples.len(), 2);
+}
+
+pub(crate) fn skb_output_samples_match_the_kernels_perf_event_output() {
+    let mut kernel: bpfbox::SchedCls = Bpfbox::load_file(prog("tc_output_ref.o"))
+        .unwrap()
+        .engine(EngineKind::Kernel)
+        .program("tc_output_ref")
+        .unwrap();
+    kernel.open_perf_buffers().unwrap();
+    let mut ours = tc_traced();
+    let mut big = ipv4_frame(0x07);
+    big.resize(1500, 0x5a);
+    for f in [ipv4_frame(0x01)[..34].to_vec(), ipv4_frame(0x02), big] {
+        kernel.run(&f).unwrap();
+        ours.run(&f).unwrap();
+        let k = kernel.perf_samples("events").unwrap();
+        let b = ours.perf_samples("tc_trace:events").unwrap();
+        assert_eq!(b, k, "{} bytes", f.len());
+        assert_eq!(k.len(), 1);
+        let kret = kernel.array::<u64>("seen").unwrap().get(7).unwrap();
+        let bret = ours.array::<u64>("tc_trace:seen").unwrap().get(7).unwrap();
+        assert_eq!(bret, kret, "return value");
+    }
+}

@@ -51,6 +51,10 @@ const GSO_MAX_SEGS: u32 = 65535;
 /// Virtual head-/tailroom: enough for every resize helper's limit, so the
 /// buffer never moves (the kernel reallocates instead, invisibly).
 const VIRT_ROOM: usize = SKB_MAX_ALLOC + 2 * PAGE_SIZE;
+/// Where the kernel's `skb->head` of a test run is in the packet buffer:
+/// `SKB_HEADROOM` bytes before the frame (the rest of the virtual headroom
+/// is bpfbox's, for resizes).
+pub const KERNEL_HEAD: usize = VIRT_ROOM - SKB_HEADROOM;
 
 fn einval(msg: &str) -> TestRunError {
     TestRunError::new(errno::EINVAL, msg)
