@@ -50,6 +50,7 @@ bpfbox_testkit::main! {
     suite::fentry::xdp_output_samples_match_the_kernels_perf_event_output => [kernel],
     suite::fentry::cli_run_attaches_tracers_and_lists_them,
     suite::fentry::fentry_and_fexit_see_the_kernels_sk_buff,
+    suite::fentry::fentry_and_fexit_run_around_a_fired_kprobe_program,
     suite::fentry::skb_output_samples_match_the_kernels_perf_event_output => [kernel],
     suite::btfdump::decoded_values_hold_what_bpftool_shows => [kernel, bpftool],
     suite::externs::externs_resolve_as_the_system_libbpf_resolves_them => [kernel, clang],

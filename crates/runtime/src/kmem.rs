@@ -232,7 +232,8 @@ impl KernelMemory {
 /// The kernel struct a program type's context is converted to for a
 /// tracing program attached to a program of that type (the kernel's
 /// `bpf_ctx_convert` pairs: `xdp_md` → `xdp_buff`, `__sk_buff` →
-/// `sk_buff`, ...). None: a type bpfbox does not model yet.
+/// `sk_buff`, `bpf_user_pt_regs_t` → `pt_regs`, ...). None: a type bpfbox
+/// does not model yet.
 pub fn kernel_ctx_struct(ty: ProgType) -> Option<&'static str> {
     match ty {
         ProgType::Xdp => Some("xdp_buff"),
@@ -244,8 +245,24 @@ pub fn kernel_ctx_struct(ty: ProgType) -> Option<&'static str> {
         | ProgType::LwtOut
         | ProgType::LwtXmit
         | ProgType::SkSkb => Some("sk_buff"),
+        // the kprobe context is the kernel's register frame itself
+        ProgType::Kprobe => Some("pt_regs"),
         _ => None,
     }
+}
+
+/// `struct NAME` holding `bytes` (cut to the struct's size; the rest
+/// zero): a context that already is the kernel struct, as a kprobe
+/// program's `struct pt_regs`.
+pub fn from_bytes(
+    types: &KernelTypes,
+    type_name: &str,
+    bytes: &[u8],
+) -> Result<KernelMemory, KmemError> {
+    let mut o = KernelObject::zeroed(types, type_name)?;
+    let n = bytes.len().min(o.len);
+    o.bytes_mut()[..n].copy_from_slice(&bytes[..n]);
+    Ok(KernelMemory { objects: vec![o] })
 }
 
 /// `XDP_FLAGS_HAS_FRAGS` (`enum xdp_buff_flags`, include/net/xdp.h).

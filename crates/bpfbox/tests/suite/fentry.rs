@@ -296,3 +296,26 @@ pub(crate) fn skb_output_samples_match_the_kernels_perf_event_output() {
         assert_eq!(bret, kret, "return value");
     }
 }
+
+pub(crate) fn fentry_and_fexit_run_around_a_fired_kprobe_program() {
+    let mut target: bpfbox::Program = Bpfbox::load_file(prog("kprobe_target.o"))
+        .unwrap()
+        .program("kp_target")
+        .unwrap();
+    let tracer = bpfbox::objects::load(&prog("kprobe_trace.o")).unwrap();
+    for name in ["kp_entry", "kp_exit"] {
+        target.attach_tracing_from(&tracer, name, true).unwrap();
+    }
+    let ev = serde_json::json!({"regs": {"di": 7, "si": 9, "ip": "0xffffffff81000010"}});
+    let out = target.fire(&ev).unwrap();
+    assert_eq!(out.len(), 1);
+    let mut a = target.array::<u64>("kprobe_trace:seen").unwrap();
+    let s: Vec<u64> = (0..5).map(|i| a.get(i).unwrap()).collect();
+    // the pt_regs the kprobe program read, then its return value (di == 7)
+    assert_eq!(s, [7, 9, 0xffff_ffff_8100_0010, 1, 7]);
+    target
+        .fire(&serde_json::json!({"regs": {"di": 8}}))
+        .unwrap();
+    let mut a = target.array::<u64>("kprobe_trace:seen").unwrap();
+    assert_eq!((a.get(0).unwrap(), a.get(3).unwrap()), (8, 0));
+}

@@ -4,7 +4,8 @@
 //! target_fd, "func")`), run as the kernel's BPF trampoline runs them:
 //! every fentry program before the target with the target's arguments,
 //! every fexit program after it with the arguments and the return value,
-//! each in attachment order.
+//! each in attachment order, in test runs (`BPF_PROG_TEST_RUN` drivers) and
+//! event runs ([`super::run_with_ctx`]) alike.
 //!
 //! What the kernel does (Linux 6.18, kernel/bpf/trampoline.c, btf.c
 //! `btf_ctx_access`, verifier.c `bpf_check_attach_target`): the tracing
@@ -40,7 +41,7 @@ use crate::host::{HostState, PacketState};
 use crate::kmem::{self, KernelMemory, KernelTypes};
 use crate::testrun::TestRunError;
 use crate::Error;
-use bpfbox_interp::{RegionKind, Vm};
+use bpfbox_interp::{RegionKind, Trap, Vm};
 use bpfbox_object::btf::Btf;
 use bpfbox_progtype::AttachType;
 use std::sync::Arc;
@@ -61,6 +62,7 @@ pub struct Attached {
     prog: LoadedProgram,
     kind: TraceKind,
     target: usize,
+    target_type: crate::ProgType,
     types: KernelTypes,
 }
 
@@ -83,8 +85,8 @@ fn identity(p: &LoadedProgram) -> usize {
 impl HostState {
     /// Attaches `tracer` (a TRACING program loaded with fentry or fexit as
     /// its expected attach type, its maps created in this host) to
-    /// `target`: from now on every test run of `target` in this host runs
-    /// it. `btf` lays out the kernel structs the tracer reads (the BTF its
+    /// `target`: from now on every run of `target` in this host (test run
+    /// or event) runs it. `btf` lays out the kernel structs the tracer reads (the BTF its
     /// CO-RE relocations were resolved against: the running kernel's when
     /// readable). Refused: a tracer that is not fentry/fexit, a target
     /// whose context bpfbox does not model as kernel memory.
@@ -121,6 +123,7 @@ impl HostState {
             prog: tracer,
             kind,
             target: identity(target),
+            target_type: target.prog_type,
             types: KernelTypes::new(btf),
         }));
         Ok(())
@@ -137,30 +140,38 @@ impl HostState {
     }
 }
 
-/// The kernel memory the tracers of a run see, from the run's state.
-fn model(host: &HostState, btf: &KernelTypes) -> Option<KernelMemory> {
+/// The kernel memory the tracers of a run see: the run's packet as the
+/// kernel's `xdp_buff`/`sk_buff`, or the target's context bytes when they
+/// are the kernel struct (kprobe: `pt_regs`).
+fn model(a: &Attached, host: &HostState, ctx: Option<&[u8]>) -> Option<KernelMemory> {
+    let types = &a.types;
+    if let (crate::ProgType::Kprobe, Some(ctx)) = (a.target_type, ctx) {
+        return kmem::from_bytes(types, "pt_regs", ctx).ok();
+    }
     match &host.packet {
         PacketState::Xdp(pkt) => {
             let rxq = host.xdp_rxq;
-            kmem::xdp_buff(btf, pkt, rxq.ifindex, rxq.queue, host.device(rxq.ifindex)).ok()
+            kmem::xdp_buff(types, pkt, rxq.ifindex, rxq.queue, host.device(rxq.ifindex)).ok()
         }
-        PacketState::Skb(s) => kmem::sk_buff(btf, s, host).ok(),
+        PacketState::Skb(s) => kmem::sk_buff(types, s, host).ok(),
         PacketState::None => None,
     }
 }
 
-/// Runs the `kind` tracers of `list` on the run's current state: ctx =
-/// [kernel ctx pointer] (fentry) or [kernel ctx pointer, retval] (fexit).
-/// A tracer's trap ends the test run with an error (the kernel's
+/// Runs the `kind` tracers of `list` on the run's current state (`ctx`:
+/// the target's context bytes, for targets whose context is the kernel
+/// struct): ctx = [kernel ctx pointer] (fentry) or [kernel ctx pointer,
+/// retval] (fexit). A tracer's trap ends the run with it (the kernel's
 /// verifier would have refused the program).
 pub(super) fn run_tracers(
     list: &[Arc<Attached>],
     kind: TraceKind,
     host: &mut HostState,
+    ctx_bytes: Option<&[u8]>,
     retval: u64,
-) -> Result<(), TestRunError> {
+) -> Result<(), Trap> {
     for a in list.iter().filter(|a| a.kind == kind) {
-        let mut mem = model(host, &a.types).unwrap_or_default();
+        let mut mem = model(a, host, ctx_bytes).unwrap_or_default();
         let ptr = mem.ctx_addr();
         let mut ctx = Vec::with_capacity(16);
         ctx.extend_from_slice(&ptr.to_le_bytes());
@@ -177,9 +188,9 @@ pub(super) fn run_tracers(
             })
             .collect();
         host.traced_ctx = ptr;
-        let r = super::run_with_ctx(&a.prog, host, &mut ctx, &mut extra);
+        let r = super::run_with_ctx_untraced(&a.prog, host, &mut ctx, &mut extra);
         host.traced_ctx = 0;
-        r.map_err(trap_error)?;
+        r?;
     }
     Ok(())
 }
@@ -197,10 +208,10 @@ pub(super) fn run_repeat_traced(
     let start = std::time::Instant::now();
     let mut last = 0u32;
     for _ in 0..repeat {
-        run_tracers(list, TraceKind::Fentry, host, 0)?;
+        run_tracers(list, TraceKind::Fentry, host, None, 0).map_err(trap_error)?;
         let r0 = run_once(prog, host)?;
         last = r0 as u32;
-        run_tracers(list, TraceKind::Fexit, host, r0)?;
+        run_tracers(list, TraceKind::Fexit, host, None, r0).map_err(trap_error)?;
     }
     let elapsed = start.elapsed().as_nanos();
     let mean = (elapsed / u128::from(repeat)).min(u128::from(u32::MAX)) as u32;

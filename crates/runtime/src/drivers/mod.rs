@@ -390,7 +390,33 @@ pub struct CtxRun {
 /// `bpf_prog_run` at a hook). `host.map.prog_type` is set from `prog`;
 /// host state other than the ctx image (maps, clock, trace, event state)
 /// keeps what the run did to it.
+///
+/// Tracing programs attached to `prog` ([`HostState::attach_tracing`]) run
+/// around it: fentry before, fexit after (with r0).
 pub fn run_with_ctx(
+    prog: &LoadedProgram,
+    host: &mut HostState,
+    ctx: &mut [u8],
+    extra: &mut [ExtraRegion<'_>],
+) -> Result<CtxRun, Trap> {
+    let tracers = host.attached_to(prog);
+    if tracers.is_empty() {
+        return run_with_ctx_untraced(prog, host, ctx, extra);
+    }
+    attached::run_tracers(&tracers, attached::TraceKind::Fentry, host, Some(ctx), 0)?;
+    let run = run_with_ctx_untraced(prog, host, ctx, extra)?;
+    attached::run_tracers(
+        &tracers,
+        attached::TraceKind::Fexit,
+        host,
+        Some(ctx),
+        run.retval,
+    )?;
+    Ok(run)
+}
+
+/// [`run_with_ctx`] without the attached tracing programs.
+pub(crate) fn run_with_ctx_untraced(
     prog: &LoadedProgram,
     host: &mut HostState,
     ctx: &mut [u8],
