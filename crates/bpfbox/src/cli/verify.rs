@@ -28,6 +28,40 @@ pub struct VerifyArgs {
     pub log: bool,
     #[command(flatten)]
     pub kernel: KernelArg,
+    /// For fentry/fexit programs: the object holding the BPF program they
+    /// trace (`SEC("fentry/NAME")`: program NAME of TARGET). Their context
+    /// is then typed as the kernel types it for a tracer of that program
+    /// (`struct xdp_buff *` for XDP, ...); without it their arguments are
+    /// numbers, as for a loader that gives no attach target.
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<PathBuf>,
+}
+
+/// The typing of tracer `def`'s context from the program its section
+/// names in `target`.
+fn target_typing(
+    obj: &bpfbox_object::Object,
+    def: &bpfbox_object::ProgramDef,
+    target: &bpfbox_object::Object,
+    a: &VerifyArgs,
+) -> Result<bpfbox::tracing::TargetArgs> {
+    let t = a.target.as_deref().unwrap_or(std::path::Path::new(""));
+    let name = def.attach_target().unwrap_or("");
+    let tdef = target
+        .programs
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no program `{name}` (traced by `{}`)",
+                t.display(),
+                def.name
+            )
+        })?;
+    let ty = bpfbox_progtype::ProgType::from_id(tdef.prog_type)
+        .ok_or_else(|| anyhow::anyhow!("{}: `{name}` has an unknown program type", t.display()))?;
+    let btf = bpfbox::tracing::model_btf(obj).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(bpfbox::tracing::TargetArgs::new(btf, def, ty, name))
 }
 
 pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
@@ -37,6 +71,10 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
     if is_elf {
         let kernel = a.kernel.profile()?;
         let (obj, _) = super::setup::load(&a.file, a.setup.setup.as_deref())?;
+        let target = match &a.target {
+            Some(t) => Some(objects::load(t).map_err(|e| anyhow::anyhow!("{}: {e}", t.display()))?),
+            None => None,
+        };
         let progs: Vec<_> = match &a.prog {
             Some(_) => vec![objects::select(&obj, &a.file, a.prog.as_deref())?],
             None => obj.programs.iter().collect(),
@@ -60,10 +98,20 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<ExitCode> {
                 rejected += 1;
                 continue;
             }
-            let diags = match bpfbox::engine::check_object_on(&obj, def, &insns, &kernel) {
-                Ok(_) => Vec::new(),
-                Err(d) => d,
+            let typing = match (&target, bpfbox::support::runs_attached(def)) {
+                (Some(t), true) => Some(target_typing(&obj, def, t, &a)?),
+                _ => None,
             };
+            let checked = bpfbox::engine::check_object_traced(
+                &obj,
+                def,
+                &insns,
+                &kernel,
+                typing
+                    .as_ref()
+                    .map(|t| t as &dyn bpfbox_verifier::BtfTyping),
+            );
+            let diags = checked.err().unwrap_or_default();
             let source = |i: usize| {
                 def.line_for(i)
                     .map(|l| format!("{}:{}: {}", l.file, l.line, l.text.trim()))

@@ -222,6 +222,19 @@ pub(crate) fn cli_run_attaches_tracers_and_lists_them() {
         text.contains("run only attached") && text.contains("trace_exit (traces xdp_target)"),
         "{text}"
     );
+    // verify types a tracer's context from its target, and only then
+    // accepts its dereferences
+    let out = cli(&["verify", "xdp_trace.o", "--target", "xdp_target.o"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("trace_entry: accepted") && text.contains("trace_exit: accepted"),
+        "{text}"
+    );
+    let out = cli(&["verify", "xdp_trace.o"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("invalid mem access 'scalar'"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
