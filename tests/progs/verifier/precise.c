@@ -3,7 +3,10 @@
  * When nothing below the meeting point depends on that number exactly,
  * the verifier may stop the second path there; when a branch below is
  * decided by it (also through a copy or a stack slot), both paths must
- * be explored, and a bad access on the second is refused. */
+ * be explored, and a bad access on the second is refused. The few
+ * instructions and a jump before each meeting point make verifiers that
+ * store states only every few jumps (the kernel, bpfbox) store one
+ * there. */
 #include "vc.h"
 
 SEC("socket")
@@ -12,8 +15,12 @@ NAKED int ok_imprecise_counter_join(void)
 	/* r0 is 0 or 1 at the join and only compared, never decisive */
 	asm volatile("r1 = *(u32 *)(r1 + 0);"
 		     "r0 = 0;"
-		     "if r1 > 10 goto +1;"
+		     "if r1 > 10 goto +5;"
 		     "r0 = 1;"
+		     "r6 = 0;"
+		     "r6 = 0;"
+		     "r6 = 0;"
+		     "goto +0;"
 		     "if r1 > r0 goto +1;"
 		     "r0 += 1;"
 		     "exit;");
@@ -26,8 +33,12 @@ NAKED int ok_decided_branch(void)
 	asm volatile("r1 = *(u32 *)(r1 + 0);"
 		     "r0 = 0;"
 		     "r2 = 1;"
-		     "if r1 > 10 goto +1;"
+		     "if r1 > 10 goto +5;"
 		     "r2 = 0;"
+		     "r6 = 0;"
+		     "r6 = 0;"
+		     "r6 = 0;"
+		     "goto +0;"
 		     "r3 = r2;"
 		     "r3 += 5;"
 		     "if r3 == 5 goto +2;"
@@ -43,8 +54,12 @@ NAKED int bad_decided_branch(void)
 	asm volatile("r1 = *(u32 *)(r1 + 0);"
 		     "r0 = 0;"
 		     "r2 = 1;"
-		     "if r1 > 10 goto +1;"
+		     "if r1 > 10 goto +5;"
 		     "r2 = 0;"
+		     "r6 = 0;"
+		     "r6 = 0;"
+		     "r6 = 0;"
+		     "goto +0;"
 		     "r3 = r2;"
 		     "r3 += 5;"
 		     "if r3 == 5 goto +2;"
@@ -61,9 +76,13 @@ NAKED int bad_decided_through_stack(void)
 		     "r0 = 0;"
 		     "r2 = 1;"
 		     "*(u64 *)(r10 - 8) = r2;"
-		     "if r1 > 10 goto +2;"
+		     "if r1 > 10 goto +6;"
 		     "r2 = 0;"
 		     "*(u64 *)(r10 - 8) = r2;"
+		     "r6 = 0;"
+		     "r6 = 0;"
+		     "r6 = 0;"
+		     "goto +0;"
 		     "r3 = *(u64 *)(r10 - 8);"
 		     "if r3 == 0 goto +2;"
 		     "r0 = *(u64 *)(r1 + 0);"

@@ -139,6 +139,9 @@ pub struct Walk<'a> {
     escape_grew: bool,
     /// Instructions processed.
     processed: u64,
+    /// Instructions and jumps processed since the latest checkpoint was
+    /// stored.
+    since_checkpoint: (u32, u32),
     /// The current path's instructions since its latest checkpoint.
     trail: precise::Trail,
     /// Registers the current instruction needs precise.
@@ -191,6 +194,7 @@ impl<'a> Walk<'a> {
             escaped: vec![0; cfg.funcs.len()],
             escape_grew: false,
             processed: 0,
+            since_checkpoint: (0, 0),
             trail: Vec::new(),
             need: precise::Bits::default(),
             slot_access: None,

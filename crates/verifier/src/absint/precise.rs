@@ -403,18 +403,25 @@ mod tests {
     /// The bad access below: a number used as a pointer.
     const BAD: &str = "r0 = *(u64 *)(r1 + 0)";
 
-    /// `r1 > 10` forks; the paths meet at slot 4 with `r0` 1 or 0 and
+    /// On the path explored first, between the fork and the join: enough
+    /// jumps and instructions that the walk stores a checkpoint at the
+    /// join (the kernel's `add_new_state` spacing).
+    const PAD: &str = "r6 = 0; r6 = 0; r6 = 0; goto +0";
+
+    /// `r1 > 10` forks; the paths meet at slot 8 with `r0` 1 or 0 and
     /// compare it with `r1` without the bounds deciding the branch:
     /// nothing needed either exact, so the second path stops at the join.
-    /// Walk: 0 1 2 3 4 (fork) 5 6, the jump's side at 6 (pruned), the
-    /// other side of slot 2 at 4 (pruned): 9.
+    /// Walk: slots 0-8 (checkpoint at 8, fork), 9 10, the jump's side at
+    /// 10, then the other side of slot 2 at 8 (pruned): 13. With `r0`
+    /// precise it would walk 8, 9, 10 and 10 again: 16.
     #[test]
     fn imprecise_counter_prunes_at_the_join() {
-        let prog = "r0 = 0; if r1 > 10 goto +1; r0 = 1; if r1 > r0 goto +1; r0 += 1; exit";
-        assert_eq!(check(prog), Ok(9));
+        let prog =
+            format!("r0 = 0; if r1 > 10 goto +5; r0 = 1; {PAD}; if r1 > r0 goto +1; r0 += 1; exit");
+        assert_eq!(check(&prog), Ok(13));
     }
 
-    /// The paths meet at slot 5 with `r2` 0 or 1; below, a copy of `r2`
+    /// The paths meet at slot 9 with `r2` 0 or 1; below, a copy of `r2`
     /// decides a branch (`r3 == 5` is known on each path). The first path
     /// returns; the second dereferences a number. The decision makes `r2`
     /// precise at the join (through `r3 += 5` and `r3 = r2`), so the
@@ -423,7 +430,7 @@ mod tests {
     #[test]
     fn decided_branch_makes_its_source_precise() {
         let prog = format!(
-            "r0 = 0; r2 = 1; if r1 > 10 goto +1; r2 = 0; \
+            "r0 = 0; r2 = 1; if r1 > 10 goto +5; r2 = 0; {PAD}; \
              r3 = r2; r3 += 5; if r3 == 5 goto +2; {BAD}; exit; exit"
         );
         assert_eq!(check(&prog), Err(Code::InvalidMemAccess));
@@ -436,8 +443,8 @@ mod tests {
     #[test]
     fn precision_follows_spills_and_fills() {
         let prog = format!(
-            "r0 = 0; r2 = 1; *(u64 *)(r10 - 8) = r2; if r1 > 10 goto +2; \
-             r2 = 0; *(u64 *)(r10 - 8) = r2; \
+            "r0 = 0; r2 = 1; *(u64 *)(r10 - 8) = r2; if r1 > 10 goto +6; \
+             r2 = 0; *(u64 *)(r10 - 8) = r2; {PAD}; \
              r3 = *(u64 *)(r10 - 8); if r3 == 0 goto +2; {BAD}; exit; exit"
         );
         assert_eq!(check(&prog), Err(Code::InvalidMemAccess));
@@ -449,7 +456,7 @@ mod tests {
     #[test]
     fn precision_crosses_calls() {
         let prog = format!(
-            "r2 = 1; if r1 > 10 goto +1; r2 = 0; r1 = r2; call pc+1; exit; \
+            "r2 = 1; if r1 > 10 goto +5; r2 = 0; {PAD}; r1 = r2; call pc+1; exit; \
              r0 = 0; if r1 == 0 goto +1; {BAD}; exit"
         );
         assert_eq!(check(&prog), Err(Code::InvalidMemAccess));

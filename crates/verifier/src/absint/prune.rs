@@ -101,8 +101,10 @@ impl Masks {
     };
 }
 
-/// Looks `st` up among the states seen at instruction `pc`; a new
-/// checkpoint takes the path's `trail`.
+/// Looks `st` up among the states seen at instruction `pc`. `store`: the
+/// path's trail when the state is to be stored as a new checkpoint if
+/// nothing covers it (the checkpoint takes the trail); `None`: only look
+/// (misses are then not counted, as in the kernel).
 pub fn visit(
     seen: &mut Vec<Rc<Cp>>,
     pc: usize,
@@ -110,7 +112,7 @@ pub fn visit(
     parent: &Option<Rc<Cp>>,
     masks: Masks,
     may_goto: bool,
-    trail: &mut Trail,
+    store: Option<&mut Trail>,
 ) -> Visit {
     for cp in seen.iter() {
         let hit = if cp.branches.get() > 0 {
@@ -130,8 +132,13 @@ pub fn visit(
             cp.hit.set(cp.hit.get() + 1);
             return v;
         }
-        cp.miss.set(cp.miss.get() + 1);
+        if store.is_some() {
+            cp.miss.set(cp.miss.get() + 1);
+        }
     }
+    let Some(trail) = store else {
+        return Visit::Continue(None);
+    };
     seen.retain(|cp| {
         let n = if may_goto && cp.branches.get() > 0 {
             EVICT_AFTER_LOOP
@@ -466,7 +473,15 @@ mod tests {
     }
 
     fn visit0(seen: &mut Vec<Rc<Cp>>, st: &State, parent: &Option<Rc<Cp>>) -> Visit {
-        visit(seen, 0, st, parent, Masks::ALL, false, &mut Trail::new())
+        visit(
+            seen,
+            0,
+            st,
+            parent,
+            Masks::ALL,
+            false,
+            Some(&mut Trail::new()),
+        )
     }
 
     #[test]

@@ -147,6 +147,20 @@ impl Walk<'_> {
             self.trail = trail;
             loop {
                 self.processed += 1;
+                self.since_checkpoint.0 += 1;
+                if matches!(
+                    self.insns[pc],
+                    Insn::Jmp { .. }
+                        | Insn::Ja { .. }
+                        | Insn::MayGoto { .. }
+                        | Insn::Call { .. }
+                        | Insn::CallLocal { .. }
+                        | Insn::CallKfunc { .. }
+                        | Insn::CallX { .. }
+                        | Insn::Exit
+                ) {
+                    self.since_checkpoint.1 += 1;
+                }
                 if self.processed > INSN_LIMIT {
                     return Err(self
                         .fail(pc, Code::TooComplex, format!("BPF program is too large. Processed {} insn", self.processed))
@@ -158,6 +172,11 @@ impl Walk<'_> {
                         stack: self.live.stack[pc],
                     };
                     let may_goto = matches!(self.insns[pc], Insn::MayGoto { .. });
+                    // A new checkpoint only every few jumps and
+                    // instructions (the kernel's `add_new_state`), and at
+                    // every `may_goto`.
+                    let (insns, jumps) = self.since_checkpoint;
+                    let store = may_goto || (jumps >= 2 && insns >= 8);
                     match super::prune::visit(
                         &mut visited[pc],
                         pc,
@@ -165,7 +184,7 @@ impl Walk<'_> {
                         &parent,
                         masks,
                         may_goto,
-                        &mut self.trail,
+                        store.then_some(&mut self.trail),
                     ) {
                         Visit::Prune(Some(marks)) => {
                             self.inherit(&st, &parent, marks, masks);
@@ -184,7 +203,12 @@ impl Walk<'_> {
                                 .fail(pc, Code::InfiniteLoop, format!("infinite loop detected at insn {pc}"))
                                 .help("the loop comes back here with the same state: make sure something it tests changes on every iteration".to_string()));
                         }
-                        Visit::Continue(cp) => parent = cp.or(parent),
+                        Visit::Continue(cp) => {
+                            if cp.is_some() {
+                                self.since_checkpoint = (0, 0);
+                            }
+                            parent = cp.or(parent);
+                        }
                     }
                 }
                 self.facts[pc].reached = true;
