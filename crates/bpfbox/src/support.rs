@@ -99,7 +99,7 @@ pub fn missing_for_program(obj: &Object, def: &ProgramDef) -> Vec<Missing> {
     let Ok(insns) = bpfbox_isa::decode(&def.insns) else {
         return out;
     };
-    for id in unsupported_helpers(&insns) {
+    for id in unsupported_helpers(def.prog_type, &insns) {
         out.push(Missing {
             what: "helper",
             name: helper_label(id),
@@ -212,12 +212,16 @@ pub fn unloadable(obj: &Object) -> Vec<Missing> {
 }
 
 /// The ids of the Linux helpers `insns` call that bpfbox does not
-/// implement, each once, in the order of their first call.
-fn unsupported_helpers(insns: &[Insn]) -> Vec<u32> {
-    let implemented: Vec<u32> = bpfbox_runtime::helpers::implemented()
-        .iter()
-        .map(|h| h.id())
-        .collect();
+/// implement for programs of type `prog_type`, each once, in the order of
+/// their first call.
+fn unsupported_helpers(prog_type: u32, insns: &[Insn]) -> Vec<u32> {
+    let implemented: Vec<u32> = match bpfbox_runtime::ProgType::from_id(prog_type) {
+        Some(ty) => bpfbox_runtime::helpers::implemented_for(ty),
+        None => bpfbox_runtime::helpers::implemented(),
+    }
+    .iter()
+    .map(|h| h.id())
+    .collect();
     let mut seen = Vec::new();
     for insn in insns {
         if let Insn::Call { helper } = *insn {
@@ -237,7 +241,7 @@ fn unsupported_helpers(insns: &[Insn]) -> Vec<u32> {
 /// The first helper `def` calls that bpfbox does not implement.
 pub fn first_unsupported_helper(def: &ProgramDef) -> Option<u32> {
     let insns = bpfbox_isa::decode(&def.insns).ok()?;
-    unsupported_helpers(&insns).first().copied()
+    unsupported_helpers(def.prog_type, &insns).first().copied()
 }
 
 /// The error the interpreter engine gives for a program it cannot run.

@@ -60,24 +60,28 @@ fn bpf_loop(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
 /// `BPF_F_INGRESS`.
 const F_INGRESS: u64 = 1;
 
-/// `bpf_redirect(ifindex, flags)`: records the target; returns
-/// `TC_ACT_REDIRECT` (= `XDP_REDIRECT` semantics for XDP: 7 vs 4).
+/// `bpf_redirect(ifindex, flags)` as XDP programs get it
+/// (`bpf_xdp_redirect`, XDP's run table): any flag is invalid
+/// (`XDP_ABORTED`); else records the target and returns `XDP_REDIRECT`.
+pub(crate) fn xdp_redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    let (ifindex, flags) = (a[0] as u32, a[1]);
+    if flags != 0 {
+        return Ok(0);
+    }
+    vm.host.redirect = Some(Redirect {
+        ifindex,
+        flags,
+        map: None,
+        clone: false,
+    });
+    Ok(4)
+}
+
+/// `bpf_redirect(ifindex, flags)` on an skb: records the target; returns
+/// `TC_ACT_REDIRECT` (`TC_ACT_SHOT` for flags other than
+/// `BPF_F_INGRESS`).
 fn redirect(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     let (ifindex, flags) = (a[0] as u32, a[1]);
-    let xdp = vm.host.map.prog_type == bpfbox_uapi::prog_type::XDP;
-    if xdp {
-        // bpf_xdp_redirect: any flag is invalid -> XDP_ABORTED
-        if flags != 0 {
-            return Ok(0);
-        }
-        vm.host.redirect = Some(Redirect {
-            ifindex,
-            flags,
-            map: None,
-            clone: false,
-        });
-        return Ok(4);
-    }
     if flags & !F_INGRESS != 0 {
         return Ok(2); // TC_ACT_SHOT
     }

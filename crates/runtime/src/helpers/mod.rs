@@ -43,7 +43,7 @@ pub mod cgroup;
 mod fib;
 mod hdropt;
 pub(crate) mod maps;
-mod misc;
+pub(crate) mod misc;
 mod probe;
 pub mod sk_storage;
 mod skb;
@@ -111,11 +111,8 @@ impl std::fmt::Debug for HelperImpl {
     }
 }
 
-/// Every helper bpfbox implements for all program types that may call it
-/// (types with their own implementation of an id list it in their
-/// [`crate::types::RunOps::helpers`]), then the helpers only some types
-/// implement (`bpf_xdp_output`, tracing programs), once each.
-pub fn implemented() -> Vec<HelperImpl> {
+/// The implementations every program type that may call them shares.
+fn shared() -> Vec<HelperImpl> {
     let tables: [&[HelperImpl]; 16] = [
         time::HELPERS,
         trace::HELPERS,
@@ -134,8 +131,15 @@ pub fn implemented() -> Vec<HelperImpl> {
         under_cgroup::HELPERS,
         sk_storage::HELPERS,
     ];
-    let mut all: Vec<HelperImpl> = tables.iter().flat_map(|t| t.iter().copied()).collect();
-    // helpers only some types have (bpf_xdp_output: tracing programs)
+    tables.iter().flat_map(|t| t.iter().copied()).collect()
+}
+
+/// Every helper bpfbox implements for some program type, once each: the
+/// shared implementations, then the helpers only some types implement
+/// (their [`crate::types::RunOps::helpers`]: `bpf_xdp_output` for
+/// tracing programs, sk_lookup's `bpf_sk_assign`).
+pub fn implemented() -> Vec<HelperImpl> {
+    let mut all = shared();
     for spec in bpfbox_progtype::registry::ALL {
         for h in crate::types::ops_of(spec.ty).helpers {
             if !all.iter().any(|a| a.id() == h.id()) {
@@ -143,6 +147,15 @@ pub fn implemented() -> Vec<HelperImpl> {
             }
         }
     }
+    all
+}
+
+/// The helpers bpfbox implements for programs of `prog_type`: the shared
+/// implementations, then the type's own ([`crate::types::RunOps::helpers`]),
+/// which replace a shared one of the same id.
+pub fn implemented_for(prog_type: ProgType) -> Vec<HelperImpl> {
+    let mut all = shared();
+    all.extend_from_slice(crate::types::ops_of(prog_type).helpers);
     all
 }
 
@@ -192,7 +205,7 @@ pub fn table_for(
             message: r.message,
         });
     }
-    let all = implemented();
+    let all = implemented_for(prog_type);
     for insn in prog.insns() {
         if let Insn::Call { helper } = *insn {
             let id = helper as u32;
@@ -209,8 +222,7 @@ pub fn table_for(
     }
     let allowed = |id: u32| kernel.helper_allowed(prog_type, expected_attach_type, id);
     let mut t = Helpers::new();
-    let own = crate::types::ops_of(prog_type).helpers;
-    for h in all.iter().chain(own) {
+    for h in &all {
         if h.id() < 256 && allowed(h.id()) {
             t.set(h.id() as u8, h.run);
         }
@@ -333,6 +345,30 @@ mod tests {
             matches!(err, crate::Error::UnsupportedHelper { id: got, .. } if got == id),
             "{err}"
         );
+    }
+
+    /// A type's own implementation of an id is its alone: tc has no
+    /// `bpf_sk_assign` (sk_lookup's is `bpf_sk_lookup_assign`), and XDP's
+    /// `bpf_redirect` replaces the skb one rather than joining it.
+    #[test]
+    fn own_implementations_stay_with_their_type() {
+        let ids = |ty| {
+            implemented_for(ty)
+                .iter()
+                .map(HelperImpl::id)
+                .collect::<Vec<_>>()
+        };
+        let sk_assign = bpfbox_uapi::helper::id::SK_ASSIGN;
+        assert!(ids(ProgType::SkLookup).contains(&sk_assign));
+        assert!(!ids(ProgType::SchedCls).contains(&sk_assign));
+        assert!(implemented().iter().any(|h| h.id() == sk_assign));
+        let redirect = bpfbox_uapi::helper::id::REDIRECT;
+        let xdp = implemented_for(ProgType::Xdp);
+        let last = xdp.iter().rev().find(|h| h.id() == redirect).unwrap();
+        assert!(crate::types::ops_of(ProgType::Xdp)
+            .helpers
+            .iter()
+            .any(|h| std::ptr::eq(h.decl, last.decl) && h.id() == redirect));
     }
 
     #[test]

@@ -487,17 +487,19 @@ fn sk_release(_vm: &mut HostVm<'_>, _a: [u64; 5]) -> Result<u64, Trap> {
     Ok(0)
 }
 
-/// `bpf_sk_lookup_assign(ctx, sk, flags)` (sk_lookup only): the checks of
+/// `bpf_sk_assign` as sk_lookup programs get it (`bpf_sk_lookup_assign(ctx,
+/// sk, flags)`, SK_LOOKUP's run table; tc's `bpf_sk_assign` is not
+/// implemented): the checks of
 /// net/core/filter.c in order, then the selection; `ctx->sk` reads it at
 /// once.
-fn sk_assign(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+pub(crate) fn sk_lookup_assign(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     use bpfbox_uapi::errno::EAFNOSUPPORT;
     use bpfbox_uapi::errno::EEXIST;
     use bpfbox_uapi::errno::EPROTOTYPE;
     use bpfbox_uapi::errno::ESOCKTNOSUPPORT;
     let (ptr, flags) = (a[1], a[2]);
     let e = env(vm)?;
-    let Some((family, protocol)) = e.lookup.filter(|_| e.prog_type == prog_type::SK_LOOKUP) else {
+    let Some((family, protocol)) = e.lookup else {
         let t = vm.helper_error(EOPNOTSUPP);
         return Err(t);
     };
@@ -619,7 +621,6 @@ pub(super) const HELPERS: &[HelperImpl] = &[
     HelperImpl::new(id::TCP_SOCK, tcp_sock),
     HelperImpl::new(id::MSG_PUSH_DATA, msg_push_data),
     HelperImpl::new(id::MSG_POP_DATA, msg_pop_data),
-    HelperImpl::new(id::SK_ASSIGN, sk_assign),
     HelperImpl::new(id::LOAD_HDR_OPT, super::hdropt::load_hdr_opt),
     HelperImpl::new(id::STORE_HDR_OPT, super::hdropt::store_hdr_opt),
     HelperImpl::new(id::RESERVE_HDR_OPT, super::hdropt::reserve_hdr_opt),
