@@ -4,10 +4,39 @@
 use bpfbox_object::{Object, ProgramDef};
 use std::path::Path;
 
-/// Loading or selecting failed; the message names the file.
+/// Loading or selecting failed; each message names the file.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Error(pub String);
+pub enum Error {
+    /// The object cannot be loaded (the loader's line names the file).
+    #[error("{0}")]
+    Load(#[source] bpfbox_object::Error),
+    /// No program of that name.
+    #[error("{}: no program `{name}` (programs: {have})", path.display())]
+    NoProgram {
+        /// The object file.
+        path: std::path::PathBuf,
+        /// The name asked for.
+        name: String,
+        /// The programs it has.
+        have: String,
+    },
+    /// The object has no programs at all.
+    #[error("{}: the object has no programs", path.display())]
+    NoPrograms {
+        /// The object file.
+        path: std::path::PathBuf,
+    },
+    /// Several programs and none named.
+    #[error("{}: the object has {count} programs, pick one with --prog: {have}", path.display())]
+    Ambiguous {
+        /// The object file.
+        path: std::path::PathBuf,
+        /// How many.
+        count: usize,
+        /// Their names.
+        have: String,
+    },
+}
 
 /// Loads an object file; externs get their values from the running
 /// kernel ([`crate::externs::HostExterns`]).
@@ -24,7 +53,7 @@ pub fn load_with_externs(
         externs: Some(std::sync::Arc::new(externs)),
         ..Default::default()
     };
-    bpfbox_object::load_file_with(path, &opts).map_err(|e| Error(e.to_string()))
+    bpfbox_object::load_file_with(path, &opts).map_err(Error::Load)
 }
 
 /// The program named `name`, or the only program when `name` is `None`.
@@ -40,26 +69,21 @@ pub fn select<'o>(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let path = path.to_path_buf();
     match name {
-        Some(n) => obj.program(n).ok_or_else(|| {
-            Error(format!(
-                "{}: no program `{n}` (programs: {})",
-                path.display(),
-                names()
-            ))
+        Some(n) => obj.program(n).ok_or_else(|| Error::NoProgram {
+            path,
+            name: n.to_string(),
+            have: names(),
         }),
         None => match obj.programs.as_slice() {
             [one] => Ok(one),
-            [] => Err(Error(format!(
-                "{}: the object has no programs",
-                path.display()
-            ))),
-            _ => Err(Error(format!(
-                "{}: the object has {} programs, pick one with --prog: {}",
-                path.display(),
-                obj.programs.len(),
-                names()
-            ))),
+            [] => Err(Error::NoPrograms { path }),
+            _ => Err(Error::Ambiguous {
+                path,
+                count: obj.programs.len(),
+                have: names(),
+            }),
         },
     }
 }
@@ -108,5 +132,35 @@ pub fn attach_label(def: &ProgramDef) -> String {
         Some(_) if ignored && def.expected_attach_type == 0 => "-".to_string(),
         Some(a) => format!("{a:?}"),
         None => "-".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_failures_are_values_naming_the_file() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/progs/lwt_seg6local/seg6local.o"
+        ));
+        let obj = load(path).unwrap();
+        let e = select(&obj, path, Some("nope")).unwrap_err();
+        assert!(matches!(&e, Error::NoProgram { name, .. } if name == "nope"));
+        assert!(e
+            .to_string()
+            .starts_with(&format!("{}: no program `nope`", path.display())));
+        let e = select(&obj, path, None).unwrap_err();
+        assert!(matches!(e, Error::Ambiguous { count: 3, .. }), "{e}");
+        assert_eq!(
+            select(&obj, path, Some("seg6_fields")).unwrap().name,
+            "seg6_fields"
+        );
+        let missing = Path::new("/nonexistent/x.o");
+        let e = load(missing).unwrap_err();
+        assert!(matches!(e, Error::Load(_)));
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(e.to_string().contains("/nonexistent/x.o"), "{e}");
     }
 }
