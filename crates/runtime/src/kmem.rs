@@ -23,6 +23,7 @@
 
 use crate::packet::Packet;
 use bpfbox_object::btf::Btf;
+use bpfbox_object::layout::Field;
 use bpfbox_progtype::ProgType;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,8 @@ use std::sync::{Arc, Mutex};
 pub struct KernelTypes {
     btf: Arc<Btf>,
     ids: Mutex<Vec<(String, Option<u32>)>>,
+    /// (struct id, member name) → the member, as found so far.
+    members: Mutex<Vec<(u32, String, Option<Field>)>>,
 }
 
 impl KernelTypes {
@@ -41,12 +44,24 @@ impl KernelTypes {
         KernelTypes {
             btf,
             ids: Mutex::new(Vec::new()),
+            members: Mutex::new(Vec::new()),
         }
     }
 
     /// The BTF.
     pub fn btf(&self) -> &Btf {
         &self.btf
+    }
+
+    /// Member `name` of struct `id` ([`Btf::member_by_name`]).
+    pub fn member(&self, id: u32, name: &str) -> Option<Field> {
+        let mut found = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, _, f)) = found.iter().find(|(i, n, _)| *i == id && n == name) {
+            return *f;
+        }
+        let f = self.btf.member_by_name(id, name);
+        found.push((id, name.to_string(), f));
+        f
     }
 
     /// The id of `struct NAME`.
@@ -141,15 +156,20 @@ impl KernelObject {
     ) -> Result<KernelObject, KmemError> {
         let mut o = KernelObject::zeroed(types, type_name)?;
         for (name, v) in fields {
-            o.set(types.btf(), name, v)?;
+            o.set(types, name, v)?;
         }
         Ok(o)
     }
 
-    /// Sets member `name` (`btf`: the BTF the object was made from);
+    /// Sets member `name` (`types`: those the object was made from);
     /// skipped when the struct has no such member.
-    pub fn set(&mut self, btf: &Btf, name: &str, value: &FieldValue) -> Result<(), KmemError> {
-        let Some(f) = btf.member_by_name(self.type_id, name) else {
+    pub fn set(
+        &mut self,
+        types: &KernelTypes,
+        name: &str,
+        value: &FieldValue,
+    ) -> Result<(), KmemError> {
+        let Some(f) = types.member(self.type_id, name) else {
             return Ok(());
         };
         if f.bitfield {
@@ -480,7 +500,7 @@ mod tests {
         assert!(o.bytes().iter().all(|b| *b == 0));
         let mut o = KernelObject::zeroed(&types, "net_device").unwrap();
         // a name longer than the array is cut to it
-        o.set(types.btf(), "name", &FieldValue::Bytes(vec![b'x'; 40]))
+        o.set(&types, "name", &FieldValue::Bytes(vec![b'x'; 40]))
             .unwrap();
         assert_eq!(o.bytes().len(), 20);
         assert!(o.bytes()[4..].iter().all(|b| *b == b'x'));
