@@ -4,11 +4,15 @@
 use bpfbox_progtype::{describe_type, ProgTypeSpec, TypeInfo};
 
 /// What bpfbox supports for a type: `run` (a BPF_PROG_TEST_RUN driver, so
-/// `bpfbox run` and `bpfbox diff`), `fire` (an event driver), both, or
-/// `not yet`.
+/// `bpfbox run` and `bpfbox diff`), `fire` (an event driver), both,
+/// `attach` (TRACING: fentry/fexit run attached to a program bpfbox runs,
+/// `bpfbox run TARGET.o --attach OBJECT`), or `not yet`.
 pub fn support(spec: &ProgTypeSpec) -> String {
     let run = bpfbox_runtime::drivers::runner_for(spec.ty).is_some();
     let fire = bpfbox_runtime::events::driver_for(spec.id()).is_some();
+    if spec.ty == bpfbox_progtype::ProgType::Tracing {
+        return "attach".to_string();
+    }
     match (run, fire) {
         (true, true) => "run, fire",
         (true, false) => "run",

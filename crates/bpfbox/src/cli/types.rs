@@ -60,7 +60,11 @@ fn commands_line(bpfbox: &str) -> String {
         .filter(|c| matches!(*c, "run" | "fire" | "diff" | "exec"))
         .map(|c| format!("bpfbox {c}"))
         .collect();
-    if cmds.is_empty() {
+    if bpfbox == "attach" {
+        "Run in bpfbox attached to a program it runs: bpfbox run TARGET.o --attach OBJECT \
+         (fentry/fexit; fmod_ret, tp_btf and iterators not yet)"
+            .to_string()
+    } else if cmds.is_empty() {
         format!("bpfbox cannot run this type yet ({bpfbox})")
     } else {
         format!("Run in bpfbox with: {}", cmds.join(", "))

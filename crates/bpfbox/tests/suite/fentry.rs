@@ -222,6 +222,12 @@ pub(crate) fn cli_run_attaches_tracers_and_lists_them() {
         text.contains("run only attached") && text.contains("trace_exit (traces xdp_target)"),
         "{text}"
     );
+    let out = cli(&["types", "tracing"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Run in bpfbox attached to a program it runs"),
+        "{text}"
+    );
     // verify types a tracer's context from its target, and only then
     // accepts its dereferences
     let out = cli(&["verify", "xdp_trace.o", "--target", "xdp_target.o"]);
