@@ -4,38 +4,13 @@
 
 use bpfbox_object::btf::{kind, Btf, FUNC_GLOBAL};
 use bpfbox_object::{Object, ProgramDef};
-use bpfbox_uapi::prog_type as pt;
 use bpfbox_verifier::{GlobalArg, GlobalFunc};
 
-/// The UAPI context struct of a program type (`struct __sk_buff` for tc):
-/// a global function's pointer argument to it is the context. `None` for
-/// types whose context rules for global functions bpfbox does not model
-/// (tracing types); their global functions with pointer arguments are
-/// then checked as static ones.
+/// The UAPI context struct of a program type (`struct __sk_buff` for tc),
+/// from the type's data: a global function's pointer argument to it is the
+/// context.
 fn ctx_struct(prog_type: u32) -> Option<&'static str> {
-    Some(match prog_type {
-        pt::SOCKET_FILTER
-        | pt::SCHED_CLS
-        | pt::SCHED_ACT
-        | pt::CGROUP_SKB
-        | pt::LWT_IN
-        | pt::LWT_OUT
-        | pt::LWT_XMIT
-        | pt::LWT_SEG6LOCAL
-        | pt::SK_SKB
-        | pt::FLOW_DISSECTOR => "__sk_buff",
-        pt::XDP => "xdp_md",
-        pt::CGROUP_SOCK => "bpf_sock",
-        pt::SOCK_OPS => "bpf_sock_ops",
-        pt::CGROUP_DEVICE => "bpf_cgroup_dev_ctx",
-        pt::SK_MSG => "sk_msg_md",
-        pt::CGROUP_SOCK_ADDR => "bpf_sock_addr",
-        pt::SK_REUSEPORT => "sk_reuseport_md",
-        pt::CGROUP_SYSCTL => "bpf_sysctl",
-        pt::CGROUP_SOCKOPT => "bpf_sockopt",
-        pt::SK_LOOKUP => "bpf_sk_lookup",
-        _ => return None,
-    })
+    bpfbox_progtype::by_id(prog_type)?.global_func_ctx
 }
 
 /// What the signature of global function `func` (a `BTF_KIND_FUNC` id)

@@ -373,6 +373,19 @@ mod tests {
         }
     }
 
+    /// A global function's ctx argument is the type's own context struct.
+    #[test]
+    fn global_func_ctx_is_the_context_struct() {
+        let mut named = 0;
+        for s in ALL {
+            if let Some(name) = s.global_func_ctx {
+                assert_eq!(s.ctx.struct_name, format!("struct {name}"), "{}", s.name);
+                named += 1;
+            }
+        }
+        assert_eq!(named, 20);
+    }
+
     /// The typed actions are generated from the same list as the tables.
     #[test]
     fn typed_actions_follow_the_return_tables() {

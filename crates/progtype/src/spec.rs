@@ -319,6 +319,11 @@ pub struct ProgTypeSpec {
     pub kernel_ops: &'static str,
     /// Context struct the program receives in R1.
     pub ctx: &'static CtxLayout,
+    /// The UAPI struct a global function's pointer argument must point to
+    /// to be the context (`btf_is_prog_ctx_type`), e.g. `__sk_buff`; None
+    /// where bpfbox does not model it (tracing types: such arguments are
+    /// checked as in static functions).
+    pub global_func_ctx: Option<&'static str>,
     /// Access rules for the context.
     pub access: &'static AccessTable,
     /// Structs reachable through context pointers, with their rules.

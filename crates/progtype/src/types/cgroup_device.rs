@@ -37,6 +37,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "cgroup_device",
     kernel_ops: "cg_dev",
     ctx: &DEV_CTX,
+    global_func_ctx: Some("bpf_cgroup_dev_ctx"),
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

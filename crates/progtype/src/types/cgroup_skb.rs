@@ -73,6 +73,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "cgroup_skb",
     kernel_ops: "cg_skb",
     ctx: &SK_BUFF,
+    global_func_ctx: Some("__sk_buff"),
     access: &ACCESS,
     pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: false,

@@ -53,6 +53,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "cgroup_sock",
     kernel_ops: "cg_sock",
     ctx: &BPF_SOCK,
+    global_func_ctx: Some("bpf_sock"),
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

@@ -126,6 +126,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "cgroup_sock_addr",
     kernel_ops: "cg_sock_addr",
     ctx: &SOCK_ADDR,
+    global_func_ctx: Some("bpf_sock_addr"),
     access: &ACCESS,
     pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,

@@ -73,6 +73,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "cgroup_sockopt",
     kernel_ops: "cg_sockopt",
     ctx: &SOCKOPT,
+    global_func_ctx: Some("bpf_sockopt"),
     access: &ACCESS,
     pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,

@@ -44,6 +44,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "cgroup_sysctl",
     kernel_ops: "cg_sysctl",
     ctx: &SYSCTL,
+    global_func_ctx: Some("bpf_sysctl"),
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

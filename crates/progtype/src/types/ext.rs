@@ -14,6 +14,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "ext",
     kernel_ops: "bpf_extension",
     ctx: &BTF_ARG_SLOTS,
+    global_func_ctx: None,
     access: &BTF_ARGS,
     pointees: &[],
     ld_abs: false,

@@ -84,6 +84,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "flow_dissector",
     kernel_ops: "flow_dissector",
     ctx: &SK_BUFF,
+    global_func_ctx: Some("__sk_buff"),
     access: &ACCESS,
     pointees: &[CtxStruct {
         layout: &FLOW_KEYS,

@@ -57,6 +57,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "kprobe",
     kernel_ops: "kprobe",
     ctx: &PT_REGS,
+    global_func_ctx: None,
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

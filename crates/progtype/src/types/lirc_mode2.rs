@@ -53,6 +53,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "lirc_mode2",
     kernel_ops: "lirc_mode2",
     ctx: &LIRC_SAMPLE,
+    global_func_ctx: None,
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

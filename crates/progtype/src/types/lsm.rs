@@ -30,6 +30,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "lsm",
     kernel_ops: "lsm",
     ctx: &BTF_ARG_SLOTS,
+    global_func_ctx: None,
     access: &BTF_ARGS,
     pointees: &[],
     ld_abs: false,

@@ -25,6 +25,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "lwt_in",
     kernel_ops: "lwt_in",
     ctx: &SK_BUFF,
+    global_func_ctx: Some("__sk_buff"),
     access: &LWT_ACCESS,
     pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: false,

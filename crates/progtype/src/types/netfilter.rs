@@ -33,6 +33,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "netfilter",
     kernel_ops: "netfilter",
     ctx: &NF_CTX,
+    global_func_ctx: None,
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

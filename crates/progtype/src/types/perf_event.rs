@@ -50,6 +50,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "perf_event",
     kernel_ops: "perf_event",
     ctx: &PERF_EVENT_DATA,
+    global_func_ctx: None,
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

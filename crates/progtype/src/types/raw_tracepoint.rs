@@ -43,6 +43,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "raw_tracepoint",
     kernel_ops: "raw_tracepoint",
     ctx: &RAW_TP_ARGS,
+    global_func_ctx: None,
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

@@ -57,6 +57,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "raw_tracepoint_writable",
     kernel_ops: "raw_tracepoint_writable",
     ctx: &RAW_TP_ARGS,
+    global_func_ctx: None,
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

@@ -27,6 +27,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "sched_act",
     kernel_ops: "tc_cls_act",
     ctx: &SK_BUFF,
+    global_func_ctx: Some("__sk_buff"),
     access: &TC_ACCESS,
     pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: true,

@@ -69,6 +69,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "sk_lookup",
     kernel_ops: "sk_lookup",
     ctx: &SK_LOOKUP_CTX,
+    global_func_ctx: Some("bpf_sk_lookup"),
     access: &ACCESS,
     pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,

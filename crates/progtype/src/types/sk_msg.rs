@@ -67,6 +67,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "sk_msg",
     kernel_ops: "sk_msg",
     ctx: &SK_MSG_MD,
+    global_func_ctx: Some("sk_msg_md"),
     access: &ACCESS,
     pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,

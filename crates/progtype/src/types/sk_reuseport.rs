@@ -76,6 +76,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "sk_reuseport",
     kernel_ops: "sk_reuseport",
     ctx: &SK_REUSEPORT_MD,
+    global_func_ctx: Some("sk_reuseport_md"),
     access: &ACCESS,
     pointees: &[
         crate::ctx::sock::SOCK_POINTEE,

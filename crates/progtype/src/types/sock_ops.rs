@@ -123,6 +123,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "sock_ops",
     kernel_ops: "sock_ops",
     ctx: &SOCK_OPS,
+    global_func_ctx: Some("bpf_sock_ops"),
     access: &ACCESS,
     pointees: &[crate::ctx::sock::SOCK_POINTEE],
     ld_abs: false,

@@ -25,6 +25,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "socket_filter",
     kernel_ops: "sk_filter",
     ctx: &SK_BUFF,
+    global_func_ctx: Some("__sk_buff"),
     access: &SKB_BASE,
     pointees: &[crate::ctx::sock::SOCK_COMMON_POINTEE],
     ld_abs: true,

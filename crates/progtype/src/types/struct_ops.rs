@@ -29,6 +29,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "struct_ops",
     kernel_ops: "bpf_struct_ops",
     ctx: &BTF_ARG_SLOTS,
+    global_func_ctx: None,
     access: &BTF_ARGS,
     pointees: &[],
     ld_abs: false,

@@ -99,6 +99,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "syscall",
     kernel_ops: "bpf_syscall",
     ctx: &SYSCALL_CTX,
+    global_func_ctx: None,
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

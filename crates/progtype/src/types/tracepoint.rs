@@ -80,6 +80,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "tracepoint",
     kernel_ops: "tracepoint",
     ctx: &TRACE_RECORD,
+    global_func_ctx: None,
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,

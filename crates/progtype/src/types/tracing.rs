@@ -68,6 +68,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "tracing",
     kernel_ops: "tracing",
     ctx: &BTF_ARG_SLOTS,
+    global_func_ctx: None,
     access: &BTF_ARGS,
     pointees: &[],
     ld_abs: false,

@@ -97,6 +97,7 @@ pub static SPEC: ProgTypeSpec = ProgTypeSpec {
     short: "xdp",
     kernel_ops: "xdp",
     ctx: &XDP_MD,
+    global_func_ctx: Some("xdp_md"),
     access: &ACCESS,
     pointees: &[],
     ld_abs: false,
