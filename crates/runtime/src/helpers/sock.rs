@@ -399,12 +399,27 @@ fn msg_pop_data(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
     })
 }
 
+/// `TCP_ESTABLISHED`.
+const TCP_ESTABLISHED: u32 = 1;
+/// `TCP_LISTEN`.
+const TCP_LISTEN: u32 = 10;
+
 /// `bpf_map_lookup_elem` for the socket program types: on a sockmap,
 /// sockhash or reuseport_sockarray it returns the socket (a `struct
-/// bpf_sock` image of the declared socket, or else of a TCP socket of the
-/// hook's family — a listener for sk_lookup, established otherwise), like
-/// the kernel's `PTR_TO_SOCKET_OR_NULL`; other maps as usual.
+/// bpf_sock` image of the declared socket, or else of an established TCP
+/// socket of the hook's family), like the kernel's
+/// `PTR_TO_SOCKET_OR_NULL`; other maps as usual.
 pub(crate) fn sock_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    sock_map_lookup_in_state(vm, a, TCP_ESTABLISHED)
+}
+
+/// [`sock_map_lookup`] as sk_lookup programs see it: an undeclared socket
+/// is a listener.
+pub(crate) fn sock_map_lookup_listening(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, Trap> {
+    sock_map_lookup_in_state(vm, a, TCP_LISTEN)
+}
+
+fn sock_map_lookup_in_state(vm: &mut HostVm<'_>, a: [u64; 5], state: u32) -> Result<u64, Trap> {
     let m = map_of(vm, a[0])?;
     if !vm.host.maps[m].map_type().is_sock() {
         let Some(&HelperImpl { run: f, .. }) = super::maps::HELPERS
@@ -423,11 +438,6 @@ pub(crate) fn sock_map_lookup(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, T
     let e = env(vm)?;
     let hook_family = e.sock.map_or(2, |s| s.family());
     let (family, _) = e.lookup.unwrap_or((hook_family, 6));
-    let state = if e.prog_type == prog_type::SK_LOOKUP {
-        10
-    } else {
-        1
-    };
     let desc = e.world.descs.get(&id).copied().unwrap_or_else(|| {
         let any = if family == 2 { "0.0.0.0:0" } else { "[::]:0" };
         let any: std::net::SocketAddr = any

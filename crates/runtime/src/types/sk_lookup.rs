@@ -15,7 +15,7 @@ pub static OPS: RunOps = RunOps {
     test_run: Some(test_run::test_run),
     event: Some(&event::DRIVER),
     helpers: &[
-        HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup),
+        HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup_listening),
         HelperImpl::new(id::SK_ASSIGN, sock::sk_lookup_assign),
     ],
 };
