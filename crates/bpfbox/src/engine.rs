@@ -425,6 +425,12 @@ impl InterpEngine {
     /// object's maps and loads `def` for the interpreter.
     /// The helpers available are those of `host.kernel`.
     pub fn new(obj: &Object, def: &ProgramDef, host: HostState) -> Result<Self, RunError> {
+        if let Some(message) = crate::support::attached_only_refusal(def) {
+            return Err(RunError {
+                message,
+                ..Default::default()
+            });
+        }
         if let Some(message) = crate::support::interp_refusal(obj, def) {
             return Err(RunError {
                 kind: crate::support::first_unsupported_helper(def)
@@ -445,6 +451,12 @@ impl InterpEngine {
         def: &ProgramDef,
         host: HostState,
     ) -> Result<Self, RunError> {
+        if let Some(message) = crate::support::attached_only_refusal(def) {
+            return Err(RunError {
+                message,
+                ..Default::default()
+            });
+        }
         if let Some(message) = crate::support::interp_refusal(obj, def) {
             return Err(RunError {
                 kind: crate::support::first_unsupported_helper(def)

@@ -81,6 +81,19 @@ pub fn runs_attached(def: &ProgramDef) -> bool {
         )
 }
 
+/// Why `def` cannot run on its own: an fentry/fexit program runs attached
+/// to the program it traces, named in its section.
+pub fn attached_only_refusal(def: &ProgramDef) -> Option<String> {
+    runs_attached(def).then(|| {
+        let target = def.attach_target().unwrap_or("TARGET");
+        format!(
+            "`{}` ({}) runs attached to the program it traces, not on its own: run `{target}` \
+             with `--attach OBJECT` (library: attach_tracing_from)",
+            def.name, def.section
+        )
+    })
+}
+
 /// What program `def` needs that bpfbox's interpreter does not run: its
 /// type, helpers it calls, its maps' types, kfuncs and typed ksyms.
 pub fn missing_for_program(obj: &Object, def: &ProgramDef) -> Vec<Missing> {

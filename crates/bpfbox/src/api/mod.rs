@@ -206,6 +206,13 @@ impl Bpfbox {
                 have: self.program_names().join(", "),
             })?;
         check_kind::<P>(&def)?;
+        if let Some(message) = crate::support::attached_only_refusal(&def) {
+            return Err(Error::Load {
+                program: name.to_string(),
+                message,
+                cause: None,
+            });
+        }
         if self.verify {
             // the full verifier, once, for the kernel modelled (both engines)
             let profile = self

@@ -215,6 +215,25 @@ pub(crate) fn cli_run_attaches_tracers_and_lists_them() {
         err.contains("no fentry/fexit program traces `xdp_target`"),
         "{err}"
     );
+    // a tracer run on its own says how it runs
+    let out = cli(&[
+        "run",
+        "xdp_trace.o",
+        "--prog",
+        "trace_entry",
+        "--data-in",
+        p,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        (out.status.code(), err.lines().count()),
+        (Some(1), 1),
+        "{err}"
+    );
+    assert!(
+        err.contains("runs attached to the program it traces"),
+        "{err}"
+    );
     // prog list says how they run
     let out = cli(&["prog", "list", "xdp_trace.o"]);
     let text = String::from_utf8_lossy(&out.stdout);
