@@ -279,6 +279,47 @@ mod tests {
         }
     }
 
+    /// Every helper some type offers (any layer, any attach rule, any
+    /// configuration) has a prototype in `helpers/proto.rs`: without one
+    /// the verifier could not check its arguments and would accept calls
+    /// the kernel refuses.
+    #[test]
+    fn every_offered_helper_is_declared() {
+        let mut undeclared = std::collections::BTreeMap::<u32, Vec<&str>>::new();
+        for s in ALL {
+            let mut ids: Vec<u32> = s
+                .helpers
+                .all_sets()
+                .iter()
+                .flat_map(|set| set.ids.iter().copied())
+                .collect();
+            for a in configs(s) {
+                ids.extend((1..HELPER_COUNT).filter(|&id| s.helper_allowed(a, id)));
+            }
+            for id in ids {
+                if crate::helpers::proto(id).is_none() {
+                    let users = undeclared.entry(id).or_default();
+                    if !users.contains(&s.short) {
+                        users.push(s.short);
+                    }
+                }
+            }
+        }
+        let list: Vec<String> = undeclared
+            .iter()
+            .map(|(id, users)| {
+                let name = crate::helpers::helper_name(*id).unwrap_or("?");
+                format!("{id} {name} ({})", users.join(","))
+            })
+            .collect();
+        assert!(
+            list.is_empty(),
+            "{} offered helpers without a prototype:\n{}",
+            list.len(),
+            list.join("\n")
+        );
+    }
+
     #[test]
     fn sec_names_and_attach_types_consistent() {
         for s in ALL {

@@ -1,5 +1,5 @@
 //! Helper functions as data: the 212 ids and names of 6.18
-//! ([`HELPER_NAMES`]), prototypes for the common helpers ([`proto()`]) and
+//! ([`HELPER_NAMES`]), prototypes of every helper a type offers ([`proto()`]) and
 //! availability per program type as layered sets ([`HelperAvail`]).
 
 pub mod proto;

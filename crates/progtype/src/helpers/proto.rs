@@ -1,10 +1,12 @@
 //! Helper prototypes as data: the kernel's `struct bpf_func_proto` (return
-//! type, five argument types, `gpl_only`) for the common helpers. Argument
+//! type, five argument types, `gpl_only`) for every helper a program type
+//! may call (the registry test `every_offered_helper_is_declared`). Argument
 //! types follow the 6.18 verifier's vocabulary (`ARG_PTR_TO_MAP_KEY`,
 //! `ARG_CONST_SIZE`, `ARG_PTR_TO_MEM | MEM_RDONLY` ...). Source: kernel
 //! `*_proto` definitions (kernel/bpf/helpers.c, net/core/filter.c,
-//! kernel/trace/bpf_trace.c ...) read for facts; helpers without a row
-//! here still have an id and a name. `gpl_only` of every row, and whether
+//! kernel/trace/bpf_trace.c ...) read for facts; helpers no type offers
+//! may lack a row and still have an id and a name. `gpl_only` of every
+//! row the running kernel offers, and whether
 //! a helper whose first argument takes the context has two or more
 //! arguments, are checked against the running kernel (tests/tests.rs).
 
@@ -83,6 +85,11 @@ pub enum ArgType {
     PtrToDynptr,
     /// A kptr slot in a map value (`ARG_PTR_TO_KPTR`).
     PtrToKptr,
+    /// Readable memory of the fixed size given (`ARG_PTR_TO_FIXED_SIZE_MEM`
+    /// with `argN_size`, e.g. an IP or TCP header).
+    PtrToFixedMem(u32),
+    /// A per-CPU kernel variable (`ARG_PTR_TO_PERCPU_BTF_ID`).
+    PtrToPercpuBtfId,
 }
 
 impl ArgType {
@@ -122,6 +129,8 @@ impl ArgType {
             ArgType::PtrToBtfIdOrNull => "ARG_PTR_TO_BTF_ID | PTR_MAYBE_NULL",
             ArgType::PtrToDynptr => "ARG_PTR_TO_DYNPTR",
             ArgType::PtrToKptr => "ARG_KPTR_XCHG_DEST",
+            ArgType::PtrToFixedMem(_) => "ARG_PTR_TO_FIXED_SIZE_MEM",
+            ArgType::PtrToPercpuBtfId => "ARG_PTR_TO_PERCPU_BTF_ID",
         }
     }
 
@@ -161,6 +170,9 @@ pub enum RetType {
     PtrToMemOrBtfId,
     /// Memory inside a dynptr or NULL (`RET_PTR_TO_DYNPTR_MEM_OR_NULL`).
     PtrToDynptrMemOrNull,
+    /// This CPU's copy of a per-CPU variable, never NULL
+    /// (`RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY`).
+    PtrToMemOrBtfIdNonNull,
 }
 
 impl RetType {
@@ -178,6 +190,7 @@ impl RetType {
             RetType::PtrToBtfIdTrusted => "RET_PTR_TO_BTF_ID_TRUSTED",
             RetType::PtrToMemOrBtfId => "RET_PTR_TO_MEM_OR_BTF_ID | PTR_MAYBE_NULL | MEM_RDONLY",
             RetType::PtrToDynptrMemOrNull => "RET_PTR_TO_DYNPTR_MEM_OR_NULL",
+            RetType::PtrToMemOrBtfIdNonNull => "RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY",
         }
     }
 }
@@ -262,6 +275,14 @@ const fn p(id: u32, ret: RetType, gpl_only: bool, a: &[ArgType]) -> HelperProto 
         casts_reference: false,
     }
 }
+
+/// `struct iphdr` without options: the fixed-size header argument of the
+/// raw syncookie helpers.
+const IPV4_HDR: u32 = 20;
+/// `struct ipv6hdr`.
+const IPV6_HDR: u32 = 40;
+/// `struct tcphdr` without options.
+const TCP_HDR: u32 = 20;
 
 const I: RetType = RetType::Integer;
 const V: RetType = RetType::Void;
@@ -477,6 +498,12 @@ const PROTO_ROWS: &[HelperProto] = &[
     p(BIND, I, false, &[PtrToCtx, PtrToMem, ConstSize]),
     p(XDP_ADJUST_TAIL, I, false, &[PtrToCtx, Anything]).changes_pkt_data(),
     p(
+        SKB_GET_XFRM_STATE,
+        I,
+        false,
+        &[PtrToCtx, Anything, PtrToUninitMem, ConstSize, Anything],
+    ),
+    p(
         GET_STACK,
         I,
         true,
@@ -519,6 +546,34 @@ const PROTO_ROWS: &[HelperProto] = &[
         &[PtrToCtx, Anything, PtrToMemRdonly, ConstSize],
     )
     .changes_pkt_data(),
+    p(
+        LWT_SEG6_STORE_BYTES,
+        I,
+        false,
+        &[PtrToCtx, Anything, PtrToMemRdonly, ConstSize],
+    )
+    .changes_pkt_data(),
+    p(
+        LWT_SEG6_ADJUST_SRH,
+        I,
+        false,
+        &[PtrToCtx, Anything, Anything],
+    )
+    .changes_pkt_data(),
+    p(
+        LWT_SEG6_ACTION,
+        I,
+        false,
+        &[PtrToCtx, Anything, PtrToMemRdonly, ConstSize],
+    )
+    .changes_pkt_data(),
+    p(RC_REPEAT, I, true, &[PtrToCtx]),
+    p(
+        RC_KEYDOWN,
+        I,
+        true,
+        &[PtrToCtx, Anything, Anything, Anything],
+    ),
     p(SKB_CGROUP_ID, I, false, &[PtrToCtx]),
     p(GET_CURRENT_CGROUP_ID, I, false, &[]),
     p(
@@ -571,6 +626,7 @@ const PROTO_ROWS: &[HelperProto] = &[
         &[PtrToCtx, Anything, Anything, Anything],
     )
     .changes_pkt_data(),
+    p(RC_POINTER_REL, I, true, &[PtrToCtx, Anything, Anything]),
     p(SPIN_LOCK, V, false, &[PtrToSpinLock]),
     p(SPIN_UNLOCK, V, false, &[PtrToSpinLock]),
     p(
@@ -601,6 +657,18 @@ const PROTO_ROWS: &[HelperProto] = &[
         &[PtrToCtx, PtrToMemRdonly, ConstSize, Anything, Anything],
     )
     .acquires_reference(),
+    p(
+        TCP_CHECK_SYNCOOKIE,
+        I,
+        true,
+        &[
+            PtrToBtfIdSockCommon,
+            PtrToMemRdonly,
+            ConstSize,
+            PtrToMemRdonly,
+            ConstSize,
+        ],
+    ),
     p(
         SYSCTL_GET_NAME,
         I,
@@ -656,6 +724,18 @@ const PROTO_ROWS: &[HelperProto] = &[
     ),
     p(SEND_SIGNAL, I, false, &[Anything]),
     p(
+        TCP_GEN_SYNCOOKIE,
+        I,
+        true,
+        &[
+            PtrToBtfIdSockCommon,
+            PtrToMemRdonly,
+            ConstSize,
+            PtrToMemRdonly,
+            ConstSize,
+        ],
+    ),
+    p(
         SKB_OUTPUT,
         I,
         true,
@@ -691,8 +771,15 @@ const PROTO_ROWS: &[HelperProto] = &[
         true,
         &[PtrToUninitMem, ConstSizeOrZero, Anything],
     ),
+    p(TCP_SEND_ACK, I, false, &[PtrToBtfId, Anything]),
     p(SEND_SIGNAL_THREAD, I, false, &[Anything]),
     p(JIFFIES64, I, false, &[]),
+    p(
+        READ_BRANCH_RECORDS,
+        I,
+        true,
+        &[PtrToCtx, PtrToMemOrNull, ConstSizeOrZero, Anything],
+    ),
     p(
         GET_NS_CURRENT_PID_TGID,
         I,
@@ -721,6 +808,31 @@ const PROTO_ROWS: &[HelperProto] = &[
     ),
     p(KTIME_GET_BOOT_NS, I, false, &[]),
     p(
+        SEQ_PRINTF,
+        I,
+        true,
+        &[
+            PtrToBtfId,
+            PtrToMemRdonly,
+            ConstSize,
+            PtrToMemRdonlyOrNull,
+            ConstSizeOrZero,
+        ],
+    ),
+    p(
+        SEQ_WRITE,
+        I,
+        true,
+        &[PtrToBtfId, PtrToMemRdonly, ConstSizeOrZero],
+    ),
+    p(SK_CGROUP_ID, I, false, &[PtrToBtfIdSockCommon]),
+    p(
+        SK_ANCESTOR_CGROUP_ID,
+        I,
+        false,
+        &[PtrToBtfIdSockCommon, Anything],
+    ),
+    p(
         RINGBUF_OUTPUT,
         I,
         false,
@@ -737,6 +849,41 @@ const PROTO_ROWS: &[HelperProto] = &[
     p(RINGBUF_DISCARD, V, false, &[ReleaseRingbufMem, Anything]),
     p(RINGBUF_QUERY, I, false, &[ConstMapPtr, Anything]),
     p(CSUM_LEVEL, I, false, &[PtrToCtx, Anything]),
+    p(
+        SKC_TO_TCP6_SOCK,
+        RetType::PtrToBtfIdOrNull,
+        false,
+        &[PtrToBtfIdSockCommon],
+    )
+    .casts_reference(),
+    p(
+        SKC_TO_TCP_SOCK,
+        RetType::PtrToBtfIdOrNull,
+        false,
+        &[PtrToBtfIdSockCommon],
+    )
+    .casts_reference(),
+    p(
+        SKC_TO_TCP_TIMEWAIT_SOCK,
+        RetType::PtrToBtfIdOrNull,
+        false,
+        &[PtrToBtfIdSockCommon],
+    )
+    .casts_reference(),
+    p(
+        SKC_TO_TCP_REQUEST_SOCK,
+        RetType::PtrToBtfIdOrNull,
+        false,
+        &[PtrToBtfIdSockCommon],
+    )
+    .casts_reference(),
+    p(
+        SKC_TO_UDP6_SOCK,
+        RetType::PtrToBtfIdOrNull,
+        false,
+        &[PtrToBtfIdSockCommon],
+    )
+    .casts_reference(),
     p(
         GET_TASK_STACK,
         I,
@@ -757,8 +904,84 @@ const PROTO_ROWS: &[HelperProto] = &[
     )
     .changes_pkt_data(),
     p(RESERVE_HDR_OPT, I, false, &[PtrToCtx, Anything, Anything]),
+    p(
+        INODE_STORAGE_GET,
+        RetType::PtrToMapValueOrNull,
+        false,
+        &[ConstMapPtr, PtrToBtfIdOrNull, PtrToMapValueOrNull, Anything],
+    ),
+    p(
+        INODE_STORAGE_DELETE,
+        I,
+        false,
+        &[ConstMapPtr, PtrToBtfIdOrNull],
+    ),
+    p(D_PATH, I, false, &[PtrToBtfId, PtrToMem, ConstSizeOrZero]),
+    p(
+        COPY_FROM_USER,
+        I,
+        false,
+        &[PtrToUninitMem, ConstSizeOrZero, Anything],
+    ),
+    p(
+        SNPRINTF_BTF,
+        I,
+        false,
+        &[PtrToMem, ConstSize, PtrToMemRdonly, ConstSize, Anything],
+    ),
+    p(
+        SEQ_PRINTF_BTF,
+        I,
+        false,
+        &[PtrToBtfId, PtrToMemRdonly, ConstSizeOrZero, Anything],
+    ),
+    p(SKB_CGROUP_CLASSID, I, false, &[PtrToCtx]),
+    p(
+        REDIRECT_NEIGH,
+        I,
+        false,
+        &[Anything, PtrToMemRdonlyOrNull, ConstSizeOrZero, Anything],
+    ),
+    p(
+        PER_CPU_PTR,
+        RetType::PtrToMemOrBtfId,
+        false,
+        &[PtrToPercpuBtfId, Anything],
+    ),
+    p(
+        THIS_CPU_PTR,
+        RetType::PtrToMemOrBtfIdNonNull,
+        false,
+        &[PtrToPercpuBtfId],
+    ),
+    p(REDIRECT_PEER, I, false, &[Anything, Anything]),
+    p(
+        TASK_STORAGE_GET,
+        RetType::PtrToMapValueOrNull,
+        false,
+        &[ConstMapPtr, PtrToBtfIdOrNull, PtrToMapValueOrNull, Anything],
+    ),
+    p(
+        TASK_STORAGE_DELETE,
+        I,
+        false,
+        &[ConstMapPtr, PtrToBtfIdOrNull],
+    ),
     p(GET_CURRENT_TASK_BTF, RetType::PtrToBtfIdTrusted, true, &[]),
+    p(BPRM_OPTS_SET, I, false, &[PtrToBtfId, Anything]),
     p(KTIME_GET_COARSE_NS, I, false, &[]),
+    p(
+        IMA_INODE_HASH,
+        I,
+        false,
+        &[PtrToBtfId, PtrToUninitMem, ConstSize],
+    ),
+    p(
+        SOCK_FROM_FILE,
+        RetType::PtrToBtfIdOrNull,
+        false,
+        &[PtrToBtfId],
+    ),
     p(
         CHECK_MTU,
         I,
@@ -783,12 +1006,32 @@ const PROTO_ROWS: &[HelperProto] = &[
             ConstSizeOrZero,
         ],
     ),
+    p(SYS_BPF, I, false, &[Anything, PtrToMemRdonly, ConstSize]),
+    p(
+        BTF_FIND_BY_NAME_KIND,
+        I,
+        false,
+        &[PtrToMemRdonly, ConstSize, Anything, Anything],
+    ),
+    p(SYS_CLOSE, I, false, &[Anything]),
     p(TIMER_INIT, I, true, &[PtrToTimer, ConstMapPtr, Anything]),
     p(TIMER_SET_CALLBACK, I, true, &[PtrToTimer, PtrToFunc]),
     p(TIMER_START, I, true, &[PtrToTimer, Anything, Anything]),
     p(TIMER_CANCEL, I, true, &[PtrToTimer]),
     p(GET_FUNC_IP, I, true, &[PtrToCtx]),
     p(GET_ATTACH_COOKIE, I, false, &[PtrToCtx]),
+    p(
+        TASK_PT_REGS,
+        RetType::PtrToBtfIdTrusted,
+        true,
+        &[PtrToBtfId],
+    ),
+    p(
+        GET_BRANCH_SNAPSHOT,
+        I,
+        true,
+        &[PtrToUninitMem, ConstSizeOrZero, Anything],
+    ),
     p(
         TRACE_VPRINTK,
         I,
@@ -799,6 +1042,24 @@ const PROTO_ROWS: &[HelperProto] = &[
             PtrToMemRdonlyOrNull,
             ConstSizeOrZero,
         ],
+    ),
+    p(
+        SKC_TO_UNIX_SOCK,
+        RetType::PtrToBtfIdOrNull,
+        false,
+        &[PtrToBtfIdSockCommon],
+    ),
+    p(
+        KALLSYMS_LOOKUP_NAME,
+        I,
+        false,
+        &[PtrToMemRdonly, ConstSizeOrZero, Anything, PtrToLong],
+    ),
+    p(
+        FIND_VMA,
+        I,
+        false,
+        &[PtrToBtfId, Anything, PtrToFunc, PtrToStackOrNull, Anything],
     ),
     p(
         LOOP,
@@ -831,6 +1092,25 @@ const PROTO_ROWS: &[HelperProto] = &[
         &[PtrToCtx, Anything, PtrToMemRdonly, ConstSize],
     ),
     p(
+        COPY_FROM_USER_TASK,
+        I,
+        true,
+        &[
+            PtrToUninitMem,
+            ConstSizeOrZero,
+            Anything,
+            PtrToBtfId,
+            Anything,
+        ],
+    ),
+    p(SKB_SET_TSTAMP, I, false, &[PtrToCtx, Anything, Anything]),
+    p(
+        IMA_FILE_HASH,
+        I,
+        false,
+        &[PtrToBtfId, PtrToUninitMem, ConstSize],
+    ),
+    p(
         KPTR_XCHG,
         RetType::PtrToBtfIdOrNull,
         false,
@@ -843,11 +1123,26 @@ const PROTO_ROWS: &[HelperProto] = &[
         &[ConstMapPtr, PtrToMapKey, Anything],
     ),
     p(
+        SKC_TO_MPTCP_SOCK,
+        RetType::PtrToBtfIdOrNull,
+        false,
+        &[PtrToBtfIdSockCommon],
+    )
+    .casts_reference(),
+    p(
         DYNPTR_FROM_MEM,
         I,
         false,
         &[PtrToUninitMem, ConstSizeOrZero, Anything, PtrToDynptr],
     ),
+    p(
+        RINGBUF_RESERVE_DYNPTR,
+        I,
+        false,
+        &[ConstMapPtr, Anything, Anything, PtrToDynptr],
+    ),
+    p(RINGBUF_SUBMIT_DYNPTR, V, false, &[PtrToDynptr, Anything]),
+    p(RINGBUF_DISCARD_DYNPTR, V, false, &[PtrToDynptr, Anything]),
     p(
         DYNPTR_READ,
         I,
@@ -878,6 +1173,30 @@ const PROTO_ROWS: &[HelperProto] = &[
         false,
         &[PtrToDynptr, Anything, ConstAllocSizeOrZero],
     ),
+    p(
+        TCP_RAW_GEN_SYNCOOKIE_IPV4,
+        I,
+        true,
+        &[PtrToFixedMem(IPV4_HDR), PtrToFixedMem(TCP_HDR), Anything],
+    ),
+    p(
+        TCP_RAW_GEN_SYNCOOKIE_IPV6,
+        I,
+        true,
+        &[PtrToFixedMem(IPV6_HDR), PtrToFixedMem(TCP_HDR), Anything],
+    ),
+    p(
+        TCP_RAW_CHECK_SYNCOOKIE_IPV4,
+        I,
+        true,
+        &[PtrToFixedMem(IPV4_HDR), PtrToFixedMem(TCP_HDR)],
+    ),
+    p(
+        TCP_RAW_CHECK_SYNCOOKIE_IPV6,
+        I,
+        true,
+        &[PtrToFixedMem(IPV6_HDR), PtrToFixedMem(TCP_HDR)],
+    ),
     p(KTIME_GET_TAI_NS, I, false, &[]),
     p(
         USER_RINGBUF_DRAIN,
@@ -885,6 +1204,13 @@ const PROTO_ROWS: &[HelperProto] = &[
         false,
         &[ConstMapPtr, PtrToFunc, PtrToStackOrNull, Anything],
     ),
+    p(
+        CGRP_STORAGE_GET,
+        RetType::PtrToMapValueOrNull,
+        false,
+        &[ConstMapPtr, PtrToBtfId, PtrToMapValueOrNull, Anything],
+    ),
+    p(CGRP_STORAGE_DELETE, I, false, &[ConstMapPtr, PtrToBtfId]),
 ];
 
 /// Every helper declaration: the one place a helper's prototype (return
@@ -946,7 +1272,13 @@ mod tests {
         assert!(!proto(KTIME_GET_NS).unwrap().gpl_only);
         assert_eq!(proto(TAIL_CALL).unwrap().ret, RetType::Void);
         assert_eq!(proto(CSUM_DIFF).unwrap().nargs(), 5);
-        assert!(proto(RC_KEYDOWN).is_none());
+        assert!(proto(RC_KEYDOWN).unwrap().gpl_only);
+        let cast = proto(SKC_TO_TCP_SOCK).unwrap();
+        assert_eq!(cast.ret, RetType::PtrToBtfIdOrNull);
+        assert_eq!(cast.args[0], PtrToBtfIdSockCommon);
+        assert!(cast.casts_reference && !cast.acquires_reference);
+        assert!(!proto(SKC_TO_UNIX_SOCK).unwrap().casts_reference);
+        assert!(proto(LWT_SEG6_ACTION).unwrap().changes_pkt_data);
         assert!(std::ptr::eq(
             declaration(TAIL_CALL),
             proto(TAIL_CALL).unwrap()

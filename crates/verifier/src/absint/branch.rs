@@ -320,7 +320,9 @@ pub fn refine_scalars(a: &mut Scalar, b: &mut Scalar, c: Cond, w32: bool, outcom
 
 /// After `if rX == 0` on a maybe-NULL pointer with id `id`: every copy
 /// becomes NULL (a known 0) or a valid pointer (`mark_ptr_or_null_regs`).
-/// A NULL socket or ring buffer record releases its reference.
+/// A NULL socket or ring buffer record releases its reference when the
+/// pointer is the acquired one (its id is the reference's), not a cast of
+/// it (`bpf_tcp_sock`, `bpf_skc_to_*`: a new id sharing the reference).
 /// `keep_id`: pointer types whose id outlives the test (map values with a
 /// spin lock: the lock held is known by it).
 pub fn mark_null(st: &mut State, id: u32, is_null: bool, keep_id: &dyn Fn(Ty) -> bool) {
@@ -328,7 +330,7 @@ pub fn mark_null(st: &mut State, id: u32, is_null: bool, keep_id: &dyn Fn(Ty) ->
     st.for_each_reg(|r| {
         if r.id == id && r.null && r.ty.is_ptr() {
             if is_null {
-                if r.ref_id != 0 {
+                if r.ref_id != 0 && r.ref_id == id {
                     released = Some(r.ref_id);
                 }
                 *r = Reg::known(0);

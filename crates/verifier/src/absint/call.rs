@@ -95,7 +95,11 @@ impl Walk<'_> {
             return Ok(next);
         }
         let Some(p) = proto(hid) else {
-            // No prototype in the data: arguments unchecked (listed gap).
+            // No prototype in the data: arguments unchecked. Every helper
+            // the built-in availability offers has one (progtype's
+            // `every_offered_helper_is_declared`); only a helper a
+            // measured profile offers beyond the model, or a walk without
+            // a program type, can get here.
             self.clobber(st, pc);
             *st.reg_mut(0) = Reg::unknown();
             return Ok(pc + 1);
@@ -366,6 +370,12 @@ impl Walk<'_> {
                     }
                 }
                 ArgType::PtrToDynptr => self.dynptr_arg(st, pc, hid, regno)?,
+                ArgType::PtrToFixedMem(size) => self.mem_arg(st, pc, regno, size, false, false)?,
+                ArgType::PtrToPercpuBtfId => {
+                    if !r.ty.is_ptr() || r.null {
+                        return bad(self, "percpu_ptr_");
+                    }
+                }
                 ArgType::PtrToBtfId | ArgType::PtrToBtfIdOrNull => {
                     if !(r.ty.is_ptr() || (arg == ArgType::PtrToBtfIdOrNull && r.is_zero())) {
                         return bad(self, "ptr_");
@@ -419,7 +429,7 @@ impl Walk<'_> {
             RetType::PtrToBtfIdOrNull
             | RetType::PtrToMemOrBtfId
             | RetType::PtrToDynptrMemOrNull => Reg::ptr(Ty::BtfId),
-            RetType::PtrToBtfIdTrusted => Reg::ptr(Ty::BtfId),
+            RetType::PtrToBtfIdTrusted | RetType::PtrToMemOrBtfIdNonNull => Reg::ptr(Ty::BtfId),
         };
         // bpf_get_local_storage returns the storage itself, never NULL
         // (RET_PTR_TO_MAP_VALUE; the prototype table says "or NULL").
@@ -430,8 +440,11 @@ impl Walk<'_> {
                 self.may_elide_null(m)
                     && const_key.is_some_and(|k| k >= 0 && k < self.map(m).max_entries as i64)
             });
-        let never_null =
-            p.ret == RetType::PtrToBtfIdTrusted || hid == id::GET_LOCAL_STORAGE || key_in_bounds;
+        let never_null = matches!(
+            p.ret,
+            RetType::PtrToBtfIdTrusted | RetType::PtrToMemOrBtfIdNonNull
+        ) || hid == id::GET_LOCAL_STORAGE
+            || key_in_bounds;
         if ret.ty.is_ptr() && !never_null {
             ret.null = true;
             ret.id = self.new_id();
@@ -442,8 +455,14 @@ impl Walk<'_> {
         }
         let sockmap_lookup = p.ret == RetType::PtrToMapValueOrNull && ret.ty == Ty::Socket;
         if p.acquires_reference || sockmap_lookup {
+            // The new reference names the pointer too (the kernel's
+            // `id == ref_obj_id` for acquired pointers): its NULL branch
+            // releases the reference, a cast's NULL branch does not.
             let rid = self.new_id();
             ret.ref_id = rid;
+            if ret.null {
+                ret.id = rid;
+            }
             st.refs.push(RefState {
                 id: rid,
                 insn: pc,
