@@ -37,11 +37,8 @@ impl Walk<'_> {
                         .reg(0)
                         .help("a timer callback returns 0".to_string()));
                 }
-                if matches!(
-                    hid,
-                    id::LOOP | id::FOR_EACH_MAP_ELEM | id::FIND_VMA | id::USER_RINGBUF_DRAIN
-                ) && (r0.s.smin < 0 || r0.s.smax > 1)
-                {
+                let iterates = super::walk::iterating(hid);
+                if iterates && (r0.s.smin < 0 || r0.s.smax > 1) {
                     return Err(self
                         .fail(
                             pc,
@@ -50,6 +47,15 @@ impl Walk<'_> {
                         )
                         .reg(0)
                         .help("a callback returns 0 (continue) or 1 (stop)".to_string()));
+                }
+                if iterates {
+                    // Back to the call with the caller's registers as
+                    // they were: it checks its arguments again, with the
+                    // memory this run left, and runs the callback again
+                    // or not (`Walk::step`).
+                    self.back_to_call = true;
+                    st.unroll = st.unroll.saturating_add(1);
+                    return Ok(Step::Next(callee.callsite));
                 }
                 self.clobber(st, callee.callsite);
                 *st.reg_mut(0) = Reg::unknown();

@@ -135,6 +135,7 @@ impl<'a> Walk<'a> {
             refs: Vec::new(),
             lock: None,
             dynptrs: Vec::new(),
+            unroll: 0,
         }
     }
 

@@ -151,6 +151,9 @@ pub struct Walk<'a> {
     slot_access: Option<(u8, u8, bool)>,
     /// The current instruction is an `exit` from a callback.
     callback_exit: bool,
+    /// The instruction just walked was an `exit` from a callback back to
+    /// its call (to run it again).
+    back_to_call: bool,
     /// The current conditional jump's linked registers and slots.
     jump_links: Option<Box<precise::Bits>>,
     /// Kernel-style log lines, when asked for.
@@ -199,6 +202,7 @@ impl<'a> Walk<'a> {
             need: precise::Bits::default(),
             slot_access: None,
             callback_exit: false,
+            back_to_call: false,
             jump_links: None,
             log: want_log.then(Vec::new),
         }

@@ -71,6 +71,9 @@ pub struct Entry {
     /// An `exit` from a callback (the caller's `r0` does not come from
     /// the callee's).
     pub callback_exit: bool,
+    /// An `exit` from a callback that may run again, back to its call
+    /// with the caller's registers intact.
+    pub back_to_call: bool,
     /// A conditional jump on scalars with ids: every register and slot
     /// sharing them (refined together with the compared registers).
     pub links: Option<Box<Bits>>,
@@ -148,6 +151,12 @@ impl Bits {
             // A return: the caller's `r0` is the callee's.
             if !matches!(insn, Insn::Exit) {
                 return false;
+            }
+            if e.back_to_call {
+                // Back to the call of an iterating callback: the
+                // caller's registers are the ones it had at the call.
+                self.0[d] = FrameBits::default();
+                return true;
             }
             let caller = &mut self.0[later];
             let r0 = caller.regs & 1 != 0;

@@ -15,9 +15,11 @@
 //! `propagate_precision`): what was decided below the old state is
 //! decided below the new one by the same registers.
 //!
-//! At a `may_goto`, a state still being explored (the loop around it)
-//! also covers a new one it contains, and scalars that changed since the
-//! previous visit are widened to unknown unless precise, as the kernel's
+//! At a `may_goto`, and at the call of a helper whose callback may run
+//! again (`bpf_loop` and the like: the callback's exit comes back to the
+//! call), a state still being explored (the loop around it) also covers
+//! a new one it contains, and scalars that changed since the previous
+//! visit are widened to unknown unless precise, as the kernel's
 //! `widen_imprecise_scalars` does, so such loops converge.
 
 use super::precise::{Bits, Trail};
@@ -188,6 +190,26 @@ pub fn widen(old: &State, st: &mut State, precise: u16) {
         let (o, c) = (&fo.regs[r], &mut fc.regs[r]);
         if precise & (1 << r) == 0 && o.ty == Ty::Scalar && c.ty == Ty::Scalar && o != c {
             *c = Reg::unknown();
+        }
+    }
+}
+
+/// Widens scalars spilled to the stack of every frame of `st` that
+/// differ from `old`'s spill in the same slot and were not needed
+/// precise (`precise`, the old state's marks) to unknown. Widening only
+/// loses facts, so it is sound whatever the marks.
+pub fn widen_stack(old: &State, st: &mut State, precise: &Bits) {
+    if old.frames.len() != st.frames.len() {
+        return;
+    }
+    for (f, (fo, fc)) in old.frames.iter().zip(st.frames.iter_mut()).enumerate() {
+        let marks = precise.0.get(f).map_or(u64::MAX, |b| b.stack);
+        for (i, (so, sc)) in fo.stack.iter().zip(fc.stack.iter_mut()).enumerate() {
+            let spilled = |s: &Slot| s.bytes[0] == Byte::Spill && s.spill.ty == Ty::Scalar;
+            let precise = i >= 64 || marks & (1 << i) != 0;
+            if !precise && spilled(so) && spilled(sc) && so.spill != sc.spill {
+                sc.spill = Reg::unknown();
+            }
         }
     }
 }
@@ -420,6 +442,7 @@ mod tests {
             refs: Vec::new(),
             lock: None,
             dynptrs: Vec::new(),
+            unroll: 0,
         }
     }
 

@@ -296,6 +296,10 @@ pub struct State {
     pub lock: Option<(u32, i64, u32)>,
     /// Initialised dynptrs: frame, stack offset, reference (0: none).
     pub dynptrs: Vec<(u8, i64, u32)>,
+    /// How many times a callback went back to its call on this path
+    /// (`callback_unroll_depth`): two equal states with different counts
+    /// are successive runs of a callback, not an infinite loop.
+    pub unroll: u32,
 }
 
 impl State {

@@ -54,6 +54,7 @@ impl Walk<'_> {
             refs: Vec::new(),
             lock: None,
             dynptrs: Vec::new(),
+            unroll: 0,
         }
     }
 
@@ -83,6 +84,13 @@ impl Walk<'_> {
                     }
                 }
                 Insn::Ja { target, .. } => p[target] = true,
+                Insn::Call { helper } if iterating(helper as u32) => {
+                    // The callback's exit comes back to the call.
+                    p[pc] = true;
+                    if pc + 1 < p.len() {
+                        p[pc + 1] = true;
+                    }
+                }
                 Insn::CallLocal { .. } | Insn::Call { .. } if pc + 1 < p.len() => p[pc + 1] = true,
                 _ => {}
             }
@@ -171,7 +179,13 @@ impl Walk<'_> {
                         live: self.live.live[pc],
                         stack: self.live.stack[pc],
                     };
-                    let may_goto = matches!(self.insns[pc], Insn::MayGoto { .. });
+                    // A call whose callback may run again is the head of
+                    // a loop, like a `may_goto`.
+                    let may_goto = match self.insns[pc] {
+                        Insn::MayGoto { .. } => true,
+                        Insn::Call { helper } => iterating(helper as u32),
+                        _ => false,
+                    };
                     // A new checkpoint only every few jumps and
                     // instructions (the kernel's `add_new_state`), and at
                     // every `may_goto`.
@@ -218,6 +232,7 @@ impl Walk<'_> {
                 let depth = st.frames.len() - 1;
                 self.slot_access = None;
                 self.callback_exit = false;
+                self.back_to_call = false;
                 self.jump_links = None;
                 let r = self.step(&mut st, pc, &mut pending, &parent);
                 if r.is_ok() && !self.need.is_empty() {
@@ -231,6 +246,7 @@ impl Walk<'_> {
                             depth: depth as u8,
                             slot: self.slot_access,
                             callback_exit: self.callback_exit,
+                            back_to_call: self.back_to_call,
                             links: self.jump_links.take(),
                         });
                         pc = n;
@@ -431,9 +447,28 @@ impl Walk<'_> {
                 *st.reg_mut(0) = Reg::scalar(scalar::Scalar::UNKNOWN);
             }
             Insn::Call { helper } => {
+                let iterates = iterating(helper as u32);
+                if iterates {
+                    if let Some(prev) = super::prune::previous_at(parent, pc) {
+                        let precise = self.live.precise.get(pc).copied().unwrap_or(u16::MAX);
+                        super::prune::widen(prev.state(), st, precise);
+                        super::prune::widen_stack(prev.state(), st, &prev.precise());
+                    }
+                }
                 self.need_helper_args(st, helper as u32);
                 self.call_while_locked(st, pc, Some(helper as u32))?;
+                let depth = st.frames.len();
                 let to = self.helper(st, pc, helper as u32)?;
+                if iterates && st.frames.len() > depth {
+                    // The callback may run again and again: its first
+                    // run is a branch; this path goes on as if it ran
+                    // zero times. Its exit comes back to this call.
+                    self.push_callback_run(st, pc, to, pending, parent);
+                    st.frames.pop();
+                    self.clobber(st, pc);
+                    *st.reg_mut(0) = Reg::unknown();
+                    return Ok(Step::Next(next));
+                }
                 return Ok(Step::Next(to));
             }
             Insn::CallKfunc { .. } | Insn::CallX { .. } => {
@@ -516,6 +551,7 @@ impl Walk<'_> {
             depth: (st.frames.len() - 1) as u8,
             slot: None,
             callback_exit: false,
+            back_to_call: false,
             links: self.jump_links.clone(),
         });
         pending.push(Path {
@@ -530,6 +566,36 @@ impl Walk<'_> {
         if self.history.len() > 64 {
             self.history.remove(0);
         }
+    }
+
+    /// Pushes a branch entering the callback of the call at `pc` (`st`
+    /// has its frame) at `target`.
+    fn push_callback_run(
+        &mut self,
+        st: &State,
+        pc: usize,
+        target: usize,
+        pending: &mut Vec<Path>,
+        parent: &Option<Rc<Cp>>,
+    ) {
+        super::prune::path_forked(parent);
+        let mut trail = self.trail.clone();
+        trail.push(Entry {
+            pc: pc as u32,
+            depth: (st.frames.len() - 2) as u8,
+            slot: None,
+            callback_exit: false,
+            back_to_call: false,
+            links: None,
+        });
+        pending.push(Path {
+            pc: target,
+            st: st.clone(),
+            parent: parent.clone(),
+            history: self.history.clone(),
+            defs: self.defs.clone(),
+            trail,
+        });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -790,6 +856,16 @@ impl Walk<'_> {
 
 /// Every register and stack slot holding a scalar with the id of `a` or
 /// `b` (refined with them by a branch), if they have ids.
+/// A helper whose callback runs any number of times in a row
+/// (`bpf_loop` and the like), not once later (a timer's).
+pub(super) fn iterating(hid: u32) -> bool {
+    use bpfbox_progtype::helpers::id;
+    matches!(
+        hid,
+        id::LOOP | id::FOR_EACH_MAP_ELEM | id::FIND_VMA | id::USER_RINGBUF_DRAIN
+    )
+}
+
 fn linked(st: &State, a: &Reg, b: &Reg) -> Option<Box<Bits>> {
     let id = |r: &Reg| if r.ty == Ty::Scalar { r.id } else { 0 };
     let (ia, ib) = (id(a), id(b));
