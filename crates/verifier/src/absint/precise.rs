@@ -471,4 +471,49 @@ mod tests {
         assert_eq!(check(&prog), Err(Code::InvalidMemAccess));
         assert!(check(&prog.replace(BAD, "r0 = 1")).is_ok());
     }
+    /// One instruction of a path: slot `pc`, run in frame `depth`.
+    fn entry(pc: u32, depth: u8, back_to_call: bool) -> super::Entry {
+        super::Entry {
+            pc,
+            depth,
+            slot: None,
+            callback_exit: false,
+            back_to_call,
+            links: None,
+        }
+    }
+
+    /// A `bpf_loop` run (slot 1, helper 181) of a callback (slots 2-3)
+    /// whose exit goes back to the call: the call checks its arguments
+    /// again, so a demand on the caller's `r1` (an argument) and `r6` at
+    /// the call crosses the callback's exit and the first call and lands
+    /// on `r7` (`r1 = r7`) and `r6`. An ordinary exit would drop the
+    /// caller-saved `r1` there (its value comes from the call).
+    #[test]
+    fn back_to_call_keeps_the_callers_demand() {
+        let raw = bpfbox_asm::assemble("r1 = r7\ncall 181\nr0 = 0\nexit").expect("assemble");
+        let insns = bpfbox_isa::decode(&raw).expect("decode");
+        let walk = |back: bool| {
+            let trail = [
+                entry(0, 0, false),
+                entry(1, 0, false),
+                entry(2, 1, false),
+                entry(3, 1, back),
+            ];
+            let mut bt = super::Bits::default();
+            bt.add_reg(0, 1);
+            bt.add_reg(0, 6);
+            let mut later = 0;
+            assert!(super::walk_back(&insns, &trail, &mut bt, &mut later));
+            assert_eq!(later, 0);
+            bt
+        };
+        let mut want = super::Bits::default();
+        want.add_reg(0, 6);
+        want.add_reg(0, 7);
+        assert_eq!(walk(true), want);
+        let mut ordinary = super::Bits::default();
+        ordinary.add_reg(0, 6);
+        assert_eq!(walk(false), ordinary);
+    }
 }
