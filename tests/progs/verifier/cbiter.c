@@ -77,4 +77,37 @@ int ok_loop_same_value_every_run(struct __sk_buff *skb)
 	return v[c.n];
 }
 
+/* The callback counts its runs in the caller's stack; the caller only
+ * compares the count afterwards. After zero runs the count is a known 0;
+ * the kernel converges (the count is widened) and accepts. Used as an
+ * index into the 4-byte value without a bound, it is refused. */
+static int count(__u32 i, struct counter *c)
+{
+	c->n++;
+	return 0;
+}
+
+SEC("socket")
+int ok_loop_counter_compared(struct __sk_buff *skb)
+{
+	struct counter c = { .n = 0 };
+
+	bpf_loop(100, count, &c, 0);
+	return c.n > 50;
+}
+
+SEC("socket")
+int bad_loop_counter_index(struct __sk_buff *skb)
+{
+	struct counter c = { .n = 0 };
+	__u32 k = 0;
+	char *v;
+
+	bpf_loop(100, count, &c, 0);
+	v = bpf_map_lookup_elem(&small, &k);
+	if (!v)
+		return 0;
+	return v[c.n];
+}
+
 char LICENSE[] SEC("license") = "GPL";

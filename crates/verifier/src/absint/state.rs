@@ -233,6 +233,11 @@ pub struct Frame {
     /// Running as a callback of a helper (its `exit` returns to the
     /// helper call).
     pub callback: bool,
+    /// Runs in a row of the callback this frame's iterating helper call
+    /// (`bpf_loop` and the like) started on this path (the kernel's
+    /// `callback_depth`): `bpf_loop` runs it no more times than its
+    /// `nr_loops` may be.
+    pub callback_runs: u32,
 }
 
 impl Frame {
@@ -246,6 +251,7 @@ impl Frame {
             callsite,
             func,
             callback: false,
+            callback_runs: 0,
         }
     }
 

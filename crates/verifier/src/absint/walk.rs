@@ -456,14 +456,34 @@ impl Walk<'_> {
                     }
                 }
                 self.need_helper_args(st, helper as u32);
+                // `bpf_loop` runs its callback at most `nr_loops` times:
+                // that bound ends the walk of runs in a row, so it is
+                // needed exact (as the kernel marks `r1` precise).
+                let max_runs = if helper as u32 == bpfbox_progtype::helpers::id::LOOP {
+                    self.need_scalar(st, 1);
+                    let r1 = st.reg(1);
+                    if r1.ty == Ty::Scalar {
+                        r1.s.umax
+                    } else {
+                        u64::MAX
+                    }
+                } else {
+                    u64::MAX
+                };
                 self.call_while_locked(st, pc, Some(helper as u32))?;
                 let depth = st.frames.len();
                 let to = self.helper(st, pc, helper as u32)?;
                 if iterates && st.frames.len() > depth {
-                    // The callback may run again and again: its first
+                    // The callback may run again and again: its next
                     // run is a branch; this path goes on as if it ran
-                    // zero times. Its exit comes back to this call.
-                    self.push_callback_run(st, pc, to, pending, parent);
+                    // no more. Its exit comes back to this call.
+                    let caller = depth - 1;
+                    let runs = st.frames[caller].callback_runs;
+                    if u64::from(runs) < max_runs {
+                        st.frames[caller].callback_runs = runs.saturating_add(1);
+                        self.push_callback_run(st, pc, to, pending, parent);
+                    }
+                    st.frames[caller].callback_runs = 0;
                     st.frames.pop();
                     self.clobber(st, pc);
                     *st.reg_mut(0) = Reg::unknown();
