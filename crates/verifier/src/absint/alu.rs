@@ -4,10 +4,56 @@
 //! allows a privileged program.
 
 use super::scalar::{self, Scalar};
-use super::state::{Reg, State, Ty};
+use super::state::{Delta, Reg, State, Ty};
 use super::{Fail, Walk};
 use crate::diag::Code;
 use bpfbox_isa::{AluOp, Endian, Reg as R, Src, Width};
+
+/// Before a scalar is copied (`r1 = r2`, a spill): a register with a
+/// delta gives up its link (a copy cannot carry two deltas), and an
+/// unlinked one that is not a constant gets a new id the copy shares
+/// (`assign_scalar_id_before_mov`).
+pub(super) fn link_before_copy(r: &mut Reg, new_id: impl FnOnce() -> u32) {
+    if r.ty != Ty::Scalar {
+        return;
+    }
+    if r.delta.is_some() {
+        r.id = 0;
+        r.delta = None;
+    }
+    if r.id == 0 && r.s.value().is_none() {
+        r.id = new_id();
+    }
+}
+
+/// `dst += const` or `dst -= const` on a linked scalar keeps the link with
+/// the constant as its delta, once (`adjust_reg_min_max_vals`): a 64-bit
+/// constant must fit in an `i32`, a 32-bit one needs `dst` below 2^32
+/// before, and `-= i32::MIN` cannot be negated. Any other arithmetic
+/// breaks the link.
+fn link_delta(width: Width, op: AluOp, d: &Reg, src: &Reg) -> Option<Delta> {
+    if d.id == 0 || d.delta.is_some() || !matches!(op, AluOp::Add | AluOp::Sub) {
+        return None;
+    }
+    let off = match width {
+        Width::W64 => i32::try_from(src.s.value()? as i64).ok()?,
+        Width::W32 => {
+            if d.s.umax > u32::MAX as u64 {
+                return None;
+            }
+            src.s.subreg_value()? as i32
+        }
+    };
+    let off = if op == AluOp::Sub {
+        off.checked_neg()?
+    } else {
+        off
+    };
+    Some(Delta {
+        off,
+        w32: width == Width::W32,
+    })
+}
 
 /// Largest offset a pointer may carry (`BPF_MAX_VAR_OFF`).
 const MAX_VAR_OFF: i64 = 1 << 29;
@@ -48,6 +94,18 @@ impl Walk<'_> {
             }),
         };
         if let AluOp::Mov | AluOp::Movsx(_) = op {
+            // A narrowing copy of a value that fits copies the register in
+            // the kernel, which first gives up a link with a delta.
+            let fits = match (op, width) {
+                (AluOp::Movsx(bits), _) => srcreg.s.umax < 1u64 << (bits - 1),
+                (_, Width::W32) => srcreg.s.umax <= u32::MAX as u64,
+                _ => false,
+            };
+            if let (true, Src::Reg(r), Some(_)) = (fits, src, srcreg.delta) {
+                let s = st.reg_mut(r);
+                s.id = 0;
+                s.delta = None;
+            }
             let v = self.mov(st, width, op, srcreg, src);
             *st.reg_mut(dst) = v;
             return Ok(());
@@ -56,7 +114,13 @@ impl Walk<'_> {
         let res = if d.ty == Ty::Scalar && srcreg.ty == Ty::Scalar {
             let mut s = d.s;
             scalar::alu(width, op, &mut s, &srcreg.s);
-            Reg::scalar(s)
+            let mut r = Reg::scalar(s);
+            r.delta = None;
+            if let Some(delta) = link_delta(width, op, &d, &srcreg) {
+                r.id = d.id;
+                r.delta = Some(delta);
+            }
+            r
         } else if d.ty.is_ptr() && srcreg.ty.is_ptr() {
             if op == AluOp::Sub && width == Width::W64 {
                 Reg::unknown()
@@ -100,12 +164,9 @@ impl Walk<'_> {
             (AluOp::Mov, Width::W64) => {
                 if let (Src::Reg(r), Ty::Scalar) = (src, srcreg.ty) {
                     // A copy links both registers (`assign_scalar_id_before_mov`).
-                    let mut v = srcreg;
-                    if v.id == 0 && v.s.value().is_none() {
-                        v.id = self.new_id();
-                        st.reg_mut(r).id = v.id;
-                    }
-                    v
+                    let src = st.reg_mut(r);
+                    link_before_copy(src, || self.new_id());
+                    *src
                 } else {
                     srcreg
                 }
@@ -281,5 +342,82 @@ impl Walk<'_> {
             );
         }
         Ok(res)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn linked(id: u32, umax: u64) -> Reg {
+        Reg {
+            id,
+            ..Reg::scalar(Scalar::urange(0, umax))
+        }
+    }
+
+    fn delta(off: i32, w32: bool) -> Option<Delta> {
+        Some(Delta { off, w32 })
+    }
+
+    #[test]
+    fn add_or_sub_of_a_constant_keeps_the_link_once() {
+        let d = linked(3, 10);
+        let c = |v: u64| Reg::known(v);
+        assert_eq!(
+            link_delta(Width::W64, AluOp::Add, &d, &c(4)),
+            delta(4, false)
+        );
+        assert_eq!(
+            link_delta(Width::W64, AluOp::Sub, &d, &c(4)),
+            delta(-4, false)
+        );
+        assert_eq!(
+            link_delta(Width::W64, AluOp::Add, &d, &c(-4i64 as u64)),
+            delta(-4, false)
+        );
+        assert_eq!(
+            link_delta(Width::W32, AluOp::Add, &d, &c(0xffff_fffc)),
+            delta(-4, true)
+        );
+        // Too large for an i32, or i32::MIN negated.
+        assert_eq!(link_delta(Width::W64, AluOp::Add, &d, &c(1 << 31)), None);
+        assert_eq!(
+            link_delta(Width::W64, AluOp::Sub, &d, &c(i32::MIN as i64 as u64)),
+            None
+        );
+        // A second shift, an unlinked register, a variable addend, another op.
+        let shifted = Reg {
+            delta: delta(4, false),
+            ..d
+        };
+        assert_eq!(link_delta(Width::W64, AluOp::Add, &shifted, &c(4)), None);
+        assert_eq!(
+            link_delta(Width::W64, AluOp::Add, &linked(0, 10), &c(4)),
+            None
+        );
+        assert_eq!(link_delta(Width::W64, AluOp::Add, &d, &linked(0, 3)), None);
+        assert_eq!(link_delta(Width::W64, AluOp::Mul, &d, &c(4)), None);
+        // 32-bit: only while the register fits in 32 bits.
+        assert_eq!(
+            link_delta(Width::W32, AluOp::Add, &linked(3, 1 << 32), &c(4)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_copy_of_a_shifted_register_starts_a_new_link() {
+        let mut r = Reg {
+            delta: delta(4, false),
+            ..linked(3, 10)
+        };
+        link_before_copy(&mut r, || 9);
+        assert_eq!((r.id, r.delta), (9, None));
+        let mut r = linked(3, 10);
+        link_before_copy(&mut r, || 9);
+        assert_eq!((r.id, r.delta), (3, None));
+        let mut k = Reg::known(5);
+        link_before_copy(&mut k, || 9);
+        assert_eq!(k.id, 0);
     }
 }

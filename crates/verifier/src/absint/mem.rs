@@ -468,14 +468,18 @@ impl Walk<'_> {
                 // `save_register_state`: a scalar spilled at the slot base,
                 // with its id so that fills stay linked.
                 let mut v = value.unwrap();
-                if v.id == 0 && v.s.value().is_none() && n == 8 {
-                    v.id = self.new_id();
+                if n == 8 {
                     if let Some(src) = self.store_src {
-                        st.frames.last_mut().expect("frame").regs[src as usize].id = v.id;
+                        let r = &mut st.frames.last_mut().expect("frame").regs[src as usize];
+                        super::alu::link_before_copy(r, || self.new_id());
+                        v = *r;
+                    } else {
+                        super::alu::link_before_copy(&mut v, || self.new_id());
                     }
                 }
                 if n < 8 && v.s.umax >> (n * 8) != 0 {
                     v.id = 0;
+                    v.delta = None;
                 }
                 let slot = st.frames[frame].slot_mut(off);
                 for (i, b) in slot.bytes.iter_mut().enumerate() {
@@ -536,6 +540,7 @@ impl Walk<'_> {
                 let mut v = slot.spill;
                 if v.s.umax >> (n * 8) != 0 {
                     v.id = 0;
+                    v.delta = None;
                 }
                 return Ok(v);
             }

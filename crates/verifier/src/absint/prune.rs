@@ -327,7 +327,11 @@ fn reg_covers(old: &Reg, cur: &Reg, ids: &mut IdMap) -> bool {
         return false;
     }
     if old.ty == Ty::Scalar {
-        return scalar_within(&old.s, &cur.s) && ids.check_scalar(old.id, cur.id);
+        // Linked with a delta: the same delta, and the base ids
+        // correspond like plain links.
+        return scalar_within(&old.s, &cur.s)
+            && old.delta == cur.delta
+            && ids.check_scalar(old.id, cur.id);
     }
     old.off == cur.off
         && scalar_within(&old.s, &cur.s)

@@ -129,6 +129,11 @@ pub struct Reg {
     /// Identity: copies of a maybe-NULL pointer, packet pointers with the
     /// same variable part, linked scalars.
     pub id: u32,
+    /// Linked scalars: the constant added since the copy (`r1 = r2;
+    /// r1 += 4`, the kernel's `BPF_ADD_CONST` flags with `off`); `None`
+    /// for a plain copy. A bound learnt on a linked register holds for
+    /// this one shifted by the difference of the two deltas.
+    pub delta: Option<Delta>,
     /// Reference this pointer holds (0: none).
     pub ref_id: u32,
     /// Packet pointers: bytes known to be readable from `off` 0.
@@ -136,6 +141,16 @@ pub struct Reg {
     /// BTF-typed pointers: the struct's id in [`crate::Options::btf`]'s
     /// BTF (0: untyped).
     pub btf: u32,
+}
+
+/// The constant a linked scalar was shifted by after the copy.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Delta {
+    /// The constant (negative for `-=`).
+    pub off: i32,
+    /// Added by a 32-bit instruction (`BPF_ADD_CONST32`): the register is
+    /// the low 32 bits of the sum, zero-extended.
+    pub w32: bool,
 }
 
 impl Reg {
@@ -146,6 +161,7 @@ impl Reg {
         s: Scalar::UNKNOWN,
         off: 0,
         id: 0,
+        delta: None,
         ref_id: 0,
         range: 0,
         btf: 0,

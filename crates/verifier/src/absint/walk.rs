@@ -676,10 +676,14 @@ impl Walk<'_> {
                     feasible[i] = false;
                     continue;
                 }
-                set_scalar(s, dst, a.id, x);
+                // Both refined first, then their links, the source's
+                // first (as `check_cond_jmp_op`).
+                s.reg_mut(dst).s = x;
                 if let Src::Reg(r) = src {
-                    set_scalar(s, r, b.id, y);
+                    s.reg_mut(r).s = y;
+                    sync_linked(s, r);
                 }
+                sync_linked(s, dst);
             }
             if !w32 && matches!(cond, Cond::Eq | Cond::Ne) && a.null && a.id != 0 && b.is_zero() {
                 if let Src::Reg(r) = src {
@@ -909,16 +913,44 @@ fn linked(st: &State, a: &Reg, b: &Reg) -> Option<Box<Bits>> {
     Some(Box::new(bits))
 }
 
-/// Writes a refined scalar to `r` and to every register linked to it
-/// (`sync_linked_regs`).
-fn set_scalar(st: &mut State, r: u8, id: u32, s: scalar::Scalar) {
-    if id != 0 {
-        st.for_each_reg(|x| {
-            if x.ty == Ty::Scalar && x.id == id {
-                x.s = s;
-            }
-        });
+/// Writes the refined scalar of register `r` to every scalar linked to it
+/// (`sync_linked_regs`): the same value when their deltas agree (the
+/// link then takes `r`'s delta), else `r`'s value shifted by the
+/// difference of the deltas, zero-extended from 32 bits if either delta
+/// was added by a 32-bit instruction (each keeps its own link). A link
+/// whose deltas were added one by a 32-bit, the other by a 64-bit
+/// instruction learns nothing.
+fn sync_linked(st: &mut State, r: u8) {
+    let k = *st.reg(r);
+    if k.ty != Ty::Scalar || k.id == 0 {
+        return;
     }
-    let x = st.reg_mut(r);
-    x.s = s;
+    let off = |d: Option<super::state::Delta>| d.map_or(0, |d| d.off);
+    let w32 = |d: Option<super::state::Delta>| d.map(|d| d.w32);
+    st.for_each_reg(|x| {
+        if x.ty != Ty::Scalar || x.id != k.id {
+            return;
+        }
+        if matches!((w32(x.delta), w32(k.delta)), (Some(a), Some(b)) if a != b) {
+            return;
+        }
+        if (x.delta.is_none() && k.delta.is_none()) || off(x.delta) == off(k.delta) {
+            x.s = k.s;
+            x.delta = k.delta;
+        } else {
+            let mut s = k.s;
+            let shift = i64::from(off(x.delta)) - i64::from(off(k.delta));
+            scalar::alu(
+                Width::W64,
+                bpfbox_isa::AluOp::Add,
+                &mut s,
+                &scalar::Scalar::known(shift as u64),
+            );
+            if w32(x.delta) == Some(true) || w32(k.delta) == Some(true) {
+                s.zext32();
+                s.sync();
+            }
+            x.s = s;
+        }
+    });
 }
