@@ -179,6 +179,18 @@ pub fn previous_at(parent: &Option<Rc<Cp>>, pc: usize) -> Option<Rc<Cp>> {
     None
 }
 
+/// The latest checkpoint at `pc` among `parent` and its ancestors.
+pub fn latest_at(parent: &Option<Rc<Cp>>, pc: usize) -> Option<Rc<Cp>> {
+    let mut cur = parent.clone();
+    while let Some(p) = cur {
+        if p.pc == pc {
+            return Some(p);
+        }
+        cur = p.parent.clone();
+    }
+    None
+}
+
 /// Widens the current frame's scalars of `st` that differ from `old`'s
 /// and are not precise to unknown (`widen_imprecise_scalars`).
 pub fn widen(old: &State, st: &mut State, precise: u16) {

@@ -448,13 +448,6 @@ impl Walk<'_> {
             }
             Insn::Call { helper } => {
                 let iterates = iterating(helper as u32);
-                if iterates {
-                    if let Some(prev) = super::prune::previous_at(parent, pc) {
-                        let precise = self.live.precise.get(pc).copied().unwrap_or(u16::MAX);
-                        super::prune::widen(prev.state(), st, precise);
-                        super::prune::widen_stack(prev.state(), st, &prev.precise());
-                    }
-                }
                 self.need_helper_args(st, helper as u32);
                 // `bpf_loop` runs its callback at most `nr_loops` times:
                 // that bound ends the walk of runs in a row, so it is
@@ -530,7 +523,22 @@ impl Walk<'_> {
                 } else if !Self::in_global(st) && self.ret_checked() {
                     self.need_scalar(st, 0);
                 }
-                return self.exit(st, pc);
+                let step = self.exit(st, pc)?;
+                if let (true, Step::Next(call)) = (self.back_to_call, &step) {
+                    // Back at the call of an iterating callback: scalars
+                    // the run changed and nothing needed exact are
+                    // widened against the call's latest checkpoint on
+                    // this path before the call is checked against its
+                    // checkpoints, as the kernel does when a callback
+                    // returns (`prepare_func_exit`), so the runs
+                    // converge.
+                    if let Some(prev) = super::prune::latest_at(parent, *call) {
+                        let precise = self.live.precise.get(*call).copied().unwrap_or(u16::MAX);
+                        super::prune::widen(prev.state(), st, precise);
+                        super::prune::widen_stack(prev.state(), st, &prev.precise());
+                    }
+                }
+                return Ok(step);
             }
             Insn::Ja { target, .. } => return Ok(Step::Next(target)),
             Insn::MayGoto { target } => {
