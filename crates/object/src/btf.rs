@@ -698,7 +698,7 @@ fn parse_ext_sub(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Builds a tiny BTF blob: `int` and `struct s { int a; int b[3]; }`.
@@ -713,6 +713,12 @@ mod tests {
         push(&[0, (kind::ARRAY as u32) << 24, 0, 1, 1, 3]); // [2] int[3]
         push(&[5, (kind::STRUCT as u32) << 24 | 2, 16, 7, 1, 0, 9, 2, 32]); // [3] struct s
         push(&[0, (kind::CONST as u32) << 24, 3]); // [4] const struct s
+        blob(&types, &strings)
+    }
+
+    /// A BTF blob (header, then the type and string sections) for unit
+    /// tests building their own types.
+    pub(crate) fn blob(types: &[u8], strings: &[u8]) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(&BTF_MAGIC.to_le_bytes());
         b.extend_from_slice(&[1, 0]);
@@ -725,8 +731,8 @@ mod tests {
         ] {
             b.extend_from_slice(&w.to_le_bytes());
         }
-        b.extend_from_slice(&types);
-        b.extend_from_slice(&strings);
+        b.extend_from_slice(types);
+        b.extend_from_slice(strings);
         b
     }
 

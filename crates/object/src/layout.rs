@@ -167,7 +167,6 @@ impl Btf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    const BTF_MAGIC: u16 = 0xeb9f;
 
     /// `struct n { int ifindex; }`,
     /// `struct q { struct n *dev; union { int a; long b; }; unsigned c:3; }`.
@@ -197,21 +196,7 @@ mod tests {
             1,
             3 << 24 | 128,
         ]); // [6] struct q
-        let mut b = Vec::new();
-        b.extend_from_slice(&BTF_MAGIC.to_le_bytes());
-        b.extend_from_slice(&[1, 0]);
-        for w in [
-            24u32,
-            0,
-            types.len() as u32,
-            types.len() as u32,
-            strings.len() as u32,
-        ] {
-            b.extend_from_slice(&w.to_le_bytes());
-        }
-        b.extend_from_slice(&types);
-        b.extend_from_slice(&strings);
-        b
+        crate::btf::tests::blob(&types, &strings)
     }
 
     #[test]
