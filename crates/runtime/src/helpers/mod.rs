@@ -291,7 +291,11 @@ pub(crate) fn refresh_packet(vm: &mut HostVm<'_>) -> Result<(), Trap> {
     vm.mem
         .set_window(pid, base + win.0 as u64, (win.1 - win.0) as u64)?;
     vm.mem.write(ctx_addr, &img).map_err(|f| vm.mem_trap(f))?;
-    sock::patch_skb_ctx(vm, ctx_addr)?;
+    let own_fields = ProgType::from_id(vm.host.map.prog_type)
+        .and_then(|t| crate::types::ops_of(t).after_ctx_rebuild);
+    if let Some(restore) = own_fields {
+        restore(vm, ctx_addr)?;
+    }
     if vm.host.map.ld_abs {
         vm.set_ld_abs_source(base + data.0 as u64, (data.1 - data.0) as u64);
         if let Some((mac, net)) = headers {

@@ -16,7 +16,6 @@ use crate::events::sockets::SockEnv;
 use bpfbox_interp::Trap;
 use bpfbox_maps::MapType;
 use bpfbox_uapi::helper::id;
-use bpfbox_uapi::prog_type;
 use serde_json::json;
 
 use bpfbox_uapi::errno::EFAULT;
@@ -565,30 +564,6 @@ pub(crate) fn sk_lookup_assign(vm: &mut HostVm<'_>, a: [u64; 5]) -> Result<u64, 
         }
     }
     Ok(i64::from(r) as u64)
-}
-
-/// After an skb helper rebuilt the `__sk_buff` image, restores what the
-/// image builder does not know on socket hooks (sk_skb): the socket's
-/// `remote_port` (network order << 16) and `local_port`.
-pub(crate) fn patch_skb_ctx(vm: &mut HostVm<'_>, ctx_addr: u64) -> Result<(), Trap> {
-    let Some(e) = vm.host.event.get::<SockEnv>() else {
-        return Ok(());
-    };
-    let Some(s) = e.sock.filter(|_| e.prog_type == prog_type::SK_SKB) else {
-        return Ok(());
-    };
-    let linear = e.skb_linear;
-    let rp = s.remote.port().to_be_bytes();
-    write_guest(vm, ctx_addr + 132, &[0, 0, rp[0], rp[1]])?;
-    write_guest(vm, ctx_addr + 136, &u32::from(s.local.port()).to_le_bytes())?;
-    if let Some(l) = linear {
-        let c = read_guest(vm, ctx_addr, 84)?;
-        let rd = |o: usize| u32::from_le_bytes([c[o], c[o + 1], c[o + 2], c[o + 3]]);
-        let (len, data) = (rd(0), rd(76));
-        let end = data.wrapping_add((l as u32).min(len));
-        write_guest(vm, ctx_addr + 80, &end.to_le_bytes())?;
-    }
-    Ok(())
 }
 
 /// `sk_skb_pull_data(skb, len)`: `skb_ensure_writable(skb, len ?:

@@ -17,4 +17,5 @@ pub static OPS: RunOps = RunOps {
         HelperImpl::new(id::SETSOCKOPT, cgroup::setsockopt),
         HelperImpl::new(id::GETSOCKOPT, cgroup::getsockopt),
     ],
+    after_ctx_rebuild: None,
 };

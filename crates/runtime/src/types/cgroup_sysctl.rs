@@ -9,4 +9,5 @@ pub static OPS: RunOps = RunOps {
     test_run: None,
     event: Some(&event::DRIVER),
     helpers: &[],
+    after_ctx_rebuild: None,
 };

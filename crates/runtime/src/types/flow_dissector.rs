@@ -17,4 +17,5 @@ pub static OPS: RunOps = RunOps {
         id::SKB_LOAD_BYTES,
         sock::flow_dissector_load_bytes,
     )],
+    after_ctx_rebuild: None,
 };

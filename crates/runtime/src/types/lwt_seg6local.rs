@@ -17,4 +17,5 @@ pub static OPS: RunOps = RunOps {
     test_run: None,
     event: Some(&event::DRIVER),
     helpers: &[],
+    after_ctx_rebuild: None,
 };

@@ -30,13 +30,21 @@ pub struct RunOps {
     /// id): (helper id, implementation). Availability still comes from
     /// the type's check-side data.
     pub helpers: &'static [HelperImpl],
+    /// Restores, after a packet-changing helper rebuilt the shared
+    /// `__sk_buff`/`xdp_md` image at this guest address, the fields of
+    /// the image only this type knows (sk_skb: the socket's ports).
+    pub after_ctx_rebuild: Option<CtxPatch>,
 }
+
+/// See [`RunOps::after_ctx_rebuild`].
+pub type CtxPatch = fn(&mut crate::helpers::HostVm<'_>, u64) -> Result<(), bpfbox_interp::Trap>;
 
 /// A type bpfbox does not run yet: no driver, no helper of its own.
 pub static NOT_YET: RunOps = RunOps {
     test_run: None,
     event: None,
     helpers: &[],
+    after_ctx_rebuild: None,
 };
 
 /// Declares each type's run-side module and builds [`ops_of`] from the

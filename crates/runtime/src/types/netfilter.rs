@@ -36,6 +36,7 @@ pub static OPS: RunOps = RunOps {
     test_run: Some(test_run),
     event: None,
     helpers: &[],
+    after_ctx_rebuild: None,
 };
 
 /// `sizeof(struct nf_hook_state)` on 64-bit kernels.

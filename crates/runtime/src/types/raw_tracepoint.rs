@@ -7,4 +7,5 @@ pub static OPS: RunOps = RunOps {
     test_run: Some(crate::drivers::tracing::raw_tp_test_run),
     event: Some(&crate::events::raw_tracepoint::DRIVER),
     helpers: &[],
+    after_ctx_rebuild: None,
 };

@@ -7,4 +7,5 @@ pub static OPS: RunOps = RunOps {
     test_run: Some(crate::drivers::skb::test_run),
     event: None,
     helpers: &[],
+    after_ctx_rebuild: None,
 };

@@ -18,4 +18,5 @@ pub static OPS: RunOps = RunOps {
         HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup_listening),
         HelperImpl::new(id::SK_ASSIGN, sock::sk_lookup_assign),
     ],
+    after_ctx_rebuild: None,
 };

@@ -15,4 +15,5 @@ pub static OPS: RunOps = RunOps {
         HelperImpl::new(id::SKB_LOAD_BYTES, sock::reuseport_load_bytes),
         HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup),
     ],
+    after_ctx_rebuild: None,
 };

@@ -12,4 +12,5 @@ pub static OPS: RunOps = RunOps {
     test_run: None,
     event: Some(&event::DRIVER),
     helpers: &[HelperImpl::new(id::MAP_LOOKUP_ELEM, sock::sock_map_lookup)],
+    after_ctx_rebuild: None,
 };

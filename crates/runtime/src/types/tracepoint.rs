@@ -7,4 +7,5 @@ pub static OPS: RunOps = RunOps {
     test_run: None,
     event: Some(&crate::events::tracepoint::DRIVER),
     helpers: &[],
+    after_ctx_rebuild: None,
 };

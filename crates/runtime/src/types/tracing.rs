@@ -18,6 +18,7 @@ pub static OPS: RunOps = RunOps {
         HelperImpl::new(id::XDP_OUTPUT, xdp_output),
         HelperImpl::new(id::SKB_OUTPUT, skb_output),
     ],
+    after_ctx_rebuild: None,
 };
 
 /// Whether `ctx` is the kernel context the running tracer was given and

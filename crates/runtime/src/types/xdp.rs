@@ -12,4 +12,5 @@ pub static OPS: RunOps = RunOps {
     test_run: Some(test_run::test_run),
     event: None,
     helpers: &[HelperImpl::new(id::REDIRECT, misc::xdp_redirect)],
+    after_ctx_rebuild: None,
 };
